@@ -1,0 +1,43 @@
+//! `ancillary`: China's electricity ancillary-service markets — peak regulation (调峰),
+//! frequency regulation (调频) and reserve (备用) — cleared, priced, billed and allocated under
+//! notice 196 (发改价格〔2024〕196号).
+//!
+//! The stages, each a plain function over plain data:
+//!
+//! | stage | module |
+//! | --- | --- |
+//! | load and validate a scenario folder | [`scenario`] |
+//! | the notice's rules: caps, eligibility, K, prices | [`rules`] |
+//! | clearing engines, free of policy | [`clearing`] |
+//! | fees to money, to the fen | [`settlement`] |
+//! | CSV and JSON outputs, written all at once | [`output`] |
+//!
+//! ```
+//! let scenario = ancillary::scenario::load(std::path::Path::new("scenarios/fr-basic")).unwrap();
+//! let result = ancillary::run::run(&scenario).unwrap();
+//! assert!(!result.clearing.is_empty());
+//! ```
+
+pub mod clearing;
+pub mod error;
+pub mod outcome;
+pub mod output;
+pub mod product;
+pub mod rules;
+pub mod run;
+pub mod scenario;
+pub mod settlement;
+
+pub use error::{Error, ErrorKind, InputError};
+
+use std::path::Path;
+
+/// What `ancillary run` does: load `scenario_dir`, run it, write the outputs to `out_dir`.
+/// Returns the warnings (caps clamped, unpaid mileage, …) for the caller to show.
+pub fn run_to_dir(scenario_dir: &Path, out_dir: &Path, force: bool) -> Result<Vec<String>, Error> {
+    let scenario = scenario::load(scenario_dir)?;
+    let result = run::run(&scenario)?;
+    let files = output::render(&scenario, &result);
+    output::dir::write(out_dir, &files, force)?;
+    Ok(result.warnings)
+}

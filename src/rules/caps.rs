@@ -1,0 +1,162 @@
+//! Price and performance caps: the scenario's values resolved against the notice's limits.
+//! A run never exceeds a limit of the notice unless `[policy] enforce_notice_limits = false`,
+//! in which case every output marks the run as outside notice 196. (The audit, not the run,
+//! is where a scenario's own over-limit caps are flagged as failures.)
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use crate::error::{ErrorKind, InputError};
+use crate::rules::province;
+use crate::scenario::Scenario;
+use crate::scenario::config::key_error;
+
+/// notice 196 §三(四): performance factor K at most 2.
+pub const PERFORMANCE_FACTOR_LIMIT: Decimal = dec!(2);
+/// notice 196 §三(四): mileage clearing price at most 0.015 元/kW = 15 元/MW.
+pub const FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW: Decimal = dec!(15);
+/// Energy-market price cap when a scenario states none: 1500 元/MWh, the cap most provincial
+/// spot markets use. The notice sets no limit on it.
+pub const DEFAULT_ENERGY_CAP_YUAN_PER_MWH: Decimal = dec!(1500);
+
+/// The caps a run applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caps {
+    pub fr_mileage_price_yuan_per_mw: Decimal,
+    pub performance_factor: Decimal,
+    /// `None` when the province is unknown and the scenario states no cap (no peak market
+    /// can run then).
+    pub peak_price_yuan_per_mwh: Option<Decimal>,
+    pub reserve_price_yuan_per_mwh: Decimal,
+    pub energy_market_price_cap_yuan_per_mwh: Decimal,
+}
+
+/// Caps plus what resolving them said.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub caps: Caps,
+    pub warnings: Vec<String>,
+    /// False when a cap beyond the notice's limit is in force (only with
+    /// `enforce_notice_limits = false`).
+    pub within_notice: bool,
+}
+
+/// A float from `scenario.toml` as a decimal (0.1 stays 0.1).
+pub fn decimal(v: f64) -> Decimal {
+    Decimal::try_from(v).unwrap_or_default().normalize()
+}
+
+/// The notice's limit for the peak price: the province's grid-parity new-energy price, which
+/// for grid-parity projects is its coal benchmark price (notice 196 §二(二)), in 元/MWh.
+pub fn peak_price_limit(province_name: &str) -> Option<Decimal> {
+    province::coal_benchmark_yuan_per_kwh(province_name).map(|p| (p * dec!(1000)).normalize())
+}
+
+pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
+    let config = &scenario.config;
+    let enforce = config.policy.enforce_notice_limits;
+    let mut warnings = Vec::new();
+    let mut within_notice = true;
+    // One rule for every capped setting: the scenario may be stricter, never looser.
+    let mut apply = |key: &str, given: Option<f64>, limit: Decimal, clause: &str| -> Decimal {
+        let Some(given) = given.map(decimal) else {
+            return limit;
+        };
+        if given <= limit {
+            given
+        } else if enforce {
+            warnings.push(format!(
+                "scenario.toml {key} = {given} exceeds the notice's limit {limit} (notice 196 {clause}); the run uses {limit}"
+            ));
+            limit
+        } else {
+            warnings.push(format!(
+                "scenario.toml {key} = {given} exceeds the notice's limit {limit} (notice 196 {clause}); used as given because enforce_notice_limits = false: this run is outside notice 196"
+            ));
+            within_notice = false;
+            given
+        }
+    };
+    let caps_in = &config.caps;
+    let fr = apply(
+        "caps.fr_mileage_price_yuan_per_mw",
+        caps_in.fr_mileage_price_yuan_per_mw,
+        FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW,
+        "三(四)",
+    );
+    let k = apply(
+        "caps.performance_factor",
+        caps_in.performance_factor,
+        PERFORMANCE_FACTOR_LIMIT,
+        "三(四)",
+    );
+    let energy = caps_in
+        .energy_market_price_cap_yuan_per_mwh
+        .map(decimal)
+        .unwrap_or(DEFAULT_ENERGY_CAP_YUAN_PER_MWH);
+    // notice 196 §四(六): reserve cap ≤ the energy-market cap.
+    let reserve = apply(
+        "caps.reserve_price_yuan_per_mwh",
+        caps_in.reserve_price_yuan_per_mwh,
+        energy,
+        "四(六)",
+    );
+    // notice 196 §二(二): peak cap ≤ the local grid-parity price.
+    let peak = match peak_price_limit(&config.province) {
+        Some(limit) => Some(apply(
+            "caps.peak_price_yuan_per_mwh",
+            caps_in.peak_price_yuan_per_mwh,
+            limit,
+            "二(二)",
+        )),
+        None => caps_in.peak_price_yuan_per_mwh.map(decimal),
+    };
+    let peak_runs = !scenario.peak_offers.is_empty();
+    if peak_runs && peak.is_none() {
+        return Err(key_error(
+            &scenario.config_text,
+            "province",
+            ErrorKind::Invalid,
+            format!(
+                "{:?} is not in data/provinces.csv, so the peak price cap (notice 196 §二(二)) has no default: name a listed province or set caps.peak_price_yuan_per_mwh",
+                config.province
+            ),
+        ));
+    }
+    if peak_runs && peak_price_limit(&config.province).is_none() {
+        warnings.push(format!(
+            "province {:?} is not in data/provinces.csv: the peak cap {} from scenario.toml cannot be checked against the grid-parity price (notice 196 §二(二))",
+            config.province,
+            peak.unwrap_or_default()
+        ));
+    }
+    Ok(Resolved {
+        caps: Caps {
+            fr_mileage_price_yuan_per_mw: fr,
+            performance_factor: k,
+            peak_price_yuan_per_mwh: peak,
+            reserve_price_yuan_per_mwh: reserve,
+            energy_market_price_cap_yuan_per_mwh: energy,
+        },
+        warnings,
+        within_notice,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_become_the_decimals_written() {
+        assert_eq!(decimal(0.1).to_string(), "0.1");
+        assert_eq!(decimal(15.0).to_string(), "15");
+        assert_eq!(decimal(391.0).to_string(), "391");
+    }
+
+    #[test]
+    fn peak_limit_is_the_benchmark_in_yuan_per_mwh() {
+        // Jiangsu 0.391 元/kWh × 1000 = 391 元/MWh.
+        assert_eq!(peak_price_limit("Jiangsu"), Some(dec!(391)));
+    }
+}

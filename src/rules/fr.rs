@@ -1,0 +1,293 @@
+//! Frequency regulation (调频), notice 196 §三(三)–(四): the benchmark, the performance factor
+//! K, the ranking price, the clearing, and the fee = clearing price × mileage × K.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::error::{ErrorKind, InputError};
+use crate::outcome::{FeeLine, ProductOutcome, Rejection};
+use crate::product::Product;
+use crate::rules::caps::{Caps, decimal};
+use crate::rules::market::{self, IntervalBid};
+use crate::scenario::config::{PerformanceForm, Ranking, Weights};
+use crate::scenario::{FrParams, Kind, Scenario};
+
+/// Decimal places of K (the settlement index) and of ranking and clearing prices. Rounded
+/// half away from zero; everything downstream (ranking, ties, fees) uses the rounded values,
+/// so a reader can recompute every fee from the published numbers.
+pub const DECIMALS: u32 = 4;
+
+fn round(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(DECIMALS, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// The design parameters K is normalised to, and where they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Benchmark {
+    pub params: FrParams,
+    /// The unit id, or `scenario.toml` when the scenario sets it.
+    pub source: String,
+}
+
+/// notice 196 §三(四): sub-factors are normalised to the design parameters of the best local
+/// coal unit, coal-plus-storage units (`coal_storage`) excluded. `[fr] benchmark` overrides.
+///
+/// "Best" when no unit is best on all three parameters: the coal unit with the highest
+/// rate / (precision × response) — the unit that scores highest under the product form of K
+/// whatever the normalisation — then the higher rate, the lower precision, the lower response
+/// time, and the unit id.
+pub fn benchmark(scenario: &Scenario) -> Option<Benchmark> {
+    if let Some(b) = scenario.config.fr.benchmark {
+        return Some(Benchmark {
+            params: FrParams {
+                rate_pct_per_min: decimal(b.rate_pct_per_min),
+                precision_pct: decimal(b.precision_pct),
+                response_s: decimal(b.response_s),
+            },
+            source: "scenario.toml".to_string(),
+        });
+    }
+    scenario
+        .fleet
+        .units
+        .iter()
+        .filter(|u| u.kind == Kind::Coal)
+        .filter_map(|u| u.design.map(|d| (u, d)))
+        .max_by(|(ua, a), (ub, b)| {
+            let score = |p: &FrParams| p.rate_pct_per_min / (p.precision_pct * p.response_s);
+            score(a)
+                .cmp(&score(b))
+                .then(a.rate_pct_per_min.cmp(&b.rate_pct_per_min))
+                .then(b.precision_pct.cmp(&a.precision_pct))
+                .then(b.response_s.cmp(&a.response_s))
+                .then(ub.id.cmp(&ua.id))
+        })
+        .map(|(u, d)| Benchmark {
+            params: d,
+            source: u.id.clone(),
+        })
+}
+
+/// K and its parts for one unit and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerformanceFactor {
+    /// rate / benchmark rate (调节速率).
+    pub k_rate: Decimal,
+    /// benchmark precision / precision (调节精度: a deviation, smaller is better).
+    pub k_precision: Decimal,
+    /// benchmark response / response (响应时间: smaller is better).
+    pub k_response: Decimal,
+    /// Before the cap.
+    pub uncapped: Decimal,
+    /// min(uncapped, cap), to [`DECIMALS`] places.
+    pub k: Decimal,
+}
+
+/// notice 196 §三(四): K from rate, precision and response time, by product or weighted
+/// average, each normalised so that the benchmark scores 1; K ≤ cap (≤ 2).
+pub fn performance_factor(
+    measured: FrParams,
+    bench: FrParams,
+    form: PerformanceForm,
+    weights: Weights,
+    cap: Decimal,
+) -> PerformanceFactor {
+    let k_rate = measured.rate_pct_per_min / bench.rate_pct_per_min;
+    let k_precision = bench.precision_pct / measured.precision_pct;
+    let k_response = bench.response_s / measured.response_s;
+    let uncapped = match form {
+        PerformanceForm::Product => k_rate * k_precision * k_response,
+        PerformanceForm::Weighted => {
+            decimal(weights.rate) * k_rate
+                + decimal(weights.precision) * k_precision
+                + decimal(weights.response) * k_response
+        }
+    };
+    PerformanceFactor {
+        k_rate,
+        k_precision,
+        k_response,
+        uncapped: round(uncapped),
+        k: round(uncapped).min(cap),
+    }
+}
+
+/// Ranking price of an offer (`[fr] ranking`).
+pub fn ranking_price(offer_price: Decimal, k: Decimal, k_max: Decimal, rule: Ranking) -> Decimal {
+    match rule {
+        Ranking::PriceOverK => round(offer_price / k),
+        Ranking::PriceOverRelativeK => round(offer_price * k_max / k),
+        Ranking::Price => offer_price,
+    }
+}
+
+/// One unit's K on one day (a row of `performance_factors.csv`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactorRow {
+    pub day: NaiveDate,
+    pub unit: usize,
+    /// `measured` (fr_performance.csv) or `design` (units.csv).
+    pub basis: &'static str,
+    pub factor: PerformanceFactor,
+}
+
+/// The FR market's outcome plus the K table it used.
+pub struct FrOutcome {
+    pub outcome: ProductOutcome,
+    pub factors: Vec<FactorRow>,
+    pub benchmark: Option<Benchmark>,
+}
+
+pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutcome, InputError> {
+    let mut out = ProductOutcome::default();
+    if scenario.fr_offers.is_empty() {
+        return Ok(FrOutcome {
+            outcome: out,
+            factors: Vec::new(),
+            benchmark: None,
+        });
+    }
+    let bench = benchmark(scenario).ok_or_else(|| {
+        InputError::new(
+            ErrorKind::Invalid,
+            "units.csv",
+            "FR offers need a benchmark (notice 196 §三(四)): give at least one coal unit its design_rate_pct_per_min, design_precision_pct and design_response_s, or set [fr] benchmark in scenario.toml",
+        )
+        .at_column("design_rate_pct_per_min")
+    })?;
+    let fr = &scenario.config.fr;
+    let horizon = &scenario.horizon;
+    let cap = caps.fr_mileage_price_yuan_per_mw;
+
+    // K per (unit, day), measured where given, design otherwise.
+    let mut factors: HashMap<(usize, NaiveDate), FactorRow> = HashMap::new();
+    let mut factor_of = |unit: usize, day: NaiveDate| -> Result<PerformanceFactor, InputError> {
+        if let Some(row) = factors.get(&(unit, day)) {
+            return Ok(row.factor);
+        }
+        let u = &scenario.fleet.units[unit];
+        let (params, basis) = match scenario.performance.get(unit, day) {
+            Some(p) => (p, "measured"),
+            None => (
+                u.design.ok_or_else(|| {
+                    InputError::new(
+                        ErrorKind::Invalid,
+                        "fr_performance.csv",
+                        format!(
+                            "unit {} offers FR but has no measured performance for {day} and no design parameters in units.csv (line {})",
+                            u.id, u.line
+                        ),
+                    )
+                })?,
+                "design",
+            ),
+        };
+        let factor = performance_factor(params, bench.params, fr.performance, fr.weights, caps.performance_factor);
+        factors.insert((unit, day), FactorRow { day, unit, basis, factor });
+        Ok(factor)
+    };
+
+    // Eligibility: offers above the cap are rejected (notice 196 §三(四)), and so are offers of
+    // a unit whose K rounds to zero (it could never be ranked).
+    let mut eligible = Vec::with_capacity(scenario.fr_offers.len());
+    for (k, o) in scenario.fr_offers.iter().enumerate() {
+        let reason = if o.price > cap {
+            Some(format!(
+                "offer price {} yuan/MW is above the mileage price cap {cap} yuan/MW (notice 196 三(四))",
+                o.price
+            ))
+        } else {
+            let mut zero = None;
+            for i in o.intervals.clone() {
+                if factor_of(o.unit, horizon.day(i))?.k.is_zero() {
+                    zero = Some(horizon.day(i));
+                    break;
+                }
+            }
+            zero.map(|d| format!("performance factor K rounds to 0 on {d}, so the offer cannot be ranked (notice 196 三(四))"))
+        };
+        match reason {
+            Some(reason) => out.rejected.push(Rejection {
+                unit: o.unit,
+                product: Product::Fr,
+                start: o.start.clone(),
+                end: o.end.clone(),
+                reason,
+            }),
+            None => eligible.push(k),
+        }
+    }
+    let offers: Vec<_> = eligible.iter().map(|&k| scenario.fr_offers[k].clone()).collect();
+
+    for (i, list) in market::by_interval(&offers, horizon.intervals).into_iter().enumerate() {
+        let day = horizon.day(i);
+        let ks: Vec<Decimal> = list
+            .iter()
+            .map(|&k| factor_of(offers[k].unit, day).map(|f| f.k))
+            .collect::<Result<_, _>>()?;
+        let k_max = ks.iter().copied().max().unwrap_or(Decimal::ONE);
+        let bids = list
+            .iter()
+            .zip(&ks)
+            .map(|(&k, &unit_k)| IntervalBid {
+                offer: &offers[k],
+                ranking_price: ranking_price(offers[k].price, unit_k, k_max, fr.ranking),
+                performance_factor: Some(unit_k),
+            })
+            .collect();
+        let requirement = scenario.requirements.by_interval[i].fr_mw;
+        let (row, awards) = market::clear_interval(Product::Fr, i, requirement, bids, cap, id_rank);
+        // notice 196 §三(三): fee = clearing price × mileage × K, for cleared units.
+        for a in &awards {
+            if a.cleared_mw.is_zero() {
+                continue;
+            }
+            let mileage = scenario.mileage.get(&(a.unit, i)).copied().unwrap_or_default();
+            if mileage.is_zero() {
+                continue;
+            }
+            let k = a.performance_factor.unwrap_or_default();
+            out.fees.push(FeeLine {
+                interval: i,
+                unit: a.unit,
+                product: Product::Fr,
+                quantity: mileage,
+                amount: row.price * mileage * k,
+            });
+        }
+        out.clearing.push(row);
+        out.awards.extend(awards);
+    }
+
+    // Mileage without an award earns nothing; say so, once per unit.
+    let mut awarded: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    for a in &out.awards {
+        if a.cleared_mw > Decimal::ZERO {
+            awarded.insert((a.unit, a.interval));
+        }
+    }
+    let mut unpaid: HashMap<usize, usize> = HashMap::new();
+    for (&(unit, i), &m) in &scenario.mileage {
+        if m > Decimal::ZERO && !awarded.contains(&(unit, i)) {
+            *unpaid.entry(unit).or_default() += 1;
+        }
+    }
+    let mut unpaid: Vec<_> = unpaid.into_iter().collect();
+    unpaid.sort_by_key(|&(u, _)| id_rank[u]);
+    for (unit, n) in unpaid {
+        out.warnings.push(format!(
+            "unit {} has FR mileage in {n} interval(s) without an FR award; it is not paid for them (notice 196 §三(三) pays cleared capacity)",
+            scenario.fleet.units[unit].id
+        ));
+    }
+
+    let mut factors: Vec<FactorRow> = factors.into_values().collect();
+    factors.sort_by_key(|r| (r.day, id_rank[r.unit]));
+    Ok(FrOutcome {
+        outcome: out,
+        factors,
+        benchmark: Some(bench),
+    })
+}

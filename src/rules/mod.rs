@@ -1,0 +1,7 @@
+//! Notice 196, rule by rule: caps, eligibility, performance factor and pricing, one file per
+//! product. Each rule names its clause.
+
+pub mod caps;
+pub mod fr;
+pub mod market;
+pub mod province;

@@ -1,0 +1,89 @@
+//! One scenario, start to finish: rules → clearing → settlement, as plain data.
+
+use rust_decimal::Decimal;
+
+use crate::error::InputError;
+use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
+use crate::rules::caps::{self, Caps};
+use crate::rules::fr::{self, Benchmark, FactorRow};
+use crate::scenario::Scenario;
+use crate::settlement::{self, SettlementRow};
+
+/// Everything a run produced, ready to be written.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub caps: Caps,
+    /// False when caps beyond the notice were used (`enforce_notice_limits = false`).
+    pub within_notice: bool,
+    pub benchmark: Option<Benchmark>,
+    pub clearing: Vec<ClearingRow>,
+    pub awards: Vec<AwardRow>,
+    pub fees: Vec<FeeLine>,
+    pub rejected: Vec<Rejection>,
+    pub factors: Vec<FactorRow>,
+    pub settlement: Vec<SettlementRow>,
+    pub warnings: Vec<String>,
+}
+
+/// Unit index → rank of its id in sorted order: the deterministic tie-break that does not
+/// depend on the order of rows in any file.
+pub fn id_rank(scenario: &Scenario) -> Vec<usize> {
+    let mut ids: Vec<usize> = (0..scenario.fleet.units.len()).collect();
+    ids.sort_by(|&a, &b| scenario.fleet.units[a].id.cmp(&scenario.fleet.units[b].id));
+    let mut rank = vec![0; ids.len()];
+    for (r, u) in ids.into_iter().enumerate() {
+        rank[u] = r;
+    }
+    rank
+}
+
+/// Clears and bills every product the scenario holds offers for.
+pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
+    let resolved = caps::resolve(scenario)?;
+    let rank = id_rank(scenario);
+    let mut warnings = resolved.warnings;
+
+    let fr = fr::run(scenario, &resolved.caps, &rank)?;
+    let products = [fr.outcome];
+
+    let mut result = RunResult {
+        caps: resolved.caps,
+        within_notice: resolved.within_notice,
+        benchmark: fr.benchmark,
+        clearing: Vec::new(),
+        awards: Vec::new(),
+        fees: Vec::new(),
+        rejected: Vec::new(),
+        factors: fr.factors,
+        settlement: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for p in products {
+        result.clearing.extend(p.clearing);
+        result.awards.extend(p.awards);
+        result.fees.extend(p.fees);
+        result.rejected.extend(p.rejected);
+        warnings.extend(p.warnings);
+    }
+    // Outputs in a fixed order: time, then product; awards by unit id and band.
+    result.clearing.sort_by_key(|r| (r.interval, r.product));
+    result
+        .awards
+        .sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
+    result
+        .rejected
+        .sort_by(|a, b| (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start)));
+    result.settlement = settlement::compensation(scenario, &result.fees);
+    result.warnings = warnings;
+    Ok(result)
+}
+
+/// Σ of a product's compensation, 元 (for summaries).
+pub fn total_compensation(result: &RunResult, product: crate::product::Product) -> Decimal {
+    result
+        .settlement
+        .iter()
+        .filter(|r| r.product == product && r.item == settlement::Item::Compensation)
+        .map(|r| r.amount.0)
+        .sum()
+}

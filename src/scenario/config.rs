@@ -1,0 +1,199 @@
+//! `scenario.toml`: the scenario's settings. Every section and key is optional except the
+//! top-level horizon keys; defaults are what the notice and common provincial practice give.
+//! Unknown keys are an error, so a misspelt setting never passes silently.
+
+use serde::Deserialize;
+
+use crate::error::{ErrorKind, InputError};
+
+pub const FILE: &str = "scenario.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub name: String,
+    /// Looks up the province's coal benchmark price in `data/provinces.csv`.
+    pub province: String,
+    pub spot_market: SpotMarket,
+    pub interval_minutes: u32,
+    pub start: String,
+    pub intervals: u32,
+    #[serde(default)]
+    pub caps: CapsConfig,
+    #[serde(default)]
+    pub fr: FrConfig,
+    #[serde(default)]
+    pub peak: PeakConfig,
+    #[serde(default)]
+    pub allocation: AllocationConfig,
+    #[serde(default)]
+    pub clearing: ClearingConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// Whether the region's spot market runs continuously (现货市场连续运行), which decides
+/// which markets run (§二(一)) and who pays (§五(八)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpotMarket {
+    None,
+    Continuous,
+}
+
+/// Caps as the scenario states them; `None` takes the default. They are resolved against the
+/// notice's limits in `rules::caps`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapsConfig {
+    pub fr_mileage_price_yuan_per_mw: Option<f64>,
+    pub performance_factor: Option<f64>,
+    pub peak_price_yuan_per_mwh: Option<f64>,
+    pub reserve_price_yuan_per_mwh: Option<f64>,
+    pub energy_market_price_cap_yuan_per_mwh: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerformanceForm {
+    /// K = k_rate × k_precision × k_response.
+    #[default]
+    Product,
+    /// K = w_rate·k_rate + w_precision·k_precision + w_response·k_response.
+    Weighted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ranking {
+    /// offer / K
+    #[default]
+    PriceOverK,
+    /// offer / (K / K_max), K_max the largest K among the interval's offers (Hunan).
+    PriceOverRelativeK,
+    /// offer price alone.
+    Price,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    pub rate: f64,
+    pub precision: f64,
+    pub response: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            rate: 0.5,
+            precision: 0.25,
+            response: 0.25,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkConfig {
+    pub rate_pct_per_min: f64,
+    pub precision_pct: f64,
+    pub response_s: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrConfig {
+    #[serde(default)]
+    pub performance: PerformanceForm,
+    #[serde(default)]
+    pub weights: Weights,
+    #[serde(default)]
+    pub ranking: Ranking,
+    pub benchmark: Option<BenchmarkConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeakPricing {
+    #[default]
+    Uniform,
+    PayAsBid,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeakConfig {
+    #[serde(default)]
+    pub hydro_paid: bool,
+    #[serde(default)]
+    pub pricing: PeakPricing,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationConfig {
+    pub user_share: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    #[default]
+    MeritOrder,
+    Lp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearingConfig {
+    #[serde(default)]
+    pub engine: Engine,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// `false` lets an analyst study caps beyond the notice; outputs are then marked.
+    #[serde(default = "yes")]
+    pub enforce_notice_limits: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            enforce_notice_limits: true,
+        }
+    }
+}
+
+/// Parses `scenario.toml` text, turning TOML and schema errors into positioned errors.
+pub fn parse(text: &str) -> Result<Config, InputError> {
+    toml::from_str::<Config>(text).map_err(|e| {
+        let mut err = InputError::new(ErrorKind::Parse, FILE, e.message().trim().to_string());
+        if let Some(span) = e.span() {
+            let line = text[..span.start.min(text.len())].matches('\n').count() as u64 + 1;
+            err = err.at_line(line);
+        }
+        err
+    })
+}
+
+/// An error about one key of `scenario.toml`, with the key's line when it can be found.
+pub fn key_error(text: &str, key: &str, kind: ErrorKind, rule: impl Into<String>) -> InputError {
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    let line = text.lines().position(|l| {
+        let l = l.trim_start();
+        l.starts_with(leaf) && l[leaf.len()..].trim_start().starts_with(['=', ' ', '{'])
+            || l.contains(&format!("{leaf} ="))
+    });
+    let err = InputError::new(kind, FILE, rule).at_column(key);
+    match line {
+        Some(i) => err.at_line(i as u64 + 1),
+        None => err,
+    }
+}

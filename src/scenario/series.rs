@@ -1,0 +1,326 @@
+//! Time series and per-unit measurements: `requirements.csv`, `fr_performance.csv`,
+//! `fr_mileage.csv` / `agc_setpoints.csv`, `actuals.csv`, `metering.csv`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+use crate::error::{ErrorKind, InputError};
+use crate::scenario::horizon::{Horizon, TIME_FORMAT};
+use crate::scenario::table::{Row, Table};
+use crate::scenario::units::{Fleet, FrParams};
+
+/// The dispatcher's requirements for one interval (§五(七): set by the dispatcher).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirement {
+    pub fr_mw: Decimal,
+    pub reserve_mw: Decimal,
+    pub peak_mw: Decimal,
+    pub load_mw: Option<Decimal>,
+}
+
+/// Which requirement columns the file has; a product whose column is absent has no
+/// requirement, and offers for it are an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    pub by_interval: Vec<Requirement>,
+    pub has_fr: bool,
+    pub has_reserve: bool,
+    pub has_peak: bool,
+    pub has_load: bool,
+}
+
+fn interval_of(row: &Row, column: &str, horizon: &Horizon) -> Result<usize, InputError> {
+    let t = row.time(column)?;
+    horizon.index_at(t).ok_or_else(|| {
+        row.error(
+            ErrorKind::Invalid,
+            column,
+            format!(
+                "must be an interval start of the horizon ({} every {} minutes until {}), got {}",
+                horizon.start.format(TIME_FORMAT),
+                horizon.interval_minutes,
+                horizon.end().format(TIME_FORMAT),
+                row.text(column).unwrap_or_default()
+            ),
+        )
+    })
+}
+
+fn unit_of(row: &Row, fleet: &Fleet) -> Result<usize, InputError> {
+    let id = row.text("unit")?;
+    fleet.get(id).ok_or_else(|| {
+        row.error(
+            ErrorKind::UnknownReference,
+            "unit",
+            format!("names unit {id:?}, which is not in units.csv"),
+        )
+    })
+}
+
+pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requirements, InputError> {
+    table.require(&["time"])?;
+    let mut req = Requirements {
+        by_interval: vec![Requirement::default(); horizon.intervals],
+        has_fr: table.has("fr_mw"),
+        has_reserve: table.has("reserve_mw"),
+        has_peak: table.has("peak_mw"),
+        has_load: table.has("load_mw"),
+    };
+    let mut seen: Vec<Option<u64>> = vec![None; horizon.intervals];
+    for row in table.rows() {
+        let i = interval_of(&row, "time", horizon)?;
+        if let Some(first) = seen[i] {
+            return Err(row.error(
+                ErrorKind::Duplicate,
+                "time",
+                format!("interval {} is already given on line {first}", horizon.label(i)),
+            ));
+        }
+        seen[i] = Some(row.line);
+        let opt = |c: &str| row.optional_non_negative(c).map(Option::unwrap_or_default);
+        req.by_interval[i] = Requirement {
+            fr_mw: opt("fr_mw")?,
+            reserve_mw: opt("reserve_mw")?,
+            peak_mw: opt("peak_mw")?,
+            load_mw: row.optional_non_negative("load_mw")?,
+        };
+    }
+    if let Some(i) = seen.iter().position(Option::is_none) {
+        return Err(InputError::new(
+            ErrorKind::Invalid,
+            &table.file,
+            format!(
+                "has no row for interval {}: every interval of the horizon needs one",
+                horizon.label(i)
+            ),
+        )
+        .at_column("time"));
+    }
+    Ok(req)
+}
+
+/// Measured FR performance per unit, optionally per day (a `day` row overrides the undated one).
+#[derive(Debug, Clone, Default)]
+pub struct Performance {
+    undated: HashMap<usize, FrParams>,
+    dated: HashMap<(usize, NaiveDate), FrParams>,
+}
+
+impl Performance {
+    /// The unit's measured parameters for `day`, if any were given.
+    pub fn get(&self, unit: usize, day: NaiveDate) -> Option<FrParams> {
+        self.dated
+            .get(&(unit, day))
+            .or_else(|| self.undated.get(&unit))
+            .copied()
+    }
+
+    pub fn parse(table: &Table, fleet: &Fleet) -> Result<Performance, InputError> {
+        table.require(&["unit", "rate_pct_per_min", "precision_pct", "response_s"])?;
+        let mut perf = Performance::default();
+        let mut lines: HashMap<(usize, Option<NaiveDate>), u64> = HashMap::new();
+        for row in table.rows() {
+            let unit = unit_of(&row, fleet)?;
+            let day = match row.optional("day") {
+                Some(_) => Some(row.date("day")?),
+                None => None,
+            };
+            if let Some(first) = lines.insert((unit, day), row.line) {
+                return Err(row.error(
+                    ErrorKind::Duplicate,
+                    "unit",
+                    format!("unit {} already has performance for this day on line {first}", fleet.units[unit].id),
+                ));
+            }
+            let params = FrParams {
+                rate_pct_per_min: row.positive("rate_pct_per_min")?,
+                precision_pct: row.positive("precision_pct")?,
+                response_s: row.positive("response_s")?,
+            };
+            match day {
+                Some(d) => perf.dated.insert((unit, d), params),
+                None => perf.undated.insert(unit, params),
+            };
+        }
+        Ok(perf)
+    }
+}
+
+/// 调频里程 — regulation mileage, MW, per (unit, interval).
+pub type Mileage = HashMap<(usize, usize), Decimal>;
+
+pub fn parse_mileage(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<Mileage, InputError> {
+    table.require(&["time", "unit", "mileage_mw"])?;
+    let mut mileage = Mileage::new();
+    let mut lines: HashMap<(usize, usize), u64> = HashMap::new();
+    for row in table.rows() {
+        let i = interval_of(&row, "time", horizon)?;
+        let unit = unit_of(&row, fleet)?;
+        if let Some(first) = lines.insert((unit, i), row.line) {
+            return Err(row.error(
+                ErrorKind::Duplicate,
+                "time",
+                format!("unit {} already has mileage for this interval on line {first}", fleet.units[unit].id),
+            ));
+        }
+        mileage.insert((unit, i), row.non_negative("mileage_mw")?);
+    }
+    Ok(mileage)
+}
+
+/// Mileage from AGC setpoints: per unit, the samples in time order; each step's |Δ setpoint|
+/// counts in the interval that holds the later sample (the one the unit moved to). A unit's
+/// first sample has nothing before it and adds nothing.
+pub fn parse_agc_setpoints(
+    table: &Table,
+    fleet: &Fleet,
+    horizon: &Horizon,
+) -> Result<Mileage, InputError> {
+    table.require(&["time", "unit", "setpoint_mw"])?;
+    let mut samples: BTreeMap<(usize, NaiveDateTime), (Decimal, u64)> = BTreeMap::new();
+    for row in table.rows() {
+        let t = row.time("time")?;
+        if horizon.index_containing(t).is_none() {
+            return Err(row.error(
+                ErrorKind::Invalid,
+                "time",
+                format!(
+                    "must fall inside the horizon {}–{}, got {}",
+                    horizon.start.format(TIME_FORMAT),
+                    horizon.end().format(TIME_FORMAT),
+                    row.text("time").unwrap_or_default()
+                ),
+            ));
+        }
+        let unit = unit_of(&row, fleet)?;
+        let setpoint = row.decimal("setpoint_mw")?;
+        if let Some((_, first)) = samples.insert((unit, t), (setpoint, row.line)) {
+            return Err(row.error(
+                ErrorKind::Duplicate,
+                "time",
+                format!("unit {} already has a setpoint at this time on line {first}", fleet.units[unit].id),
+            ));
+        }
+    }
+    let mut mileage = Mileage::new();
+    let mut previous: Option<(usize, Decimal)> = None;
+    for (&(unit, t), &(setpoint, _)) in &samples {
+        if let Some((prev_unit, prev)) = previous
+            && prev_unit == unit
+        {
+            let i = horizon
+                .index_containing(t)
+                .expect("checked inside the horizon above");
+            *mileage.entry((unit, i)).or_default() += (setpoint - prev).abs();
+        }
+        previous = Some((unit, setpoint));
+    }
+    Ok(mileage)
+}
+
+/// Delivered quantities per (unit, interval), where the file gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Actuals {
+    pub reserve_available_mw: HashMap<(usize, usize), Decimal>,
+    pub peak_delivered_mw: HashMap<(usize, usize), Decimal>,
+}
+
+impl Actuals {
+    pub fn parse(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<Actuals, InputError> {
+        table.require(&["time", "unit"])?;
+        let mut actuals = Actuals::default();
+        let mut lines: HashMap<(usize, usize), u64> = HashMap::new();
+        for row in table.rows() {
+            let i = interval_of(&row, "time", horizon)?;
+            let unit = unit_of(&row, fleet)?;
+            if let Some(first) = lines.insert((unit, i), row.line) {
+                return Err(row.error(
+                    ErrorKind::Duplicate,
+                    "time",
+                    format!("unit {} already has actuals for this interval on line {first}", fleet.units[unit].id),
+                ));
+            }
+            if let Some(v) = row.optional_non_negative("reserve_available_mw")? {
+                actuals.reserve_available_mw.insert((unit, i), v);
+            }
+            if let Some(v) = row.optional_non_negative("peak_delivered_mw")? {
+                actuals.peak_delivered_mw.insert((unit, i), v);
+            }
+        }
+        Ok(actuals)
+    }
+}
+
+/// A metering party's role, which decides what it pays (§五(八)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    User,
+    Generator,
+    NonMarketGenerator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Generator => "generator",
+            Role::NonMarketGenerator => "non_market_generator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metering {
+    pub day: NaiveDate,
+    pub party: String,
+    pub role: Role,
+    pub energy_mwh: Decimal,
+    pub line: u64,
+}
+
+pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>, InputError> {
+    table.require(&["day", "party", "role", "energy_mwh"])?;
+    let days = horizon.days();
+    let mut out = Vec::with_capacity(table.len());
+    let mut lines: HashMap<(NaiveDate, String), u64> = HashMap::new();
+    for row in table.rows() {
+        let day = row.date("day")?;
+        if !days.contains(&day) {
+            return Err(row.error(
+                ErrorKind::Invalid,
+                "day",
+                format!("must be a day of the horizon, got {day}"),
+            ));
+        }
+        let party = row.text("party")?.to_string();
+        let role = match row.text("role")? {
+            "user" => Role::User,
+            "generator" => Role::Generator,
+            "non_market_generator" => Role::NonMarketGenerator,
+            other => {
+                return Err(row.error(
+                    ErrorKind::Parse,
+                    "role",
+                    format!("must be one of user, generator, non_market_generator, got {other:?}"),
+                ));
+            }
+        };
+        if let Some(first) = lines.insert((day, party.clone()), row.line) {
+            return Err(row.error(
+                ErrorKind::Duplicate,
+                "party",
+                format!("party {party:?} already has metering for {day} on line {first}"),
+            ));
+        }
+        out.push(Metering {
+            day,
+            party,
+            role,
+            energy_mwh: row.non_negative("energy_mwh")?,
+            line: row.line,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,286 @@
+//! Reading one CSV file of a scenario, keeping each record's line so that every error can say
+//! where it is. Typed accessors turn a cell into a value or into an [`InputError`].
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use csv::StringRecord;
+use rust_decimal::Decimal;
+
+use crate::error::{ErrorKind, InputError};
+use crate::scenario::horizon::parse_time;
+
+/// Largest magnitude accepted for any number in a scenario. It keeps every product of
+/// price × quantity × time far inside `Decimal`'s range, so arithmetic never overflows.
+pub const MAX_ABS_NUMBER: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// A CSV file read into memory: header, records and the line each record starts on.
+pub struct Table {
+    pub file: String,
+    columns: HashMap<String, usize>,
+    records: Vec<(u64, StringRecord)>,
+}
+
+impl Table {
+    /// Parses CSV bytes. `file` is the name used in errors.
+    pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, InputError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(bytes);
+        let header = reader
+            .headers()
+            .map_err(|e| csv_error(file, &e))?
+            .clone();
+        let mut columns = HashMap::new();
+        for (i, name) in header.iter().enumerate() {
+            let name = name.trim_start_matches('\u{feff}').to_string();
+            if name.is_empty() {
+                continue;
+            }
+            if columns.insert(name.clone(), i).is_some() {
+                return Err(InputError::new(
+                    ErrorKind::Duplicate,
+                    file,
+                    "the header names this column twice",
+                )
+                .at_line(1)
+                .at_column(name));
+            }
+        }
+        let mut records = Vec::new();
+        for result in reader.records() {
+            let record = result.map_err(|e| csv_error(file, &e))?;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            records.push((line, record));
+        }
+        Ok(Table {
+            file: file.to_string(),
+            columns,
+            records,
+        })
+    }
+
+    /// Reads `dir/file`; `Ok(None)` when the file does not exist.
+    pub fn read_optional(dir: &Path, file: &str) -> Result<Option<(Table, Vec<u8>)>, InputError> {
+        let path = dir.join(file);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some((Table::parse(file, &bytes)?, bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(InputError::new(
+                ErrorKind::Unreadable,
+                file,
+                format!("cannot read: {e}"),
+            )),
+        }
+    }
+
+    /// Reads `dir/file`, which must exist.
+    pub fn read_required(dir: &Path, file: &str) -> Result<(Table, Vec<u8>), InputError> {
+        Table::read_optional(dir, file)?.ok_or_else(|| {
+            InputError::new(
+                ErrorKind::MissingFile,
+                file,
+                format!("required file is missing from {}", dir.display()),
+            )
+        })
+    }
+
+    /// Fails on the first of `columns` that the header lacks.
+    pub fn require(&self, columns: &[&str]) -> Result<(), InputError> {
+        for column in columns {
+            if !self.has(column) {
+                return Err(InputError::new(
+                    ErrorKind::MissingColumn,
+                    &self.file,
+                    "required column is missing from the header",
+                )
+                .at_line(1)
+                .at_column(*column));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.columns.contains_key(column)
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.records.iter().map(move |(line, record)| Row {
+            table: self,
+            line: *line,
+            record,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> InputError {
+    let line = e.position().map(|p| p.line());
+    let rule = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} fields where the header has {expected_len}"),
+        _ => format!("is not valid CSV: {e}"),
+    };
+    let err = InputError::new(ErrorKind::Unreadable, file, rule);
+    match line {
+        Some(line) => err.at_line(line),
+        None => err,
+    }
+}
+
+/// One record of a [`Table`], with typed, positioned accessors.
+pub struct Row<'a> {
+    table: &'a Table,
+    pub line: u64,
+    record: &'a StringRecord,
+}
+
+impl<'a> Row<'a> {
+    pub fn file(&self) -> &str {
+        &self.table.file
+    }
+
+    /// An error positioned at this row and `column`.
+    pub fn error(&self, kind: ErrorKind, column: &str, rule: impl Into<String>) -> InputError {
+        InputError::new(kind, &self.table.file, rule)
+            .at_line(self.line)
+            .at_column(column)
+    }
+
+    /// The cell, or `None` when the column is absent or the cell empty.
+    pub fn optional(&self, column: &str) -> Option<&'a str> {
+        let i = *self.table.columns.get(column)?;
+        self.record.get(i).filter(|s| !s.is_empty())
+    }
+
+    /// The cell, which must be present and non-empty.
+    pub fn text(&self, column: &str) -> Result<&'a str, InputError> {
+        self.optional(column)
+            .ok_or_else(|| self.error(ErrorKind::Parse, column, "must not be empty"))
+    }
+
+    pub fn decimal(&self, column: &str) -> Result<Decimal, InputError> {
+        let s = self.text(column)?;
+        self.parse_decimal(column, s)
+    }
+
+    pub fn optional_decimal(&self, column: &str) -> Result<Option<Decimal>, InputError> {
+        self.optional(column)
+            .map(|s| self.parse_decimal(column, s))
+            .transpose()
+    }
+
+    fn parse_decimal(&self, column: &str, s: &str) -> Result<Decimal, InputError> {
+        let value = Decimal::from_str(s)
+            .or_else(|_| Decimal::from_scientific(s))
+            .map_err(|_| self.error(ErrorKind::Parse, column, format!("must be a number, got {s:?}")))?;
+        if value.abs() > MAX_ABS_NUMBER {
+            return Err(self.error(
+                ErrorKind::Invalid,
+                column,
+                format!("must be within ±{MAX_ABS_NUMBER}, got {s}"),
+            ));
+        }
+        Ok(value.normalize())
+    }
+
+    /// A number ≥ 0.
+    pub fn non_negative(&self, column: &str) -> Result<Decimal, InputError> {
+        let v = self.decimal(column)?;
+        self.check(column, v, v >= Decimal::ZERO, "must be ≥ 0")
+    }
+
+    /// A number > 0.
+    pub fn positive(&self, column: &str) -> Result<Decimal, InputError> {
+        let v = self.decimal(column)?;
+        self.check(column, v, v > Decimal::ZERO, "must be > 0")
+    }
+
+    pub fn optional_positive(&self, column: &str) -> Result<Option<Decimal>, InputError> {
+        match self.optional_decimal(column)? {
+            Some(v) => self.check(column, v, v > Decimal::ZERO, "must be > 0").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn optional_non_negative(&self, column: &str) -> Result<Option<Decimal>, InputError> {
+        match self.optional_decimal(column)? {
+            Some(v) => self.check(column, v, v >= Decimal::ZERO, "must be ≥ 0").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn check(&self, column: &str, v: Decimal, ok: bool, rule: &str) -> Result<Decimal, InputError> {
+        if ok {
+            Ok(v)
+        } else {
+            Err(self.error(ErrorKind::Invalid, column, format!("{rule}, got {v}")))
+        }
+    }
+
+    /// A positive whole number (bands, counts).
+    pub fn whole(&self, column: &str) -> Result<u32, InputError> {
+        let s = self.text(column)?;
+        s.parse::<u32>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                self.error(
+                    ErrorKind::Parse,
+                    column,
+                    format!("must be a whole number ≥ 1, got {s:?}"),
+                )
+            })
+    }
+
+    pub fn time(&self, column: &str) -> Result<NaiveDateTime, InputError> {
+        let s = self.text(column)?;
+        parse_time(s).ok_or_else(|| {
+            self.error(
+                ErrorKind::Parse,
+                column,
+                format!("must be a time like 2024-03-01T00:15, got {s:?}"),
+            )
+        })
+    }
+
+    pub fn date(&self, column: &str) -> Result<NaiveDate, InputError> {
+        let s = self.text(column)?;
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            self.error(
+                ErrorKind::Parse,
+                column,
+                format!("must be a date like 2024-03-01, got {s:?}"),
+            )
+        })
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, any case); empty or absent is `false`.
+    pub fn flag(&self, column: &str) -> Result<bool, InputError> {
+        match self.optional(column).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") | Some("0") | Some("no") => Ok(false),
+            Some("true") | Some("1") | Some("yes") => Ok(true),
+            Some(other) => Err(self.error(
+                ErrorKind::Parse,
+                column,
+                format!("must be true or false, got {other:?}"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Settlement: exact fees become money on the statement. Compensation (补偿) is rounded once
+//! per (day, unit, product) to the fen.
+
+pub mod money;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::outcome::FeeLine;
+use crate::product::Product;
+use crate::scenario::Scenario;
+use money::Yuan;
+
+/// The settlement items of notice 196 §五(九), kept apart on every statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Item {
+    /// 补偿 — paid to the provider.
+    Compensation,
+    /// 分摊 — charged to the payers.
+    Allocation,
+    /// 考核 — charged to a provider that fell short.
+    Penalty,
+}
+
+impl Item {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Item::Compensation => "compensation",
+            Item::Allocation => "allocation",
+            Item::Penalty => "penalty",
+        }
+    }
+}
+
+/// A row of `settlement.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementRow {
+    pub day: NaiveDate,
+    pub party: String,
+    pub product: Product,
+    pub item: Item,
+    pub quantity: Decimal,
+    pub quantity_unit: &'static str,
+    /// Paid to the party positive, charged negative.
+    pub amount: Yuan,
+}
+
+/// Sums exact fee lines per (day, unit, product) and rounds each sum once to the fen.
+pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow> {
+    let mut sums: BTreeMap<(NaiveDate, &str, Product), (Decimal, Decimal)> = BTreeMap::new();
+    for f in fees {
+        let key = (
+            scenario.horizon.day(f.interval),
+            scenario.fleet.units[f.unit].id.as_str(),
+            f.product,
+        );
+        let e = sums.entry(key).or_default();
+        e.0 += f.quantity;
+        e.1 += f.amount;
+    }
+    sums.into_iter()
+        .map(|((day, party, product), (quantity, amount))| SettlementRow {
+            day,
+            party: party.to_string(),
+            product,
+            item: Item::Compensation,
+            quantity,
+            quantity_unit: product.quantity_unit(),
+            amount: Yuan::round_to_fen(amount),
+        })
+        .collect()
+}
