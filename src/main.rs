@@ -20,7 +20,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Clear, price and bill one scenario folder and write the results to OUT_DIR.
-    #[command(after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n\nWrites clearing.csv, awards.csv, settlement.csv, rejected_offers.csv,\nperformance_factors.csv and summary.json. Nothing is written if the run fails.\nAn existing OUT_DIR is replaced only if it holds an earlier ancillary output;\nany other existing folder needs --force (then only our files are written into it).")]
+    #[command(
+        after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n\nWrites clearing.csv, awards.csv, settlement.csv, rejected_offers.csv,\nperformance_factors.csv and summary.json. Nothing is written if the run fails.\nAn existing OUT_DIR is replaced only if it holds an earlier ancillary output;\nany other existing folder needs --force (then only our files are written into it)."
+    )]
     Run {
         /// Scenario folder (scenario.toml and CSV files).
         scenario: PathBuf,

@@ -6,6 +6,7 @@ use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::rules::caps::{self, Caps};
 use crate::rules::fr::{self, Benchmark, FactorRow};
+use crate::rules::{peak, reserve};
 use crate::scenario::Scenario;
 use crate::settlement::{self, SettlementRow};
 
@@ -44,7 +45,9 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     let mut warnings = resolved.warnings;
 
     let fr = fr::run(scenario, &resolved.caps, &rank)?;
-    let products = [fr.outcome];
+    let peak = peak::run(scenario, &resolved.caps, &rank)?;
+    let reserve = reserve::run(scenario, &resolved.caps, &rank);
+    let products = [fr.outcome, peak, reserve];
 
     let mut result = RunResult {
         caps: resolved.caps,
@@ -70,9 +73,9 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     result
         .awards
         .sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
-    result
-        .rejected
-        .sort_by(|a, b| (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start)));
+    result.rejected.sort_by(|a, b| {
+        (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
+    });
     result.settlement = settlement::compensation(scenario, &result.fees);
     result.warnings = warnings;
     Ok(result)

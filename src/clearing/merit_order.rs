@@ -53,7 +53,9 @@ pub struct Outcome {
 const STEP: Decimal = dec!(0.001);
 
 pub fn clear(requirement: Decimal, bids: &[Bid]) -> Outcome {
-    let mut order: Vec<usize> = (0..bids.len()).filter(|&i| bids[i].mw > Decimal::ZERO).collect();
+    let mut order: Vec<usize> = (0..bids.len())
+        .filter(|&i| bids[i].mw > Decimal::ZERO)
+        .collect();
     order.sort_by(|&a, &b| {
         (bids[a].key, bids[a].tier, bids[a].order).cmp(&(bids[b].key, bids[b].tier, bids[b].order))
     });
@@ -136,7 +138,11 @@ mod tests {
     #[test]
     fn cheapest_first_marginal_in_part() {
         // Keys 3, 4, 5 with 40, 50, 60 MW; requirement 100: 40 + 50 = 90, then 10 of the 60.
-        let bids = [bid(dec!(5), 0, dec!(60)), bid(dec!(3), 1, dec!(40)), bid(dec!(4), 2, dec!(50))];
+        let bids = [
+            bid(dec!(5), 0, dec!(60)),
+            bid(dec!(3), 1, dec!(40)),
+            bid(dec!(4), 2, dec!(50)),
+        ];
         let out = clear(dec!(100), &bids);
         assert_eq!(out.cleared, vec![dec!(10), dec!(40), dec!(50)]);
         assert_eq!(out.marginal, vec![0]);
@@ -146,7 +152,11 @@ mod tests {
     #[test]
     fn exact_fit_makes_the_last_accepted_marginal() {
         // 40 + 50 = 90 = requirement: the key-4 bid is marginal, not the key-5 one.
-        let bids = [bid(dec!(5), 0, dec!(60)), bid(dec!(3), 1, dec!(40)), bid(dec!(4), 2, dec!(50))];
+        let bids = [
+            bid(dec!(5), 0, dec!(60)),
+            bid(dec!(3), 1, dec!(40)),
+            bid(dec!(4), 2, dec!(50)),
+        ];
         let out = clear(dec!(90), &bids);
         assert_eq!(out.marginal, vec![2]);
         assert_eq!(out.cleared[0], Decimal::ZERO);
@@ -155,7 +165,11 @@ mod tests {
     #[test]
     fn ties_share_pro_rata_whatever_the_order() {
         // 30 MW left for two tied bids of 20 and 40: 30 × 20/60 = 10 and 30 × 40/60 = 20.
-        let a = [bid(dec!(2), 0, dec!(50)), bid(dec!(6), 1, dec!(20)), bid(dec!(6), 2, dec!(40))];
+        let a = [
+            bid(dec!(2), 0, dec!(50)),
+            bid(dec!(6), 1, dec!(20)),
+            bid(dec!(6), 2, dec!(40)),
+        ];
         let out = clear(dec!(80), &a);
         assert_eq!(out.cleared, vec![dec!(50), dec!(10), dec!(20)]);
         assert_eq!(out.marginal, vec![1, 2]);
@@ -168,7 +182,11 @@ mod tests {
     fn uneven_split_adds_up_exactly() {
         // 10 MW among three tied 1 MW… no: three tied 30 MW bids share 10 MW. Exact share
         // 3.3333…; floors 3.333 each (9.999), the last 0.001 MW goes to the lowest order.
-        let bids = [bid(dec!(1), 2, dec!(30)), bid(dec!(1), 0, dec!(30)), bid(dec!(1), 1, dec!(30))];
+        let bids = [
+            bid(dec!(1), 2, dec!(30)),
+            bid(dec!(1), 0, dec!(30)),
+            bid(dec!(1), 1, dec!(30)),
+        ];
         let out = clear(dec!(10), &bids);
         assert_eq!(out.cleared, vec![dec!(3.333), dec!(3.334), dec!(3.333)]);
         assert_eq!(out.total, dec!(10));
@@ -194,8 +212,18 @@ mod tests {
     fn tiers_order_equal_keys() {
         // Same price: tier 1 (band 1) before tier 2 (band 2), even with a lower order.
         let bids = [
-            Bid { key: dec!(100), tier: 2, order: 0, mw: dec!(50) },
-            Bid { key: dec!(100), tier: 1, order: 1, mw: dec!(50) },
+            Bid {
+                key: dec!(100),
+                tier: 2,
+                order: 0,
+                mw: dec!(50),
+            },
+            Bid {
+                key: dec!(100),
+                tier: 1,
+                order: 1,
+                mw: dec!(50),
+            },
         ];
         let out = clear(dec!(60), &bids);
         assert_eq!(out.cleared, vec![dec!(10), dec!(50)]);

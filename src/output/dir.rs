@@ -36,8 +36,7 @@ fn earlier_files(dir: &Path) -> Option<Vec<String>> {
 /// A relative path of plain components only: nothing can escape the folder.
 pub fn is_safe_relative(path: &str) -> bool {
     let p = Path::new(path);
-    !path.is_empty()
-        && p.components().all(|c| matches!(c, Component::Normal(_)))
+    !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// Writes `files` (relative name → bytes) into `out`.
@@ -58,7 +57,10 @@ pub fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Resu
     let existed = out.exists();
     let earlier = if existed {
         if !out.is_dir() {
-            return Err(Error::Output(out.to_path_buf(), "exists and is not a folder".into()));
+            return Err(Error::Output(
+                out.to_path_buf(),
+                "exists and is not a folder".into(),
+            ));
         }
         let earlier = earlier_files(out);
         if earlier.is_none() && !force {

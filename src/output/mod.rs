@@ -75,7 +75,11 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         "basis",
     ]);
     for r in &result.clearing {
-        let marginal: Vec<&str> = r.marginal_units.iter().map(|&u| units[u].id.as_str()).collect();
+        let marginal: Vec<&str> = r
+            .marginal_units
+            .iter()
+            .map(|&u| units[u].id.as_str())
+            .collect();
         c.row([
             h.label(r.interval),
             r.product.as_str().into(),
@@ -187,15 +191,19 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     files
 }
 
-fn product_totals(scenario: &Scenario, result: &RunResult, product: Product) -> Value {
-    let rows: Vec<_> = result.clearing.iter().filter(|r| r.product == product).collect();
-    let hours = scenario.horizon.interval_hours();
+fn product_totals(result: &RunResult, product: Product) -> Value {
+    let rows: Vec<_> = result
+        .clearing
+        .iter()
+        .filter(|r| r.product == product)
+        .collect();
+    let n = Decimal::from(rows.len().max(1));
     let compensation = crate::run::total_compensation(result, product);
     json!({
         "intervals": rows.len(),
         "intervals_with_shortfall": rows.iter().filter(|r| r.shortfall_mw > Decimal::ZERO).count(),
-        "requirement_mwh": num(rows.iter().map(|r| r.requirement_mw * hours).sum()),
-        "cleared_mwh": num(rows.iter().map(|r| r.cleared_mw * hours).sum()),
+        "mean_requirement_mw": num((rows.iter().map(|r| r.requirement_mw).sum::<Decimal>() / n).round_dp(3)),
+        "mean_cleared_mw": num((rows.iter().map(|r| r.cleared_mw).sum::<Decimal>() / n).round_dp(3)),
         "max_price": num(rows.iter().map(|r| r.price).max().unwrap_or_default()),
         "price_unit": product.price_unit(),
         "compensation_yuan": crate::settlement::money::Yuan(compensation).to_string(),
@@ -206,9 +214,14 @@ fn product_totals(scenario: &Scenario, result: &RunResult, product: Product) -> 
 fn summary(scenario: &Scenario, result: &RunResult, files: &BTreeMap<String, Vec<u8>>) -> Value {
     let c = &scenario.config;
     let mut products = serde_json::Map::new();
-    for p in [Product::Fr, Product::Peak, Product::Reserve, Product::Energy] {
+    for p in [
+        Product::Fr,
+        Product::Peak,
+        Product::Reserve,
+        Product::Energy,
+    ] {
         if result.clearing.iter().any(|r| r.product == p) {
-            products.insert(p.as_str().into(), product_totals(scenario, result, p));
+            products.insert(p.as_str().into(), product_totals(result, p));
         }
     }
     let caps = &result.caps;

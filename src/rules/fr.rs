@@ -184,44 +184,61 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
                 "design",
             ),
         };
-        let factor = performance_factor(params, bench.params, fr.performance, fr.weights, caps.performance_factor);
-        factors.insert((unit, day), FactorRow { day, unit, basis, factor });
+        let factor = performance_factor(
+            params,
+            bench.params,
+            fr.performance,
+            fr.weights,
+            caps.performance_factor,
+        );
+        factors.insert(
+            (unit, day),
+            FactorRow {
+                day,
+                unit,
+                basis,
+                factor,
+            },
+        );
         Ok(factor)
     };
 
-    // Eligibility: offers above the cap are rejected (notice 196 §三(四)), and so are offers of
-    // a unit whose K rounds to zero (it could never be ranked).
-    let mut eligible = Vec::with_capacity(scenario.fr_offers.len());
-    for (k, o) in scenario.fr_offers.iter().enumerate() {
-        let reason = if o.price > cap {
-            Some(format!(
-                "offer price {} yuan/MW is above the mileage price cap {cap} yuan/MW (notice 196 三(四))",
-                o.price
-            ))
-        } else {
-            let mut zero = None;
-            for i in o.intervals.clone() {
-                if factor_of(o.unit, horizon.day(i))?.k.is_zero() {
-                    zero = Some(horizon.day(i));
-                    break;
-                }
+    // notice 196 §三(四): offers above the mileage price cap are refused; so are offers of a
+    // unit whose K rounds to zero (they could never be ranked).
+    let (priced, rejected) = market::reject_above_cap(
+        &scenario.fr_offers,
+        Product::Fr,
+        cap,
+        &format!("the mileage price cap {cap} yuan/MW (notice 196 三(四))"),
+    );
+    out.rejected = rejected;
+    let mut offers = Vec::with_capacity(priced.len());
+    for o in priced {
+        let mut zero_on = None;
+        for i in o.intervals.clone() {
+            if factor_of(o.unit, horizon.day(i))?.k.is_zero() {
+                zero_on = Some(horizon.day(i));
+                break;
             }
-            zero.map(|d| format!("performance factor K rounds to 0 on {d}, so the offer cannot be ranked (notice 196 三(四))"))
-        };
-        match reason {
-            Some(reason) => out.rejected.push(Rejection {
+        }
+        match zero_on {
+            Some(day) => out.rejected.push(Rejection {
                 unit: o.unit,
                 product: Product::Fr,
                 start: o.start.clone(),
                 end: o.end.clone(),
-                reason,
+                reason: format!(
+                    "performance factor K rounds to 0 on {day}, so the offer cannot be ranked (notice 196 三(四))"
+                ),
             }),
-            None => eligible.push(k),
+            None => offers.push(o),
         }
     }
-    let offers: Vec<_> = eligible.iter().map(|&k| scenario.fr_offers[k].clone()).collect();
 
-    for (i, list) in market::by_interval(&offers, horizon.intervals).into_iter().enumerate() {
+    for (i, list) in market::by_interval(&offers, horizon.intervals)
+        .into_iter()
+        .enumerate()
+    {
         let day = horizon.day(i);
         let ks: Vec<Decimal> = list
             .iter()
@@ -244,7 +261,11 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
             if a.cleared_mw.is_zero() {
                 continue;
             }
-            let mileage = scenario.mileage.get(&(a.unit, i)).copied().unwrap_or_default();
+            let mileage = scenario
+                .mileage
+                .get(&(a.unit, i))
+                .copied()
+                .unwrap_or_default();
             if mileage.is_zero() {
                 continue;
             }

@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 
 use crate::clearing::merit_order::{self, Bid};
-use crate::outcome::{AwardRow, ClearingRow};
+use crate::outcome::{AwardRow, ClearingRow, Rejection};
 use crate::product::Product;
 use crate::scenario::Offer;
 
@@ -49,7 +49,11 @@ pub fn clear_interval(
             .max()
             .map_or(Decimal::ZERO, |p| p.min(cap))
     };
-    let mut marginal_units: Vec<usize> = outcome.marginal.iter().map(|&i| bids[i].offer.unit).collect();
+    let mut marginal_units: Vec<usize> = outcome
+        .marginal
+        .iter()
+        .map(|&i| bids[i].offer.unit)
+        .collect();
     marginal_units.sort_by_key(|&u| id_rank[u]);
     marginal_units.dedup();
     let row = ClearingRow {
@@ -89,4 +93,61 @@ pub fn by_interval(offers: &[Offer], intervals: usize) -> Vec<Vec<usize>> {
         }
     }
     out
+}
+
+/// Offers priced above `cap` are refused and listed; the rest go on. `why` completes the
+/// reason, naming the clause: e.g. `"the reserve price cap {cap} yuan/MWh (notice 196 四(六))"`.
+pub fn reject_above_cap(
+    offers: &[Offer],
+    product: Product,
+    cap: Decimal,
+    why: &str,
+) -> (Vec<Offer>, Vec<Rejection>) {
+    let mut eligible = Vec::with_capacity(offers.len());
+    let mut rejected = Vec::new();
+    for o in offers {
+        if o.price > cap {
+            rejected.push(Rejection {
+                unit: o.unit,
+                product,
+                start: o.start.clone(),
+                end: o.end.clone(),
+                reason: format!(
+                    "offer price {} {} is above {why}",
+                    o.price,
+                    product.price_unit()
+                ),
+            });
+        } else {
+            eligible.push(o.clone());
+        }
+    }
+    (eligible, rejected)
+}
+
+/// Clears every interval of a product whose offers rank at their own price (peak, reserve).
+pub fn clear_at_offer_prices(
+    product: Product,
+    offers: &[Offer],
+    requirement_mw: impl Fn(usize) -> Decimal,
+    intervals: usize,
+    cap: Decimal,
+    id_rank: &[usize],
+) -> (Vec<ClearingRow>, Vec<AwardRow>) {
+    let mut clearing = Vec::with_capacity(intervals);
+    let mut awards = Vec::new();
+    for (i, list) in by_interval(offers, intervals).into_iter().enumerate() {
+        let bids = list
+            .iter()
+            .map(|&k| IntervalBid {
+                offer: &offers[k],
+                ranking_price: offers[k].price,
+                performance_factor: None,
+            })
+            .collect();
+        let (row, a) = clear_interval(product, i, requirement_mw(i), bids, cap, id_rank);
+        clearing.push(row);
+        awards.extend(a);
+    }
+    (clearing, awards)
 }

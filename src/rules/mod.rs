@@ -4,4 +4,6 @@
 pub mod caps;
 pub mod fr;
 pub mod market;
+pub mod peak;
 pub mod province;
+pub mod reserve;

@@ -85,7 +85,11 @@ impl Horizon {
 
     /// The intervals an offer row `start ≤ t < end` covers, as a half-open index range.
     /// `None` when the row reaches outside the horizon.
-    pub fn covered(&self, start: NaiveDateTime, end: NaiveDateTime) -> Option<std::ops::Range<usize>> {
+    pub fn covered(
+        &self,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> Option<std::ops::Range<usize>> {
         if start < self.start || end > self.end() {
             return None;
         }
@@ -125,10 +129,16 @@ mod tests {
     fn labels_and_indices() {
         let h = day96();
         assert_eq!(h.label(1), "2024-03-01T00:15");
-        assert_eq!(h.index_at(parse_time("2024-03-01 23:45:00").unwrap()), Some(95));
+        assert_eq!(
+            h.index_at(parse_time("2024-03-01 23:45:00").unwrap()),
+            Some(95)
+        );
         assert_eq!(h.index_at(parse_time("2024-03-01T00:10").unwrap()), None);
         assert_eq!(h.index_at(parse_time("2024-03-02T00:00").unwrap()), None);
-        assert_eq!(h.index_containing(parse_time("2024-03-01T00:10").unwrap()), Some(0));
+        assert_eq!(
+            h.index_containing(parse_time("2024-03-01T00:10").unwrap()),
+            Some(0)
+        );
     }
 
     #[test]
@@ -136,10 +146,19 @@ mod tests {
         let h = day96();
         let t = |s| parse_time(s).unwrap();
         // 00:00–01:00 covers the starts 00:00, 00:15, 00:30, 00:45.
-        assert_eq!(h.covered(t("2024-03-01T00:00"), t("2024-03-01T01:00")), Some(0..4));
+        assert_eq!(
+            h.covered(t("2024-03-01T00:00"), t("2024-03-01T01:00")),
+            Some(0..4)
+        );
         // 00:10–00:40 holds at the starts 00:15 and 00:30 only.
-        assert_eq!(h.covered(t("2024-03-01T00:10"), t("2024-03-01T00:40")), Some(1..3));
-        assert_eq!(h.covered(t("2024-03-01T00:00"), t("2024-03-02T00:15")), None);
+        assert_eq!(
+            h.covered(t("2024-03-01T00:10"), t("2024-03-01T00:40")),
+            Some(1..3)
+        );
+        assert_eq!(
+            h.covered(t("2024-03-01T00:00"), t("2024-03-02T00:15")),
+            None
+        );
         assert_eq!(h.interval_hours().to_string(), "0.25");
     }
 }

@@ -133,7 +133,13 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         )
     })?;
     let text = std::str::from_utf8(text)
-        .map_err(|_| InputError::new(ErrorKind::Unreadable, config::FILE, "is not valid UTF-8 text"))?
+        .map_err(|_| {
+            InputError::new(
+                ErrorKind::Unreadable,
+                config::FILE,
+                "is not valid UTF-8 text",
+            )
+        })?
         .to_string();
     let config = config::parse(&text)?;
     let horizon = validate_config(&config, &text)?;
@@ -141,19 +147,30 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     let fleet = Fleet::parse(&required(files, units::FILE)?)?;
     let requirements = series::parse_requirements(&required(files, "requirements.csv")?, &horizon)?;
 
-    let offers_of = |name: &str, columns: &offers::OfferColumns| -> Result<Vec<Offer>, InputError> {
-        match table(files, name)? {
-            Some(t) => offers::parse(&t, &fleet, &horizon, columns),
-            None => Ok(Vec::new()),
-        }
-    };
+    let offers_of =
+        |name: &str, columns: &offers::OfferColumns| -> Result<Vec<Offer>, InputError> {
+            match table(files, name)? {
+                Some(t) => offers::parse(&t, &fleet, &horizon, columns),
+                None => Ok(Vec::new()),
+            }
+        };
     let fr_offers = offers_of("fr_offers.csv", &offers::FR)?;
     let peak_offers = offers_of("peak_offers.csv", &offers::PEAK)?;
     let reserve_offers = offers_of("reserve_offers.csv", &offers::RESERVE)?;
     for (offers, has, file, column) in [
         (&fr_offers, requirements.has_fr, "fr_offers.csv", "fr_mw"),
-        (&peak_offers, requirements.has_peak, "peak_offers.csv", "peak_mw"),
-        (&reserve_offers, requirements.has_reserve, "reserve_offers.csv", "reserve_mw"),
+        (
+            &peak_offers,
+            requirements.has_peak,
+            "peak_offers.csv",
+            "peak_mw",
+        ),
+        (
+            &reserve_offers,
+            requirements.has_reserve,
+            "reserve_offers.csv",
+            "reserve_mw",
+        ),
     ] {
         if !offers.is_empty() && !has {
             return Err(InputError::new(
@@ -233,7 +250,10 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
     if config.intervals == 0 || config.intervals > MAX_INTERVALS {
         return Err(bad(
             "intervals",
-            format!("must be between 1 and {MAX_INTERVALS}, got {}", config.intervals),
+            format!(
+                "must be between 1 and {MAX_INTERVALS}, got {}",
+                config.intervals
+            ),
         ));
     }
     let start = horizon::parse_time(&config.start).ok_or_else(|| {
@@ -241,15 +261,24 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             text,
             "start",
             ErrorKind::Parse,
-            format!("must be a time like 2024-03-01T00:00, got {:?}", config.start),
+            format!(
+                "must be a time like 2024-03-01T00:00, got {:?}",
+                config.start
+            ),
         )
     })?;
     let caps = &config.caps;
     for (key, value) in [
-        ("caps.fr_mileage_price_yuan_per_mw", caps.fr_mileage_price_yuan_per_mw),
+        (
+            "caps.fr_mileage_price_yuan_per_mw",
+            caps.fr_mileage_price_yuan_per_mw,
+        ),
         ("caps.performance_factor", caps.performance_factor),
         ("caps.peak_price_yuan_per_mwh", caps.peak_price_yuan_per_mwh),
-        ("caps.reserve_price_yuan_per_mwh", caps.reserve_price_yuan_per_mwh),
+        (
+            "caps.reserve_price_yuan_per_mwh",
+            caps.reserve_price_yuan_per_mwh,
+        ),
         (
             "caps.energy_market_price_cap_yuan_per_mwh",
             caps.energy_market_price_cap_yuan_per_mwh,

@@ -85,7 +85,11 @@ pub fn parse(
             ));
         }
         let intervals = horizon.covered(start, end).ok_or_else(|| {
-            let column = if start < horizon.start { "start" } else { "end" };
+            let column = if start < horizon.start {
+                "start"
+            } else {
+                "end"
+            };
             row.error(
                 ErrorKind::Invalid,
                 column,
@@ -114,7 +118,11 @@ pub fn parse(
                 format!("must not exceed unit {id}'s capacity_mw {capacity}, got {mw}"),
             ));
         }
-        let band = if columns.banded { row.whole("band")? } else { 1 };
+        let band = if columns.banded {
+            row.whole("band")?
+        } else {
+            1
+        };
         offers.push(Offer {
             unit,
             line: row.line,

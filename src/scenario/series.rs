@@ -75,7 +75,10 @@ pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requiremen
             return Err(row.error(
                 ErrorKind::Duplicate,
                 "time",
-                format!("interval {} is already given on line {first}", horizon.label(i)),
+                format!(
+                    "interval {} is already given on line {first}",
+                    horizon.label(i)
+                ),
             ));
         }
         seen[i] = Some(row.line);
@@ -131,7 +134,10 @@ impl Performance {
                 return Err(row.error(
                     ErrorKind::Duplicate,
                     "unit",
-                    format!("unit {} already has performance for this day on line {first}", fleet.units[unit].id),
+                    format!(
+                        "unit {} already has performance for this day on line {first}",
+                        fleet.units[unit].id
+                    ),
                 ));
             }
             let params = FrParams {
@@ -151,7 +157,11 @@ impl Performance {
 /// 调频里程 — regulation mileage, MW, per (unit, interval).
 pub type Mileage = HashMap<(usize, usize), Decimal>;
 
-pub fn parse_mileage(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<Mileage, InputError> {
+pub fn parse_mileage(
+    table: &Table,
+    fleet: &Fleet,
+    horizon: &Horizon,
+) -> Result<Mileage, InputError> {
     table.require(&["time", "unit", "mileage_mw"])?;
     let mut mileage = Mileage::new();
     let mut lines: HashMap<(usize, usize), u64> = HashMap::new();
@@ -162,7 +172,10 @@ pub fn parse_mileage(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<
             return Err(row.error(
                 ErrorKind::Duplicate,
                 "time",
-                format!("unit {} already has mileage for this interval on line {first}", fleet.units[unit].id),
+                format!(
+                    "unit {} already has mileage for this interval on line {first}",
+                    fleet.units[unit].id
+                ),
             ));
         }
         mileage.insert((unit, i), row.non_negative("mileage_mw")?);
@@ -200,7 +213,10 @@ pub fn parse_agc_setpoints(
             return Err(row.error(
                 ErrorKind::Duplicate,
                 "time",
-                format!("unit {} already has a setpoint at this time on line {first}", fleet.units[unit].id),
+                format!(
+                    "unit {} already has a setpoint at this time on line {first}",
+                    fleet.units[unit].id
+                ),
             ));
         }
     }
@@ -239,7 +255,10 @@ impl Actuals {
                 return Err(row.error(
                     ErrorKind::Duplicate,
                     "time",
-                    format!("unit {} already has actuals for this interval on line {first}", fleet.units[unit].id),
+                    format!(
+                        "unit {} already has actuals for this interval on line {first}",
+                        fleet.units[unit].id
+                    ),
                 ));
             }
             if let Some(v) = row.optional_non_negative("reserve_available_mw")? {

@@ -30,10 +30,7 @@ impl Table {
             .trim(csv::Trim::All)
             .comment(Some(b'#'))
             .from_reader(bytes);
-        let header = reader
-            .headers()
-            .map_err(|e| csv_error(file, &e))?
-            .clone();
+        let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
         let mut columns = HashMap::new();
         for (i, name) in header.iter().enumerate() {
             let name = name.trim_start_matches('\u{feff}').to_string();
@@ -189,7 +186,13 @@ impl<'a> Row<'a> {
     fn parse_decimal(&self, column: &str, s: &str) -> Result<Decimal, InputError> {
         let value = Decimal::from_str(s)
             .or_else(|_| Decimal::from_scientific(s))
-            .map_err(|_| self.error(ErrorKind::Parse, column, format!("must be a number, got {s:?}")))?;
+            .map_err(|_| {
+                self.error(
+                    ErrorKind::Parse,
+                    column,
+                    format!("must be a number, got {s:?}"),
+                )
+            })?;
         if value.abs() > MAX_ABS_NUMBER {
             return Err(self.error(
                 ErrorKind::Invalid,
@@ -214,14 +217,18 @@ impl<'a> Row<'a> {
 
     pub fn optional_positive(&self, column: &str) -> Result<Option<Decimal>, InputError> {
         match self.optional_decimal(column)? {
-            Some(v) => self.check(column, v, v > Decimal::ZERO, "must be > 0").map(Some),
+            Some(v) => self
+                .check(column, v, v > Decimal::ZERO, "must be > 0")
+                .map(Some),
             None => Ok(None),
         }
     }
 
     pub fn optional_non_negative(&self, column: &str) -> Result<Option<Decimal>, InputError> {
         match self.optional_decimal(column)? {
-            Some(v) => self.check(column, v, v >= Decimal::ZERO, "must be ≥ 0").map(Some),
+            Some(v) => self
+                .check(column, v, v >= Decimal::ZERO, "must be ≥ 0")
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -237,16 +244,13 @@ impl<'a> Row<'a> {
     /// A positive whole number (bands, counts).
     pub fn whole(&self, column: &str) -> Result<u32, InputError> {
         let s = self.text(column)?;
-        s.parse::<u32>()
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                self.error(
-                    ErrorKind::Parse,
-                    column,
-                    format!("must be a whole number ≥ 1, got {s:?}"),
-                )
-            })
+        s.parse::<u32>().ok().filter(|&n| n >= 1).ok_or_else(|| {
+            self.error(
+                ErrorKind::Parse,
+                column,
+                format!("must be a whole number ≥ 1, got {s:?}"),
+            )
+        })
     }
 
     pub fn time(&self, column: &str) -> Result<NaiveDateTime, InputError> {
@@ -273,7 +277,11 @@ impl<'a> Row<'a> {
 
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, any case); empty or absent is `false`.
     pub fn flag(&self, column: &str) -> Result<bool, InputError> {
-        match self.optional(column).map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .optional(column)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("false") | Some("0") | Some("no") => Ok(false),
             Some("true") | Some("1") | Some("yes") => Ok(true),
             Some(other) => Err(self.error(

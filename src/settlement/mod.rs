@@ -61,14 +61,16 @@ pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow>
         e.1 += f.amount;
     }
     sums.into_iter()
-        .map(|((day, party, product), (quantity, amount))| SettlementRow {
-            day,
-            party: party.to_string(),
-            product,
-            item: Item::Compensation,
-            quantity,
-            quantity_unit: product.quantity_unit(),
-            amount: Yuan::round_to_fen(amount),
-        })
+        .map(
+            |((day, party, product), (quantity, amount))| SettlementRow {
+                day,
+                party: party.to_string(),
+                product,
+                item: Item::Compensation,
+                quantity,
+                quantity_unit: product.quantity_unit(),
+                amount: Yuan::round_to_fen(amount),
+            },
+        )
         .collect()
 }

@@ -1,0 +1,142 @@
+//! Peak regulation (调峰), notice 196 §二(一)–(二): who may provide it, where it runs, its
+//! cap, and its fee = price × delivered reduction × time.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use crate::error::{ErrorKind, InputError};
+use crate::outcome::{FeeLine, ProductOutcome, Rejection};
+use crate::product::Product;
+use crate::rules::caps::Caps;
+use crate::rules::market;
+use crate::scenario::config::{PeakPricing, SpotMarket, key_error};
+use crate::scenario::{Kind, Offer, Scenario};
+
+/// notice 196 §二(一): where the spot market runs continuously, the peak market no longer
+/// runs. A scenario that asks for one there is refused as a whole.
+pub fn check_market_runs(scenario: &Scenario) -> Result<(), InputError> {
+    if scenario.config.spot_market != SpotMarket::Continuous {
+        return Ok(());
+    }
+    let has_requirement = scenario
+        .requirements
+        .by_interval
+        .iter()
+        .any(|r| r.peak_mw > Decimal::ZERO);
+    if scenario.peak_offers.is_empty() && !has_requirement {
+        return Ok(());
+    }
+    let what = if scenario.peak_offers.is_empty() {
+        "requirements.csv has a non-zero peak_mw"
+    } else {
+        "peak_offers.csv holds offers"
+    };
+    Err(key_error(
+        &scenario.config_text,
+        "spot_market",
+        ErrorKind::Refused,
+        format!(
+            "the peak market does not run where the spot market runs continuously (notice 196 §二(一)), but {what}: remove them or set spot_market = \"none\""
+        ),
+    ))
+}
+
+/// notice 196 §二(一): wind and PV are not providers; hydro only where the province pays it.
+/// Storage takes part as a load when charging (§六(十)); demand response, aggregators and
+/// thermal units take part.
+pub fn ineligibility(kind: Kind, hydro_paid: bool) -> Option<&'static str> {
+    match kind {
+        Kind::Wind => Some("wind units are not peak-regulation providers (notice 196 二(一))"),
+        Kind::Pv => Some("PV units are not peak-regulation providers (notice 196 二(一))"),
+        Kind::Hydro if !hydro_paid => Some(
+            "hydro takes part in paid peak regulation only where the province enables it ([peak] hydro_paid = true; notice 196 二(一))",
+        ),
+        _ => None,
+    }
+}
+
+pub fn run(
+    scenario: &Scenario,
+    caps: &Caps,
+    id_rank: &[usize],
+) -> Result<ProductOutcome, InputError> {
+    check_market_runs(scenario)?;
+    let mut out = ProductOutcome::default();
+    if scenario.peak_offers.is_empty() {
+        return Ok(out);
+    }
+    let cap = caps.peak_price_yuan_per_mwh.ok_or_else(|| {
+        InputError::new(
+            ErrorKind::Invalid,
+            "scenario.toml",
+            "peak offers need a peak price cap",
+        )
+        .at_column("caps.peak_price_yuan_per_mwh")
+    })?;
+    let peak = &scenario.config.peak;
+    let mut allowed: Vec<Offer> = Vec::with_capacity(scenario.peak_offers.len());
+    for o in &scenario.peak_offers {
+        match ineligibility(scenario.fleet.units[o.unit].kind, peak.hydro_paid) {
+            Some(reason) => out.rejected.push(Rejection {
+                unit: o.unit,
+                product: Product::Peak,
+                start: o.start.clone(),
+                end: o.end.clone(),
+                reason: reason.to_string(),
+            }),
+            None => allowed.push(o.clone()),
+        }
+    }
+    // notice 196 §二(二): the cap is at most the local grid-parity price.
+    let (offers, rejected) = market::reject_above_cap(
+        &allowed,
+        Product::Peak,
+        cap,
+        &format!("the peak price cap {cap} yuan/MWh (notice 196 二(二))"),
+    );
+    out.rejected.extend(rejected);
+
+    let h = &scenario.horizon;
+    let (clearing, mut awards) = market::clear_at_offer_prices(
+        Product::Peak,
+        &offers,
+        |i| scenario.requirements.by_interval[i].peak_mw,
+        h.intervals,
+        cap,
+        id_rank,
+    );
+    if peak.pricing == PeakPricing::PayAsBid {
+        for a in awards.iter_mut() {
+            a.paid_price = a.offer_price;
+        }
+    }
+    // Fee = price × min(cleared, delivered) × hours. The unit's delivered reduction fills its
+    // bands from the shallowest, which matters under pay-as-bid.
+    let hours = h.interval_hours();
+    let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
+    for a in awards.iter().filter(|a| a.cleared_mw > Decimal::ZERO) {
+        let left = delivered_left
+            .entry((a.unit, a.interval))
+            .or_insert_with(|| {
+                scenario
+                    .actuals
+                    .peak_delivered_mw
+                    .get(&(a.unit, a.interval))
+                    .copied()
+                    .unwrap_or(Decimal::MAX)
+            });
+        let paid_mw = a.cleared_mw.min(*left);
+        *left -= paid_mw;
+        out.fees.push(FeeLine {
+            interval: a.interval,
+            unit: a.unit,
+            product: Product::Peak,
+            quantity: paid_mw * hours,
+            amount: a.paid_price * paid_mw * hours,
+        });
+    }
+    out.clearing = clearing;
+    out.awards = awards;
+    Ok(out)
+}
