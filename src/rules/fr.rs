@@ -239,6 +239,10 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
         .into_iter()
         .enumerate()
     {
+        let requirement = scenario.requirements.by_interval[i].fr_mw;
+        if list.is_empty() && requirement.is_zero() {
+            continue; // no market in this interval
+        }
         let day = horizon.day(i);
         let ks: Vec<Decimal> = list
             .iter()
@@ -254,7 +258,6 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
                 performance_factor: Some(unit_k),
             })
             .collect();
-        let requirement = scenario.requirements.by_interval[i].fr_mw;
         let (row, awards) = market::clear_interval(Product::Fr, i, requirement, bids, cap, id_rank);
         // notice 196 §三(三): fee = clearing price × mileage × K, for cleared units.
         for a in &awards {

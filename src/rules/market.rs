@@ -137,6 +137,10 @@ pub fn clear_at_offer_prices(
     let mut clearing = Vec::with_capacity(intervals);
     let mut awards = Vec::new();
     for (i, list) in by_interval(offers, intervals).into_iter().enumerate() {
+        let requirement = requirement_mw(i);
+        if list.is_empty() && requirement.is_zero() {
+            continue; // no market in this interval
+        }
         let bids = list
             .iter()
             .map(|&k| IntervalBid {
@@ -145,7 +149,7 @@ pub fn clear_at_offer_prices(
                 performance_factor: None,
             })
             .collect();
-        let (row, a) = clear_interval(product, i, requirement_mw(i), bids, cap, id_rank);
+        let (row, a) = clear_interval(product, i, requirement, bids, cap, id_rank);
         clearing.push(row);
         awards.extend(a);
     }
