@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn uneven_split_adds_up_exactly() {
-        // 10 MW among three tied 1 MW… no: three tied 30 MW bids share 10 MW. Exact share
+        // Three tied 30 MW bids share 10 MW. Exact share
         // 3.3333…; floors 3.333 each (9.999), the last 0.001 MW goes to the lowest order.
         let bids = [
             bid(dec!(1), 2, dec!(30)),

@@ -94,16 +94,24 @@ pub fn performance_factor(
     weights: Weights,
     cap: Decimal,
 ) -> PerformanceFactor {
-    let k_rate = measured.rate_pct_per_min / bench.rate_pct_per_min;
-    let k_precision = bench.precision_pct / measured.precision_pct;
-    let k_response = bench.response_s / measured.response_s;
+    // Saturating arithmetic: an absurd measurement (precision 1e-20 %) gives a huge K, which
+    // the cap then bounds, instead of an overflow.
+    let div = |a: Decimal, b: Decimal| a.checked_div(b).unwrap_or(Decimal::MAX);
+    let mul = |a: Decimal, b: Decimal| a.checked_mul(b).unwrap_or(Decimal::MAX);
+    let k_rate = div(measured.rate_pct_per_min, bench.rate_pct_per_min);
+    let k_precision = div(bench.precision_pct, measured.precision_pct);
+    let k_response = div(bench.response_s, measured.response_s);
     let uncapped = match form {
-        PerformanceForm::Product => k_rate * k_precision * k_response,
-        PerformanceForm::Weighted => {
-            decimal(weights.rate) * k_rate
-                + decimal(weights.precision) * k_precision
-                + decimal(weights.response) * k_response
-        }
+        PerformanceForm::Product => mul(mul(k_rate, k_precision), k_response),
+        PerformanceForm::Weighted => [
+            (weights.rate, k_rate),
+            (weights.precision, k_precision),
+            (weights.response, k_response),
+        ]
+        .into_iter()
+        .fold(Decimal::ZERO, |sum, (w, k)| {
+            sum.checked_add(mul(decimal(w), k)).unwrap_or(Decimal::MAX)
+        }),
     };
     PerformanceFactor {
         k_rate,

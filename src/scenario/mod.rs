@@ -267,6 +267,14 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ),
         )
     })?;
+    let span =
+        chrono::Duration::minutes(i64::from(config.intervals) * i64::from(config.interval_minutes));
+    if start.checked_add_signed(span).is_none() {
+        return Err(bad(
+            "start",
+            format!("{} plus the horizon runs past the calendar", config.start),
+        ));
+    }
     let caps = &config.caps;
     for (key, value) in [
         (
@@ -316,8 +324,8 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ("fr.benchmark.precision_pct", b.precision_pct),
             ("fr.benchmark.response_s", b.response_s),
         ] {
-            if !(v.is_finite() && v > 0.0 && v <= 1e9) {
-                return Err(bad(key, format!("must be > 0, got {v}")));
+            if !(v.is_finite() && (1e-9..=1e9).contains(&v)) {
+                return Err(bad(key, format!("must be between 1e-9 and 1e9, got {v}")));
             }
         }
     }

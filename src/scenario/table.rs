@@ -28,7 +28,6 @@ impl Table {
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, InputError> {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .comment(Some(b'#'))
             .from_reader(bytes);
         let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
         let mut columns = HashMap::new();
