@@ -1,1 +1,46 @@
-fn main() {}
+//! Speed of the merit-order engine and of a whole run. Numbers go in the README with the machine.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use ancillary::clearing::merit_order::{Bid, clear};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+
+fn one_interval_1000_offers(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let bids: Vec<Bid> = (0..1000)
+        .map(|i| Bid {
+            // Prices on a 0.01 grid so that some tie, as real bids do.
+            key: Decimal::new(rng.random_range(400..1500), 2),
+            tier: 0,
+            order: i,
+            mw: Decimal::from(rng.random_range(5..60)),
+        })
+        .collect();
+    let total: Decimal = bids.iter().map(|b| b.mw).sum();
+    let requirement = total / Decimal::from(2);
+    c.bench_function("merit_order/1_interval_1000_offers", |b| {
+        b.iter(|| clear(black_box(requirement), black_box(&bids)))
+    });
+}
+
+fn jiangsu_day_end_to_end(c: &mut Criterion) {
+    let dir = Path::new("scenarios/jiangsu-typical-day");
+    c.bench_function("run/jiangsu_typical_day_load_run_render", |b| {
+        b.iter(|| {
+            let s = ancillary::scenario::load(dir).unwrap();
+            let r = ancillary::run::run(&s).unwrap();
+            black_box(ancillary::output::render(&s, &r))
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = one_interval_1000_offers, jiangsu_day_end_to_end
+}
+criterion_main!(benches);

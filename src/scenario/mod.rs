@@ -337,6 +337,14 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             format!("must be between 0 and 1, got {s}"),
         ));
     }
+    if config.clearing.engine == config::Engine::Lp {
+        return Err(key_error(
+            text,
+            "clearing.engine",
+            ErrorKind::Invalid,
+            "\"lp\" (joint clearing) is not available in this version: use \"merit_order\"",
+        ));
+    }
     Ok(Horizon {
         start,
         interval_minutes: config.interval_minutes,
