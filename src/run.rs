@@ -1,7 +1,5 @@
 //! One scenario, start to finish: rules → clearing → settlement, as plain data.
 
-use rust_decimal::Decimal;
-
 use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::rules::caps::{self, Caps};
@@ -76,17 +74,26 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     result.rejected.sort_by(|a, b| {
         (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
     });
-    result.settlement = settlement::compensation(scenario, &result.fees);
+    result.settlement = settlement::settle(scenario, &result.fees, &result.awards)?;
+    if scenario.metering.is_none() && !result.settlement.is_empty() {
+        warnings.push(
+            "metering.csv is absent, so costs are not allocated (notice 196 §五(八)): add it to get allocation rows and statements that balance".to_string(),
+        );
+    }
     result.warnings = warnings;
     Ok(result)
 }
 
-/// Σ of a product's compensation, 元 (for summaries).
-pub fn total_compensation(result: &RunResult, product: crate::product::Product) -> Decimal {
+/// Σ of one settlement item of a product, 元.
+pub fn total_item(
+    result: &RunResult,
+    product: crate::product::Product,
+    item: settlement::Item,
+) -> crate::settlement::money::Yuan {
     result
         .settlement
         .iter()
-        .filter(|r| r.product == product && r.item == settlement::Item::Compensation)
-        .map(|r| r.amount.0)
+        .filter(|r| r.product == product && r.item == item)
+        .map(|r| r.amount)
         .sum()
 }

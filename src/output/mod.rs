@@ -2,6 +2,7 @@
 //! first, then written all at once (see [`dir`]).
 
 pub mod dir;
+pub mod names;
 
 use std::collections::BTreeMap;
 
@@ -146,6 +147,30 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     }
     files.insert("settlement.csv".into(), c.bytes());
 
+    let monthly = crate::settlement::statement::monthly(&result.settlement);
+    let mut c = Csv::new(&[
+        "month",
+        "party",
+        "product",
+        "compensation_yuan",
+        "allocation_yuan",
+        "penalty_yuan",
+        "net_yuan",
+    ]);
+    for m in &monthly {
+        c.row([
+            m.month.clone(),
+            m.party.clone(),
+            m.product.as_str().into(),
+            m.compensation.to_string(),
+            m.allocation.to_string(),
+            m.penalty.to_string(),
+            m.net().to_string(),
+        ]);
+    }
+    files.insert("statement_monthly.csv".into(), c.bytes());
+    render_statements(&mut files, result, &monthly);
+
     let mut c = Csv::new(&["unit", "product", "start", "end", "reason"]);
     for r in &result.rejected {
         c.row([
@@ -191,6 +216,63 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     files
 }
 
+/// `statements/PARTY.csv`: each party's own statement, every item on its own line — the
+/// daily rows, then per month and product each item's total and the net.
+fn render_statements(
+    files: &mut BTreeMap<String, Vec<u8>>,
+    result: &RunResult,
+    monthly: &[crate::settlement::statement::MonthlyRow],
+) {
+    let mut parties: Vec<&str> = result.settlement.iter().map(|r| r.party.as_str()).collect();
+    parties.sort_unstable();
+    parties.dedup();
+    if parties.is_empty() {
+        return;
+    }
+    let names = names::statement_files(&parties);
+    let mut index = Csv::new(&["party", "file"]);
+    for (party, file) in parties.iter().zip(&names) {
+        let mut c = Csv::new(&[
+            "period",
+            "product",
+            "item",
+            "quantity",
+            "quantity_unit",
+            "amount_yuan",
+        ]);
+        for r in result.settlement.iter().filter(|r| r.party == *party) {
+            c.row([
+                r.day.to_string(),
+                r.product.as_str().into(),
+                r.item.as_str().into(),
+                num(r.quantity),
+                r.quantity_unit.into(),
+                r.amount.to_string(),
+            ]);
+        }
+        for m in monthly.iter().filter(|m| m.party == *party) {
+            for (item, amount) in [
+                ("compensation", m.compensation),
+                ("allocation", m.allocation),
+                ("penalty", m.penalty),
+                ("net", m.net()),
+            ] {
+                c.row([
+                    m.month.clone(),
+                    m.product.as_str().into(),
+                    item.into(),
+                    String::new(),
+                    String::new(),
+                    amount.to_string(),
+                ]);
+            }
+        }
+        files.insert(format!("statements/{file}"), c.bytes());
+        index.row([party.to_string(), format!("statements/{file}")]);
+    }
+    files.insert("statements/index.csv".into(), index.bytes());
+}
+
 fn product_totals(result: &RunResult, product: Product) -> Value {
     let rows: Vec<_> = result
         .clearing
@@ -198,7 +280,6 @@ fn product_totals(result: &RunResult, product: Product) -> Value {
         .filter(|r| r.product == product)
         .collect();
     let n = Decimal::from(rows.len().max(1));
-    let compensation = crate::run::total_compensation(result, product);
     json!({
         "intervals": rows.len(),
         "intervals_with_shortfall": rows.iter().filter(|r| r.shortfall_mw > Decimal::ZERO).count(),
@@ -206,7 +287,9 @@ fn product_totals(result: &RunResult, product: Product) -> Value {
         "mean_cleared_mw": num((rows.iter().map(|r| r.cleared_mw).sum::<Decimal>() / n).round_dp(3)),
         "max_price": num(rows.iter().map(|r| r.price).max().unwrap_or_default()),
         "price_unit": product.price_unit(),
-        "compensation_yuan": crate::settlement::money::Yuan(compensation).to_string(),
+        "compensation_yuan": crate::run::total_item(result, product, crate::settlement::Item::Compensation).to_string(),
+        "penalty_yuan": crate::run::total_item(result, product, crate::settlement::Item::Penalty).to_string(),
+        "allocation_yuan": crate::run::total_item(result, product, crate::settlement::Item::Allocation).to_string(),
         "rejected_offers": result.rejected.iter().filter(|r| r.product == product).count(),
     })
 }

@@ -27,6 +27,8 @@ pub struct Config {
     #[serde(default)]
     pub allocation: AllocationConfig,
     #[serde(default)]
+    pub penalty: PenaltyConfig,
+    #[serde(default)]
     pub clearing: ClearingConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
@@ -130,10 +132,35 @@ pub struct PeakConfig {
     pub pricing: PeakPricing,
 }
 
+/// Who pays (分摊), notice 196 §五(八).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationConfig {
+    /// Continuous spot: the users' share of FR and reserve costs (set by the province); the
+    /// rest falls on non-market generation. Required there when such costs arise.
     pub user_share: Option<f64>,
+    /// Non-spot: unit kinds that pay nothing (e.g. `["storage"]`).
+    #[serde(default)]
+    pub exempt_kinds: Vec<String>,
+    /// Non-spot: a multiplier on a payer's energy by unit kind (default 1).
+    #[serde(default)]
+    pub kind_weights: std::collections::BTreeMap<String, f64>,
+    /// Non-spot, FR costs: a multiplier for FR-capable units that made no FR offer that day
+    /// (Hunan uses 1.5, to give force to §六(十)). Default 1.
+    pub non_bidder_weight: Option<f64>,
+}
+
+/// Penalties (考核), notice 196 §五(九). Each multiple × clearing price × the MWh short;
+/// default 0: no penalties.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltyConfig {
+    /// Reserve awarded but not available (`actuals.csv` `reserve_available_mw` below award).
+    #[serde(default)]
+    pub reserve_unavailable_multiple: f64,
+    /// Peak reduction awarded but not delivered (`peak_delivered_mw` below award).
+    #[serde(default)]
+    pub peak_undelivered_multiple: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

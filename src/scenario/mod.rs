@@ -60,7 +60,8 @@ pub struct Scenario {
     pub performance: Performance,
     pub mileage: Mileage,
     pub actuals: Actuals,
-    pub metering: Vec<Metering>,
+    /// `None` when `metering.csv` is absent: costs are then not allocated (with a warning).
+    pub metering: Option<Vec<Metering>>,
     /// SHA-256 over the contract's files present (name, length, bytes, in name order).
     pub input_digest: String,
 }
@@ -214,8 +215,8 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         None => Actuals::default(),
     };
     let metering = match table(files, "metering.csv")? {
-        Some(t) => series::parse_metering(&t, &horizon)?,
-        None => Vec::new(),
+        Some(t) => Some(series::parse_metering(&t, &horizon)?),
+        None => None,
     };
 
     Ok(Scenario {
@@ -336,6 +337,42 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             "allocation.user_share",
             format!("must be between 0 and 1, got {s}"),
         ));
+    }
+    let a = &config.allocation;
+    for kind in a.exempt_kinds.iter().chain(a.kind_weights.keys()) {
+        if Kind::parse(kind).is_none() {
+            let names: Vec<_> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(bad(
+                "allocation",
+                format!(
+                    "{kind:?} is not a unit kind; kinds are {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    for (key, v) in a
+        .kind_weights
+        .iter()
+        .map(|(k, v)| (format!("allocation.kind_weights.{k}"), *v))
+        .chain(
+            a.non_bidder_weight
+                .map(|v| ("allocation.non_bidder_weight".to_string(), v)),
+        )
+        .chain([
+            (
+                "penalty.reserve_unavailable_multiple".to_string(),
+                config.penalty.reserve_unavailable_multiple,
+            ),
+            (
+                "penalty.peak_undelivered_multiple".to_string(),
+                config.penalty.peak_undelivered_multiple,
+            ),
+        ])
+    {
+        if !(v.is_finite() && (0.0..=1000.0).contains(&v)) {
+            return Err(bad(&key, format!("must be between 0 and 1000, got {v}")));
+        }
     }
     if config.clearing.engine == config::Engine::Lp {
         return Err(key_error(

@@ -1,14 +1,20 @@
-//! Settlement: exact fees become money on the statement. Compensation (补偿) is rounded once
-//! per (day, unit, product) to the fen.
+//! Settlement: exact fees become money on the statement. Compensation (补偿), penalty (考核)
+//! and allocation (分摊) are computed apart and itemised apart (notice 196 §五(九)); each is
+//! rounded once per (day, party, product) to the fen, and allocation charges each day's pool
+//! exactly.
 
+pub mod allocation;
 pub mod money;
+pub mod penalty;
+pub mod statement;
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::outcome::FeeLine;
+use crate::error::InputError;
+use crate::outcome::{AwardRow, FeeLine};
 use crate::product::Product;
 use crate::scenario::Scenario;
 use money::Yuan;
@@ -73,4 +79,21 @@ pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow>
             },
         )
         .collect()
+}
+
+/// Every settlement row of a run: compensation, penalties, then allocation of what is left, in
+/// (day, party, product, item) order.
+pub fn settle(
+    scenario: &Scenario,
+    fees: &[FeeLine],
+    awards: &[AwardRow],
+) -> Result<Vec<SettlementRow>, InputError> {
+    let mut rows = compensation(scenario, fees);
+    rows.extend(penalty::penalties(scenario, awards));
+    let allocation = allocation::allocate(scenario, &rows)?;
+    rows.extend(allocation);
+    rows.sort_by(|a, b| {
+        (a.day, &a.party, a.product, a.item).cmp(&(b.day, &b.party, b.product, b.item))
+    });
+    Ok(rows)
 }

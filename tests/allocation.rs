@@ -1,0 +1,220 @@
+//! Allocation, penalties and statements (notice 196 §五): every number derived in a comment.
+
+mod common;
+use ancillary::ErrorKind;
+use ancillary::product::Product::{self, Fr, Reserve};
+use ancillary::run::RunResult;
+use ancillary::settlement::Item;
+use common::*;
+
+/// One FR provider S1 (storage, K = 1 by its own benchmark) and payers.
+const UNITS: &str = "unit,owner,kind,capacity_mw,min_output_mw,design_rate_pct_per_min,design_precision_pct,design_response_s
+C1,A,coal,600,0,2,1,30
+C2,B,coal,600,0,2,1,30
+S1,C,storage,100,0,,,
+G1,D,gas,300,0,,,
+";
+
+fn fr_case(extra: &str, metering: &str, mileage: &str) -> Case {
+    // S1 measured 2, 1, 30 against the benchmark C1 (2, 1, 30): K = 1. Requirement 10 MW in
+    // interval 0 only; S1 offers 10 MW at 10 yuan/MW → price 10. Fee = 10 × mileage × 1.
+    Case::new(extra)
+        .file("units.csv", UNITS)
+        .file(
+            "fr_performance.csv",
+            "unit,rate_pct_per_min,precision_pct,response_s\nS1,2,1,30\n",
+        )
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},10,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .file(
+            "fr_offers.csv",
+            &format!("unit,start,end,capacity_mw,price_yuan_per_mw\nS1,{T0},{T1},10,10\n"),
+        )
+        .file(
+            "fr_mileage.csv",
+            &format!("time,unit,mileage_mw\n{T0},S1,{mileage}\n"),
+        )
+        .file("metering.csv", metering)
+}
+
+fn amount(r: &RunResult, party: &str, product: Product, item: Item) -> String {
+    r.settlement
+        .iter()
+        .find(|s| s.party == party && s.product == product && s.item == item)
+        .map(|s| s.amount.to_string())
+        .unwrap_or_else(|| "none".into())
+}
+
+const GENS: &str = "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,C2,generator,100\n2024-03-01,G1,generator,100\n2024-03-01,U1,user,500\n";
+
+#[test]
+fn non_spot_generators_pay_pro_rata_and_largest_remainder_keeps_the_fen() {
+    // Fee 10 × 10 × 1 = 100.00. Three generators of 100 MWh each: 33.333… each. Naive rounding
+    // gives 33.33 × 3 = 99.99 and loses a fen; largest remainder (equal remainders by party
+    // name) gives C1 the extra fen: 33.34, 33.33, 33.33. The user U1 pays nothing (§五(八)).
+    let r = fr_case("", GENS, "10").run();
+    assert_eq!(amount(&r, "S1", Fr, Item::Compensation), "100.00");
+    assert_eq!(amount(&r, "C1", Fr, Item::Allocation), "-33.34");
+    assert_eq!(amount(&r, "C2", Fr, Item::Allocation), "-33.33");
+    assert_eq!(amount(&r, "G1", Fr, Item::Allocation), "-33.33");
+    assert_eq!(amount(&r, "U1", Fr, Item::Allocation), "none");
+}
+
+#[test]
+fn exempt_kinds_and_weights() {
+    // exempt gas: C1 and C2 split 100.00 → 50.00 each.
+    let r = fr_case("[allocation]\nexempt_kinds = [\"gas\"]\n", GENS, "10").run();
+    assert_eq!(amount(&r, "C1", Fr, Item::Allocation), "-50.00");
+    assert!(
+        r.settlement
+            .iter()
+            .filter(|s| s.party == "G1")
+            .all(|s| s.amount.0.is_zero())
+    );
+    // kind weight coal 2: weights C1 200, C2 200, G1 100 → 40.00, 40.00, 20.00.
+    let r = fr_case("[allocation]\nkind_weights = { coal = 2.0 }\n", GENS, "10").run();
+    assert_eq!(amount(&r, "C1", Fr, Item::Allocation), "-40.00");
+    assert_eq!(amount(&r, "G1", Fr, Item::Allocation), "-20.00");
+    // non_bidder_weight 1.5: C1 and C2 are FR-capable (design parameters) and made no FR offer;
+    // G1 is not FR-capable. Weights 150, 150, 100 → 37.50, 37.50, 25.00.
+    let r = fr_case("[allocation]\nnon_bidder_weight = 1.5\n", GENS, "10").run();
+    assert_eq!(amount(&r, "C1", Fr, Item::Allocation), "-37.50");
+    assert_eq!(amount(&r, "G1", Fr, Item::Allocation), "-25.00");
+}
+
+#[test]
+fn continuous_spot_users_and_non_market_generation_share() {
+    let metering = "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,U1,user,300\n2024-03-01,U2,user,100\n2024-03-01,NM,non_market_generator,50\n";
+    let toml = |share: &str| format!("[allocation]\nuser_share = {share}\n");
+    let c = |share: &str| {
+        let mut c = fr_case(&toml(share), metering, "10.1");
+        c.files.insert(
+            "scenario.toml".into(),
+            common::toml(&toml(share))
+                .replace("\"none\"", "\"continuous\"")
+                .into_bytes(),
+        );
+        c
+    };
+    // Fee 10 × 10.1 = 101.00; users 0.3 × 101 = 30.30: U1 30.30 × 3/4 = 22.725 → 22.72 (rem .5),
+    // U2 7.575 → 7.57 (rem .5); one fen left, equal remainders → U1 (name order): 22.73, 7.57.
+    // Non-market generation pays 101 − 30.30 = 70.70. The market generator C1 pays nothing.
+    let r = c("0.3").run();
+    assert_eq!(amount(&r, "U1", Fr, Item::Allocation), "-22.73");
+    assert_eq!(amount(&r, "U2", Fr, Item::Allocation), "-7.57");
+    assert_eq!(amount(&r, "NM", Fr, Item::Allocation), "-70.70");
+    assert_eq!(amount(&r, "C1", Fr, Item::Allocation), "none");
+    // Without user_share the run is refused: the province must set the ratio.
+    let mut missing = c("0.3");
+    missing.files.insert(
+        "scenario.toml".into(),
+        common::toml("")
+            .replace("\"none\"", "\"continuous\"")
+            .into_bytes(),
+    );
+    let e = missing.error();
+    assert_eq!(e.column.as_deref(), Some("allocation.user_share"));
+}
+
+#[test]
+fn a_day_with_cost_and_nobody_to_pay_is_an_error() {
+    let e = fr_case(
+        "",
+        "day,party,role,energy_mwh\n2024-03-01,U1,user,500\n",
+        "10",
+    )
+    .error();
+    assert_eq!(
+        (e.kind, e.file.as_str()),
+        (ErrorKind::Invalid, "metering.csv")
+    );
+    assert!(
+        e.rule.contains("2024-03-01") && e.rule.contains("fr"),
+        "{e}"
+    );
+}
+
+#[test]
+fn penalty_reduces_the_pool() {
+    // Reserve: S1 20 MW @ 50 in interval 0 (requirement 20), available 15. ¼ h.
+    // Compensation on the actual: 50 × 15 × 0.25 = 187.50. Penalty, multiple 2:
+    // 2 × 50 × (20 − 15) × 0.25 = 125.00, charged. Pool = 187.50 − 125.00 = 62.50, split among
+    // three generators: 20.83(33…) each, 1 fen left → C1: 20.84, 20.83, 20.83.
+    let c = Case::new("[penalty]\nreserve_unavailable_multiple = 2.0\n")
+        .file("units.csv", UNITS)
+        .file(
+            "requirements.csv",
+            &format!("time,reserve_mw\n{T0},20\n{T1},0\n{T2},0\n{T3},0\n"),
+        )
+        .file(
+            "reserve_offers.csv",
+            &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\nS1,{T0},{T1},20,50\n"),
+        )
+        .file(
+            "actuals.csv",
+            &format!("time,unit,reserve_available_mw\n{T0},S1,15\n"),
+        )
+        .file("metering.csv", GENS);
+    let r = c.run();
+    assert_eq!(amount(&r, "S1", Reserve, Item::Compensation), "187.50");
+    assert_eq!(amount(&r, "S1", Reserve, Item::Penalty), "-125.00");
+    assert_eq!(amount(&r, "C1", Reserve, Item::Allocation), "-20.84");
+    assert_eq!(amount(&r, "C2", Reserve, Item::Allocation), "-20.83");
+    let total: rust_decimal::Decimal = r.settlement.iter().map(|s| s.amount.0).sum();
+    assert!(total.is_zero());
+}
+
+#[test]
+fn monthly_is_the_sum_of_daily_across_a_month_end() {
+    // Two days, 2024-03-31 and 2024-04-01, one interval each (1440 minutes).
+    let toml = "name = \"m\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 1440\nstart = \"2024-03-31T00:00\"\nintervals = 2\n";
+    let mut c = Case::new("")
+        .file("units.csv", UNITS)
+        .file("requirements.csv", "time,reserve_mw\n2024-03-31T00:00,10\n2024-04-01T00:00,10\n")
+        .file("reserve_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mwh\nS1,2024-03-31T00:00,2024-04-02T00:00,10,1\n")
+        .file("metering.csv", "day,party,role,energy_mwh\n2024-03-31,C1,generator,1\n2024-04-01,C1,generator,1\n2024-04-01,C2,generator,1\n");
+    c.files
+        .insert("scenario.toml".into(), toml.as_bytes().to_vec());
+    let r = c.run();
+    // Each day S1 earns 1 × 10 × 24 = 240.00. March: C1 pays 240; April: C1 and C2 120 each.
+    let m = ancillary::settlement::statement::monthly(&r.settlement);
+    let row = |month: &str, party: &str| {
+        m.iter()
+            .find(|x| x.month == month && x.party == party)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("2024-03", "S1").compensation.to_string(), "240.00");
+    assert_eq!(row("2024-04", "S1").compensation.to_string(), "240.00");
+    assert_eq!(row("2024-03", "C1").allocation.to_string(), "-240.00");
+    assert_eq!(row("2024-04", "C1").net().to_string(), "-120.00");
+}
+
+#[test]
+fn hostile_party_names_stay_inside_the_output_folder() {
+    let metering = "day,party,role,energy_mwh\n2024-03-01,../../escape,generator,100\n2024-03-01,/abs/path,generator,100\n2024-03-01,CON,generator,100\n";
+    let c = fr_case("", metering, "10");
+    let s = c.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let files = ancillary::output::render(&s, &r);
+    for name in files.keys() {
+        assert!(ancillary::output::dir::is_safe_relative(name), "{name}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("a/b/out");
+    ancillary::output::dir::write(&out, &files, false).unwrap();
+    // Nothing escaped: the only entries above `out` are the folders we made.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("a/b")).unwrap().count(),
+        1
+    );
+    let index = std::fs::read_to_string(out.join("statements/index.csv")).unwrap();
+    assert!(
+        index.contains("../../escape,statements/%2E.%2F..%2Fescape.csv"),
+        "{index}"
+    );
+    assert!(out.join("statements/_CON.csv").is_file());
+}
