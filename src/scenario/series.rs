@@ -59,6 +59,33 @@ fn unit_of(row: &Row, fleet: &Fleet) -> Result<usize, InputError> {
     })
 }
 
+/// Keys that must be unique within a file: the second row with a key is an error naming the
+/// first one's line.
+struct Seen<K>(HashMap<K, u64>);
+
+impl<K: std::hash::Hash + Eq> Seen<K> {
+    fn new() -> Self {
+        Seen(HashMap::new())
+    }
+
+    fn check(
+        &mut self,
+        key: K,
+        row: &Row,
+        column: &str,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), InputError> {
+        match self.0.insert(key, row.line) {
+            Some(first) => Err(row.error(
+                ErrorKind::Duplicate,
+                column,
+                format!("{} already given on line {first}", what()),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requirements, InputError> {
     table.require(&["time"])?;
     let mut req = Requirements {
@@ -69,18 +96,12 @@ pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requiremen
         has_load: table.has("load_mw"),
     };
     let mut seen: Vec<Option<u64>> = vec![None; horizon.intervals];
+    let mut unique = Seen::new();
     for row in table.rows() {
         let i = interval_of(&row, "time", horizon)?;
-        if let Some(first) = seen[i] {
-            return Err(row.error(
-                ErrorKind::Duplicate,
-                "time",
-                format!(
-                    "interval {} is already given on line {first}",
-                    horizon.label(i)
-                ),
-            ));
-        }
+        unique.check(i, &row, "time", || {
+            format!("interval {} is", horizon.label(i))
+        })?;
         seen[i] = Some(row.line);
         let opt = |c: &str| row.optional_non_negative(c).map(Option::unwrap_or_default);
         req.by_interval[i] = Requirement {
@@ -123,23 +144,19 @@ impl Performance {
     pub fn parse(table: &Table, fleet: &Fleet) -> Result<Performance, InputError> {
         table.require(&["unit", "rate_pct_per_min", "precision_pct", "response_s"])?;
         let mut perf = Performance::default();
-        let mut lines: HashMap<(usize, Option<NaiveDate>), u64> = HashMap::new();
+        let mut seen = Seen::new();
         for row in table.rows() {
             let unit = unit_of(&row, fleet)?;
             let day = match row.optional("day") {
                 Some(_) => Some(row.date("day")?),
                 None => None,
             };
-            if let Some(first) = lines.insert((unit, day), row.line) {
-                return Err(row.error(
-                    ErrorKind::Duplicate,
-                    "unit",
-                    format!(
-                        "unit {} already has performance for this day on line {first}",
-                        fleet.units[unit].id
-                    ),
-                ));
-            }
+            seen.check((unit, day), &row, "unit", || {
+                format!(
+                    "performance of unit {} for this day is",
+                    fleet.units[unit].id
+                )
+            })?;
             let params = FrParams {
                 rate_pct_per_min: row.positive("rate_pct_per_min")?,
                 precision_pct: row.positive("precision_pct")?,
@@ -164,20 +181,16 @@ pub fn parse_mileage(
 ) -> Result<Mileage, InputError> {
     table.require(&["time", "unit", "mileage_mw"])?;
     let mut mileage = Mileage::new();
-    let mut lines: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut seen = Seen::new();
     for row in table.rows() {
         let i = interval_of(&row, "time", horizon)?;
         let unit = unit_of(&row, fleet)?;
-        if let Some(first) = lines.insert((unit, i), row.line) {
-            return Err(row.error(
-                ErrorKind::Duplicate,
-                "time",
-                format!(
-                    "unit {} already has mileage for this interval on line {first}",
-                    fleet.units[unit].id
-                ),
-            ));
-        }
+        seen.check((unit, i), &row, "time", || {
+            format!(
+                "mileage of unit {} for this interval is",
+                fleet.units[unit].id
+            )
+        })?;
         mileage.insert((unit, i), row.non_negative("mileage_mw")?);
     }
     Ok(mileage)
@@ -192,7 +205,8 @@ pub fn parse_agc_setpoints(
     horizon: &Horizon,
 ) -> Result<Mileage, InputError> {
     table.require(&["time", "unit", "setpoint_mw"])?;
-    let mut samples: BTreeMap<(usize, NaiveDateTime), (Decimal, u64)> = BTreeMap::new();
+    let mut samples: BTreeMap<(usize, NaiveDateTime), Decimal> = BTreeMap::new();
+    let mut seen = Seen::new();
     for row in table.rows() {
         let t = row.time("time")?;
         if horizon.index_containing(t).is_none() {
@@ -208,21 +222,17 @@ pub fn parse_agc_setpoints(
             ));
         }
         let unit = unit_of(&row, fleet)?;
-        let setpoint = row.decimal("setpoint_mw")?;
-        if let Some((_, first)) = samples.insert((unit, t), (setpoint, row.line)) {
-            return Err(row.error(
-                ErrorKind::Duplicate,
-                "time",
-                format!(
-                    "unit {} already has a setpoint at this time on line {first}",
-                    fleet.units[unit].id
-                ),
-            ));
-        }
+        seen.check((unit, t), &row, "time", || {
+            format!(
+                "a setpoint of unit {} at this time is",
+                fleet.units[unit].id
+            )
+        })?;
+        samples.insert((unit, t), row.decimal("setpoint_mw")?);
     }
     let mut mileage = Mileage::new();
     let mut previous: Option<(usize, Decimal)> = None;
-    for (&(unit, t), &(setpoint, _)) in &samples {
+    for (&(unit, t), &setpoint) in &samples {
         if let Some((prev_unit, prev)) = previous
             && prev_unit == unit
         {
@@ -247,20 +257,16 @@ impl Actuals {
     pub fn parse(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<Actuals, InputError> {
         table.require(&["time", "unit"])?;
         let mut actuals = Actuals::default();
-        let mut lines: HashMap<(usize, usize), u64> = HashMap::new();
+        let mut seen = Seen::new();
         for row in table.rows() {
             let i = interval_of(&row, "time", horizon)?;
             let unit = unit_of(&row, fleet)?;
-            if let Some(first) = lines.insert((unit, i), row.line) {
-                return Err(row.error(
-                    ErrorKind::Duplicate,
-                    "time",
-                    format!(
-                        "unit {} already has actuals for this interval on line {first}",
-                        fleet.units[unit].id
-                    ),
-                ));
-            }
+            seen.check((unit, i), &row, "time", || {
+                format!(
+                    "actuals of unit {} for this interval are",
+                    fleet.units[unit].id
+                )
+            })?;
             if let Some(v) = row.optional_non_negative("reserve_available_mw")? {
                 actuals.reserve_available_mw.insert((unit, i), v);
             }
@@ -303,7 +309,7 @@ pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>,
     table.require(&["day", "party", "role", "energy_mwh"])?;
     let days = horizon.days();
     let mut out = Vec::with_capacity(table.len());
-    let mut lines: HashMap<(NaiveDate, String), u64> = HashMap::new();
+    let mut seen = Seen::new();
     for row in table.rows() {
         let day = row.date("day")?;
         if !days.contains(&day) {
@@ -326,13 +332,9 @@ pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>,
                 ));
             }
         };
-        if let Some(first) = lines.insert((day, party.clone()), row.line) {
-            return Err(row.error(
-                ErrorKind::Duplicate,
-                "party",
-                format!("party {party:?} already has metering for {day} on line {first}"),
-            ));
-        }
+        seen.check((day, party.clone()), &row, "party", || {
+            format!("metering of party {party:?} for {day} is")
+        })?;
         out.push(Metering {
             day,
             party,
