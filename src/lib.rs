@@ -18,6 +18,7 @@
 //! assert!(!result.clearing.is_empty());
 //! ```
 
+pub mod audit;
 pub mod clearing;
 pub mod error;
 pub mod outcome;

@@ -1,0 +1,778 @@
+//! `ancillary audit`: a check per rule of notice 196, on a scenario's rules and on its results.
+//! The audit never clamps: a scenario whose caps exceed the notice fails even though `run`
+//! would clamp them. Every failure says what breaks the rule and where.
+
+pub mod results;
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::error::InputError;
+use crate::rules::caps::{
+    self, FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW, PERFORMANCE_FACTOR_LIMIT, decimal,
+};
+use crate::rules::{fr, peak};
+use crate::scenario::config::SpotMarket;
+use crate::scenario::{Kind, Role, Scenario};
+use crate::settlement::money::Yuan;
+use results::Results;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::NotApplicable => "n/a",
+        }
+    }
+}
+
+/// One rule checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// As the notice numbers it, ASCII parentheses: `三(四)`.
+    pub clause: &'static str,
+    pub rule: &'static str,
+    pub status: Status,
+    /// What breaks the rule and where (for failures), or what was checked.
+    pub detail: String,
+}
+
+/// At most this many offenders are named in one detail.
+const NAMED: usize = 5;
+
+fn verdict(
+    clause: &'static str,
+    rule: &'static str,
+    offences: Vec<String>,
+    checked: String,
+) -> Check {
+    if offences.is_empty() {
+        Check {
+            clause,
+            rule,
+            status: Status::Pass,
+            detail: checked,
+        }
+    } else {
+        let more = offences.len().saturating_sub(NAMED);
+        let mut detail = offences
+            .into_iter()
+            .take(NAMED)
+            .collect::<Vec<_>>()
+            .join("; ");
+        if more > 0 {
+            detail += &format!("; and {more} more");
+        }
+        Check {
+            clause,
+            rule,
+            status: Status::Fail,
+            detail,
+        }
+    }
+}
+
+fn na(clause: &'static str, rule: &'static str, why: &str) -> Check {
+    Check {
+        clause,
+        rule,
+        status: Status::NotApplicable,
+        detail: why.to_string(),
+    }
+}
+
+/// Runs every check. `rerun` is the output of running the scenario again now (for §五(七)).
+pub fn audit(
+    scenario: &Scenario,
+    results: &Results,
+    rerun: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<Check>, InputError> {
+    let c = &scenario.config;
+    let h = &scenario.horizon;
+    let mut checks = Vec::new();
+    let label = |i: usize| h.label(i);
+    let cap_of = |v: Option<f64>, default: Decimal| v.map(decimal).unwrap_or(default);
+    let prices = |product: &'static str| {
+        results
+            .clearing
+            .iter()
+            .filter(move |r| r.product == product)
+    };
+
+    // 二(一): where the peak market may run, and who may provide.
+    let peak_runs =
+        !scenario.peak_offers.is_empty() || results.clearing.iter().any(|r| r.product == "peak");
+    checks.push(if c.spot_market == SpotMarket::Continuous {
+        match peak::check_market_runs(scenario) {
+            Err(e) => verdict(
+                "二(一)",
+                "no peak market where the spot market runs continuously",
+                vec![e.rule],
+                String::new(),
+            ),
+            Ok(()) if peak_runs => verdict(
+                "二(一)",
+                "no peak market where the spot market runs continuously",
+                vec!["results hold peak clearing rows".into()],
+                String::new(),
+            ),
+            Ok(()) => verdict(
+                "二(一)",
+                "no peak market where the spot market runs continuously",
+                vec![],
+                "continuous spot, no peak offers or requirement".into(),
+            ),
+        }
+    } else {
+        na(
+            "二(一)",
+            "no peak market where the spot market runs continuously",
+            "the spot market does not run continuously",
+        )
+    });
+    if peak_runs {
+        let mut offences = Vec::new();
+        for a in results
+            .awards
+            .iter()
+            .filter(|a| a.product == "peak" && a.cleared_mw > Decimal::ZERO)
+        {
+            if let Some(u) = scenario.fleet.get(&a.unit) {
+                let kind = scenario.fleet.units[u].kind;
+                if peak::ineligibility(kind, c.peak.hydro_paid).is_some() {
+                    offences.push(format!(
+                        "unit {} ({}) cleared {} MW of peak at {} (awards.csv line {})",
+                        a.unit,
+                        kind.as_str(),
+                        a.cleared_mw,
+                        label(a.interval),
+                        a.line
+                    ));
+                }
+            }
+        }
+        checks.push(verdict(
+            "二(一)",
+            "no wind or PV peak providers; hydro only where enabled",
+            offences,
+            format!("peak awards checked; hydro_paid = {}", c.peak.hydro_paid),
+        ));
+    } else {
+        checks.push(na(
+            "二(一)",
+            "no wind or PV peak providers; hydro only where enabled",
+            "no peak market",
+        ));
+    }
+
+    // 二(二): the peak cap.
+    let peak_limit = caps::peak_price_limit(&c.province);
+    let peak_cap = c.caps.peak_price_yuan_per_mwh.map(decimal).or(peak_limit);
+    checks.push(match (peak_limit, c.caps.peak_price_yuan_per_mwh.map(decimal)) {
+        (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {} 's grid-parity price {limit} yuan/MWh", c.province)], String::new()),
+        (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({})", peak_cap.unwrap_or(limit), c.province)),
+        (None, Some(cap)) => na("二(二)", "peak cap ≤ the local grid-parity price", &format!("province {:?} is not in data/provinces.csv; cap {cap} cannot be checked", c.province)),
+        (None, None) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak cap and no province price"),
+    });
+    checks.push(match peak_cap {
+        Some(cap) if peak_runs => {
+            let limit = peak_limit.map_or(cap, |l| l.min(cap));
+            verdict(
+                "二(二)",
+                "every peak price ≤ the cap",
+                prices("peak")
+                    .filter(|r| r.price > limit)
+                    .map(|r| {
+                        format!(
+                            "{} peak price {} > {limit} (clearing.csv line {})",
+                            label(r.interval),
+                            r.price,
+                            r.line
+                        )
+                    })
+                    .collect(),
+                format!("{} intervals ≤ {limit} yuan/MWh", prices("peak").count()),
+            )
+        }
+        _ => na("二(二)", "every peak price ≤ the cap", "no peak market"),
+    });
+
+    // 三(四): K and the mileage price.
+    let k_cap = cap_of(c.caps.performance_factor, PERFORMANCE_FACTOR_LIMIT);
+    checks.push(verdict(
+        "三(四)",
+        "performance-factor cap ≤ 2",
+        if k_cap > PERFORMANCE_FACTOR_LIMIT {
+            vec![format!(
+                "scenario.toml caps.performance_factor = {k_cap} exceeds 2"
+            )]
+        } else {
+            vec![]
+        },
+        format!("K cap {k_cap}"),
+    ));
+    let fr_runs = !scenario.fr_offers.is_empty();
+    if fr_runs {
+        let resolved = caps::resolve(scenario)?;
+        let bench = fr::benchmark(scenario);
+        let mut offences = Vec::new();
+        for f in &results.factors {
+            if f.k > PERFORMANCE_FACTOR_LIMIT {
+                offences.push(format!(
+                    "unit {} on {}: K {} > 2 (performance_factors.csv line {})",
+                    f.unit, f.day, f.k, f.line
+                ));
+                continue;
+            }
+            // Recompute from the inputs: measured (or design) parameters against the benchmark.
+            let (Some(u), Ok(day), Some(b)) =
+                (scenario.fleet.get(&f.unit), f.day.parse(), bench.as_ref())
+            else {
+                continue;
+            };
+            let params = scenario
+                .performance
+                .get(u, day)
+                .or(scenario.fleet.units[u].design);
+            if let Some(p) = params {
+                let want = fr::performance_factor(
+                    p,
+                    b.params,
+                    c.fr.performance,
+                    c.fr.weights,
+                    resolved.caps.performance_factor,
+                )
+                .k;
+                if want != f.k {
+                    offences.push(format!("unit {} on {}: K {} but the inputs give {want} (performance_factors.csv line {})", f.unit, f.day, f.k, f.line));
+                }
+            }
+        }
+        checks.push(verdict(
+            "三(四)",
+            "every K ≤ 2 and as the inputs give it",
+            offences,
+            format!(
+                "{} unit-days recomputed from rate, precision and response against the benchmark",
+                results.factors.len()
+            ),
+        ));
+    } else {
+        checks.push(na(
+            "三(四)",
+            "every K ≤ 2 and as the inputs give it",
+            "no FR market",
+        ));
+    }
+    let fr_cap = cap_of(
+        c.caps.fr_mileage_price_yuan_per_mw,
+        FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW,
+    );
+    checks.push(verdict(
+        "三(四)",
+        "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)",
+        if fr_cap > FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW {
+            vec![format!(
+                "scenario.toml caps.fr_mileage_price_yuan_per_mw = {fr_cap} exceeds 15"
+            )]
+        } else {
+            vec![]
+        },
+        format!("cap {fr_cap} yuan/MW"),
+    ));
+    let fr_limit = fr_cap.min(FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW);
+    checks.push(if fr_runs {
+        verdict(
+            "三(四)",
+            "every FR clearing price ≤ the cap",
+            prices("fr")
+                .filter(|r| r.price > fr_limit)
+                .map(|r| {
+                    format!(
+                        "{} FR price {} > {fr_limit} (clearing.csv line {})",
+                        label(r.interval),
+                        r.price,
+                        r.line
+                    )
+                })
+                .collect(),
+            format!("{} intervals ≤ {fr_limit} yuan/MW", prices("fr").count()),
+        )
+    } else {
+        na(
+            "三(四)",
+            "every FR clearing price ≤ the cap",
+            "no FR market",
+        )
+    });
+
+    // 三(三): FR fee = clearing price × mileage × K, recomputed per day and unit.
+    checks.push(if fr_runs {
+        let price: HashMap<usize, Decimal> = prices("fr").map(|r| (r.interval, r.price)).collect();
+        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        for a in results
+            .awards
+            .iter()
+            .filter(|a| a.product == "fr" && a.cleared_mw > Decimal::ZERO)
+        {
+            let Some(u) = scenario.fleet.get(&a.unit) else {
+                continue;
+            };
+            let mileage = scenario
+                .mileage
+                .get(&(u, a.interval))
+                .copied()
+                .unwrap_or_default();
+            if mileage.is_zero() {
+                continue;
+            }
+            let fee = price.get(&a.interval).copied().unwrap_or_default()
+                * mileage
+                * a.performance_factor.unwrap_or_default();
+            *want
+                .entry((h.day(a.interval).to_string(), a.unit.clone()))
+                .or_default() += fee;
+        }
+        fee_offences(
+            "三(三)",
+            "every FR fee = clearing price × mileage × K",
+            "fr",
+            want,
+            results,
+        )
+    } else {
+        na(
+            "三(三)",
+            "every FR fee = clearing price × mileage × K",
+            "no FR market",
+        )
+    });
+
+    // 四(五) and 四(六): reserve.
+    let energy_cap = cap_of(
+        c.caps.energy_market_price_cap_yuan_per_mwh,
+        caps::DEFAULT_ENERGY_CAP_YUAN_PER_MWH,
+    );
+    let reserve_cap = cap_of(c.caps.reserve_price_yuan_per_mwh, energy_cap);
+    let reserve_runs = !scenario.reserve_offers.is_empty();
+    checks.push(if reserve_runs {
+        let hours = h.interval_hours();
+        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        for a in results
+            .awards
+            .iter()
+            .filter(|a| a.product == "reserve" && a.cleared_mw > Decimal::ZERO)
+        {
+            let Some(u) = scenario.fleet.get(&a.unit) else {
+                continue;
+            };
+            let held = scenario
+                .actuals
+                .reserve_available_mw
+                .get(&(u, a.interval))
+                .map_or(a.cleared_mw, |&v| v.min(a.cleared_mw));
+            *want
+                .entry((h.day(a.interval).to_string(), a.unit.clone()))
+                .or_default() += a.paid_price * held * hours;
+        }
+        fee_offences(
+            "四(五)",
+            "every reserve fee = price × capacity × time, on the actual where lower",
+            "reserve",
+            want,
+            results,
+        )
+    } else {
+        na(
+            "四(五)",
+            "every reserve fee = price × capacity × time, on the actual where lower",
+            "no reserve market",
+        )
+    });
+    checks.push(verdict("四(六)", "reserve cap ≤ the energy-market cap", if reserve_cap > energy_cap { vec![format!("scenario.toml caps.reserve_price_yuan_per_mwh = {reserve_cap} exceeds the energy-market cap {energy_cap}")] } else { vec![] }, format!("{reserve_cap} ≤ {energy_cap} yuan/MWh")));
+    let reserve_limit = reserve_cap.min(energy_cap);
+    checks.push(if reserve_runs {
+        verdict(
+            "四(六)",
+            "every reserve price ≤ the cap",
+            prices("reserve")
+                .filter(|r| r.price > reserve_limit)
+                .map(|r| {
+                    format!(
+                        "{} reserve price {} > {reserve_limit} (clearing.csv line {})",
+                        label(r.interval),
+                        r.price,
+                        r.line
+                    )
+                })
+                .collect(),
+            format!(
+                "{} intervals ≤ {reserve_limit} yuan/MWh",
+                prices("reserve").count()
+            ),
+        )
+    } else {
+        na(
+            "四(六)",
+            "every reserve price ≤ the cap",
+            "no reserve market",
+        )
+    });
+
+    // 五(七): reproducible from the inputs.
+    let mut offences = Vec::new();
+    if results.files.is_empty() {
+        offences.push("the run was refused, so there are no results to reproduce".to_string());
+    }
+    match &results.input_digest {
+        _ if results.files.is_empty() => {}
+        Some(d) if *d == scenario.input_digest => {}
+        Some(d) => offences.push(format!(
+            "summary.json input digest {d} is not the scenario's {}",
+            scenario.input_digest
+        )),
+        None => offences.push("summary.json has no input digest".into()),
+    }
+    for (name, bytes) in rerun {
+        match results.files.get(name) {
+            Some(b) if b == bytes => {}
+            Some(_) => offences.push(format!("{name} differs from a re-run")),
+            None => offences.push(format!("{name} is missing from the results")),
+        }
+    }
+    checks.push(verdict(
+        "五(七)",
+        "results reproduce from the inputs",
+        offences,
+        format!(
+            "input digest matches; {} files identical on a re-run",
+            rerun.len()
+        ),
+    ));
+
+    // 五(八): who pays.
+    let role: HashMap<(String, String), Role> = scenario
+        .metering
+        .iter()
+        .flatten()
+        .map(|m| ((m.day.to_string(), m.party.clone()), m.role))
+        .collect();
+    let allocations: Vec<_> = results
+        .settlement
+        .iter()
+        .filter(|s| s.item == "allocation")
+        .collect();
+    checks.push(match c.spot_market {
+        SpotMarket::None => verdict(
+            "五(八)",
+            "no cost passed to users where spot does not run continuously",
+            allocations.iter().filter(|s| role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::User) && s.amount < Decimal::ZERO).map(|s| format!("user {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line)).collect(),
+            format!("{} allocation rows, none to users", allocations.len()),
+        ),
+        SpotMarket::Continuous => {
+            let mut offences: Vec<String> = allocations
+                .iter()
+                .filter_map(|s| {
+                    if !matches!(s.product.as_str(), "fr" | "reserve") {
+                        Some(format!("{} cost passed through on {} to {} (settlement.csv line {}): only FR and reserve may be", s.product, s.day, s.party, s.line))
+                    } else if role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::Generator) {
+                        Some(format!("market generator {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            if let Some(share) = c.allocation.user_share {
+                let mut pool: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+                for s in &results.settlement {
+                    let e = pool.entry((s.day.clone(), s.product.clone())).or_default();
+                    if s.item == "allocation" {
+                        if role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::User) {
+                            e.1 += s.amount;
+                        }
+                    } else {
+                        e.0 += s.amount;
+                    }
+                }
+                for ((day, product), (recover, users)) in pool {
+                    let want = -Yuan::round_to_fen(recover * decimal(share)).0;
+                    if users != want && matches!(product.as_str(), "fr" | "reserve") {
+                        offences.push(format!("users paid {} of the {product} cost on {day}; user_share {share} of {} is {}", Yuan(users), Yuan(recover), Yuan(want)));
+                    }
+                }
+            }
+            verdict("五(八)", "only FR and reserve passed through, users at user_share, market generators exempt", offences, format!("{} allocation rows; user_share {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string())))
+        }
+    });
+
+    // 五(九): items apart, and the pool charged exactly, every day.
+    let mut offences: Vec<String> = results
+        .settlement
+        .iter()
+        .filter(|s| !matches!(s.item.as_str(), "compensation" | "allocation" | "penalty"))
+        .map(|s| {
+            format!(
+                "settlement.csv line {}: item {:?} is none of compensation, allocation, penalty",
+                s.line, s.item
+            )
+        })
+        .collect();
+    let mut balance: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for s in &results.settlement {
+        *balance
+            .entry((s.day.clone(), s.product.clone()))
+            .or_default() += s.amount;
+    }
+    for ((day, product), total) in &balance {
+        if !total.is_zero() {
+            offences.push(format!(
+                "{day} {product}: Σ allocation differs from Σ compensation − penalties by {} yuan",
+                Yuan(*total)
+            ));
+        }
+    }
+    checks.push(verdict(
+        "五(九)",
+        "items apart; Σ allocation = Σ compensation − penalties, daily",
+        offences,
+        format!("{} day-product pools balance to the fen", balance.len()),
+    ));
+
+    // 六(十): capacity-paid units bid; storage admitted on both sides.
+    let offered: std::collections::HashSet<usize> = scenario
+        .fr_offers
+        .iter()
+        .chain(&scenario.peak_offers)
+        .chain(&scenario.reserve_offers)
+        .map(|o| o.unit)
+        .collect();
+    checks.push(verdict(
+        "六(十)",
+        "units paid a capacity price submitted offers",
+        scenario
+            .fleet
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| u.capacity_payment && !offered.contains(i))
+            .map(|(_, u)| {
+                format!(
+                    "unit {} has capacity_payment = true and no offer (units.csv line {})",
+                    u.id, u.line
+                )
+            })
+            .collect(),
+        format!(
+            "{} capacity-paid units all offered",
+            scenario
+                .fleet
+                .units
+                .iter()
+                .filter(|u| u.capacity_payment)
+                .count()
+        ),
+    ));
+    let storage_offers = scenario
+        .fr_offers
+        .iter()
+        .chain(&scenario.peak_offers)
+        .chain(&scenario.reserve_offers)
+        .any(|o| scenario.fleet.units[o.unit].kind == Kind::Storage);
+    checks.push(if storage_offers {
+        verdict(
+            "六(十)",
+            "storage takes part as generator (discharging) and load (charging)",
+            results
+                .rejected
+                .iter()
+                .filter(|(u, _, reason)| {
+                    scenario
+                        .fleet
+                        .get(u)
+                        .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
+                        && reason.contains("provider")
+                })
+                .map(|(u, p, r)| format!("storage {u}'s {p} offer refused: {r}"))
+                .collect(),
+            "storage offers admitted as generation (FR, reserve) and as load (peak charging)"
+                .into(),
+        )
+    } else {
+        na(
+            "六(十)",
+            "storage takes part as generator (discharging) and load (charging)",
+            "no storage offers",
+        )
+    });
+
+    // 六(十一): joint clearing with energy where spot runs continuously.
+    checks.push(match c.spot_market {
+        SpotMarket::None => na(
+            "六(十一)",
+            "cleared jointly with energy where spot runs continuously",
+            "the spot market does not run continuously",
+        ),
+        SpotMarket::Continuous => na(
+            "六(十一)",
+            "cleared jointly with energy where spot runs continuously",
+            "the scenario holds no energy offers to clear jointly with",
+        ),
+    });
+    Ok(checks)
+}
+
+/// Compares recomputed exact fees, rounded per (day, unit), with the compensation rows.
+fn fee_offences(
+    clause: &'static str,
+    rule: &'static str,
+    product: &str,
+    want: BTreeMap<(String, String), Decimal>,
+    results: &Results,
+) -> Check {
+    let got: BTreeMap<(String, String), (Decimal, u64)> = results
+        .settlement
+        .iter()
+        .filter(|s| s.product == product && s.item == "compensation")
+        .map(|s| ((s.day.clone(), s.party.clone()), (s.amount, s.line)))
+        .collect();
+    let mut offences = Vec::new();
+    for (key, exact) in &want {
+        let w = Yuan::round_to_fen(*exact).0;
+        match got.get(key) {
+            Some((g, _)) if *g == w => {}
+            Some((g, line)) => offences.push(format!(
+                "{} on {}: paid {}, the formula gives {} (settlement.csv line {line})",
+                key.1,
+                key.0,
+                Yuan(*g),
+                Yuan(w)
+            )),
+            None if w.is_zero() => {}
+            None => offences.push(format!(
+                "{} on {}: no compensation row, the formula gives {}",
+                key.1,
+                key.0,
+                Yuan(w)
+            )),
+        }
+    }
+    for (key, (g, line)) in &got {
+        if !want.contains_key(key) && !g.is_zero() {
+            offences.push(format!(
+                "{} on {}: paid {} with no award to pay for (settlement.csv line {line})",
+                key.1,
+                key.0,
+                Yuan(*g)
+            ));
+        }
+    }
+    verdict(
+        clause,
+        rule,
+        offences,
+        format!(
+            "{} day-unit fees recomputed, all equal to the fen",
+            want.len()
+        ),
+    )
+}
+
+/// `audit.csv`: `clause, rule, status, detail`.
+pub fn to_csv(checks: &[Check]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["clause", "rule", "status", "detail"])
+        .expect("memory");
+    for c in checks {
+        w.write_record([c.clause, c.rule, c.status.as_str(), &c.detail])
+            .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
+
+/// `audit.json`.
+pub fn to_json(scenario: &Scenario, checks: &[Check]) -> Vec<u8> {
+    let v = json!({
+        "program": "ancillary",
+        "rules": crate::output::RULES,
+        "scenario": scenario.config.name,
+        "input_digest": format!("sha256:{}", scenario.input_digest),
+        "failed": checks.iter().filter(|c| c.status == Status::Fail).count(),
+        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail})).collect::<Vec<_>>(),
+    });
+    let mut out = serde_json::to_vec_pretty(&v).expect("json");
+    out.push(b'\n');
+    out
+}
+
+/// The table printed on a terminal: one line a check, failures marked.
+pub fn to_table(checks: &[Check]) -> String {
+    // Chinese characters take two columns in a terminal.
+    let width = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum::<usize>()
+    };
+    let rule_width = checks
+        .iter()
+        .map(|c| c.rule.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for c in checks {
+        out += &format!(
+            "{}{}  {:<4}  {:<rule_width$}  {}\n",
+            c.clause,
+            " ".repeat(8usize.saturating_sub(width(c.clause))),
+            c.status.as_str().to_uppercase(),
+            c.rule,
+            c.detail
+        );
+    }
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    out += &format!(
+        "{} checks: {} pass, {failed} fail, {} n/a\n",
+        checks.len(),
+        checks.iter().filter(|c| c.status == Status::Pass).count(),
+        checks
+            .iter()
+            .filter(|c| c.status == Status::NotApplicable)
+            .count()
+    );
+    out
+}
+
+/// What `ancillary audit` does: audits `scenario_dir` against the results in `results_dir`, or
+/// against a fresh run when none is given. A scenario the rules refuse (a peak market under
+/// continuous spot) is audited with no results, and fails the rule that refuses it.
+pub fn audit_dir(
+    scenario_dir: &std::path::Path,
+    results_dir: Option<&std::path::Path>,
+) -> Result<(Scenario, Vec<Check>), InputError> {
+    let scenario = crate::scenario::load(scenario_dir)?;
+    let rerun = match crate::run::run(&scenario) {
+        Ok(r) => crate::output::render(&scenario, &r),
+        Err(e) if e.kind == crate::error::ErrorKind::Refused => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    let files = match results_dir {
+        Some(dir) => results::read_dir(dir)?,
+        None => rerun.clone(),
+    };
+    let results = if files.is_empty() {
+        Results::default()
+    } else {
+        results::parse(files, &scenario.horizon)?
+    };
+    let checks = audit(&scenario, &results, &rerun)?;
+    Ok((scenario, checks))
+}

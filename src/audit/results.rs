@@ -1,0 +1,220 @@
+//! An output folder read back: the audit checks results as files, so it can check any run's
+//! results (or a tampered copy), not only the one in memory.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::error::{ErrorKind, InputError};
+use crate::scenario::Horizon;
+use crate::scenario::horizon::parse_time;
+use crate::scenario::table::{Row, Table};
+
+#[derive(Debug, Clone)]
+pub struct Clearing {
+    pub interval: usize,
+    pub product: String,
+    pub price: Decimal,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Award {
+    pub interval: usize,
+    pub product: String,
+    pub unit: String,
+    pub cleared_mw: Decimal,
+    pub performance_factor: Option<Decimal>,
+    pub paid_price: Decimal,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub day: String,
+    pub party: String,
+    pub product: String,
+    pub item: String,
+    pub amount: Decimal,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Factor {
+    pub day: String,
+    pub unit: String,
+    pub k: Decimal,
+    pub line: u64,
+}
+
+/// The parts of an output folder the audit reads.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub clearing: Vec<Clearing>,
+    pub awards: Vec<Award>,
+    pub settlement: Vec<Settlement>,
+    pub factors: Vec<Factor>,
+    pub rejected: Vec<(String, String, String)>, // unit, product, reason
+    pub input_digest: Option<String>,
+    /// Every file, for the reproducibility check.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+fn interval(row: &Row, horizon: &Horizon) -> Result<usize, InputError> {
+    let t = row.text("time")?;
+    parse_time(t)
+        .and_then(|t| horizon.index_at(t))
+        .ok_or_else(|| {
+            row.error(
+                ErrorKind::Invalid,
+                "time",
+                format!("{t} is not an interval of the scenario"),
+            )
+        })
+}
+
+fn table(
+    files: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    columns: &[&str],
+) -> Result<Option<Table>, InputError> {
+    match files.get(name) {
+        None => Ok(None),
+        Some(bytes) => {
+            let t = Table::parse(name, bytes)?;
+            t.require(columns)?;
+            Ok(Some(t))
+        }
+    }
+}
+
+/// Reads an output folder's files (name → bytes) against the scenario's horizon.
+pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Results, InputError> {
+    let mut r = Results::default();
+    let Some(summary) = files.get("summary.json") else {
+        return Err(InputError::new(
+            ErrorKind::MissingFile,
+            "summary.json",
+            "the results folder has no summary.json: is it an ancillary output?",
+        ));
+    };
+    let summary: serde_json::Value = serde_json::from_slice(summary).map_err(|e| {
+        InputError::new(
+            ErrorKind::Unreadable,
+            "summary.json",
+            format!("is not valid JSON: {e}"),
+        )
+    })?;
+    r.input_digest = summary
+        .get("input_digest")
+        .and_then(|v| v.as_str())
+        .map(|s| s.trim_start_matches("sha256:").to_string());
+    if let Some(t) = table(&files, "clearing.csv", &["time", "product", "price"])? {
+        for row in t.rows() {
+            r.clearing.push(Clearing {
+                interval: interval(&row, horizon)?,
+                product: row.text("product")?.to_string(),
+                price: row.decimal("price")?,
+                line: row.line,
+            });
+        }
+    }
+    if let Some(t) = table(
+        &files,
+        "awards.csv",
+        &["time", "product", "unit", "cleared_mw", "paid_price"],
+    )? {
+        for row in t.rows() {
+            r.awards.push(Award {
+                interval: interval(&row, horizon)?,
+                product: row.text("product")?.to_string(),
+                unit: row.text("unit")?.to_string(),
+                cleared_mw: row.decimal("cleared_mw")?,
+                performance_factor: row.optional_decimal("performance_factor")?,
+                paid_price: row.decimal("paid_price")?,
+                line: row.line,
+            });
+        }
+    }
+    if let Some(t) = table(
+        &files,
+        "settlement.csv",
+        &["day", "party", "product", "item", "amount_yuan"],
+    )? {
+        for row in t.rows() {
+            r.settlement.push(Settlement {
+                day: row.text("day")?.to_string(),
+                party: row.text("party")?.to_string(),
+                product: row.text("product")?.to_string(),
+                item: row.text("item")?.to_string(),
+                amount: row.decimal("amount_yuan")?,
+                line: row.line,
+            });
+        }
+    }
+    if let Some(t) = table(
+        &files,
+        "performance_factors.csv",
+        &["day", "unit", "performance_factor"],
+    )? {
+        for row in t.rows() {
+            r.factors.push(Factor {
+                day: row.text("day")?.to_string(),
+                unit: row.text("unit")?.to_string(),
+                k: row.decimal("performance_factor")?,
+                line: row.line,
+            });
+        }
+    }
+    if let Some(t) = table(
+        &files,
+        "rejected_offers.csv",
+        &["unit", "product", "reason"],
+    )? {
+        for row in t.rows() {
+            r.rejected.push((
+                row.text("unit")?.to_string(),
+                row.text("product")?.to_string(),
+                row.text("reason")?.to_string(),
+            ));
+        }
+    }
+    r.files = files;
+    Ok(r)
+}
+
+/// Reads every file under `dir` (recursively) into name → bytes.
+pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
+    fn walk(
+        base: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut BTreeMap<String, Vec<u8>>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            if e.file_type()?.is_dir() {
+                walk(base, &path, out)?;
+            } else {
+                let rel = path.strip_prefix(base).unwrap_or(&path);
+                let name = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.insert(name, std::fs::read(&path)?);
+            }
+        }
+        Ok(())
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out).map_err(|e| {
+        InputError::new(
+            ErrorKind::Unreadable,
+            dir.display().to_string(),
+            format!("cannot read the folder: {e}"),
+        )
+    })?;
+    Ok(out)
+}

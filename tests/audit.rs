@@ -1,0 +1,378 @@
+//! `ancillary audit`: every rule passes on a compliant scenario and fails on a purpose-built
+//! one (a non-compliant setting, or results tampered with after the run).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ancillary::audit::{self, Check, Status, results};
+use ancillary::scenario::{self, Scenario};
+
+fn load(name: &str) -> Scenario {
+    scenario::load(&Path::new("scenarios").join(name)).unwrap()
+}
+
+fn render(s: &Scenario) -> BTreeMap<String, Vec<u8>> {
+    ancillary::output::render(s, &ancillary::run::run(s).unwrap())
+}
+
+/// Audits `s` against its own results after `tamper` has edited them.
+fn audit_with(s: &Scenario, tamper: impl FnOnce(&mut BTreeMap<String, Vec<u8>>)) -> Vec<Check> {
+    let rerun = render(s);
+    let mut files = rerun.clone();
+    tamper(&mut files);
+    let r = results::parse(files, &s.horizon).unwrap();
+    audit::audit(s, &r, &rerun).unwrap()
+}
+
+fn replace(files: &mut BTreeMap<String, Vec<u8>>, file: &str, from: &str, to: &str) {
+    let text = String::from_utf8(files[file].clone()).unwrap();
+    assert!(text.contains(from), "{file} lacks {from:?}");
+    files.insert(file.into(), text.replacen(from, to, 1).into_bytes());
+}
+
+fn status(checks: &[Check], clause: &str, rule_starts: &str) -> (Status, String) {
+    let c = checks
+        .iter()
+        .find(|c| c.clause == clause && c.rule.starts_with(rule_starts))
+        .unwrap_or_else(|| panic!("no check {clause} {rule_starts}"));
+    (c.status, c.detail.clone())
+}
+
+fn with_toml(name: &str, edit: impl Fn(&str) -> String) -> Scenario {
+    let dir = Path::new("scenarios").join(name);
+    let mut files = BTreeMap::new();
+    for f in scenario::FILES {
+        if let Ok(b) = std::fs::read(dir.join(f)) {
+            files.insert(f.to_string(), b);
+        }
+    }
+    let text = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert("scenario.toml".into(), edit(&text).into_bytes());
+    scenario::load_files(&files).unwrap()
+}
+
+#[test]
+fn shipped_scenarios_pass_every_rule() {
+    for name in [
+        "fr-basic",
+        "peak-basic",
+        "reserve-basic",
+        "jiangsu-typical-day",
+        "month-spot",
+    ] {
+        let checks = audit_with(&load(name), |_| {});
+        let failed: Vec<_> = checks.iter().filter(|c| c.status == Status::Fail).collect();
+        assert!(failed.is_empty(), "{name}: {failed:?}");
+    }
+}
+
+#[test]
+fn fr_rules_fail_on_purpose() {
+    let s = load("fr-basic");
+    // 三(四) K recomputed from the inputs: C1's K is 1 (it is the benchmark).
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "performance_factors.csv",
+            "C1,measured,1,1,1,1,1",
+            "C1,measured,1,1,1,1,1.2",
+        )
+    });
+    let (st, detail) = status(&checks, "三(四)", "every K");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("unit C1 on 2024-03-01: K 1.2 but the inputs give 1"),
+        "{detail}"
+    );
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "performance_factors.csv",
+            "C1,measured,1,1,1,1,1",
+            "C1,measured,1,1,1,1,2.5",
+        )
+    });
+    assert!(status(&checks, "三(四)", "every K").1.contains("K 2.5 > 2"));
+    // 三(四) every FR price ≤ 15: the 00:45 price 15 raised to 16.
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "clearing.csv",
+            "2024-03-01T00:45,fr,160,150,10,15,",
+            "2024-03-01T00:45,fr,160,150,10,16,",
+        )
+    });
+    let (st, detail) = status(&checks, "三(四)", "every FR clearing price");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("2024-03-01T00:45 FR price 16 > 15 (clearing.csv line 5)"),
+        "{detail}"
+    );
+    // 三(三) one fen off: S1 paid 2314.90 instead of 2314.89.
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", "2314.89", "2314.90"));
+    let (st, detail) = status(&checks, "三(三)", "every FR fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("S1 on 2024-03-01: paid 2314.90, the formula gives 2314.89"),
+        "{detail}"
+    );
+    // ... which also unbalances the day (五(九)) and breaks reproducibility (五(七)).
+    assert_eq!(status(&checks, "五(九)", "items apart").0, Status::Fail);
+    assert!(
+        status(&checks, "五(七)", "results")
+            .1
+            .contains("settlement.csv differs from a re-run")
+    );
+}
+
+#[test]
+fn caps_beyond_the_notice_fail_though_the_run_clamps() {
+    let s = with_toml("fr-basic", |t| {
+        t.replace(
+            "fr_mileage_price_yuan_per_mw = 15.0",
+            "fr_mileage_price_yuan_per_mw = 20.0",
+        )
+        .replace("performance_factor = 2.0", "performance_factor = 3.0")
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "三(四)", "mileage price cap");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("= 20 exceeds 15"), "{detail}");
+    assert_eq!(
+        status(&checks, "三(四)", "performance-factor cap").0,
+        Status::Fail
+    );
+    // The run clamped to 15, so every price is within the notice.
+    assert_eq!(
+        status(&checks, "三(四)", "every FR clearing price").0,
+        Status::Pass
+    );
+}
+
+#[test]
+fn peak_rules_fail_on_purpose() {
+    let s = with_toml("peak-basic", |t| {
+        t.replace(
+            "[peak]",
+            "[caps]\npeak_price_yuan_per_mwh = 450.0\n\n[peak]",
+        )
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(二)", "peak cap");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("450 exceeds Jiangsu"), "{detail}");
+    let s = load("peak-basic");
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "clearing.csv",
+            "2024-03-01T02:45,peak,350,320,30,391,",
+            "2024-03-01T02:45,peak,350,320,30,400,",
+        )
+    });
+    assert_eq!(
+        status(&checks, "二(二)", "every peak price").0,
+        Status::Fail
+    );
+    // A wind unit cleared for peak in tampered results (C2's award relabelled as W1's).
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "awards.csv",
+            "2024-03-01T02:00,peak,C2,",
+            "2024-03-01T02:00,peak,W1,",
+        )
+    });
+    let (st, detail) = status(&checks, "二(一)", "no wind");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("unit W1 (wind) cleared 20 MW"), "{detail}");
+    // Storage refused for its kind.
+    let checks = audit_with(&s, |f| {
+        replace(f, "rejected_offers.csv", "W1,peak", "S1,peak")
+    });
+    assert_eq!(status(&checks, "六(十)", "storage").0, Status::Fail);
+    // Continuous spot with a peak market: the run is refused and the audit fails 二(一).
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir("scenarios/peak-basic").unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(dir.path().join("scenario.toml"))
+        .unwrap()
+        .replace("\"none\"", "\"continuous\"");
+    std::fs::write(dir.path().join("scenario.toml"), toml).unwrap();
+    let (_, checks) = audit::audit_dir(dir.path(), None).unwrap();
+    let (st, detail) = status(&checks, "二(一)", "no peak market");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("does not run where the spot market runs continuously"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn reserve_and_allocation_rules_fail_on_purpose() {
+    let s = load("reserve-basic");
+    // 四(五): G1 paid on its award (100 MW) instead of the 90 MW available at 10:00:
+    // 89150 + 45 × 10 = 89600.
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", "89150.00", "89600.00"));
+    let (st, detail) = status(&checks, "四(五)", "every reserve fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("G1 on 2024-03-01: paid 89600.00, the formula gives 89150.00"),
+        "{detail}"
+    );
+    // 四(六): a reserve cap above the energy cap.
+    let s2 = with_toml("reserve-basic", |t| {
+        t.replace(
+            "reserve_price_yuan_per_mwh = 800.0",
+            "reserve_price_yuan_per_mwh = 2000.0",
+        )
+    });
+    assert_eq!(
+        status(&audit_with(&s2, |_| {}), "四(六)", "reserve cap").0,
+        Status::Fail
+    );
+    let checks = audit_with(&s, |f| {
+        replace(f, "clearing.csv", ",800,yuan/MWh", ",900,yuan/MWh")
+    });
+    assert_eq!(
+        status(&checks, "四(六)", "every reserve price").0,
+        Status::Fail
+    );
+    // 五(八) continuous: a market generator charged, and the users' share changed.
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "settlement.csv",
+            "2024-03-01,NM1,reserve,allocation,600,MWh metered,-129430.00",
+            "2024-03-01,G1,reserve,allocation,600,MWh metered,-129430.00",
+        )
+    });
+    let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("market generator G1 charged -129430.00"),
+        "{detail}"
+    );
+    let checks = audit_with(&s, |f| {
+        replace(f, "settlement.csv", "-112172.67", "-112172.68");
+        replace(f, "settlement.csv", "-129430.00", "-129429.99");
+    });
+    let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
+    assert_eq!(st, Status::Fail);
+    // users pay 0.6 × 323575 = 194145.00; tampered to 194145.01.
+    assert!(
+        detail.contains("users paid -194145.01 of the reserve cost"),
+        "{detail}"
+    );
+    assert_eq!(status(&checks, "五(九)", "items apart").0, Status::Pass); // still balanced
+}
+
+#[test]
+fn users_charged_in_a_non_spot_region_fail() {
+    // Make W1 a user in metering: its allocation row is then a charge on a user.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = BTreeMap::new();
+    for f in scenario::FILES {
+        if let Ok(b) = std::fs::read(dir.join(f)) {
+            files.insert(f.to_string(), b);
+        }
+    }
+    let s = scenario::load_files(&files).unwrap();
+    let rerun = render(&s);
+    let metering = String::from_utf8(files["metering.csv"].clone())
+        .unwrap()
+        .replace("W1,generator", "W1,user");
+    files.insert("metering.csv".into(), metering.into_bytes());
+    let s_user = scenario::load_files(&files).unwrap();
+    let r = results::parse(rerun.clone(), &s_user.horizon).unwrap();
+    let checks = audit::audit(&s_user, &r, &rerun).unwrap();
+    let (st, detail) = status(&checks, "五(八)", "no cost passed");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("user W1 charged -543.35 for fr"),
+        "{detail}"
+    );
+    // The digest no longer matches either (五(七)).
+    assert_eq!(status(&checks, "五(七)", "results").0, Status::Fail);
+}
+
+#[test]
+fn capacity_paid_units_must_offer() {
+    // fr-basic's W1 gets a capacity payment and offers nothing.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = BTreeMap::new();
+    for f in scenario::FILES {
+        if let Ok(b) = std::fs::read(dir.join(f)) {
+            files.insert(f.to_string(), b);
+        }
+    }
+    let units = String::from_utf8(files["units.csv"].clone())
+        .unwrap()
+        .replace(
+            "W1,Longyuan,wind,200,0,,false",
+            "W1,Longyuan,wind,200,0,,true",
+        );
+    files.insert("units.csv".into(), units.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "units paid");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("unit W1 has capacity_payment = true and no offer (units.csv line 7)"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn cli_exit_codes_and_files() {
+    let bin = env!("CARGO_BIN_EXE_ancillary");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let run = std::process::Command::new(bin)
+        .args(["run", "scenarios/fr-basic", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let a = std::process::Command::new(bin)
+        .args([
+            "audit",
+            "scenarios/fr-basic",
+            "--results",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(a.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&a.stdout);
+    assert!(
+        table.contains("三(三)") && table.contains("PASS"),
+        "{table}"
+    );
+    let csv = std::fs::read_to_string(out.join("audit.csv")).unwrap();
+    assert!(csv.starts_with("clause,rule,status,detail\n"));
+    assert!(out.join("audit.json").is_file());
+    // Tamper with a fee: exit 1.
+    let s = std::fs::read_to_string(out.join("settlement.csv"))
+        .unwrap()
+        .replace("2314.89", "2314.90");
+    std::fs::write(out.join("settlement.csv"), s).unwrap();
+    let a = std::process::Command::new(bin)
+        .args([
+            "audit",
+            "scenarios/fr-basic",
+            "--results",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(a.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&a.stdout).contains("FAIL"));
+    // Bad input: exit 2.
+    let a = std::process::Command::new(bin)
+        .args(["audit", "no/such/scenario"])
+        .output()
+        .unwrap();
+    assert_eq!(a.status.code(), Some(2));
+}
