@@ -20,6 +20,7 @@
 
 pub mod audit;
 pub mod clearing;
+pub mod diff;
 pub mod error;
 pub mod outcome;
 pub mod output;

@@ -47,6 +47,49 @@ enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Compare two output folders row by row; exit 1 when they differ.
+    #[command(
+        after_help = "Examples:\n  ancillary diff tests/golden/fr-basic out/fr-basic\n  ancillary diff expected/ actual/ --price-tol 1e-4 --money-tol 0.01\n\nRows are matched by their keys (time, product, unit / party, item). Money columns\n(*_yuan) must match within --money-tol, other numbers within --price-tol.\nExit status: 0 equal, 1 different, 2 unreadable input."
+    )]
+    Diff {
+        expected: PathBuf,
+        actual: PathBuf,
+        /// Absolute tolerance on prices and quantities.
+        #[arg(long, default_value = "1e-6", value_parser = tolerance)]
+        price_tol: rust_decimal::Decimal,
+        /// Absolute tolerance on money, 元 (0: to the fen).
+        #[arg(long, default_value = "0", value_parser = tolerance)]
+        money_tol: rust_decimal::Decimal,
+    },
+}
+
+fn diff(
+    expected: &std::path::Path,
+    actual: &std::path::Path,
+    tol: ancillary::diff::Tolerances,
+) -> Result<bool, ancillary::Error> {
+    for dir in [expected, actual] {
+        if !dir.is_dir() {
+            return Err(ancillary::InputError::new(
+                ancillary::ErrorKind::MissingFile,
+                dir.display().to_string(),
+                "is not a folder",
+            )
+            .into());
+        }
+    }
+    let a = ancillary::audit::results::read_dir(expected)?;
+    let b = ancillary::audit::results::read_dir(actual)?;
+    let differences = ancillary::diff::diff(&a, &b, tol)?;
+    for d in &differences {
+        println!("{d}");
+    }
+    if differences.is_empty() {
+        eprintln!("no differences ({} files)", a.len().max(b.len()));
+    } else {
+        eprintln!("{} differences", differences.len());
+    }
+    Ok(!differences.is_empty())
 }
 
 fn audit(
@@ -109,13 +152,41 @@ fn main() -> ExitCode {
             scenario,
             results,
             out,
-        } => match audit(&scenario, results.as_deref(), out.as_deref()) {
-            Ok(false) => ExitCode::SUCCESS,
-            Ok(true) => ExitCode::from(1),
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+        } => exit(audit(&scenario, results.as_deref(), out.as_deref())),
+        Command::Diff {
+            expected,
+            actual,
+            price_tol,
+            money_tol,
+        } => exit(diff(
+            &expected,
+            &actual,
+            ancillary::diff::Tolerances {
+                price: price_tol,
+                money: money_tol,
+            },
+        )),
     }
+}
+
+/// 0 when fine, 1 when a check found something, 2 on error.
+fn exit(result: Result<bool, ancillary::Error>) -> ExitCode {
+    match result {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A tolerance: a number ≥ 0, plain or scientific (`1e-6`).
+fn tolerance(s: &str) -> Result<rust_decimal::Decimal, String> {
+    use std::str::FromStr;
+    rust_decimal::Decimal::from_str(s)
+        .or_else(|_| rust_decimal::Decimal::from_scientific(s))
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| format!("must be a number ≥ 0, got {s:?}"))
 }
