@@ -19,6 +19,7 @@
 //! ```
 
 pub mod audit;
+pub mod batch;
 pub mod clearing;
 pub mod diff;
 pub mod error;

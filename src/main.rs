@@ -61,6 +61,106 @@ enum Command {
         #[arg(long, default_value = "0", value_parser = tolerance)]
         money_tol: rust_decimal::Decimal,
     },
+    /// Run many scenarios in parallel, one output folder each, and a batch_summary.csv.
+    #[command(
+        after_help = "Examples:\n  ancillary batch scenarios --out out/all\n  ancillary batch scenarios/fr-basic scenarios/peak-basic --out out/two --jobs 2\n  ancillary batch scenarios --out out/all --shard 2/4     # the 2nd of 4 slices\n  ancillary batch --merge --out out/all                   # join the shard summaries\n\nA folder without scenario.toml stands for the scenarios inside it. Exit status: 0 all ran,\n1 any scenario failed (see batch_summary.csv), 2 bad usage."
+    )]
+    Batch {
+        /// Scenario folders, or folders of scenario folders.
+        #[arg(required_unless_present = "merge")]
+        scenarios: Vec<PathBuf>,
+        /// Output root: one folder per scenario under it.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Threads (default: all cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Run only the K-th of N deterministic slices of the scenario list.
+        #[arg(long, value_parser = shard)]
+        shard: Option<(usize, usize)>,
+        /// Join the shard summaries under --out into batch_summary.csv.
+        #[arg(long, conflicts_with_all = ["scenarios", "shard"])]
+        merge: bool,
+    },
+    /// Run the cross product of settings of one scenario and tabulate the totals.
+    #[command(
+        after_help = "Examples:\n  ancillary sweep scenarios/jiangsu-typical-day --set caps.fr_mileage_price_yuan_per_mw=5,10,15 --out out/sweep\n  ancillary sweep scenarios/month-spot --set allocation.user_share=0.3,0.5 --set caps.reserve_price_yuan_per_mwh=50,100 --out out/s2\n\nWrites one output folder per combination and sweep_summary.csv."
+    )]
+    Sweep {
+        scenario: PathBuf,
+        /// key=v1,v2,… with a dotted scenario.toml key; repeat for a cross product.
+        #[arg(long = "set", required = true)]
+        settings: Vec<ancillary::batch::Setting>,
+        #[arg(long, short)]
+        out: PathBuf,
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+}
+
+fn shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("expected K/N with 1 ≤ K ≤ N, got {s:?}");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.trim().parse::<usize>().map_err(|_| bad())?,
+        n.trim().parse::<usize>().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+fn threads(jobs: Option<usize>) -> usize {
+    jobs.filter(|&j| j > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn batch(
+    scenarios: &[PathBuf],
+    out: &std::path::Path,
+    jobs: Option<usize>,
+    shard: Option<(usize, usize)>,
+) -> Result<bool, ancillary::Error> {
+    let all = ancillary::batch::collect(scenarios)?;
+    let jobs_list = match shard {
+        Some((k, n)) => ancillary::batch::shard(all, k, n),
+        None => all,
+    };
+    let outcomes = ancillary::batch::run_batch(jobs_list, out, threads(jobs))?;
+    let path = out.join(ancillary::batch::summary_name(shard));
+    std::fs::write(&path, ancillary::batch::summary_csv(&outcomes))
+        .map_err(|e| ancillary::Error::io(&path, e))?;
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.result.is_err()).collect();
+    for o in &failed {
+        eprintln!(
+            "error: {}: {}",
+            o.job.dir.display(),
+            o.result.as_ref().err().map_or("", |e| e.as_str())
+        );
+    }
+    eprintln!(
+        "{} scenarios, {} failed; summary in {}",
+        outcomes.len(),
+        failed.len(),
+        path.display()
+    );
+    Ok(!failed.is_empty())
+}
+
+fn sweep(
+    scenario: &std::path::Path,
+    settings: &[ancillary::batch::Setting],
+    out: &std::path::Path,
+    jobs: Option<usize>,
+) -> Result<bool, ancillary::Error> {
+    let rows = ancillary::batch::run_sweep(scenario, settings, out, threads(jobs))?;
+    let table = ancillary::batch::sweep_csv(settings, &rows);
+    let path = out.join("sweep_summary.csv");
+    std::fs::write(&path, &table).map_err(|e| ancillary::Error::io(&path, e))?;
+    print!("{}", String::from_utf8_lossy(&table));
+    eprintln!("summary in {}", path.display());
+    Ok(rows.iter().any(|(_, o)| o.result.is_err()))
 }
 
 fn diff(
@@ -153,6 +253,34 @@ fn main() -> ExitCode {
             results,
             out,
         } => exit(audit(&scenario, results.as_deref(), out.as_deref())),
+        Command::Batch {
+            scenarios,
+            out,
+            jobs,
+            shard,
+            merge,
+        } => {
+            if merge {
+                match ancillary::batch::merge(&out) {
+                    Ok((n, rows)) => {
+                        eprintln!(
+                            "merged {n} shards, {rows} scenarios, into {}",
+                            out.join("batch_summary.csv").display()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => exit(Err(e)),
+                }
+            } else {
+                exit(batch(&scenarios, &out, jobs, shard))
+            }
+        }
+        Command::Sweep {
+            scenario,
+            settings,
+            out,
+            jobs,
+        } => exit(sweep(&scenario, &settings, &out, jobs)),
         Command::Diff {
             expected,
             actual,
