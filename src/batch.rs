@@ -17,6 +17,9 @@ use crate::product::Product;
 use crate::settlement::Item;
 use crate::settlement::money::Yuan;
 
+/// A scenario's files (name → bytes), or why they could not be read.
+type Files = Result<BTreeMap<String, Vec<u8>>, InputError>;
+
 /// One scenario to run and the folder (under the output root) its outputs go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -216,7 +219,7 @@ impl Progress {
 /// Runs named jobs (name, files) on `threads` threads, writing each job's outputs to
 /// `out_root/name`. One failure never stops the others.
 fn run_parallel(
-    work: Vec<(Job, Result<BTreeMap<String, Vec<u8>>, InputError>)>,
+    work: Vec<(Job, Files)>,
     out_root: &Path,
     threads: usize,
 ) -> Result<Vec<Outcome>, Error> {
