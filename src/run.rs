@@ -4,7 +4,7 @@ use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::rules::caps::{self, Caps};
 use crate::rules::fr::{self, Benchmark, FactorRow};
-use crate::rules::{peak, reserve};
+use crate::rules::{engine, market, peak, reserve};
 use crate::scenario::Scenario;
 use crate::settlement::{self, SettlementRow};
 
@@ -42,46 +42,49 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
 
-    let fr = fr::run(scenario, &resolved.caps, &rank)?;
-    let peak = peak::run(scenario, &resolved.caps, &rank)?;
-    let reserve = reserve::run(scenario, &resolved.caps, &rank);
-    let products = [fr.outcome, peak, reserve];
+    let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
+    let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
+    let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
+    let prepared = [fr.prepared, peak, reserve];
 
-    let mut result = RunResult {
-        caps: resolved.caps,
-        within_notice: resolved.within_notice,
-        benchmark: fr.benchmark,
-        clearing: Vec::new(),
-        awards: Vec::new(),
-        fees: Vec::new(),
-        rejected: Vec::new(),
-        factors: fr.factors,
-        settlement: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for p in products {
-        result.clearing.extend(p.clearing);
-        result.awards.extend(p.awards);
-        result.fees.extend(p.fees);
-        result.rejected.extend(p.rejected);
-        warnings.extend(p.warnings);
-    }
+    let problem = engine::problem(scenario, &prepared, &rank, &resolved.caps);
+    let engine = engine::choose(scenario)?;
+    let solution = market::solve(engine.as_ref(), &problem)?;
+    let (mut clearing, mut awards) = market::rows(&prepared, &rank, &solution);
+    warnings.extend(solution.notes.iter().cloned());
+    peak::apply_pricing(scenario, &mut awards);
+
+    let (mut fees, fr_warnings) = fr::fees(scenario, &clearing, &awards, &rank);
+    warnings.extend(fr_warnings);
+    fees.extend(peak::fees(scenario, &awards));
+    fees.extend(reserve::fees(scenario, &awards));
+
+    let mut rejected: Vec<Rejection> = fr.rejected;
+    rejected.extend(peak_rejected);
+    rejected.extend(reserve_rejected);
+
     // Outputs in a fixed order: time, then product; awards by unit id and band.
-    result.clearing.sort_by_key(|r| (r.interval, r.product));
-    result
-        .awards
-        .sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
-    result.rejected.sort_by(|a, b| {
-        (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
-    });
-    result.settlement = settlement::settle(scenario, &result.fees, &result.awards)?;
-    if scenario.metering.is_none() && !result.settlement.is_empty() {
+    clearing.sort_by_key(|r| (r.interval, r.product));
+    awards.sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
+    rejected.sort_by(|a, b| (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start)));
+    let settlement = settlement::settle(scenario, &fees, &awards)?;
+    if scenario.metering.is_none() && !settlement.is_empty() {
         warnings.push(
             "metering.csv is absent, so costs are not allocated (notice 196 §五(八)): add it to get allocation rows and statements that balance".to_string(),
         );
     }
-    result.warnings = warnings;
-    Ok(result)
+    Ok(RunResult {
+        caps: resolved.caps,
+        within_notice: resolved.within_notice,
+        benchmark: fr.benchmark,
+        clearing,
+        awards,
+        fees,
+        rejected,
+        factors: fr.factors,
+        settlement,
+        warnings,
+    })
 }
 
 /// Σ of one settlement item of a product, 元.

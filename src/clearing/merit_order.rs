@@ -95,31 +95,88 @@ pub fn clear(requirement: Decimal, bids: &[Bid]) -> Outcome {
 
 /// Shares `amount` (< the group's offered MW) among `group` pro rata to offered MW.
 fn split_pro_rata(amount: Decimal, group: &[usize], bids: &[Bid], cleared: &mut [Decimal]) {
-    if let [only] = group {
-        cleared[*only] = amount;
-        return;
+    let items: Vec<(Decimal, Decimal, usize)> = group
+        .iter()
+        .map(|&i| (bids[i].mw, bids[i].mw, bids[i].order))
+        .collect();
+    let shares = share(amount, &items).expect("amount below the group's offered MW");
+    for (&i, s) in group.iter().zip(shares) {
+        cleared[i] = s;
     }
-    let offered: Decimal = group.iter().map(|&i| bids[i].mw).sum();
-    let mut remainders = Vec::with_capacity(group.len());
-    let mut given = Decimal::ZERO;
-    for &i in group {
-        let exact = amount * bids[i].mw / offered;
-        let floored = (exact / STEP).floor() * STEP;
-        cleared[i] = floored;
-        given += floored;
-        remainders.push((exact - floored, i));
+}
+
+/// Shares `amount` among items `(weight, bound, order)` pro rata to weight, none above its
+/// bound; what a bounded item cannot take goes to the others, pro rata again. The shares are
+/// in 0.001 MW steps (the last steps by largest remainder, then by `order`) and add up to
+/// `amount` exactly. `None` when the bounds add up to less than `amount`.
+pub(crate) fn share(amount: Decimal, items: &[(Decimal, Decimal, usize)]) -> Option<Vec<Decimal>> {
+    let total_bound: Decimal = items.iter().map(|i| i.1).sum();
+    if amount > total_bound || amount < Decimal::ZERO {
+        return None;
     }
-    // Largest remainder first; equal remainders by unit-id rank.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(bids[a.1].order.cmp(&bids[b.1].order)));
-    let mut left = amount - given;
-    for &(_, i) in remainders.iter().cycle() {
-        if left <= Decimal::ZERO {
+    if let [(_, _, _)] = items {
+        return Some(vec![amount]);
+    }
+    // Water-filling on exact decimals.
+    let mut exact = vec![Decimal::ZERO; items.len()];
+    let mut capped = vec![false; items.len()];
+    let mut left = amount;
+    loop {
+        let weight: Decimal = items
+            .iter()
+            .zip(&capped)
+            .filter(|(_, c)| !**c)
+            .map(|(i, _)| i.0)
+            .sum();
+        if weight <= Decimal::ZERO || left <= Decimal::ZERO {
             break;
         }
-        let step = STEP.min(left).min(bids[i].mw - cleared[i]);
-        cleared[i] += step;
-        left -= step;
+        let mut newly_capped = false;
+        for (k, item) in items.iter().enumerate() {
+            if !capped[k] && left * item.0 / weight > item.1 - exact[k] {
+                newly_capped = true;
+            }
+        }
+        if !newly_capped {
+            for (k, item) in items.iter().enumerate() {
+                if !capped[k] {
+                    exact[k] += left * item.0 / weight;
+                }
+            }
+            break;
+        }
+        for (k, item) in items.iter().enumerate() {
+            if !capped[k] && left * item.0 / weight > item.1 - exact[k] {
+                left -= item.1 - exact[k];
+                exact[k] = item.1;
+                capped[k] = true;
+            }
+        }
     }
+    let mut shares: Vec<Decimal> = exact.iter().map(|e| (e / STEP).floor() * STEP).collect();
+    let mut rest = amount - shares.iter().copied().sum::<Decimal>();
+    let mut remainders: Vec<(Decimal, usize, usize)> = exact
+        .iter()
+        .zip(&shares)
+        .enumerate()
+        .map(|(k, (e, s))| (e - s, items[k].2, k))
+        .collect();
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    while rest > Decimal::ZERO {
+        let before = rest;
+        for &(_, _, k) in &remainders {
+            if rest <= Decimal::ZERO {
+                break;
+            }
+            let step = STEP.min(rest).min(items[k].1 - shares[k]);
+            shares[k] += step;
+            rest -= step;
+        }
+        if rest == before {
+            break; // every bound reached: cannot happen as amount ≤ Σ bounds
+        }
+    }
+    Some(shares)
 }
 
 #[cfg(test)]
@@ -190,6 +247,17 @@ mod tests {
         let out = clear(dec!(10), &bids);
         assert_eq!(out.cleared, vec![dec!(3.333), dec!(3.334), dec!(3.333)]);
         assert_eq!(out.total, dec!(10));
+    }
+
+    #[test]
+    fn bounded_shares_fill_the_others() {
+        // 90 MW among weights 60, 30, 10 (pro rata 54, 27, 9), the first bounded at 40: it gets
+        // 40, and the other 50 would go 30:10 → 37.5 and 12.5.
+        let items = [(dec!(60), dec!(40), 0), (dec!(30), dec!(30), 1), (dec!(10), dec!(100), 2)];
+        let s = share(dec!(90), &items).unwrap();
+        // 37.5 > 30: the second is bounded too; the last takes 90 − 40 − 30 = 20.
+        assert_eq!(s, vec![dec!(40), dec!(30), dec!(20)]);
+        assert_eq!(share(dec!(200), &items), None);
     }
 
     #[test]

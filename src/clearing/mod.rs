@@ -1,5 +1,177 @@
-//! Clearing engines. They know nothing of the notice: they take bids with a ranking key and a
-//! requirement and return who is accepted for how much. Prices, caps and eligibility are the
-//! rules' business.
+//! Clearing engines. They know nothing of the notice: they take auctions (a requirement, a
+//! scarcity price and bids with a ranking key, per product and interval), optionally an energy
+//! market and the units' physical limits, and return who is accepted for how much and at what
+//! price. Caps arrive as scarcity prices; eligibility and fees are the rules' business.
+//!
+//! Two engines implement [`Engine`]: the merit order (exact, per product and interval, no
+//! coupling) and the LP (joint clearing per day: energy, ramps, storage, headroom).
+//!
+//! Shared conventions, so that the engines agree where prices are not unique:
+//! - the price of an auction is the ranking key of its marginal accepted bid (when the
+//!   requirement is met exactly at a bid's edge, that bid's key: the left end of the dual
+//!   interval), at most the scarcity price, and the scarcity price when short;
+//! - bids tied on (key, tier) share pro rata to offered MW in 0.001 MW steps.
 
+pub mod lp;
 pub mod merit_order;
+
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use crate::product::Product;
+pub use merit_order::Bid;
+
+/// One product's auction in one interval.
+#[derive(Debug, Clone)]
+pub struct Auction {
+    pub product: Product,
+    pub interval: usize,
+    pub requirement_mw: Decimal,
+    /// The price when the requirement is not met (the cap): the demand curve's height.
+    pub scarcity_price: Decimal,
+    /// `(unit, bid)`.
+    pub bids: Vec<(usize, Bid)>,
+}
+
+/// One energy offer segment of a unit in one interval (joint clearing).
+#[derive(Debug, Clone)]
+pub struct EnergyBid {
+    pub unit: usize,
+    pub interval: usize,
+    pub segment: u32,
+    pub mw: Decimal,
+    pub price: Decimal,
+}
+
+/// A storage unit's energy limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Storage {
+    pub energy_capacity_mwh: Decimal,
+    /// Charging efficiency: stored MWh per MWh drawn.
+    pub efficiency: Decimal,
+    pub initial_soc_mwh: Decimal,
+}
+
+/// What the LP needs to know of a unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitLimits {
+    pub capacity_mw: Decimal,
+    pub min_output_mw: Decimal,
+    pub ramp_mw_per_min: Option<Decimal>,
+    pub storage: Option<Storage>,
+}
+
+/// Everything to clear.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub interval_minutes: u32,
+    /// Intervals grouped by day: the LP solves one day at a time, in order.
+    pub days: Vec<Range<usize>>,
+    pub units: Vec<UnitLimits>,
+    pub auctions: Vec<Auction>,
+    pub energy: Vec<EnergyBid>,
+    /// Per interval; `Some` where energy is cleared (a power balance).
+    pub load_mw: Vec<Option<Decimal>>,
+    /// Energy shortfall price (the energy-market cap).
+    pub energy_cap: Decimal,
+    /// FR must be deliverable within this many minutes of ramp.
+    pub fr_response_minutes: Decimal,
+    pub reserve_response_minutes: Decimal,
+}
+
+/// One auction's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuctionResult {
+    /// Accepted MW per bid, in the auction's bid order.
+    pub cleared: Vec<Decimal>,
+    pub total: Decimal,
+    pub shortfall: Decimal,
+    pub price: Decimal,
+    /// Indices (into the auction's bids) of the marginal group.
+    pub marginal: Vec<usize>,
+}
+
+/// Energy in one interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnergyInterval {
+    pub interval: usize,
+    pub load_mw: Decimal,
+    pub dispatched_mw: Decimal,
+    pub shortfall_mw: Decimal,
+    pub price: Decimal,
+    pub marginal_units: Vec<usize>,
+}
+
+/// A storage unit's schedule in one interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageInterval {
+    pub unit: usize,
+    pub interval: usize,
+    pub charge_mw: Decimal,
+    pub discharge_mw: Decimal,
+    pub soc_mwh: Decimal,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Solution {
+    /// One per auction, in the problem's order.
+    pub auctions: Vec<AuctionResult>,
+    /// Dispatch per energy bid, in the problem's order.
+    pub energy_dispatch: Vec<Decimal>,
+    pub energy: Vec<EnergyInterval>,
+    pub storage: Vec<StorageInterval>,
+    /// The objective (offer cost plus scarcity cost), 元 per hour of intervals.
+    pub objective: f64,
+    /// Notes from the engine (ties it could not split pro rata, say).
+    pub notes: Vec<String>,
+}
+
+/// A clearing engine.
+pub trait Engine {
+    fn name(&self) -> &'static str;
+    fn solve(&self, problem: &Problem) -> Result<Solution, String>;
+}
+
+/// The merit-order engine: each auction alone, exactly.
+pub struct MeritOrder;
+
+impl Engine for MeritOrder {
+    fn name(&self) -> &'static str {
+        "merit_order"
+    }
+
+    fn solve(&self, problem: &Problem) -> Result<Solution, String> {
+        if !problem.energy.is_empty() {
+            return Err("energy is cleared jointly only by the LP engine ([clearing] engine = \"lp\")".into());
+        }
+        let mut solution = Solution::default();
+        for a in &problem.auctions {
+            let bids: Vec<Bid> = a.bids.iter().map(|(_, b)| b.clone()).collect();
+            let out = merit_order::clear(a.requirement_mw, &bids);
+            let price = if out.shortfall > Decimal::ZERO {
+                a.scarcity_price
+            } else {
+                out.marginal
+                    .iter()
+                    .map(|&i| bids[i].key)
+                    .max()
+                    .map_or(Decimal::ZERO, |p| p.min(a.scarcity_price))
+            };
+            solution.objective += bids
+                .iter()
+                .zip(&out.cleared)
+                .map(|(b, c)| f64::try_from(b.key * c).unwrap_or(0.0))
+                .sum::<f64>()
+                + f64::try_from(out.shortfall * a.scarcity_price).unwrap_or(0.0);
+            solution.auctions.push(AuctionResult {
+                cleared: out.cleared,
+                total: out.total,
+                shortfall: out.shortfall,
+                price,
+                marginal: out.marginal,
+            });
+        }
+        Ok(solution)
+    }
+}

@@ -7,10 +7,12 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{ErrorKind, InputError};
-use crate::outcome::{FeeLine, ProductOutcome, Rejection};
+use std::collections::HashSet;
+
+use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::product::Product;
 use crate::rules::caps::{Caps, decimal};
-use crate::rules::market::{self, IntervalBid};
+use crate::rules::market::{self, Prepared, PreparedBid, PreparedInterval};
 use crate::scenario::config::{PerformanceForm, Ranking, Weights};
 use crate::scenario::{FrParams, Kind, Scenario};
 
@@ -141,18 +143,22 @@ pub struct FactorRow {
     pub factor: PerformanceFactor,
 }
 
-/// The FR market's outcome plus the K table it used.
-pub struct FrOutcome {
-    pub outcome: ProductOutcome,
+/// The FR market ready to clear, plus the K table it used.
+pub struct FrPrepared {
+    pub prepared: Prepared,
+    pub rejected: Vec<Rejection>,
     pub factors: Vec<FactorRow>,
     pub benchmark: Option<Benchmark>,
 }
 
-pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutcome, InputError> {
-    let mut out = ProductOutcome::default();
+/// notice 196 §三(四): benchmark, K per unit and day, offers above the cap refused, ranking
+/// prices per interval.
+pub fn prepare(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrPrepared, InputError> {
+    let cap = caps.fr_mileage_price_yuan_per_mw;
     if scenario.fr_offers.is_empty() {
-        return Ok(FrOutcome {
-            outcome: out,
+        return Ok(FrPrepared {
+            prepared: Prepared::empty(Product::Fr, cap),
+            rejected: Vec::new(),
             factors: Vec::new(),
             benchmark: None,
         });
@@ -167,7 +173,6 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
     })?;
     let fr = &scenario.config.fr;
     let horizon = &scenario.horizon;
-    let cap = caps.fr_mileage_price_yuan_per_mw;
 
     // K per (unit, day), measured where given, design otherwise.
     let mut factors: HashMap<(usize, NaiveDate), FactorRow> = HashMap::new();
@@ -192,34 +197,19 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
                 "design",
             ),
         };
-        let factor = performance_factor(
-            params,
-            bench.params,
-            fr.performance,
-            fr.weights,
-            caps.performance_factor,
-        );
-        factors.insert(
-            (unit, day),
-            FactorRow {
-                day,
-                unit,
-                basis,
-                factor,
-            },
-        );
+        let factor = performance_factor(params, bench.params, fr.performance, fr.weights, caps.performance_factor);
+        factors.insert((unit, day), FactorRow { day, unit, basis, factor });
         Ok(factor)
     };
 
     // notice 196 §三(四): offers above the mileage price cap are refused; so are offers of a
     // unit whose K rounds to zero (they could never be ranked).
-    let (priced, rejected) = market::reject_above_cap(
+    let (priced, mut rejected) = market::reject_above_cap(
         &scenario.fr_offers,
         Product::Fr,
         cap,
         &format!("the mileage price cap {cap} yuan/MW (notice 196 三(四))"),
     );
-    out.rejected = rejected;
     let mut offers = Vec::with_capacity(priced.len());
     for o in priced {
         let mut zero_on = None;
@@ -230,7 +220,7 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
             }
         }
         match zero_on {
-            Some(day) => out.rejected.push(Rejection {
+            Some(day) => rejected.push(Rejection {
                 unit: o.unit,
                 product: Product::Fr,
                 start: o.start.clone(),
@@ -243,10 +233,8 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
         }
     }
 
-    for (i, list) in market::by_interval(&offers, horizon.intervals)
-        .into_iter()
-        .enumerate()
-    {
+    let mut prepared = Prepared::empty(Product::Fr, cap);
+    for (i, list) in market::by_interval(&offers, horizon.intervals).into_iter().enumerate() {
         let requirement = scenario.requirements.by_interval[i].fr_mw;
         if list.is_empty() && requirement.is_zero() {
             continue; // no market in this interval
@@ -257,48 +245,50 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
             .map(|&k| factor_of(offers[k].unit, day).map(|f| f.k))
             .collect::<Result<_, _>>()?;
         let k_max = ks.iter().copied().max().unwrap_or(Decimal::ONE);
-        let bids = list
-            .iter()
-            .zip(&ks)
-            .map(|(&k, &unit_k)| IntervalBid {
-                offer: &offers[k],
-                ranking_price: ranking_price(offers[k].price, unit_k, k_max, fr.ranking),
-                performance_factor: Some(unit_k),
-            })
-            .collect();
-        let (row, awards) = market::clear_interval(Product::Fr, i, requirement, bids, cap, id_rank);
-        // notice 196 §三(三): fee = clearing price × mileage × K, for cleared units.
-        for a in &awards {
-            if a.cleared_mw.is_zero() {
-                continue;
-            }
-            let mileage = scenario
-                .mileage
-                .get(&(a.unit, i))
-                .copied()
-                .unwrap_or_default();
-            if mileage.is_zero() {
-                continue;
-            }
-            let k = a.performance_factor.unwrap_or_default();
-            out.fees.push(FeeLine {
-                interval: i,
-                unit: a.unit,
-                product: Product::Fr,
-                quantity: mileage,
-                amount: row.price * mileage * k,
-            });
-        }
-        out.clearing.push(row);
-        out.awards.extend(awards);
+        prepared.intervals.push(PreparedInterval {
+            interval: i,
+            requirement_mw: requirement,
+            bids: list
+                .iter()
+                .zip(&ks)
+                .map(|(&k, &unit_k)| PreparedBid {
+                    offer: k,
+                    ranking_price: ranking_price(offers[k].price, unit_k, k_max, fr.ranking),
+                    performance_factor: Some(unit_k),
+                })
+                .collect(),
+        });
     }
+    prepared.offers = offers;
+    let _ = id_rank;
+    let mut factors: Vec<FactorRow> = factors.into_values().collect();
+    factors.sort_by_key(|r| (r.day, id_rank[r.unit]));
+    Ok(FrPrepared { prepared, rejected, factors, benchmark: Some(bench) })
+}
 
-    // Mileage without an award earns nothing; say so, once per unit.
-    let mut awarded: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
-    for a in &out.awards {
-        if a.cleared_mw > Decimal::ZERO {
-            awarded.insert((a.unit, a.interval));
+/// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
+/// Mileage without an award earns nothing, with a warning once per unit.
+pub fn fees(scenario: &Scenario, clearing: &[ClearingRow], awards: &[AwardRow], id_rank: &[usize]) -> (Vec<FeeLine>, Vec<String>) {
+    let price: HashMap<usize, Decimal> = clearing
+        .iter()
+        .filter(|r| r.product == Product::Fr)
+        .map(|r| (r.interval, r.price))
+        .collect();
+    let mut fees = Vec::new();
+    let mut awarded: HashSet<(usize, usize)> = HashSet::new();
+    for a in awards.iter().filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO) {
+        awarded.insert((a.unit, a.interval));
+        let mileage = scenario.mileage.get(&(a.unit, a.interval)).copied().unwrap_or_default();
+        if mileage.is_zero() {
+            continue;
         }
+        fees.push(FeeLine {
+            interval: a.interval,
+            unit: a.unit,
+            product: Product::Fr,
+            quantity: mileage,
+            amount: price[&a.interval] * mileage * a.performance_factor.unwrap_or_default(),
+        });
     }
     let mut unpaid: HashMap<usize, usize> = HashMap::new();
     for (&(unit, i), &m) in &scenario.mileage {
@@ -308,18 +298,14 @@ pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrOutc
     }
     let mut unpaid: Vec<_> = unpaid.into_iter().collect();
     unpaid.sort_by_key(|&(u, _)| id_rank[u]);
-    for (unit, n) in unpaid {
-        out.warnings.push(format!(
-            "unit {} has FR mileage in {n} interval(s) without an FR award; it is not paid for them (notice 196 §三(三) pays cleared capacity)",
-            scenario.fleet.units[unit].id
-        ));
-    }
-
-    let mut factors: Vec<FactorRow> = factors.into_values().collect();
-    factors.sort_by_key(|r| (r.day, id_rank[r.unit]));
-    Ok(FrOutcome {
-        outcome: out,
-        factors,
-        benchmark: Some(bench),
-    })
+    let warnings = unpaid
+        .into_iter()
+        .map(|(unit, n)| {
+            format!(
+                "unit {} has FR mileage in {n} interval(s) without an FR award; it is not paid for them (notice 196 §三(三) pays cleared capacity)",
+                scenario.fleet.units[unit].id
+            )
+        })
+        .collect();
+    (fees, warnings)
 }

@@ -1,87 +1,73 @@
-//! The clearing-price rule every product of notice 196 shares: a single clearing price per
-//! interval, set by the marginal accepted offer's ranking price and never above the cap; where
-//! the offers cannot meet the requirement, everything is accepted and the price is the cap
-//! (scarcity is a result, not an error).
+//! What every product of notice 196 shares: eligible offers become per-interval auctions with
+//! a ranking price and a cap; an engine clears them (a single clearing price per interval, set
+//! by the marginal accepted offer and never above the cap; where offers cannot meet the
+//! requirement, everything is accepted and the price is the cap: scarcity is a result, not an
+//! error); the results come back as clearing and award rows.
 
 use rust_decimal::Decimal;
 
-use crate::clearing::merit_order::{self, Bid};
+use crate::clearing::{Auction, Bid, Engine, EnergyBid, Problem, Solution};
 use crate::outcome::{AwardRow, ClearingRow, Rejection};
 use crate::product::Product;
 use crate::scenario::Offer;
 
 /// One eligible offer in one interval, with the price it ranks at.
 #[derive(Debug, Clone)]
-pub struct IntervalBid<'a> {
-    pub offer: &'a Offer,
+pub struct PreparedBid {
+    /// Index into [`Prepared::offers`].
+    pub offer: usize,
     pub ranking_price: Decimal,
     pub performance_factor: Option<Decimal>,
 }
 
-/// Clears one interval of one product. `id_rank[u]` is unit u's rank by id (the last tie-break
-/// of a pro-rata split). Awards come back in (unit id, band) order.
-pub fn clear_interval(
-    product: Product,
-    interval: usize,
-    requirement_mw: Decimal,
-    mut bids: Vec<IntervalBid>,
-    cap: Decimal,
-    id_rank: &[usize],
-) -> (ClearingRow, Vec<AwardRow>) {
-    bids.sort_by_key(|b| (id_rank[b.offer.unit], b.offer.band));
-    let engine_bids: Vec<Bid> = bids
-        .iter()
-        .map(|b| Bid {
-            key: b.ranking_price,
-            tier: b.offer.band,
-            order: id_rank[b.offer.unit],
-            mw: b.offer.mw,
-        })
-        .collect();
-    let outcome = merit_order::clear(requirement_mw, &engine_bids);
-    let price = if outcome.shortfall > Decimal::ZERO {
-        cap
-    } else {
-        outcome
-            .marginal
-            .iter()
-            .map(|&i| bids[i].ranking_price)
-            .max()
-            .map_or(Decimal::ZERO, |p| p.min(cap))
-    };
-    let mut marginal_units: Vec<usize> = outcome
-        .marginal
-        .iter()
-        .map(|&i| bids[i].offer.unit)
-        .collect();
-    marginal_units.sort_by_key(|&u| id_rank[u]);
-    marginal_units.dedup();
-    let row = ClearingRow {
-        interval,
-        product,
-        requirement_mw,
-        cleared_mw: outcome.total,
-        shortfall_mw: outcome.shortfall,
-        price,
-        marginal_units,
-    };
-    let awards = bids
-        .iter()
-        .zip(&outcome.cleared)
-        .map(|(b, &cleared)| AwardRow {
-            interval,
-            product,
-            unit: b.offer.unit,
-            band: (product == Product::Peak).then_some(b.offer.band),
-            offered_mw: b.offer.mw,
-            cleared_mw: cleared,
-            offer_price: b.offer.price,
-            ranking_price: b.ranking_price,
-            performance_factor: b.performance_factor,
-            paid_price: price,
-        })
-        .collect();
-    (row, awards)
+#[derive(Debug, Clone)]
+pub struct PreparedInterval {
+    pub interval: usize,
+    pub requirement_mw: Decimal,
+    pub bids: Vec<PreparedBid>,
+}
+
+/// A product ready to clear: its eligible offers and, per interval with a market, its bids.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub product: Product,
+    pub cap: Decimal,
+    pub offers: Vec<Offer>,
+    pub intervals: Vec<PreparedInterval>,
+}
+
+impl Prepared {
+    pub fn empty(product: Product, cap: Decimal) -> Prepared {
+        Prepared { product, cap, offers: Vec::new(), intervals: Vec::new() }
+    }
+
+    /// Offers that rank at their own price (peak, reserve), in every interval with offers or a
+    /// requirement.
+    pub fn at_offer_prices(
+        product: Product,
+        cap: Decimal,
+        offers: Vec<Offer>,
+        requirement_mw: impl Fn(usize) -> Decimal,
+        intervals: usize,
+    ) -> Prepared {
+        let mut out = Prepared::empty(product, cap);
+        for (i, list) in by_interval(&offers, intervals).into_iter().enumerate() {
+            let requirement = requirement_mw(i);
+            if list.is_empty() && requirement.is_zero() {
+                continue; // no market in this interval
+            }
+            out.intervals.push(PreparedInterval {
+                interval: i,
+                requirement_mw: requirement,
+                bids: list
+                    .into_iter()
+                    .map(|k| PreparedBid { offer: k, ranking_price: offers[k].price, performance_factor: None })
+                    .collect(),
+            });
+        }
+        out.offers = offers;
+        out
+    }
 }
 
 /// The offers covering each interval: `result[i]` lists indices into `offers`.
@@ -97,12 +83,7 @@ pub fn by_interval(offers: &[Offer], intervals: usize) -> Vec<Vec<usize>> {
 
 /// Offers priced above `cap` are refused and listed; the rest go on. `why` completes the
 /// reason, naming the clause: e.g. `"the reserve price cap {cap} yuan/MWh (notice 196 四(六))"`.
-pub fn reject_above_cap(
-    offers: &[Offer],
-    product: Product,
-    cap: Decimal,
-    why: &str,
-) -> (Vec<Offer>, Vec<Rejection>) {
+pub fn reject_above_cap(offers: &[Offer], product: Product, cap: Decimal, why: &str) -> (Vec<Offer>, Vec<Rejection>) {
     let mut eligible = Vec::with_capacity(offers.len());
     let mut rejected = Vec::new();
     for o in offers {
@@ -112,11 +93,7 @@ pub fn reject_above_cap(
                 product,
                 start: o.start.clone(),
                 end: o.end.clone(),
-                reason: format!(
-                    "offer price {} {} is above {why}",
-                    o.price,
-                    product.price_unit()
-                ),
+                reason: format!("offer price {} {} is above {why}", o.price, product.price_unit()),
             });
         } else {
             eligible.push(o.clone());
@@ -125,33 +102,90 @@ pub fn reject_above_cap(
     (eligible, rejected)
 }
 
-/// Clears every interval of a product whose offers rank at their own price (peak, reserve).
-pub fn clear_at_offer_prices(
-    product: Product,
-    offers: &[Offer],
-    requirement_mw: impl Fn(usize) -> Decimal,
-    intervals: usize,
-    cap: Decimal,
-    id_rank: &[usize],
-) -> (Vec<ClearingRow>, Vec<AwardRow>) {
-    let mut clearing = Vec::with_capacity(intervals);
-    let mut awards = Vec::new();
-    for (i, list) in by_interval(offers, intervals).into_iter().enumerate() {
-        let requirement = requirement_mw(i);
-        if list.is_empty() && requirement.is_zero() {
-            continue; // no market in this interval
+/// The problem for an engine: every product's auctions (bids in unit-id and band order) plus
+/// whatever energy and physical limits the caller adds.
+pub fn auctions(prepared: &[Prepared], id_rank: &[usize]) -> Vec<Auction> {
+    let mut out = Vec::new();
+    for p in prepared {
+        for pi in &p.intervals {
+            let mut bids: Vec<&PreparedBid> = pi.bids.iter().collect();
+            bids.sort_by_key(|b| (id_rank[p.offers[b.offer].unit], p.offers[b.offer].band));
+            out.push(Auction {
+                product: p.product,
+                interval: pi.interval,
+                requirement_mw: pi.requirement_mw,
+                scarcity_price: p.cap,
+                bids: bids
+                    .iter()
+                    .map(|b| {
+                        let o = &p.offers[b.offer];
+                        (o.unit, Bid { key: b.ranking_price, tier: o.band, order: id_rank[o.unit], mw: o.mw })
+                    })
+                    .collect(),
+            });
         }
-        let bids = list
-            .iter()
-            .map(|&k| IntervalBid {
-                offer: &offers[k],
-                ranking_price: offers[k].price,
-                performance_factor: None,
-            })
-            .collect();
-        let (row, a) = clear_interval(product, i, requirement, bids, cap, id_rank);
-        clearing.push(row);
-        awards.extend(a);
+    }
+    out
+}
+
+/// Clearing and award rows from an engine's solution of [`auctions`]`(prepared)`.
+pub fn rows(prepared: &[Prepared], id_rank: &[usize], solution: &Solution) -> (Vec<ClearingRow>, Vec<AwardRow>) {
+    let mut clearing = Vec::new();
+    let mut awards = Vec::new();
+    let mut results = solution.auctions.iter();
+    for p in prepared {
+        for pi in &p.intervals {
+            let r = results.next().expect("one result per auction");
+            let mut bids: Vec<&PreparedBid> = pi.bids.iter().collect();
+            bids.sort_by_key(|b| (id_rank[p.offers[b.offer].unit], p.offers[b.offer].band));
+            let mut marginal_units: Vec<usize> = r.marginal.iter().map(|&j| p.offers[bids[j].offer].unit).collect();
+            marginal_units.sort_by_key(|&u| id_rank[u]);
+            marginal_units.dedup();
+            clearing.push(ClearingRow {
+                interval: pi.interval,
+                product: p.product,
+                requirement_mw: pi.requirement_mw,
+                cleared_mw: r.total,
+                shortfall_mw: r.shortfall,
+                price: r.price,
+                marginal_units,
+            });
+            for (b, &cleared) in bids.iter().zip(&r.cleared) {
+                let o = &p.offers[b.offer];
+                awards.push(AwardRow {
+                    interval: pi.interval,
+                    product: p.product,
+                    unit: o.unit,
+                    band: (p.product == Product::Peak).then_some(o.band),
+                    offered_mw: o.mw,
+                    cleared_mw: cleared,
+                    offer_price: o.price,
+                    ranking_price: b.ranking_price,
+                    performance_factor: b.performance_factor,
+                    paid_price: r.price,
+                });
+            }
+        }
     }
     (clearing, awards)
+}
+
+/// Solves `problem` with `engine`, as an input error if the engine fails (it should not: with
+/// scarcity priced at the caps every problem is feasible).
+pub fn solve(engine: &dyn Engine, problem: &Problem) -> Result<Solution, crate::error::InputError> {
+    engine.solve(problem).map_err(|e| {
+        crate::error::InputError::new(crate::error::ErrorKind::Invalid, "scenario.toml", format!("clearing with {} failed: {e}", engine.name()))
+            .at_column("clearing.engine")
+    })
+}
+
+/// Energy offers as engine bids.
+pub fn energy_bids(offers: &[Offer]) -> Vec<EnergyBid> {
+    let mut out = Vec::new();
+    for o in offers {
+        for i in o.intervals.clone() {
+            out.push(EnergyBid { unit: o.unit, interval: i, segment: o.band, mw: o.mw, price: o.price });
+        }
+    }
+    out
 }

@@ -2,6 +2,7 @@
 //! product. Each rule names its clause.
 
 pub mod caps;
+pub mod engine;
 pub mod fr;
 pub mod market;
 pub mod peak;

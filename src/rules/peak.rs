@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use crate::error::{ErrorKind, InputError};
-use crate::outcome::{FeeLine, ProductOutcome, Rejection};
+use crate::outcome::{AwardRow, FeeLine, Rejection};
 use crate::product::Product;
 use crate::rules::caps::Caps;
-use crate::rules::market;
+use crate::rules::market::{self, Prepared};
 use crate::scenario::config::{PeakPricing, SpotMarket, key_error};
 use crate::scenario::{Kind, Offer, Scenario};
 
@@ -56,29 +56,22 @@ pub fn ineligibility(kind: Kind, hydro_paid: bool) -> Option<&'static str> {
     }
 }
 
-pub fn run(
-    scenario: &Scenario,
-    caps: &Caps,
-    id_rank: &[usize],
-) -> Result<ProductOutcome, InputError> {
+/// Eligible peak offers (§二(一) providers, §二(二) cap), ready to clear.
+pub fn prepare(scenario: &Scenario, caps: &Caps) -> Result<(Prepared, Vec<Rejection>), InputError> {
     check_market_runs(scenario)?;
-    let mut out = ProductOutcome::default();
     if scenario.peak_offers.is_empty() {
-        return Ok(out);
+        return Ok((Prepared::empty(Product::Peak, Decimal::ZERO), Vec::new()));
     }
     let cap = caps.peak_price_yuan_per_mwh.ok_or_else(|| {
-        InputError::new(
-            ErrorKind::Invalid,
-            "scenario.toml",
-            "peak offers need a peak price cap",
-        )
-        .at_column("caps.peak_price_yuan_per_mwh")
+        InputError::new(ErrorKind::Invalid, "scenario.toml", "peak offers need a peak price cap")
+            .at_column("caps.peak_price_yuan_per_mwh")
     })?;
-    let peak = &scenario.config.peak;
+    let hydro_paid = scenario.config.peak.hydro_paid;
+    let mut rejected = Vec::new();
     let mut allowed: Vec<Offer> = Vec::with_capacity(scenario.peak_offers.len());
     for o in &scenario.peak_offers {
-        match ineligibility(scenario.fleet.units[o.unit].kind, peak.hydro_paid) {
-            Some(reason) => out.rejected.push(Rejection {
+        match ineligibility(scenario.fleet.units[o.unit].kind, hydro_paid) {
+            Some(reason) => rejected.push(Rejection {
                 unit: o.unit,
                 product: Product::Peak,
                 start: o.start.clone(),
@@ -89,46 +82,50 @@ pub fn run(
         }
     }
     // notice 196 §二(二): the cap is at most the local grid-parity price.
-    let (offers, rejected) = market::reject_above_cap(
+    let (offers, above) = market::reject_above_cap(
         &allowed,
         Product::Peak,
         cap,
         &format!("the peak price cap {cap} yuan/MWh (notice 196 二(二))"),
     );
-    out.rejected.extend(rejected);
-
-    let h = &scenario.horizon;
-    let (clearing, mut awards) = market::clear_at_offer_prices(
+    rejected.extend(above);
+    let prepared = Prepared::at_offer_prices(
         Product::Peak,
-        &offers,
-        |i| scenario.requirements.by_interval[i].peak_mw,
-        h.intervals,
         cap,
-        id_rank,
+        offers,
+        |i| scenario.requirements.by_interval[i].peak_mw,
+        scenario.horizon.intervals,
     );
-    if peak.pricing == PeakPricing::PayAsBid {
-        for a in awards.iter_mut() {
+    Ok((prepared, rejected))
+}
+
+/// `[peak] pricing = "pay_as_bid"`: each award is paid its own offer, not the uniform price.
+pub fn apply_pricing(scenario: &Scenario, awards: &mut [AwardRow]) {
+    if scenario.config.peak.pricing == PeakPricing::PayAsBid {
+        for a in awards.iter_mut().filter(|a| a.product == Product::Peak) {
             a.paid_price = a.offer_price;
         }
     }
-    // Fee = price × min(cleared, delivered) × hours. The unit's delivered reduction fills its
-    // bands from the shallowest, which matters under pay-as-bid.
-    let hours = h.interval_hours();
+}
+
+/// Fee = price × min(cleared, delivered) × hours. The unit's delivered reduction fills its
+/// bands from the shallowest, which matters under pay-as-bid.
+pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
+    let hours = scenario.horizon.interval_hours();
     let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
-    for a in awards.iter().filter(|a| a.cleared_mw > Decimal::ZERO) {
-        let left = delivered_left
-            .entry((a.unit, a.interval))
-            .or_insert_with(|| {
-                scenario
-                    .actuals
-                    .peak_delivered_mw
-                    .get(&(a.unit, a.interval))
-                    .copied()
-                    .unwrap_or(Decimal::MAX)
-            });
+    let mut fees = Vec::new();
+    for a in awards.iter().filter(|a| a.product == Product::Peak && a.cleared_mw > Decimal::ZERO) {
+        let left = delivered_left.entry((a.unit, a.interval)).or_insert_with(|| {
+            scenario
+                .actuals
+                .peak_delivered_mw
+                .get(&(a.unit, a.interval))
+                .copied()
+                .unwrap_or(Decimal::MAX)
+        });
         let paid_mw = a.cleared_mw.min(*left);
         *left -= paid_mw;
-        out.fees.push(FeeLine {
+        fees.push(FeeLine {
             interval: a.interval,
             unit: a.unit,
             product: Product::Peak,
@@ -136,7 +133,5 @@ pub fn run(
             amount: a.paid_price * paid_mw * hours,
         });
     }
-    out.clearing = clearing;
-    out.awards = awards;
-    Ok(out)
+    fees
 }

@@ -3,55 +3,53 @@
 
 use rust_decimal::Decimal;
 
-use crate::outcome::{FeeLine, ProductOutcome};
+use crate::outcome::{AwardRow, FeeLine, Rejection};
 use crate::product::Product;
 use crate::rules::caps::Caps;
-use crate::rules::market;
+use crate::rules::market::{self, Prepared};
 use crate::scenario::Scenario;
 
-pub fn run(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> ProductOutcome {
-    let mut out = ProductOutcome::default();
-    if scenario.reserve_offers.is_empty() {
-        return out;
-    }
+/// notice 196 §四(六): offers above the cap (itself ≤ the energy-market cap) are refused.
+pub fn prepare(scenario: &Scenario, caps: &Caps) -> (Prepared, Vec<Rejection>) {
     let cap = caps.reserve_price_yuan_per_mwh;
-    // notice 196 §四(六): offers above the cap (itself ≤ the energy-market cap) are refused.
     let (offers, rejected) = market::reject_above_cap(
         &scenario.reserve_offers,
         Product::Reserve,
         cap,
         &format!("the reserve price cap {cap} yuan/MWh (notice 196 四(六))"),
     );
-    out.rejected = rejected;
-    let h = &scenario.horizon;
-    let (clearing, awards) = market::clear_at_offer_prices(
-        Product::Reserve,
-        &offers,
-        |i| scenario.requirements.by_interval[i].reserve_mw,
-        h.intervals,
-        cap,
-        id_rank,
-    );
-    let hours = h.interval_hours();
-    for a in awards.iter().filter(|a| a.cleared_mw > Decimal::ZERO) {
-        // notice 196 §四(五): fee = price × capacity × time, on the actual where it is lower.
-        let held = match scenario
-            .actuals
-            .reserve_available_mw
-            .get(&(a.unit, a.interval))
-        {
-            Some(&actual) => actual.min(a.cleared_mw),
-            None => a.cleared_mw,
-        };
-        out.fees.push(FeeLine {
-            interval: a.interval,
-            unit: a.unit,
-            product: Product::Reserve,
-            quantity: held * hours,
-            amount: a.paid_price * held * hours,
-        });
-    }
-    out.clearing = clearing;
-    out.awards = awards;
-    out
+    let prepared = if scenario.reserve_offers.is_empty() {
+        Prepared::empty(Product::Reserve, cap)
+    } else {
+        Prepared::at_offer_prices(
+            Product::Reserve,
+            cap,
+            offers,
+            |i| scenario.requirements.by_interval[i].reserve_mw,
+            scenario.horizon.intervals,
+        )
+    };
+    (prepared, rejected)
+}
+
+/// notice 196 §四(五): fee = price × capacity × time, on the actual where it is lower.
+pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
+    let hours = scenario.horizon.interval_hours();
+    awards
+        .iter()
+        .filter(|a| a.product == Product::Reserve && a.cleared_mw > Decimal::ZERO)
+        .map(|a| {
+            let held = match scenario.actuals.reserve_available_mw.get(&(a.unit, a.interval)) {
+                Some(&actual) => actual.min(a.cleared_mw),
+                None => a.cleared_mw,
+            };
+            FeeLine {
+                interval: a.interval,
+                unit: a.unit,
+                product: Product::Reserve,
+                quantity: held * hours,
+                amount: a.paid_price * held * hours,
+            }
+        })
+        .collect()
 }

@@ -1,0 +1,449 @@
+//! The LP engine: joint clearing per day with good_lp (notice 196 §六(十一) asks
+//! continuous-spot regions to clear ancillary services jointly with energy).
+//!
+//! Per day, minimise Σ energy offer cost + Σ ranking price × FR + Σ offer × reserve and peak
+//! + Σ cap × shortfall, subject to, for every interval t and unit u:
+//!
+//! - balance: Σ energy + Σ (discharge − charge) + short_e − spill = load (dual: energy price);
+//! - each requirement: Σ accepted + short ≥ requirement (dual: that product's price);
+//! - headroom: p + FR + reserve ≤ capacity; footroom: p − FR ≥ min output (units with energy
+//!   offers are committed); without energy, FR + reserve ≤ capacity;
+//! - response: FR ≤ ramp × `fr_response_minutes`, reserve ≤ ramp × `reserve_response_minutes`;
+//! - ramp: |p_t − p_{t−1}| ≤ ramp × interval minutes;
+//! - storage: soc_t = soc_{t−1} + efficiency × charge × h − discharge × h, 0 ≤ soc ≤ capacity;
+//!   FR both ways: (discharge − charge) ± FR within ± capacity (§六(十)).
+//!
+//! Prices are duals, made unique by the merit order's convention: they are read from a second
+//! solve with every requirement and load lowered by 0.001 MW, where the marginal offer is
+//! accepted in part, so the dual is the left end of its interval (the last accepted offer's
+//! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW,
+//! and ties on (ranking price, band) are re-split pro rata by our code within what each unit's
+//! constraints leave free (energy ties are left as the solver splits them).
+
+use std::collections::{BTreeMap, HashMap};
+
+use good_lp::solvers::{DualValues, SolutionWithDual};
+use good_lp::{
+    Constraint, Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint,
+    variable,
+};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal_macros::dec;
+
+use super::{
+    AuctionResult, Engine, EnergyInterval, Problem, Solution, StorageInterval,
+    merit_order::share,
+};
+use crate::product::Product;
+
+/// Which LP solver good_lp drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Interior point, pure Rust: builds anywhere.
+    Clarabel,
+    /// Simplex, C++ (feature `highs`).
+    #[cfg(feature = "highs")]
+    Highs,
+}
+
+pub struct Lp {
+    pub backend: Backend,
+}
+
+/// The shift that makes duals unique (see the module doc).
+const EPS: f64 = 1e-3;
+const PRICE_DECIMALS: u32 = 4;
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+fn mw(v: f64) -> Decimal {
+    Decimal::from_f64(v)
+        .unwrap_or_default()
+        .round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero)
+        .max(Decimal::ZERO)
+        .normalize()
+}
+
+fn price(v: f64) -> Decimal {
+    Decimal::from_f64(v)
+        .unwrap_or_default()
+        .round_dp_with_strategy(PRICE_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// Variables of one day's model.
+struct Layout {
+    /// Per auction in the day: (auction index, bid variables, shortfall variable).
+    auctions: Vec<(usize, Vec<Variable>, Variable)>,
+    /// Per energy bid in the day: (energy bid index, variable).
+    energy: Vec<(usize, Variable)>,
+    /// Per interval with a balance: (interval, shortfall, spill).
+    balance: Vec<(usize, Variable, Variable)>,
+    /// Per (storage unit, interval): charge, discharge, soc.
+    storage: Vec<(usize, usize, Variable, Variable, Variable)>,
+    vars: Vec<Variable>,
+    /// Indices into the constraint list whose duals are prices: auctions (in `auctions`
+    /// order), then balances (in `balance` order).
+    priced: Vec<usize>,
+}
+
+/// Builds one day's model; `shift` lowers every requirement and load (the price solve).
+fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal>, shift: f64) -> (good_lp::variable::UnsolvedProblem, Vec<Constraint>, Layout) {
+    let mut vars = ProblemVariables::new();
+    let mut objective = Expression::with_capacity(p.energy.len() + p.auctions.len());
+    let mut constraints: Vec<Constraint> = Vec::new();
+    let mut layout = Layout { auctions: Vec::new(), energy: Vec::new(), balance: Vec::new(), storage: Vec::new(), vars: Vec::new(), priced: Vec::new() };
+    let hours = f64::from(p.interval_minutes) / 60.0;
+    let in_day = |t: usize| day.contains(&t);
+
+    // Per (unit, interval): energy output, FR and reserve held.
+    let mut output: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut has_energy: BTreeMap<(usize, usize), bool> = BTreeMap::new();
+    let mut fr: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut reserve: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+
+    let mut requirement_rows = Vec::new();
+    for (k, a) in p.auctions.iter().enumerate().filter(|(_, a)| in_day(a.interval)) {
+        let req = f(a.requirement_mw);
+        let short = vars.add(variable().min(0.0).max(req.max(0.0)));
+        objective.add_mul(f(a.scarcity_price), short);
+        let mut sum = Expression::from(short);
+        let mut bid_vars = Vec::with_capacity(a.bids.len());
+        for (unit, b) in &a.bids {
+            let x = vars.add(variable().min(0.0).max(f(b.mw)));
+            objective.add_mul(f(b.key), x);
+            sum.add_mul(1.0, x);
+            let key = (*unit, a.interval);
+            match a.product {
+                Product::Fr => fr.entry(key).or_default().add_mul(1.0, x),
+                Product::Reserve => reserve.entry(key).or_default().add_mul(1.0, x),
+                _ => {}
+            }
+            bid_vars.push(x);
+            layout.vars.push(x);
+        }
+        layout.vars.push(short);
+        requirement_rows.push(constraint::geq(sum, req - shift));
+        layout.auctions.push((k, bid_vars, short));
+    }
+    layout.priced.extend(0..requirement_rows.len());
+    constraints.extend(requirement_rows);
+
+    for (k, e) in p.energy.iter().enumerate().filter(|(_, e)| in_day(e.interval)) {
+        let x = vars.add(variable().min(0.0).max(f(e.mw)));
+        objective.add_mul(f(e.price), x);
+        output.entry((e.unit, e.interval)).or_default().add_mul(1.0, x);
+        has_energy.insert((e.unit, e.interval), true);
+        layout.energy.push((k, x));
+        layout.vars.push(x);
+    }
+
+    // Storage, where energy is balanced.
+    for (u, limits) in p.units.iter().enumerate() {
+        let Some(st) = limits.storage else { continue };
+        let mut soc_prev: Expression = Expression::from_other_affine(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
+        for t in day.clone() {
+            if p.load_mw[t].is_none() {
+                continue;
+            }
+            let cap = f(limits.capacity_mw);
+            let c = vars.add(variable().min(0.0).max(cap));
+            let d = vars.add(variable().min(0.0).max(cap));
+            let soc = vars.add(variable().min(0.0).max(f(st.energy_capacity_mwh)));
+            let out = output.entry((u, t)).or_default();
+            out.add_mul(1.0, d);
+            out.add_mul(-1.0, c);
+            let mut balance = Expression::from(soc);
+            balance.add_mul(-1.0, soc_prev.clone());
+            balance.add_mul(-f(st.efficiency) * hours, c);
+            balance.add_mul(hours, d);
+            constraints.push(constraint::eq(balance, 0.0));
+            soc_prev = Expression::from(soc);
+            layout.storage.push((u, t, c, d, soc));
+            layout.vars.extend([c, d, soc]);
+        }
+    }
+
+    // Balance per interval with a load.
+    let first_balance = constraints.len();
+    for t in day.clone() {
+        let Some(load) = p.load_mw[t] else { continue };
+        let load = f(load);
+        let short = vars.add(variable().min(0.0).max(load));
+        let spill = vars.add(variable().min(0.0));
+        objective.add_mul(f(p.energy_cap), short);
+        let mut sum = Expression::from(short);
+        sum.add_mul(-1.0, spill);
+        for ((_, tt), out) in output.iter() {
+            if *tt == t {
+                sum.add_mul(1.0, out.clone());
+            }
+        }
+        constraints.push(constraint::eq(sum, load - shift));
+        layout.balance.push((t, short, spill));
+        layout.vars.extend([short, spill]);
+    }
+    let n_requirements = layout.priced.len();
+    layout.priced.extend((0..layout.balance.len()).map(|i| first_balance + i));
+    debug_assert_eq!(layout.priced.len(), n_requirements + layout.balance.len());
+
+    // Unit limits.
+    for (u, limits) in p.units.iter().enumerate() {
+        let cap = f(limits.capacity_mw);
+        let storage = limits.storage.is_some();
+        for t in day.clone() {
+            let key = (u, t);
+            let r = fr.get(&key);
+            let q = reserve.get(&key);
+            let energy = has_energy.contains_key(&key) || (storage && output.contains_key(&key));
+            let p_ut = output.get(&key);
+            if energy {
+                let p_ut = p_ut.cloned().unwrap_or_default();
+                if r.is_some() || q.is_some() {
+                    let mut head = p_ut.clone();
+                    for e in [r, q].into_iter().flatten() {
+                        head.add_mul(1.0, e.clone());
+                    }
+                    constraints.push(constraint::leq(head, cap));
+                }
+                let mut foot = p_ut.clone();
+                if let Some(r) = r {
+                    foot.add_mul(-1.0, r.clone());
+                }
+                let floor = if storage { -cap } else { f(limits.min_output_mw) };
+                constraints.push(constraint::geq(foot, floor));
+            } else if r.is_some() && q.is_some() {
+                let mut both = r.cloned().unwrap_or_default();
+                both.add_mul(1.0, q.cloned().unwrap_or_default());
+                constraints.push(constraint::leq(both, cap));
+            }
+            if let Some(ramp) = limits.ramp_mw_per_min.map(f) {
+                if let Some(r) = r {
+                    constraints.push(constraint::leq(r.clone(), ramp * f(p.fr_response_minutes)));
+                }
+                if let Some(q) = q {
+                    constraints.push(constraint::leq(q.clone(), ramp * f(p.reserve_response_minutes)));
+                }
+                if !storage && t > day.start && has_energy.contains_key(&key) && has_energy.contains_key(&(u, t - 1)) {
+                    let step = ramp * f64::from(p.interval_minutes);
+                    let mut delta = output[&key].clone();
+                    delta.add_mul(-1.0, output[&(u, t - 1)].clone());
+                    constraints.push(constraint::leq(delta.clone(), step));
+                    constraints.push(constraint::geq(delta, -step));
+                }
+            }
+        }
+    }
+    (vars.minimise(objective), constraints, layout)
+}
+
+/// Solves with one backend: variable values and the duals of `priced`.
+fn solve_model<M>(mut model: M, constraints: Vec<Constraint>, layout: &Layout) -> Result<(HashMap<Variable, f64>, Vec<f64>), String>
+where
+    M: SolverModel,
+    for<'a> M::Solution: SolutionWithDual<'a>,
+{
+    let refs: Vec<_> = constraints.into_iter().map(|c| model.add_constraint(c)).collect();
+    let mut solution = model.solve().map_err(|e| format!("the LP solver failed: {e}"))?;
+    let values: HashMap<Variable, f64> = layout.vars.iter().map(|&v| (v, solution.value(v))).collect();
+    let dual = solution.compute_dual();
+    let duals = layout.priced.iter().map(|&k| dual.dual(refs[k].clone())).collect();
+    Ok((values, duals))
+}
+
+impl Lp {
+    fn run(&self, unsolved: good_lp::variable::UnsolvedProblem, constraints: Vec<Constraint>, layout: &Layout) -> Result<(HashMap<Variable, f64>, Vec<f64>), String> {
+        match self.backend {
+            Backend::Clarabel => solve_model(unsolved.using(good_lp::clarabel), constraints, layout),
+            #[cfg(feature = "highs")]
+            Backend::Highs => {
+                let mut model = unsolved.using(good_lp::highs).set_threads(1);
+                model.set_verbose(false);
+                solve_model(model, constraints, layout)
+            }
+        }
+    }
+}
+
+impl Engine for Lp {
+    fn name(&self) -> &'static str {
+        match self.backend {
+            Backend::Clarabel => "lp (clarabel)",
+            #[cfg(feature = "highs")]
+            Backend::Highs => "lp (highs)",
+        }
+    }
+
+    fn solve(&self, p: &Problem) -> Result<Solution, String> {
+        let mut sol = Solution {
+            auctions: vec![AuctionResult { cleared: Vec::new(), total: Decimal::ZERO, shortfall: Decimal::ZERO, price: Decimal::ZERO, marginal: Vec::new() }; p.auctions.len()],
+            energy_dispatch: vec![Decimal::ZERO; p.energy.len()],
+            ..Solution::default()
+        };
+        let mut soc: HashMap<usize, Decimal> = HashMap::new();
+        for day in &p.days {
+            let (unsolved, constraints, layout) = build(p, day.clone(), &soc, 0.0);
+            let (values, _) = self.run(unsolved, constraints, &layout)?;
+            let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
+            let (_, duals) = self.run(unsolved, constraints, &shifted)?;
+            sol.objective += objective(p, &layout, &values);
+            read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
+        }
+        Ok(sol)
+    }
+}
+
+/// The objective at the solution, from the problem's own costs.
+fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f64 {
+    let mut total = 0.0;
+    for (k, bids, short) in &layout.auctions {
+        let a = &p.auctions[*k];
+        total += bids.iter().zip(&a.bids).map(|(x, (_, b))| values[x] * f(b.key)).sum::<f64>();
+        total += values[short] * f(a.scarcity_price);
+    }
+    for (k, x) in &layout.energy {
+        total += values[x] * f(p.energy[*k].price);
+    }
+    for (_, short, _) in &layout.balance {
+        total += values[short] * f(p.energy_cap);
+    }
+    total
+}
+
+/// Turns one day's solution into rounded quantities, pro-rata ties and unique prices.
+fn read_day(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &[f64], sol: &mut Solution, soc: &mut HashMap<usize, Decimal>) {
+    // Energy first: output per (unit, interval) bounds what the auctions may re-split.
+    let mut output: HashMap<(usize, usize), Decimal> = HashMap::new();
+    let mut dispatched: BTreeMap<usize, Decimal> = BTreeMap::new();
+    for (k, x) in &layout.energy {
+        let e = &p.energy[*k];
+        let v = mw(values[x]).min(e.mw);
+        sol.energy_dispatch[*k] = v;
+        *output.entry((e.unit, e.interval)).or_default() += v;
+        *dispatched.entry(e.interval).or_default() += v;
+    }
+    for &(u, t, c, d, s) in &layout.storage {
+        let (c, d, s) = (mw(values[&c]), mw(values[&d]), mw(values[&s]));
+        *output.entry((u, t)).or_default() += d - c;
+        *dispatched.entry(t).or_default() += d - c;
+        sol.storage.push(StorageInterval { unit: u, interval: t, charge_mw: c, discharge_mw: d, soc_mwh: s });
+        soc.insert(u, s);
+    }
+    let n_auctions = layout.auctions.len();
+    for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
+        let load = p.load_mw[t].unwrap_or_default();
+        let shortfall = if values[&short] < 5e-4 { Decimal::ZERO } else { mw(values[&short]) };
+        let got = dispatched.get(&t).copied().unwrap_or_default();
+        let energy_price = price(duals[n_auctions + i]).clamp(Decimal::ZERO, p.energy_cap);
+        // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
+        let mut marginal: Vec<usize> = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO && p.energy[*k].price == energy_price).map(|(k, _)| p.energy[*k].unit).collect();
+        if marginal.is_empty()
+            && let Some(top) = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO).map(|(k, _)| p.energy[*k].price).max()
+        {
+            marginal = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO && p.energy[*k].price == top).map(|(k, _)| p.energy[*k].unit).collect();
+        }
+        marginal.sort_unstable();
+        marginal.dedup();
+        sol.energy.push(EnergyInterval { interval: t, load_mw: load, dispatched_mw: got.min(load), shortfall_mw: shortfall, price: energy_price, marginal_units: marginal });
+    }
+
+    // Auctions: rounded group totals, re-split pro rata within each unit's free room.
+    let mut held: HashMap<(Product, usize, usize), Decimal> = HashMap::new(); // (product, unit, t)
+    for (k, bids, _) in &layout.auctions {
+        let a = &p.auctions[*k];
+        for (x, (u, _)) in bids.iter().zip(&a.bids) {
+            *held.entry((a.product, *u, a.interval)).or_default() += mw(values[x]);
+        }
+    }
+    for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
+        let a = &p.auctions[*k];
+        let lp: Vec<Decimal> = bids.iter().zip(&a.bids).map(|(x, (_, b))| mw(values[x]).min(b.mw)).collect();
+        let shortfall = if values[short] < 5e-4 { Decimal::ZERO } else { mw(values[short]).min(a.requirement_mw) };
+        // Groups by (key, tier), cheapest first.
+        let mut groups: BTreeMap<(Decimal, u32), Vec<usize>> = BTreeMap::new();
+        for (j, (_, b)) in a.bids.iter().enumerate() {
+            groups.entry((b.key, b.tier)).or_default().push(j);
+        }
+        let mut totals: Vec<((Decimal, u32), Decimal)> = groups.iter().map(|(g, js)| (*g, js.iter().map(|&j| lp[j]).sum())).collect();
+        // The rounded totals must add up to what is procured: fix the residual on the
+        // marginal (dearest accepted) group.
+        let target = (a.requirement_mw - shortfall).max(Decimal::ZERO);
+        let sum: Decimal = totals.iter().map(|t| t.1).sum();
+        if let Some(m) = totals.iter().rposition(|t| t.1 > Decimal::ZERO)
+            && (sum - target).abs() <= dec!(0.01)
+        {
+            let room: Decimal = groups[&totals[m].0].iter().map(|&j| a.bids[j].1.mw).sum();
+            totals[m].1 = (totals[m].1 + target - sum).clamp(Decimal::ZERO, room);
+        }
+        let mut cleared = lp.clone();
+        for (g, total) in &totals {
+            let js = &groups[g];
+            if js.len() < 2 || total.is_zero() {
+                if let [j] = js.as_slice() {
+                    cleared[*j] = *total;
+                }
+                continue;
+            }
+            // Each bid may take up to its own value plus its unit's free room.
+            let items: Vec<(Decimal, Decimal, usize)> = js
+                .iter()
+                .map(|&j| {
+                    let (u, b) = &a.bids[j];
+                    let room = free_room(p, a.product, *u, a.interval, &held, &output);
+                    (b.mw, b.mw.min(lp[j] + room), b.order)
+                })
+                .collect();
+            match share(*total, &items) {
+                Some(shares) => {
+                    for (&j, s) in js.iter().zip(shares) {
+                        let (u, _) = &a.bids[j];
+                        *held.entry((a.product, *u, a.interval)).or_default() += s - lp[j];
+                        cleared[j] = s;
+                    }
+                }
+                None => sol.notes.push(format!("{} at interval {}: a tie could not be split pro rata within the units' limits; the solver's split is kept", a.product.as_str(), a.interval)),
+            }
+        }
+        let total: Decimal = cleared.iter().sum();
+        let marginal = totals
+            .iter()
+            .rev()
+            .find(|t| t.1 > Decimal::ZERO)
+            .map(|(g, _)| groups[g].clone())
+            .unwrap_or_default();
+        let dual = if shortfall > Decimal::ZERO { a.scarcity_price } else { price(duals[i]).clamp(Decimal::ZERO, a.scarcity_price) };
+        sol.auctions[*k] = AuctionResult { cleared, total, shortfall, price: dual, marginal };
+    }
+}
+
+/// How much more of `product` a unit could hold at `t` with everything else fixed.
+fn free_room(p: &Problem, product: Product, u: usize, t: usize, held: &HashMap<(Product, usize, usize), Decimal>, output: &HashMap<(usize, usize), Decimal>) -> Decimal {
+    let limits = &p.units[u];
+    let r = held.get(&(Product::Fr, u, t)).copied().unwrap_or_default();
+    let q = held.get(&(Product::Reserve, u, t)).copied().unwrap_or_default();
+    let energy = output.get(&(u, t)).copied();
+    let mut room = Decimal::MAX;
+    if matches!(product, Product::Fr | Product::Reserve) {
+        match energy {
+            Some(e) => {
+                room = room.min(limits.capacity_mw - e - r - q);
+                if product == Product::Fr {
+                    let floor = if limits.storage.is_some() { -limits.capacity_mw } else { limits.min_output_mw };
+                    room = room.min(e - r - floor);
+                }
+            }
+            None if r > Decimal::ZERO || q > Decimal::ZERO => room = room.min(limits.capacity_mw - r - q),
+            None => {}
+        }
+        if let Some(ramp) = limits.ramp_mw_per_min {
+            room = room.min(match product {
+                Product::Fr => ramp * p.fr_response_minutes - r,
+                _ => ramp * p.reserve_response_minutes - q,
+            });
+        }
+    }
+    room.max(Decimal::ZERO)
+}
