@@ -22,6 +22,12 @@ pub struct RunResult {
     pub factors: Vec<FactorRow>,
     pub settlement: Vec<SettlementRow>,
     pub warnings: Vec<String>,
+    /// The engine that cleared the run.
+    pub engine: &'static str,
+    /// The engine's objective: offer cost plus scarcity cost, per hour of intervals.
+    pub objective: f64,
+    /// Storage schedules (LP with storage).
+    pub storage: Vec<crate::clearing::StorageInterval>,
 }
 
 /// Unit index → rank of its id in sorted order: the deterministic tie-break that does not
@@ -47,10 +53,14 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
     let prepared = [fr.prepared, peak, reserve];
 
-    let problem = engine::problem(scenario, &prepared, &rank, &resolved.caps);
+    let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);
+    let problem = engine::problem(scenario, &prepared, &energy, &rank, &resolved.caps);
     let engine = engine::choose(scenario)?;
     let solution = market::solve(engine.as_ref(), &problem)?;
     let (mut clearing, mut awards) = market::rows(&prepared, &rank, &solution);
+    let (energy_clearing, energy_awards) = market::energy_rows(&problem, &solution);
+    clearing.extend(energy_clearing);
+    awards.extend(energy_awards);
     warnings.extend(solution.notes.iter().cloned());
     peak::apply_pricing(scenario, &mut awards);
 
@@ -62,11 +72,14 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     let mut rejected: Vec<Rejection> = fr.rejected;
     rejected.extend(peak_rejected);
     rejected.extend(reserve_rejected);
+    rejected.extend(energy_rejected);
 
     // Outputs in a fixed order: time, then product; awards by unit id and band.
     clearing.sort_by_key(|r| (r.interval, r.product));
     awards.sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
-    rejected.sort_by(|a, b| (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start)));
+    rejected.sort_by(|a, b| {
+        (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
+    });
     let settlement = settlement::settle(scenario, &fees, &awards)?;
     if scenario.metering.is_none() && !settlement.is_empty() {
         warnings.push(
@@ -84,6 +97,9 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
         factors: fr.factors,
         settlement,
         warnings,
+        engine: engine.name(),
+        objective: solution.objective,
+        storage: solution.storage,
     })
 }
 

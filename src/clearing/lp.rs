@@ -32,8 +32,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
 
 use super::{
-    AuctionResult, Engine, EnergyInterval, Problem, Solution, StorageInterval,
-    merit_order::share,
+    AuctionResult, EnergyInterval, Engine, Problem, Solution, StorageInterval, merit_order::share,
 };
 use crate::product::Product;
 
@@ -91,11 +90,23 @@ struct Layout {
 }
 
 /// Builds one day's model; `shift` lowers every requirement and load (the price solve).
-fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal>, shift: f64) -> (good_lp::variable::UnsolvedProblem, Vec<Constraint>, Layout) {
+fn build(
+    p: &Problem,
+    day: std::ops::Range<usize>,
+    soc0: &HashMap<usize, Decimal>,
+    shift: f64,
+) -> (good_lp::variable::UnsolvedProblem, Vec<Constraint>, Layout) {
     let mut vars = ProblemVariables::new();
     let mut objective = Expression::with_capacity(p.energy.len() + p.auctions.len());
     let mut constraints: Vec<Constraint> = Vec::new();
-    let mut layout = Layout { auctions: Vec::new(), energy: Vec::new(), balance: Vec::new(), storage: Vec::new(), vars: Vec::new(), priced: Vec::new() };
+    let mut layout = Layout {
+        auctions: Vec::new(),
+        energy: Vec::new(),
+        balance: Vec::new(),
+        storage: Vec::new(),
+        vars: Vec::new(),
+        priced: Vec::new(),
+    };
     let hours = f64::from(p.interval_minutes) / 60.0;
     let in_day = |t: usize| day.contains(&t);
 
@@ -106,7 +117,12 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
     let mut reserve: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
 
     let mut requirement_rows = Vec::new();
-    for (k, a) in p.auctions.iter().enumerate().filter(|(_, a)| in_day(a.interval)) {
+    for (k, a) in p
+        .auctions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| in_day(a.interval))
+    {
         let req = f(a.requirement_mw);
         let short = vars.add(variable().min(0.0).max(req.max(0.0)));
         objective.add_mul(f(a.scarcity_price), short);
@@ -132,10 +148,18 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
     layout.priced.extend(0..requirement_rows.len());
     constraints.extend(requirement_rows);
 
-    for (k, e) in p.energy.iter().enumerate().filter(|(_, e)| in_day(e.interval)) {
+    for (k, e) in p
+        .energy
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| in_day(e.interval))
+    {
         let x = vars.add(variable().min(0.0).max(f(e.mw)));
         objective.add_mul(f(e.price), x);
-        output.entry((e.unit, e.interval)).or_default().add_mul(1.0, x);
+        output
+            .entry((e.unit, e.interval))
+            .or_default()
+            .add_mul(1.0, x);
         has_energy.insert((e.unit, e.interval), true);
         layout.energy.push((k, x));
         layout.vars.push(x);
@@ -144,7 +168,8 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
     // Storage, where energy is balanced.
     for (u, limits) in p.units.iter().enumerate() {
         let Some(st) = limits.storage else { continue };
-        let mut soc_prev: Expression = Expression::from_other_affine(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
+        let mut soc_prev: Expression =
+            Expression::from_other_affine(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
         for t in day.clone() {
             if p.load_mw[t].is_none() {
                 continue;
@@ -187,7 +212,9 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
         layout.vars.extend([short, spill]);
     }
     let n_requirements = layout.priced.len();
-    layout.priced.extend((0..layout.balance.len()).map(|i| first_balance + i));
+    layout
+        .priced
+        .extend((0..layout.balance.len()).map(|i| first_balance + i));
     debug_assert_eq!(layout.priced.len(), n_requirements + layout.balance.len());
 
     // Unit limits.
@@ -213,7 +240,11 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
                 if let Some(r) = r {
                     foot.add_mul(-1.0, r.clone());
                 }
-                let floor = if storage { -cap } else { f(limits.min_output_mw) };
+                let floor = if storage {
+                    -cap
+                } else {
+                    f(limits.min_output_mw)
+                };
                 constraints.push(constraint::geq(foot, floor));
             } else if r.is_some() && q.is_some() {
                 let mut both = r.cloned().unwrap_or_default();
@@ -225,9 +256,16 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
                     constraints.push(constraint::leq(r.clone(), ramp * f(p.fr_response_minutes)));
                 }
                 if let Some(q) = q {
-                    constraints.push(constraint::leq(q.clone(), ramp * f(p.reserve_response_minutes)));
+                    constraints.push(constraint::leq(
+                        q.clone(),
+                        ramp * f(p.reserve_response_minutes),
+                    ));
                 }
-                if !storage && t > day.start && has_energy.contains_key(&key) && has_energy.contains_key(&(u, t - 1)) {
+                if !storage
+                    && t > day.start
+                    && has_energy.contains_key(&key)
+                    && has_energy.contains_key(&(u, t - 1))
+                {
                     let step = ramp * f64::from(p.interval_minutes);
                     let mut delta = output[&key].clone();
                     delta.add_mul(-1.0, output[&(u, t - 1)].clone());
@@ -241,23 +279,47 @@ fn build(p: &Problem, day: std::ops::Range<usize>, soc0: &HashMap<usize, Decimal
 }
 
 /// Solves with one backend: variable values and the duals of `priced`.
-fn solve_model<M>(mut model: M, constraints: Vec<Constraint>, layout: &Layout) -> Result<(HashMap<Variable, f64>, Vec<f64>), String>
+fn solve_model<M>(
+    mut model: M,
+    constraints: Vec<Constraint>,
+    layout: &Layout,
+) -> Result<(HashMap<Variable, f64>, Vec<f64>), String>
 where
     M: SolverModel,
     for<'a> M::Solution: SolutionWithDual<'a>,
 {
-    let refs: Vec<_> = constraints.into_iter().map(|c| model.add_constraint(c)).collect();
-    let mut solution = model.solve().map_err(|e| format!("the LP solver failed: {e}"))?;
-    let values: HashMap<Variable, f64> = layout.vars.iter().map(|&v| (v, solution.value(v))).collect();
+    let refs: Vec<_> = constraints
+        .into_iter()
+        .map(|c| model.add_constraint(c))
+        .collect();
+    let mut solution = model
+        .solve()
+        .map_err(|e| format!("the LP solver failed: {e}"))?;
+    let values: HashMap<Variable, f64> = layout
+        .vars
+        .iter()
+        .map(|&v| (v, solution.value(v)))
+        .collect();
     let dual = solution.compute_dual();
-    let duals = layout.priced.iter().map(|&k| dual.dual(refs[k].clone())).collect();
+    let duals = layout
+        .priced
+        .iter()
+        .map(|&k| dual.dual(refs[k].clone()))
+        .collect();
     Ok((values, duals))
 }
 
 impl Lp {
-    fn run(&self, unsolved: good_lp::variable::UnsolvedProblem, constraints: Vec<Constraint>, layout: &Layout) -> Result<(HashMap<Variable, f64>, Vec<f64>), String> {
+    fn run(
+        &self,
+        unsolved: good_lp::variable::UnsolvedProblem,
+        constraints: Vec<Constraint>,
+        layout: &Layout,
+    ) -> Result<(HashMap<Variable, f64>, Vec<f64>), String> {
         match self.backend {
-            Backend::Clarabel => solve_model(unsolved.using(good_lp::clarabel), constraints, layout),
+            Backend::Clarabel => {
+                solve_model(unsolved.using(good_lp::clarabel), constraints, layout)
+            }
             #[cfg(feature = "highs")]
             Backend::Highs => {
                 let mut model = unsolved.using(good_lp::highs).set_threads(1);
@@ -279,7 +341,16 @@ impl Engine for Lp {
 
     fn solve(&self, p: &Problem) -> Result<Solution, String> {
         let mut sol = Solution {
-            auctions: vec![AuctionResult { cleared: Vec::new(), total: Decimal::ZERO, shortfall: Decimal::ZERO, price: Decimal::ZERO, marginal: Vec::new() }; p.auctions.len()],
+            auctions: vec![
+                AuctionResult {
+                    cleared: Vec::new(),
+                    total: Decimal::ZERO,
+                    shortfall: Decimal::ZERO,
+                    price: Decimal::ZERO,
+                    marginal: Vec::new()
+                };
+                p.auctions.len()
+            ],
             energy_dispatch: vec![Decimal::ZERO; p.energy.len()],
             ..Solution::default()
         };
@@ -301,7 +372,11 @@ fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f
     let mut total = 0.0;
     for (k, bids, short) in &layout.auctions {
         let a = &p.auctions[*k];
-        total += bids.iter().zip(&a.bids).map(|(x, (_, b))| values[x] * f(b.key)).sum::<f64>();
+        total += bids
+            .iter()
+            .zip(&a.bids)
+            .map(|(x, (_, b))| values[x] * f(b.key))
+            .sum::<f64>();
         total += values[short] * f(a.scarcity_price);
     }
     for (k, x) in &layout.energy {
@@ -314,7 +389,14 @@ fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f
 }
 
 /// Turns one day's solution into rounded quantities, pro-rata ties and unique prices.
-fn read_day(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &[f64], sol: &mut Solution, soc: &mut HashMap<usize, Decimal>) {
+fn read_day(
+    p: &Problem,
+    layout: &Layout,
+    values: &HashMap<Variable, f64>,
+    duals: &[f64],
+    sol: &mut Solution,
+    soc: &mut HashMap<usize, Decimal>,
+) {
     // Energy first: output per (unit, interval) bounds what the auctions may re-split.
     let mut output: HashMap<(usize, usize), Decimal> = HashMap::new();
     let mut dispatched: BTreeMap<usize, Decimal> = BTreeMap::new();
@@ -329,25 +411,67 @@ fn read_day(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals
         let (c, d, s) = (mw(values[&c]), mw(values[&d]), mw(values[&s]));
         *output.entry((u, t)).or_default() += d - c;
         *dispatched.entry(t).or_default() += d - c;
-        sol.storage.push(StorageInterval { unit: u, interval: t, charge_mw: c, discharge_mw: d, soc_mwh: s });
+        sol.storage.push(StorageInterval {
+            unit: u,
+            interval: t,
+            charge_mw: c,
+            discharge_mw: d,
+            soc_mwh: s,
+        });
         soc.insert(u, s);
     }
     let n_auctions = layout.auctions.len();
     for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
         let load = p.load_mw[t].unwrap_or_default();
-        let shortfall = if values[&short] < 5e-4 { Decimal::ZERO } else { mw(values[&short]) };
+        let shortfall = if values[&short] < 5e-4 {
+            Decimal::ZERO
+        } else {
+            mw(values[&short])
+        };
         let got = dispatched.get(&t).copied().unwrap_or_default();
         let energy_price = price(duals[n_auctions + i]).clamp(Decimal::ZERO, p.energy_cap);
         // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
-        let mut marginal: Vec<usize> = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO && p.energy[*k].price == energy_price).map(|(k, _)| p.energy[*k].unit).collect();
+        let mut marginal: Vec<usize> = layout
+            .energy
+            .iter()
+            .filter(|(k, _)| {
+                p.energy[*k].interval == t
+                    && sol.energy_dispatch[*k] > Decimal::ZERO
+                    && p.energy[*k].price == energy_price
+            })
+            .map(|(k, _)| p.energy[*k].unit)
+            .collect();
         if marginal.is_empty()
-            && let Some(top) = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO).map(|(k, _)| p.energy[*k].price).max()
+            && let Some(top) = layout
+                .energy
+                .iter()
+                .filter(|(k, _)| {
+                    p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO
+                })
+                .map(|(k, _)| p.energy[*k].price)
+                .max()
         {
-            marginal = layout.energy.iter().filter(|(k, _)| p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO && p.energy[*k].price == top).map(|(k, _)| p.energy[*k].unit).collect();
+            marginal = layout
+                .energy
+                .iter()
+                .filter(|(k, _)| {
+                    p.energy[*k].interval == t
+                        && sol.energy_dispatch[*k] > Decimal::ZERO
+                        && p.energy[*k].price == top
+                })
+                .map(|(k, _)| p.energy[*k].unit)
+                .collect();
         }
         marginal.sort_unstable();
         marginal.dedup();
-        sol.energy.push(EnergyInterval { interval: t, load_mw: load, dispatched_mw: got.min(load), shortfall_mw: shortfall, price: energy_price, marginal_units: marginal });
+        sol.energy.push(EnergyInterval {
+            interval: t,
+            load_mw: load,
+            dispatched_mw: got.min(load),
+            shortfall_mw: shortfall,
+            price: energy_price,
+            marginal_units: marginal,
+        });
     }
 
     // Auctions: rounded group totals, re-split pro rata within each unit's free room.
@@ -360,14 +484,25 @@ fn read_day(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals
     }
     for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
         let a = &p.auctions[*k];
-        let lp: Vec<Decimal> = bids.iter().zip(&a.bids).map(|(x, (_, b))| mw(values[x]).min(b.mw)).collect();
-        let shortfall = if values[short] < 5e-4 { Decimal::ZERO } else { mw(values[short]).min(a.requirement_mw) };
+        let lp: Vec<Decimal> = bids
+            .iter()
+            .zip(&a.bids)
+            .map(|(x, (_, b))| mw(values[x]).min(b.mw))
+            .collect();
+        let shortfall = if values[short] < 5e-4 {
+            Decimal::ZERO
+        } else {
+            mw(values[short]).min(a.requirement_mw)
+        };
         // Groups by (key, tier), cheapest first.
         let mut groups: BTreeMap<(Decimal, u32), Vec<usize>> = BTreeMap::new();
         for (j, (_, b)) in a.bids.iter().enumerate() {
             groups.entry((b.key, b.tier)).or_default().push(j);
         }
-        let mut totals: Vec<((Decimal, u32), Decimal)> = groups.iter().map(|(g, js)| (*g, js.iter().map(|&j| lp[j]).sum())).collect();
+        let mut totals: Vec<((Decimal, u32), Decimal)> = groups
+            .iter()
+            .map(|(g, js)| (*g, js.iter().map(|&j| lp[j]).sum()))
+            .collect();
         // The rounded totals must add up to what is procured: fix the residual on the
         // marginal (dearest accepted) group.
         let target = (a.requirement_mw - shortfall).max(Decimal::ZERO);
@@ -412,18 +547,44 @@ fn read_day(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals
             .iter()
             .rev()
             .find(|t| t.1 > Decimal::ZERO)
-            .map(|(g, _)| groups[g].clone())
+            .map(|(g, _)| {
+                groups[g]
+                    .iter()
+                    .copied()
+                    .filter(|&j| cleared[j] > Decimal::ZERO)
+                    .collect()
+            })
             .unwrap_or_default();
-        let dual = if shortfall > Decimal::ZERO { a.scarcity_price } else { price(duals[i]).clamp(Decimal::ZERO, a.scarcity_price) };
-        sol.auctions[*k] = AuctionResult { cleared, total, shortfall, price: dual, marginal };
+        let dual = if shortfall > Decimal::ZERO {
+            a.scarcity_price
+        } else {
+            price(duals[i]).clamp(Decimal::ZERO, a.scarcity_price)
+        };
+        sol.auctions[*k] = AuctionResult {
+            cleared,
+            total,
+            shortfall,
+            price: dual,
+            marginal,
+        };
     }
 }
 
 /// How much more of `product` a unit could hold at `t` with everything else fixed.
-fn free_room(p: &Problem, product: Product, u: usize, t: usize, held: &HashMap<(Product, usize, usize), Decimal>, output: &HashMap<(usize, usize), Decimal>) -> Decimal {
+fn free_room(
+    p: &Problem,
+    product: Product,
+    u: usize,
+    t: usize,
+    held: &HashMap<(Product, usize, usize), Decimal>,
+    output: &HashMap<(usize, usize), Decimal>,
+) -> Decimal {
     let limits = &p.units[u];
     let r = held.get(&(Product::Fr, u, t)).copied().unwrap_or_default();
-    let q = held.get(&(Product::Reserve, u, t)).copied().unwrap_or_default();
+    let q = held
+        .get(&(Product::Reserve, u, t))
+        .copied()
+        .unwrap_or_default();
     let energy = output.get(&(u, t)).copied();
     let mut room = Decimal::MAX;
     if matches!(product, Product::Fr | Product::Reserve) {
@@ -431,11 +592,17 @@ fn free_room(p: &Problem, product: Product, u: usize, t: usize, held: &HashMap<(
             Some(e) => {
                 room = room.min(limits.capacity_mw - e - r - q);
                 if product == Product::Fr {
-                    let floor = if limits.storage.is_some() { -limits.capacity_mw } else { limits.min_output_mw };
+                    let floor = if limits.storage.is_some() {
+                        -limits.capacity_mw
+                    } else {
+                        limits.min_output_mw
+                    };
                     room = room.min(e - r - floor);
                 }
             }
-            None if r > Decimal::ZERO || q > Decimal::ZERO => room = room.min(limits.capacity_mw - r - q),
+            None if r > Decimal::ZERO || q > Decimal::ZERO => {
+                room = room.min(limits.capacity_mw - r - q)
+            }
             None => {}
         }
         if let Some(ramp) = limits.ramp_mw_per_min {

@@ -253,7 +253,11 @@ mod tests {
     fn bounded_shares_fill_the_others() {
         // 90 MW among weights 60, 30, 10 (pro rata 54, 27, 9), the first bounded at 40: it gets
         // 40, and the other 50 would go 30:10 → 37.5 and 12.5.
-        let items = [(dec!(60), dec!(40), 0), (dec!(30), dec!(30), 1), (dec!(10), dec!(100), 2)];
+        let items = [
+            (dec!(60), dec!(40), 0),
+            (dec!(30), dec!(30), 1),
+            (dec!(10), dec!(100), 2),
+        ];
         let s = share(dec!(90), &items).unwrap();
         // 37.5 > 30: the second is bounded too; the last takes 90 − 40 − 30 = 20.
         assert_eq!(s, vec![dec!(40), dec!(30), dec!(20)]);

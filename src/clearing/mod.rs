@@ -143,7 +143,10 @@ impl Engine for MeritOrder {
 
     fn solve(&self, problem: &Problem) -> Result<Solution, String> {
         if !problem.energy.is_empty() {
-            return Err("energy is cleared jointly only by the LP engine ([clearing] engine = \"lp\")".into());
+            return Err(
+                "energy is cleared jointly only by the LP engine ([clearing] engine = \"lp\")"
+                    .into(),
+            );
         }
         let mut solution = Solution::default();
         for a in &problem.auctions {

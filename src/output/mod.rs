@@ -210,6 +210,22 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         files.insert("performance_factors.csv".into(), c.bytes());
     }
 
+    if !result.storage.is_empty() {
+        let mut c = Csv::new(&["time", "unit", "charge_mw", "discharge_mw", "soc_mwh"]);
+        let mut rows: Vec<_> = result.storage.iter().collect();
+        rows.sort_by_key(|s| (s.interval, units[s.unit].id.as_str()));
+        for s in rows {
+            c.row([
+                h.label(s.interval),
+                units[s.unit].id.clone(),
+                num(s.charge_mw),
+                num(s.discharge_mw),
+                num(s.soc_mwh),
+            ]);
+        }
+        files.insert("storage.csv".into(), c.bytes());
+    }
+
     let mut summary = serde_json::to_vec_pretty(&summary(scenario, result, &files)).expect("json");
     summary.push(b'\n');
     files.insert("summary.json".into(), summary);
@@ -327,6 +343,8 @@ fn summary(scenario: &Scenario, result: &RunResult, files: &BTreeMap<String, Vec
             "interval_minutes": scenario.horizon.interval_minutes,
         },
         "input_digest": format!("sha256:{}", scenario.input_digest),
+        "engine": result.engine,
+        "objective": format!("{:.2}", result.objective),
         "caps": {
             "fr_mileage_price_yuan_per_mw": num(caps.fr_mileage_price_yuan_per_mw),
             "performance_factor": num(caps.performance_factor),

@@ -3,20 +3,61 @@
 
 use rust_decimal::Decimal;
 
-use crate::clearing::{Engine, MeritOrder, Problem, UnitLimits};
+use crate::clearing::lp::{Backend, Lp};
+use crate::clearing::{Engine, MeritOrder, Problem, Storage, UnitLimits};
 use crate::error::InputError;
-use crate::rules::caps::Caps;
+use crate::outcome::Rejection;
+use crate::product::Product;
+use crate::rules::caps::{Caps, decimal};
 use crate::rules::market::{self, Prepared};
 use crate::scenario::Scenario;
+use crate::scenario::config::{Engine as EngineChoice, LpSolver};
 
-/// The engine `[clearing]` asks for.
+/// The engine `[clearing]` asks for: by default the merit order, or the LP where the scenario
+/// clears energy jointly (notice 196 §六(十一)).
 pub fn choose(scenario: &Scenario) -> Result<Box<dyn Engine>, InputError> {
-    let _ = scenario;
-    Ok(Box::new(MeritOrder))
+    let c = &scenario.config.clearing;
+    let wanted = c.engine.unwrap_or(if scenario.energy_offers.is_empty() {
+        EngineChoice::MeritOrder
+    } else {
+        EngineChoice::Lp
+    });
+    Ok(match wanted {
+        EngineChoice::MeritOrder => Box::new(MeritOrder),
+        EngineChoice::Lp => Box::new(Lp {
+            backend: match c.solver {
+                LpSolver::Clarabel => Backend::Clarabel,
+                #[cfg(feature = "highs")]
+                LpSolver::Highs => Backend::Highs,
+                #[cfg(not(feature = "highs"))]
+                LpSolver::Highs => Backend::Clarabel, // refused when the scenario loads
+            },
+        }),
+    })
+}
+
+/// Energy offers above the energy-market cap are refused (they could never clear).
+pub fn eligible_energy(
+    scenario: &Scenario,
+    caps: &Caps,
+) -> (Vec<crate::scenario::Offer>, Vec<Rejection>) {
+    let cap = caps.energy_market_price_cap_yuan_per_mwh;
+    market::reject_above_cap(
+        &scenario.energy_offers,
+        Product::Energy,
+        cap,
+        &format!("the energy-market price cap {cap} yuan/MWh"),
+    )
 }
 
 /// The problem for the engine.
-pub fn problem(scenario: &Scenario, prepared: &[Prepared], id_rank: &[usize], caps: &Caps) -> Problem {
+pub fn problem(
+    scenario: &Scenario,
+    prepared: &[Prepared],
+    energy: &[crate::scenario::Offer],
+    id_rank: &[usize],
+    caps: &Caps,
+) -> Problem {
     let h = &scenario.horizon;
     let mut days = Vec::new();
     let mut start = 0;
@@ -26,6 +67,8 @@ pub fn problem(scenario: &Scenario, prepared: &[Prepared], id_rank: &[usize], ca
             start = i;
         }
     }
+    let clearing = &scenario.config.clearing;
+    let balanced = !scenario.energy_offers.is_empty();
     Problem {
         interval_minutes: h.interval_minutes,
         days,
@@ -37,14 +80,27 @@ pub fn problem(scenario: &Scenario, prepared: &[Prepared], id_rank: &[usize], ca
                 capacity_mw: u.capacity_mw,
                 min_output_mw: u.min_output_mw,
                 ramp_mw_per_min: u.ramp_mw_per_min,
-                storage: None,
+                storage: u.storage.map(|s| Storage {
+                    energy_capacity_mwh: s.energy_capacity_mwh,
+                    efficiency: s.efficiency,
+                    initial_soc_mwh: s.initial_soc_mwh,
+                }),
             })
             .collect(),
         auctions: market::auctions(prepared, id_rank),
-        energy: Vec::new(),
-        load_mw: vec![None; h.intervals],
+        energy: market::energy_bids(energy),
+        load_mw: scenario
+            .requirements
+            .by_interval
+            .iter()
+            .map(|r| if balanced { r.load_mw } else { None })
+            .collect(),
         energy_cap: caps.energy_market_price_cap_yuan_per_mwh,
-        fr_response_minutes: Decimal::from(5),
-        reserve_response_minutes: Decimal::from(10),
+        fr_response_minutes: clearing
+            .fr_response_minutes
+            .map_or(Decimal::from(5), decimal),
+        reserve_response_minutes: clearing
+            .reserve_response_minutes
+            .map_or(Decimal::from(10), decimal),
     }
 }

@@ -153,7 +153,11 @@ pub struct FrPrepared {
 
 /// notice 196 §三(四): benchmark, K per unit and day, offers above the cap refused, ranking
 /// prices per interval.
-pub fn prepare(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<FrPrepared, InputError> {
+pub fn prepare(
+    scenario: &Scenario,
+    caps: &Caps,
+    id_rank: &[usize],
+) -> Result<FrPrepared, InputError> {
     let cap = caps.fr_mileage_price_yuan_per_mw;
     if scenario.fr_offers.is_empty() {
         return Ok(FrPrepared {
@@ -197,8 +201,22 @@ pub fn prepare(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<Fr
                 "design",
             ),
         };
-        let factor = performance_factor(params, bench.params, fr.performance, fr.weights, caps.performance_factor);
-        factors.insert((unit, day), FactorRow { day, unit, basis, factor });
+        let factor = performance_factor(
+            params,
+            bench.params,
+            fr.performance,
+            fr.weights,
+            caps.performance_factor,
+        );
+        factors.insert(
+            (unit, day),
+            FactorRow {
+                day,
+                unit,
+                basis,
+                factor,
+            },
+        );
         Ok(factor)
     };
 
@@ -234,7 +252,10 @@ pub fn prepare(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<Fr
     }
 
     let mut prepared = Prepared::empty(Product::Fr, cap);
-    for (i, list) in market::by_interval(&offers, horizon.intervals).into_iter().enumerate() {
+    for (i, list) in market::by_interval(&offers, horizon.intervals)
+        .into_iter()
+        .enumerate()
+    {
         let requirement = scenario.requirements.by_interval[i].fr_mw;
         if list.is_empty() && requirement.is_zero() {
             continue; // no market in this interval
@@ -263,12 +284,22 @@ pub fn prepare(scenario: &Scenario, caps: &Caps, id_rank: &[usize]) -> Result<Fr
     let _ = id_rank;
     let mut factors: Vec<FactorRow> = factors.into_values().collect();
     factors.sort_by_key(|r| (r.day, id_rank[r.unit]));
-    Ok(FrPrepared { prepared, rejected, factors, benchmark: Some(bench) })
+    Ok(FrPrepared {
+        prepared,
+        rejected,
+        factors,
+        benchmark: Some(bench),
+    })
 }
 
 /// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
 /// Mileage without an award earns nothing, with a warning once per unit.
-pub fn fees(scenario: &Scenario, clearing: &[ClearingRow], awards: &[AwardRow], id_rank: &[usize]) -> (Vec<FeeLine>, Vec<String>) {
+pub fn fees(
+    scenario: &Scenario,
+    clearing: &[ClearingRow],
+    awards: &[AwardRow],
+    id_rank: &[usize],
+) -> (Vec<FeeLine>, Vec<String>) {
     let price: HashMap<usize, Decimal> = clearing
         .iter()
         .filter(|r| r.product == Product::Fr)
@@ -276,9 +307,16 @@ pub fn fees(scenario: &Scenario, clearing: &[ClearingRow], awards: &[AwardRow], 
         .collect();
     let mut fees = Vec::new();
     let mut awarded: HashSet<(usize, usize)> = HashSet::new();
-    for a in awards.iter().filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO) {
+    for a in awards
+        .iter()
+        .filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO)
+    {
         awarded.insert((a.unit, a.interval));
-        let mileage = scenario.mileage.get(&(a.unit, a.interval)).copied().unwrap_or_default();
+        let mileage = scenario
+            .mileage
+            .get(&(a.unit, a.interval))
+            .copied()
+            .unwrap_or_default();
         if mileage.is_zero() {
             continue;
         }

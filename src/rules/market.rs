@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::clearing::{Auction, Bid, Engine, EnergyBid, Problem, Solution};
+use crate::clearing::{Auction, Bid, EnergyBid, Engine, Problem, Solution};
 use crate::outcome::{AwardRow, ClearingRow, Rejection};
 use crate::product::Product;
 use crate::scenario::Offer;
@@ -38,7 +38,12 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn empty(product: Product, cap: Decimal) -> Prepared {
-        Prepared { product, cap, offers: Vec::new(), intervals: Vec::new() }
+        Prepared {
+            product,
+            cap,
+            offers: Vec::new(),
+            intervals: Vec::new(),
+        }
     }
 
     /// Offers that rank at their own price (peak, reserve), in every interval with offers or a
@@ -61,7 +66,11 @@ impl Prepared {
                 requirement_mw: requirement,
                 bids: list
                     .into_iter()
-                    .map(|k| PreparedBid { offer: k, ranking_price: offers[k].price, performance_factor: None })
+                    .map(|k| PreparedBid {
+                        offer: k,
+                        ranking_price: offers[k].price,
+                        performance_factor: None,
+                    })
                     .collect(),
             });
         }
@@ -83,7 +92,12 @@ pub fn by_interval(offers: &[Offer], intervals: usize) -> Vec<Vec<usize>> {
 
 /// Offers priced above `cap` are refused and listed; the rest go on. `why` completes the
 /// reason, naming the clause: e.g. `"the reserve price cap {cap} yuan/MWh (notice 196 四(六))"`.
-pub fn reject_above_cap(offers: &[Offer], product: Product, cap: Decimal, why: &str) -> (Vec<Offer>, Vec<Rejection>) {
+pub fn reject_above_cap(
+    offers: &[Offer],
+    product: Product,
+    cap: Decimal,
+    why: &str,
+) -> (Vec<Offer>, Vec<Rejection>) {
     let mut eligible = Vec::with_capacity(offers.len());
     let mut rejected = Vec::new();
     for o in offers {
@@ -93,7 +107,11 @@ pub fn reject_above_cap(offers: &[Offer], product: Product, cap: Decimal, why: &
                 product,
                 start: o.start.clone(),
                 end: o.end.clone(),
-                reason: format!("offer price {} {} is above {why}", o.price, product.price_unit()),
+                reason: format!(
+                    "offer price {} {} is above {why}",
+                    o.price,
+                    product.price_unit()
+                ),
             });
         } else {
             eligible.push(o.clone());
@@ -119,7 +137,15 @@ pub fn auctions(prepared: &[Prepared], id_rank: &[usize]) -> Vec<Auction> {
                     .iter()
                     .map(|b| {
                         let o = &p.offers[b.offer];
-                        (o.unit, Bid { key: b.ranking_price, tier: o.band, order: id_rank[o.unit], mw: o.mw })
+                        (
+                            o.unit,
+                            Bid {
+                                key: b.ranking_price,
+                                tier: o.band,
+                                order: id_rank[o.unit],
+                                mw: o.mw,
+                            },
+                        )
                     })
                     .collect(),
             });
@@ -129,7 +155,11 @@ pub fn auctions(prepared: &[Prepared], id_rank: &[usize]) -> Vec<Auction> {
 }
 
 /// Clearing and award rows from an engine's solution of [`auctions`]`(prepared)`.
-pub fn rows(prepared: &[Prepared], id_rank: &[usize], solution: &Solution) -> (Vec<ClearingRow>, Vec<AwardRow>) {
+pub fn rows(
+    prepared: &[Prepared],
+    id_rank: &[usize],
+    solution: &Solution,
+) -> (Vec<ClearingRow>, Vec<AwardRow>) {
     let mut clearing = Vec::new();
     let mut awards = Vec::new();
     let mut results = solution.auctions.iter();
@@ -138,7 +168,11 @@ pub fn rows(prepared: &[Prepared], id_rank: &[usize], solution: &Solution) -> (V
             let r = results.next().expect("one result per auction");
             let mut bids: Vec<&PreparedBid> = pi.bids.iter().collect();
             bids.sort_by_key(|b| (id_rank[p.offers[b.offer].unit], p.offers[b.offer].band));
-            let mut marginal_units: Vec<usize> = r.marginal.iter().map(|&j| p.offers[bids[j].offer].unit).collect();
+            let mut marginal_units: Vec<usize> = r
+                .marginal
+                .iter()
+                .map(|&j| p.offers[bids[j].offer].unit)
+                .collect();
             marginal_units.sort_by_key(|&u| id_rank[u]);
             marginal_units.dedup();
             clearing.push(ClearingRow {
@@ -174,8 +208,12 @@ pub fn rows(prepared: &[Prepared], id_rank: &[usize], solution: &Solution) -> (V
 /// scarcity priced at the caps every problem is feasible).
 pub fn solve(engine: &dyn Engine, problem: &Problem) -> Result<Solution, crate::error::InputError> {
     engine.solve(problem).map_err(|e| {
-        crate::error::InputError::new(crate::error::ErrorKind::Invalid, "scenario.toml", format!("clearing with {} failed: {e}", engine.name()))
-            .at_column("clearing.engine")
+        crate::error::InputError::new(
+            crate::error::ErrorKind::Invalid,
+            "scenario.toml",
+            format!("clearing with {} failed: {e}", engine.name()),
+        )
+        .at_column("clearing.engine")
     })
 }
 
@@ -184,8 +222,55 @@ pub fn energy_bids(offers: &[Offer]) -> Vec<EnergyBid> {
     let mut out = Vec::new();
     for o in offers {
         for i in o.intervals.clone() {
-            out.push(EnergyBid { unit: o.unit, interval: i, segment: o.band, mw: o.mw, price: o.price });
+            out.push(EnergyBid {
+                unit: o.unit,
+                interval: i,
+                segment: o.band,
+                mw: o.mw,
+                price: o.price,
+            });
         }
     }
     out
+}
+
+/// Energy's clearing rows (requirement = load) and award rows (one per offer segment, `band` =
+/// segment), from the engine's solution.
+pub fn energy_rows(problem: &Problem, solution: &Solution) -> (Vec<ClearingRow>, Vec<AwardRow>) {
+    let price: std::collections::HashMap<usize, Decimal> = solution
+        .energy
+        .iter()
+        .map(|e| (e.interval, e.price))
+        .collect();
+    let clearing = solution
+        .energy
+        .iter()
+        .map(|e| ClearingRow {
+            interval: e.interval,
+            product: Product::Energy,
+            requirement_mw: e.load_mw,
+            cleared_mw: e.dispatched_mw,
+            shortfall_mw: e.shortfall_mw,
+            price: e.price,
+            marginal_units: e.marginal_units.clone(),
+        })
+        .collect();
+    let awards = problem
+        .energy
+        .iter()
+        .zip(&solution.energy_dispatch)
+        .map(|(b, &d)| AwardRow {
+            interval: b.interval,
+            product: Product::Energy,
+            unit: b.unit,
+            band: Some(b.segment),
+            offered_mw: b.mw,
+            cleared_mw: d,
+            offer_price: b.price,
+            ranking_price: b.price,
+            performance_factor: None,
+            paid_price: price.get(&b.interval).copied().unwrap_or_default(),
+        })
+        .collect();
+    (clearing, awards)
 }

@@ -63,8 +63,12 @@ pub fn prepare(scenario: &Scenario, caps: &Caps) -> Result<(Prepared, Vec<Reject
         return Ok((Prepared::empty(Product::Peak, Decimal::ZERO), Vec::new()));
     }
     let cap = caps.peak_price_yuan_per_mwh.ok_or_else(|| {
-        InputError::new(ErrorKind::Invalid, "scenario.toml", "peak offers need a peak price cap")
-            .at_column("caps.peak_price_yuan_per_mwh")
+        InputError::new(
+            ErrorKind::Invalid,
+            "scenario.toml",
+            "peak offers need a peak price cap",
+        )
+        .at_column("caps.peak_price_yuan_per_mwh")
     })?;
     let hydro_paid = scenario.config.peak.hydro_paid;
     let mut rejected = Vec::new();
@@ -114,15 +118,20 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
     let hours = scenario.horizon.interval_hours();
     let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
     let mut fees = Vec::new();
-    for a in awards.iter().filter(|a| a.product == Product::Peak && a.cleared_mw > Decimal::ZERO) {
-        let left = delivered_left.entry((a.unit, a.interval)).or_insert_with(|| {
-            scenario
-                .actuals
-                .peak_delivered_mw
-                .get(&(a.unit, a.interval))
-                .copied()
-                .unwrap_or(Decimal::MAX)
-        });
+    for a in awards
+        .iter()
+        .filter(|a| a.product == Product::Peak && a.cleared_mw > Decimal::ZERO)
+    {
+        let left = delivered_left
+            .entry((a.unit, a.interval))
+            .or_insert_with(|| {
+                scenario
+                    .actuals
+                    .peak_delivered_mw
+                    .get(&(a.unit, a.interval))
+                    .copied()
+                    .unwrap_or(Decimal::MAX)
+            });
         let paid_mw = a.cleared_mw.min(*left);
         *left -= paid_mw;
         fees.push(FeeLine {

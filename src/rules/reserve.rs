@@ -39,7 +39,11 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
         .iter()
         .filter(|a| a.product == Product::Reserve && a.cleared_mw > Decimal::ZERO)
         .map(|a| {
-            let held = match scenario.actuals.reserve_available_mw.get(&(a.unit, a.interval)) {
+            let held = match scenario
+                .actuals
+                .reserve_available_mw
+                .get(&(a.unit, a.interval))
+            {
                 Some(&actual) => actual.min(a.cleared_mw),
                 None => a.cleared_mw,
             };

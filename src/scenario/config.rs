@@ -171,11 +171,28 @@ pub enum Engine {
     Lp,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LpSolver {
+    /// Interior point, pure Rust (default).
+    #[default]
+    Clarabel,
+    /// Simplex, C++: needs the `highs` build feature.
+    Highs,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClearingConfig {
+    /// Default: `merit_order`, or `lp` when the scenario needs coupling (energy offers, storage
+    /// state of charge).
+    pub engine: Option<Engine>,
     #[serde(default)]
-    pub engine: Engine,
+    pub solver: LpSolver,
+    /// FR must be deliverable within this many minutes of ramp (LP; default 5).
+    pub fr_response_minutes: Option<f64>,
+    /// Reserve likewise (LP; default 10).
+    pub reserve_response_minutes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,7 +28,7 @@ use table::Table;
 pub use units::{Fleet, FrParams, Kind, Unit};
 
 /// Every file the contract knows, in the order they are loaded.
-pub const FILES: [&str; 11] = [
+pub const FILES: [&str; 12] = [
     config::FILE,
     units::FILE,
     "requirements.csv",
@@ -38,6 +38,7 @@ pub const FILES: [&str; 11] = [
     "agc_setpoints.csv",
     "peak_offers.csv",
     "reserve_offers.csv",
+    "energy_offers.csv",
     "actuals.csv",
     "metering.csv",
 ];
@@ -57,6 +58,8 @@ pub struct Scenario {
     pub fr_offers: Vec<Offer>,
     pub peak_offers: Vec<Offer>,
     pub reserve_offers: Vec<Offer>,
+    /// Energy offers (joint clearing), segments in `band`.
+    pub energy_offers: Vec<Offer>,
     pub performance: Performance,
     pub mileage: Mileage,
     pub actuals: Actuals,
@@ -158,6 +161,34 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     let fr_offers = offers_of("fr_offers.csv", &offers::FR)?;
     let peak_offers = offers_of("peak_offers.csv", &offers::PEAK)?;
     let reserve_offers = offers_of("reserve_offers.csv", &offers::RESERVE)?;
+    let energy_offers = offers_of("energy_offers.csv", &offers::ENERGY)?;
+    if !energy_offers.is_empty() {
+        if config.spot_market != config::SpotMarket::Continuous {
+            return Err(key_error(
+                &text,
+                "spot_market",
+                ErrorKind::Invalid,
+                "energy_offers.csv clears energy in the spot market, which needs spot_market = \"continuous\" (notice 196 §六(十一))",
+            ));
+        }
+        if !requirements.has_load {
+            return Err(InputError::new(
+                ErrorKind::MissingColumn,
+                "requirements.csv",
+                "energy_offers.csv holds offers, so requirements.csv needs the load to balance",
+            )
+            .at_line(1)
+            .at_column("load_mw"));
+        }
+        if config.clearing.engine == Some(config::Engine::MeritOrder) {
+            return Err(key_error(
+                &text,
+                "clearing.engine",
+                ErrorKind::Invalid,
+                "energy is cleared jointly with ancillary services only by engine = \"lp\" (notice 196 §六(十一))",
+            ));
+        }
+    }
     for (offers, has, file, column) in [
         (&fr_offers, requirements.has_fr, "fr_offers.csv", "fr_mw"),
         (
@@ -228,6 +259,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         fr_offers,
         peak_offers,
         reserve_offers,
+        energy_offers,
         performance,
         mileage,
         actuals,
@@ -374,13 +406,32 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             return Err(bad(&key, format!("must be between 0 and 1000, got {v}")));
         }
     }
-    if config.clearing.engine == config::Engine::Lp {
+    if config.clearing.solver == config::LpSolver::Highs && !cfg!(feature = "highs") {
         return Err(key_error(
             text,
-            "clearing.engine",
+            "clearing.solver",
             ErrorKind::Invalid,
-            "\"lp\" (joint clearing) is not available in this version: use \"merit_order\"",
+            "\"highs\" needs a build with the highs feature (cargo build --release --features highs); use \"clarabel\" or rebuild",
         ));
+    }
+    for (key, v) in [
+        (
+            "clearing.fr_response_minutes",
+            config.clearing.fr_response_minutes,
+        ),
+        (
+            "clearing.reserve_response_minutes",
+            config.clearing.reserve_response_minutes,
+        ),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && (0.0..=1440.0).contains(&v))
+        {
+            return Err(bad(
+                key,
+                format!("must be between 0 and 1440 minutes, got {v}"),
+            ));
+        }
     }
     Ok(Horizon {
         start,

@@ -30,24 +30,31 @@ pub struct Offer {
 pub struct OfferColumns {
     pub mw: &'static str,
     pub price: &'static str,
-    /// Peak offers come in depth bands 1, 2, …
-    pub banded: bool,
+    /// Peak offers come in depth bands 1, 2, … (`band`), energy offers in segments
+    /// (`segment`): the column's name.
+    pub band: Option<&'static str>,
 }
 
 pub const FR: OfferColumns = OfferColumns {
     mw: "capacity_mw",
     price: "price_yuan_per_mw",
-    banded: false,
+    band: None,
 };
 pub const RESERVE: OfferColumns = OfferColumns {
     mw: "capacity_mw",
     price: "price_yuan_per_mwh",
-    banded: false,
+    band: None,
 };
 pub const PEAK: OfferColumns = OfferColumns {
     mw: "mw",
     price: "price_yuan_per_mwh",
-    banded: true,
+    band: Some("band"),
+};
+/// Energy offers (joint clearing): a price curve in segments 1, 2, … whose prices do not fall.
+pub const ENERGY: OfferColumns = OfferColumns {
+    mw: "mw",
+    price: "price_yuan_per_mwh",
+    band: Some("segment"),
 };
 
 pub fn parse(
@@ -57,8 +64,8 @@ pub fn parse(
     columns: &OfferColumns,
 ) -> Result<Vec<Offer>, InputError> {
     let mut required = vec!["unit", "start", "end", columns.mw, columns.price];
-    if columns.banded {
-        required.push("band");
+    if let Some(band) = columns.band {
+        required.push(band);
     }
     table.require(&required)?;
     let mut offers = Vec::with_capacity(table.len());
@@ -118,10 +125,9 @@ pub fn parse(
                 format!("must not exceed unit {id}'s capacity_mw {capacity}, got {mw}"),
             ));
         }
-        let band = if columns.banded {
-            row.whole("band")?
-        } else {
-            1
+        let band = match columns.band {
+            Some(column) => row.whole(column)?,
+            None => 1,
         };
         offers.push(Offer {
             unit,
@@ -135,8 +141,8 @@ pub fn parse(
         });
     }
     check_overlaps(&table.file, &offers)?;
-    if columns.banded {
-        check_bands(&table.file, &offers, fleet, columns)?;
+    if let Some(band) = columns.band {
+        check_bands(&table.file, &offers, fleet, columns, band)?;
     }
     Ok(offers)
 }
@@ -180,6 +186,7 @@ fn check_bands(
     offers: &[Offer],
     fleet: &Fleet,
     columns: &OfferColumns,
+    name: &str,
 ) -> Result<(), InputError> {
     // (unit, interval) → offers in band order.
     let mut cells: BTreeMap<(usize, usize), Vec<&Offer>> = BTreeMap::new();
@@ -197,20 +204,20 @@ fn check_bands(
                     ErrorKind::Invalid,
                     file,
                     format!(
-                        "band {} has no band {} above it for the same unit and interval: bands start at 1 and go deeper one by one",
+                        "{name} {} has no {name} {} before it for the same unit and interval: {name}s start at 1 and go one by one",
                         o.band,
                         k + 1
                     ),
                 )
                 .at_line(o.line)
-                .at_column("band"));
+                .at_column(name));
             }
             if k > 0 && o.price < bands[k - 1].price {
                 return Err(InputError::new(
                     ErrorKind::Invalid,
                     file,
                     format!(
-                        "must not fall as bands deepen: band {} at {} is below band {} at {} (line {})",
+                        "must not fall from one {name} to the next: {name} {} at {} is below {name} {} at {} (line {})",
                         o.band,
                         o.price,
                         bands[k - 1].band,
@@ -230,7 +237,7 @@ fn check_bands(
                 ErrorKind::Invalid,
                 file,
                 format!(
-                    "bands of unit {} add up to {total} MW, above its capacity_mw {capacity}",
+                    "{name}s of unit {} add up to {total} MW, above its capacity_mw {capacity}",
                     fleet.units[unit].id
                 ),
             )

@@ -83,7 +83,20 @@ pub struct Unit {
     pub capacity_payment: bool,
     /// Design FR parameters; needed for the benchmark and as a fallback for measurements.
     pub design: Option<FrParams>,
+    /// Storage energy limits (joint clearing), from `energy_capacity_mwh`, `efficiency` and
+    /// `initial_soc_mwh`.
+    pub storage: Option<StorageParams>,
     pub line: u64,
+}
+
+/// A storage unit's energy limits (joint clearing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageParams {
+    pub energy_capacity_mwh: Decimal,
+    /// Charging efficiency (stored MWh per MWh drawn), 0 < efficiency ≤ 1; default 0.9.
+    pub efficiency: Decimal,
+    /// Default: half the energy capacity.
+    pub initial_soc_mwh: Decimal,
 }
 
 /// The fleet, with a lookup from unit id to index.
@@ -159,6 +172,54 @@ impl Fleet {
                     ));
                 }
             };
+            let storage = match row.optional_positive("energy_capacity_mwh")? {
+                None => {
+                    for column in ["efficiency", "initial_soc_mwh"] {
+                        if row.optional(column).is_some() {
+                            return Err(row.error(
+                                ErrorKind::Invalid,
+                                column,
+                                "applies to storage only: give energy_capacity_mwh too",
+                            ));
+                        }
+                    }
+                    None
+                }
+                Some(energy_capacity_mwh) => {
+                    if kind != Kind::Storage {
+                        return Err(row.error(
+                            ErrorKind::Invalid,
+                            "energy_capacity_mwh",
+                            format!("applies to kind storage only, got kind {}", kind.as_str()),
+                        ));
+                    }
+                    let efficiency = row
+                        .optional_positive("efficiency")?
+                        .unwrap_or(Decimal::new(9, 1));
+                    if efficiency > Decimal::ONE {
+                        return Err(row.error(
+                            ErrorKind::Invalid,
+                            "efficiency",
+                            format!("must be at most 1, got {efficiency}"),
+                        ));
+                    }
+                    let initial_soc_mwh = row
+                        .optional_non_negative("initial_soc_mwh")?
+                        .unwrap_or(energy_capacity_mwh / Decimal::TWO);
+                    if initial_soc_mwh > energy_capacity_mwh {
+                        return Err(row.error(
+                            ErrorKind::Invalid,
+                            "initial_soc_mwh",
+                            format!("must not exceed energy_capacity_mwh {energy_capacity_mwh}, got {initial_soc_mwh}"),
+                        ));
+                    }
+                    Some(StorageParams {
+                        energy_capacity_mwh,
+                        efficiency,
+                        initial_soc_mwh,
+                    })
+                }
+            };
             lines.insert(id.clone(), row.line);
             fleet.index.insert(id.clone(), fleet.units.len());
             fleet.units.push(Unit {
@@ -170,6 +231,7 @@ impl Fleet {
                 ramp_mw_per_min: row.optional_non_negative("ramp_mw_per_min")?,
                 capacity_payment: row.flag("capacity_payment")?,
                 design,
+                storage,
                 line: row.line,
             });
         }
