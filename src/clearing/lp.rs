@@ -4,7 +4,8 @@
 //! Per day, minimise Σ energy offer cost + Σ ranking price × FR + Σ offer × reserve and peak
 //! + Σ cap × shortfall, subject to, for every interval t and unit u:
 //!
-//! - balance: Σ energy + Σ (discharge − charge) + short_e − spill = load (dual: energy price);
+//! - balance: Σ energy + Σ (discharge − charge) + short_e − spill = load (dual: energy price;
+//!   shortfall and spill both cost the energy cap, so prices stay within ± the cap);
 //! - each requirement: Σ accepted + short ≥ requirement (dual: that product's price);
 //! - headroom: p + FR + reserve ≤ capacity; footroom: p − FR ≥ min output (units with energy
 //!   offers are committed); without energy, FR + reserve ≤ capacity;
@@ -14,7 +15,7 @@
 //!   FR both ways: (discharge − charge) ± FR within ± capacity (§六(十)).
 //!
 //! Prices are duals, made unique by the merit order's convention: they are read from a second
-//! solve with every requirement and load lowered by 0.001 MW, where the marginal offer is
+//! solve with every requirement and load lowered by 0.01 MW, where the marginal offer is
 //! accepted in part, so the dual is the left end of its interval (the last accepted offer's
 //! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW,
 //! and ties on (ranking price, band) are re-split pro rata by our code within what each unit's
@@ -50,8 +51,9 @@ pub struct Lp {
     pub backend: Backend,
 }
 
-/// The shift that makes duals unique (see the module doc).
-const EPS: f64 = 1e-3;
+/// The shift that makes duals unique (see the module doc). A marginal bid smaller than this
+/// (10 kW) is passed over: the price is then the previous bid's.
+const EPS: f64 = 1e-2;
 const PRICE_DECIMALS: u32 = 4;
 
 fn f(d: Decimal) -> f64 {
@@ -71,6 +73,18 @@ fn price(v: f64) -> Decimal {
         .unwrap_or_default()
         .round_dp_with_strategy(PRICE_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
         .normalize()
+}
+
+/// What falling short costs in the objective: the cap, or more than the dearest bid when an
+/// eligible bid ranks above the cap (an FR offer with K < 1), so that the LP, like the merit
+/// order, accepts every eligible bid before it falls short. The price is capped all the same.
+fn shortfall_cost(a: &super::Auction) -> f64 {
+    let top = a.bids.iter().map(|(_, b)| b.key).max().unwrap_or_default();
+    if top < a.scarcity_price {
+        f(a.scarcity_price)
+    } else {
+        f(top) + 1.0
+    }
 }
 
 /// Variables of one day's model.
@@ -125,7 +139,7 @@ fn build(
     {
         let req = f(a.requirement_mw);
         let short = vars.add(variable().min(0.0).max(req.max(0.0)));
-        objective.add_mul(f(a.scarcity_price), short);
+        objective.add_mul(shortfall_cost(a), short);
         let mut sum = Expression::from(short);
         let mut bid_vars = Vec::with_capacity(a.bids.len());
         for (unit, b) in &a.bids {
@@ -198,8 +212,11 @@ fn build(
         let Some(load) = p.load_mw[t] else { continue };
         let load = f(load);
         let short = vars.add(variable().min(0.0).max(load));
+        // Over-generation (must-run output above the load) is spilled at the cap's cost, so
+        // it happens only when nothing else can, and prices stay within ± the cap.
         let spill = vars.add(variable().min(0.0));
         objective.add_mul(f(p.energy_cap), short);
+        objective.add_mul(f(p.energy_cap), spill);
         let mut sum = Expression::from(short);
         sum.add_mul(-1.0, spill);
         for ((_, tt), out) in output.iter() {
@@ -359,11 +376,132 @@ impl Engine for Lp {
             let (unsolved, constraints, layout) = build(p, day.clone(), &soc, 0.0);
             let (values, _) = self.run(unsolved, constraints, &layout)?;
             let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
-            let (_, duals) = self.run(unsolved, constraints, &shifted)?;
+            let (shifted_values, mut duals) = self.run(unsolved, constraints, &shifted)?;
+            // Complementary slackness: a requirement the shifted solve over-meets has price 0
+            // (interior-point duals of slack rows are small but not zero).
+            for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
+                let held: f64 =
+                    bids.iter().map(|x| shifted_values[x]).sum::<f64>() + shifted_values[short];
+                if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
+                    duals[i] = 0.0;
+                }
+            }
+            snap(p, &shifted, &shifted_values, &mut duals);
             sol.objective += objective(p, &layout, &values);
             read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
         }
         Ok(sol)
+    }
+}
+
+/// Pins a price exactly where the optimality conditions do: a bid (or energy segment) accepted
+/// strictly between its bounds, on a unit none of whose limits bind, has a reduced cost of
+/// zero, so the price is its key. An interior-point dual near such a point is only accurate
+/// to the solver's tolerance; the key is exact, and the same for every backend.
+fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &mut [f64]) {
+    let tol = EPS / 2.0;
+    let mut output: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut held: HashMap<(Product, usize, usize), f64> = HashMap::new();
+    for (k, x) in &layout.energy {
+        let e = &p.energy[*k];
+        *output.entry((e.unit, e.interval)).or_default() += values[x];
+    }
+    for &(u, t, c, d, _) in &layout.storage {
+        *output.entry((u, t)).or_default() += values[&d] - values[&c];
+    }
+    for (k, bids, _) in &layout.auctions {
+        let a = &p.auctions[*k];
+        for (x, (u, _)) in bids.iter().zip(&a.bids) {
+            *held.entry((a.product, *u, a.interval)).or_default() += values[x];
+        }
+    }
+    let get = |m: &HashMap<(Product, usize, usize), f64>, k| m.get(&k).copied().unwrap_or(0.0);
+    // Room to take more of `product` at (u, t), everything else fixed.
+    let room = |product: Product, u: usize, t: usize| -> f64 {
+        let limits = &p.units[u];
+        if !matches!(product, Product::Fr | Product::Reserve) {
+            return f64::MAX;
+        }
+        let (r, q) = (
+            get(&held, (Product::Fr, u, t)),
+            get(&held, (Product::Reserve, u, t)),
+        );
+        let cap = f(limits.capacity_mw);
+        let mut room = f64::MAX;
+        match output.get(&(u, t)) {
+            Some(&e) => {
+                room = room.min(cap - e - r - q);
+                if product == Product::Fr {
+                    let floor = if limits.storage.is_some() {
+                        -cap
+                    } else {
+                        f(limits.min_output_mw)
+                    };
+                    room = room.min(e - r - floor);
+                }
+            }
+            None => room = room.min(cap - r - q),
+        }
+        if let Some(ramp) = limits.ramp_mw_per_min.map(f) {
+            room = room.min(match product {
+                Product::Fr => ramp * f(p.fr_response_minutes) - r,
+                _ => ramp * f(p.reserve_response_minutes) - q,
+            });
+        }
+        room
+    };
+    for (i, (k, bids, _)) in layout.auctions.iter().enumerate() {
+        let a = &p.auctions[*k];
+        // An interior point spreads the shift over tied bids: each is EPS / n inside.
+        let tol = EPS / (2.0 * bids.len().max(1) as f64);
+        if let Some((_, (_, b))) = bids.iter().zip(&a.bids).find(|(x, (u, b))| {
+            let v = values[*x];
+            v > tol && v < f(b.mw) - tol && room(a.product, *u, a.interval) > tol
+        }) {
+            duals[i] = f(b.key).min(f(a.scarcity_price));
+        }
+    }
+    // Energy: a segment strictly inside its bounds, on a unit free to move both ways.
+    let step = f64::from(p.interval_minutes);
+    let free = |u: usize, t: usize| -> bool {
+        let limits = &p.units[u];
+        if limits.storage.is_some() {
+            return false;
+        }
+        let e = output.get(&(u, t)).copied().unwrap_or(0.0);
+        let (r, q) = (
+            get(&held, (Product::Fr, u, t)),
+            get(&held, (Product::Reserve, u, t)),
+        );
+        if f(limits.capacity_mw) - e - r - q <= tol || e - r - f(limits.min_output_mw) <= tol {
+            return false;
+        }
+        if let Some(ramp) = limits.ramp_mw_per_min.map(f) {
+            for other in [t.checked_sub(1), Some(t + 1)].into_iter().flatten() {
+                if let Some(&o) = output.get(&(u, other))
+                    && (e - o).abs() >= ramp * step - tol
+                {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let n = layout.auctions.len();
+    for (i, (t, _, _)) in layout.balance.iter().enumerate() {
+        let segments = layout
+            .energy
+            .iter()
+            .filter(|(k, _)| p.energy[*k].interval == *t)
+            .count();
+        let tol = EPS / (2.0 * segments.max(1) as f64);
+        if let Some((k, _)) = layout.energy.iter().find(|(k, x)| {
+            let e = &p.energy[*k];
+            let v = values[x];
+            e.interval == *t && v > tol && v < f(e.mw) - tol && free(e.unit, *t)
+        }) {
+            duals[n + i] = f(p.energy[*k].price);
+        }
     }
 }
 
@@ -377,13 +515,13 @@ fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f
             .zip(&a.bids)
             .map(|(x, (_, b))| values[x] * f(b.key))
             .sum::<f64>();
-        total += values[short] * f(a.scarcity_price);
+        total += values[short] * shortfall_cost(a);
     }
     for (k, x) in &layout.energy {
         total += values[x] * f(p.energy[*k].price);
     }
-    for (_, short, _) in &layout.balance {
-        total += values[short] * f(p.energy_cap);
+    for (_, short, spill) in &layout.balance {
+        total += (values[short] + values[spill]) * f(p.energy_cap);
     }
     total
 }
@@ -429,7 +567,7 @@ fn read_day(
             mw(values[&short])
         };
         let got = dispatched.get(&t).copied().unwrap_or_default();
-        let energy_price = price(duals[n_auctions + i]).clamp(Decimal::ZERO, p.energy_cap);
+        let energy_price = price(duals[n_auctions + i]).clamp(-p.energy_cap, p.energy_cap);
         // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
         let mut marginal: Vec<usize> = layout
             .energy
@@ -528,7 +666,11 @@ fn read_day(
                 .map(|&j| {
                     let (u, b) = &a.bids[j];
                     let room = free_room(p, a.product, *u, a.interval, &held, &output);
-                    (b.mw, b.mw.min(lp[j] + room), b.order)
+                    (
+                        b.mw,
+                        b.mw.min(lp[j].checked_add(room).unwrap_or(Decimal::MAX)),
+                        b.order,
+                    )
                 })
                 .collect();
             match share(*total, &items) {

@@ -1,0 +1,275 @@
+//! The LP joint-clearing engine: hand-derived cases, agreement with the merit order where
+//! nothing couples, and (with `--features highs`) agreement between Clarabel and HiGHS.
+
+mod common;
+use ancillary::product::Product::{self, Energy, Fr, Peak, Reserve};
+use ancillary::run::RunResult;
+use common::*;
+use proptest::prelude::*;
+
+fn hourly(intervals: u32, extra: &str) -> Case {
+    let toml = format!(
+        "name = \"lp\"\nprovince = \"Shandong\"\nspot_market = \"continuous\"\ninterval_minutes = 60\nstart = \"2024-03-01T00:00\"\nintervals = {intervals}\n[allocation]\nuser_share = 0.5\n{extra}"
+    );
+    let mut c = Case::new("");
+    c.files.insert("scenario.toml".into(), toml.into_bytes());
+    c
+}
+
+fn award(r: &RunResult, p: Product, i: usize, unit: usize) -> rust_decimal::Decimal {
+    cleared(r, p, i, unit)
+}
+
+/// REFERENCES.md's worked example: A 20 yuan/MWh, B 60, C 100 (no reserve), 100 MW each;
+/// load 180, reserve 40.
+fn abc(extra: &str) -> Case {
+    hourly(1, extra)
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA,x,coal,100,0\nB,y,gas,100,0\nC,z,gas,100,0\n")
+        .file("requirements.csv", "time,load_mw,reserve_mw\n2024-03-01T00:00,180,40\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,1,100,20\nB,2024-03-01T00:00,2024-03-01T01:00,1,100,60\nC,2024-03-01T00:00,2024-03-01T01:00,1,100,100\n")
+        .file("reserve_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,100,0\nB,2024-03-01T00:00,2024-03-01T01:00,100,0\n")
+}
+
+#[test]
+fn worked_example_energy_and_reserve() {
+    let r = abc("").run();
+    assert!(
+        r.engine.starts_with("lp"),
+        "energy offers choose the LP: {}",
+        r.engine
+    );
+    // Dispatch 100 / 60 / 20: A full, B holds the 40 MW of reserve (A has no headroom left),
+    // C is marginal for energy. Energy price 100 (C). Reserve price = B's lost opportunity in
+    // energy, 100 − 60 = 40. Cost 20×100 + 60×60 + 100×20 = 7600.
+    assert_eq!(
+        (
+            award(&r, Energy, 0, 0),
+            award(&r, Energy, 0, 1),
+            award(&r, Energy, 0, 2)
+        ),
+        (d("100"), d("60"), d("20"))
+    );
+    assert_eq!(
+        (award(&r, Reserve, 0, 0), award(&r, Reserve, 0, 1)),
+        (d("0"), d("40"))
+    );
+    assert_eq!(price(&r, Energy, 0), d("100"));
+    assert_eq!(price(&r, Reserve, 0), d("40"));
+    assert!((r.objective - 7600.0).abs() < 1e-3, "{}", r.objective);
+    // Billed as before: reserve fee = 40 × 40 × 1 h = 1600 to B.
+    assert_eq!(paid(&r, Reserve, "B"), "1600.00");
+}
+
+#[test]
+fn ramp_couples_intervals() {
+    // A: 200 MW at 20, ramp 1 MW/min (60 MW an hour). B: 200 MW at 30. Load 100 then 200.
+    // A cannot go from 100 to 200: A 100 → 160, B 0 → 40. Cost 2000 + 3200 + 1200 = 6400.
+    // Price at 01:00: B, 30. At 00:00 one more MW of load is met by A, which lets A rise one MW
+    // more at 01:00 and displace one MW of B: 20 − (30 − 20) = 10.
+    let r = hourly(2, "")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min\nA,x,coal,200,0,1\nB,y,gas,200,0,\n")
+        .file("requirements.csv", "time,load_mw\n2024-03-01T00:00,100\n2024-03-01T01:00,200\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T02:00,1,200,20\nB,2024-03-01T00:00,2024-03-01T02:00,1,200,30\n")
+        .run();
+    assert_eq!(
+        (
+            award(&r, Energy, 0, 0),
+            award(&r, Energy, 1, 0),
+            award(&r, Energy, 1, 1)
+        ),
+        (d("100"), d("160"), d("40"))
+    );
+    assert_eq!(
+        (price(&r, Energy, 0), price(&r, Energy, 1)),
+        (d("10"), d("30"))
+    );
+    assert!((r.objective - 6400.0).abs() < 1e-3, "{}", r.objective);
+}
+
+#[test]
+fn storage_shifts_cheap_energy() {
+    // A: 120 MW at 20; B: 200 MW at 80; battery S: 50 MW, 50 MWh, charging efficiency 0.9,
+    // empty at the start. Load 80 then 150. Without S, B would serve 30 MW at 01:00 (price 80).
+    // With S: charge c at 00:00 from A, discharge 0.9 c at 01:00: 0.9 c = 30 → c = 33.333;
+    // A 113.333 then 120. Prices: 20 at 00:00 (A has room); at 01:00 one more MW costs
+    // 1/0.9 MW from A at 00:00: 20 / 0.9 = 22.2222.
+    let r = hourly(2, "")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,energy_capacity_mwh,efficiency,initial_soc_mwh\nA,x,coal,120,0,,,\nB,y,gas,200,0,,,\nS,z,storage,50,0,50,0.9,0\n")
+        .file("requirements.csv", "time,load_mw\n2024-03-01T00:00,80\n2024-03-01T01:00,150\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T02:00,1,120,20\nB,2024-03-01T00:00,2024-03-01T02:00,1,200,80\n")
+        .run();
+    assert_eq!(
+        (
+            award(&r, Energy, 0, 0),
+            award(&r, Energy, 1, 0),
+            award(&r, Energy, 1, 1)
+        ),
+        (d("113.333"), d("120"), d("0"))
+    );
+    let s: Vec<_> = r
+        .storage
+        .iter()
+        .map(|s| (s.charge_mw, s.discharge_mw, s.soc_mwh))
+        .collect();
+    assert_eq!(
+        s,
+        vec![(d("33.333"), d("0"), d("30")), (d("0"), d("30"), d("0"))]
+    );
+    assert_eq!(
+        (price(&r, Energy, 0), price(&r, Energy, 1)),
+        (d("20"), d("22.2222"))
+    );
+}
+
+#[test]
+fn scarcity_is_priced_at_the_caps() {
+    // Load 250 > 200 of capacity: 50 MW short at the energy cap 1500. Reserve 40 with nothing
+    // left to hold it: short 40 at the reserve cap 800.
+    let r = hourly(1, "[caps]\nreserve_price_yuan_per_mwh = 800.0\n")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA,x,coal,100,0\nB,y,gas,100,0\n")
+        .file("requirements.csv", "time,load_mw,reserve_mw\n2024-03-01T00:00,250,40\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,1,100,20\nB,2024-03-01T00:00,2024-03-01T01:00,1,100,60\n")
+        .file("reserve_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,50,5\n")
+        .run();
+    let e = clearing(&r, Energy, 0);
+    assert_eq!(
+        (e.cleared_mw, e.shortfall_mw, e.price),
+        (d("200"), d("50"), d("1500"))
+    );
+    let q = clearing(&r, Reserve, 0);
+    assert_eq!(
+        (q.cleared_mw, q.shortfall_mw, q.price),
+        (d("0"), d("40"), d("800"))
+    );
+}
+
+#[test]
+fn merit_order_engine_refuses_energy() {
+    let e = abc("[clearing]\nengine = \"merit_order\"\n").error();
+    assert_eq!(e.column.as_deref(), Some("clearing.engine"));
+    // Energy offers in a non-spot region are refused too.
+    let mut c = abc("");
+    let t = String::from_utf8(c.files["scenario.toml"].clone())
+        .unwrap()
+        .replace("continuous", "none");
+    c.files.insert("scenario.toml".into(), t.into_bytes());
+    assert_eq!(c.error().column.as_deref(), Some("spot_market"));
+}
+
+// Property: with nothing coupling the products (no energy, no ramp limits, each unit's FR and
+// reserve offers fitting in its capacity), the LP gives the merit order's prices and awards,
+// edges and ties included.
+const T: [&str; 3] = ["2024-03-01T00:00", "2024-03-01T00:15", "2024-03-01T00:30"];
+
+fn uncoupled(lp: bool, units: &[(u32, u32, u32, u32, u32, u32)], req: &[(u32, u32, u32)]) -> Case {
+    let extra = if lp {
+        "[clearing]\nengine = \"lp\"\n"
+    } else {
+        ""
+    };
+    let toml = format!(
+        "name = \"p\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 15\nstart = \"{}\"\nintervals = 3\n[fr]\nbenchmark = {{ rate_pct_per_min = 2.0, precision_pct = 1.0, response_s = 30 }}\n{extra}",
+        T[0]
+    );
+    let mut u = String::from(
+        "unit,owner,kind,capacity_mw,min_output_mw,design_rate_pct_per_min,design_precision_pct,design_response_s\n",
+    );
+    let mut fr = String::from("unit,start,end,capacity_mw,price_yuan_per_mw\n");
+    let mut rs = String::from("unit,start,end,capacity_mw,price_yuan_per_mwh\n");
+    let mut pk = String::from("unit,start,end,band,mw,price_yuan_per_mwh\n");
+    let mut mileage = String::from("time,unit,mileage_mw\n");
+    for (k, &(fr_mw, fr_p, r_mw, r_p, pk_mw, pk_p)) in units.iter().enumerate() {
+        // Rate k+1 against the benchmark's 2: K = (k+1)/2, capped at 2.
+        u += &format!(
+            "U{k},O,coal,{},0,{},1,30\n",
+            fr_mw + r_mw + pk_mw + 1,
+            k + 1
+        );
+        fr += &format!("U{k},{},2024-03-01T00:45,{fr_mw},{fr_p}\n", T[0]);
+        rs += &format!("U{k},{},2024-03-01T00:45,{r_mw},{r_p}\n", T[0]);
+        pk += &format!("U{k},{},2024-03-01T00:45,1,{pk_mw},{}\n", T[0], pk_p * 10);
+        mileage += &format!("{},U{k},10\n", T[0]);
+    }
+    let mut r = String::from("time,fr_mw,reserve_mw,peak_mw\n");
+    for (t, (a, b, c)) in T.iter().zip(req) {
+        r += &format!("{t},{a},{b},{c}\n");
+    }
+    let mut c = Case::new("")
+        .file("units.csv", &u)
+        .file("fr_offers.csv", &fr)
+        .file("reserve_offers.csv", &rs)
+        .file("peak_offers.csv", &pk)
+        .file("fr_mileage.csv", &mileage)
+        .file("requirements.csv", &r);
+    c.files.insert("scenario.toml".into(), toml.into_bytes());
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lp_equals_merit_order_without_coupling(
+        units in proptest::collection::vec((1u32..60, 1u32..15, 1u32..60, 1u32..40, 1u32..60, 1u32..30), 1..5),
+        req in proptest::collection::vec((0u32..150, 0u32..150, 0u32..150), 3),
+    ) {
+        let a = uncoupled(false, &units, &req).run();
+        let b = uncoupled(true, &units, &req).run();
+        prop_assert!(b.engine.starts_with("lp"));
+        for p in [Fr, Reserve, Peak] {
+            for i in 0..3 {
+                let (x, y) = (clearing(&a, p, i), clearing(&b, p, i));
+                prop_assert_eq!(x.price, y.price, "{:?} {} price", p, i);
+                prop_assert_eq!(x.shortfall_mw, y.shortfall_mw, "{:?} {} shortfall", p, i);
+            }
+        }
+        let awards = |r: &RunResult| r.awards.iter().map(|w| (w.interval, w.product, w.unit, w.cleared_mw)).collect::<Vec<_>>();
+        prop_assert_eq!(awards(&a), awards(&b));
+    }
+}
+
+#[cfg(feature = "highs")]
+mod backends {
+    use super::*;
+
+    fn both(c: &Case) -> (RunResult, RunResult) {
+        let with = |solver: &str| {
+            let mut c = c.clone();
+            let t = String::from_utf8(c.files["scenario.toml"].clone()).unwrap()
+                + &format!("\n[clearing]\nengine = \"lp\"\nsolver = \"{solver}\"\n");
+            c.files.insert("scenario.toml".into(), t.into_bytes());
+            c.run()
+        };
+        (with("clarabel"), with("highs"))
+    }
+
+    #[test]
+    fn clarabel_and_highs_agree() {
+        for c in [
+            abc(""),
+            uncoupled(
+                false,
+                &[
+                    (30, 5, 20, 10, 15, 12),
+                    (25, 7, 30, 8, 20, 9),
+                    (40, 3, 10, 20, 30, 15),
+                ],
+                &[(50, 40, 30), (95, 60, 65), (0, 10, 200)],
+            ),
+        ] {
+            let (a, b) = both(&c);
+            prop_assert_rel(a.objective, b.objective);
+            let rows = |r: &RunResult| {
+                r.clearing
+                    .iter()
+                    .map(|x| (x.interval, x.product, x.price, x.cleared_mw))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(rows(&a), rows(&b));
+        }
+    }
+
+    fn prop_assert_rel(a: f64, b: f64) {
+        assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{a} vs {b}");
+    }
+}
