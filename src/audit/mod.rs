@@ -616,17 +616,19 @@ pub fn audit(
     });
 
     // 六(十一): joint clearing with energy where spot runs continuously.
+    let rule = "cleared jointly with energy where spot runs continuously";
     checks.push(match c.spot_market {
-        SpotMarket::None => na(
-            "六(十一)",
-            "cleared jointly with energy where spot runs continuously",
-            "the spot market does not run continuously",
-        ),
-        SpotMarket::Continuous => na(
-            "六(十一)",
-            "cleared jointly with energy where spot runs continuously",
-            "the scenario holds no energy offers to clear jointly with",
-        ),
+        SpotMarket::None => na("六(十一)", rule, "the spot market does not run continuously"),
+        SpotMarket::Continuous if scenario.energy_offers.is_empty() => na("六(十一)", rule, "the scenario holds no energy offers to clear jointly with"),
+        SpotMarket::Continuous => {
+            let engine = results.engine.clone().unwrap_or_default();
+            let energy_rows = results.clearing.iter().filter(|r| r.product == "energy").count();
+            if engine.starts_with("lp") && energy_rows > 0 {
+                verdict("六(十一)", rule, vec![], format!("{energy_rows} intervals of energy cleared with FR and reserve by {engine}"))
+            } else {
+                verdict("六(十一)", rule, vec![format!("energy offers present but the results were cleared by {:?} with {energy_rows} energy rows", engine)], String::new())
+            }
+        }
     });
     Ok(checks)
 }

@@ -56,6 +56,8 @@ pub struct Results {
     pub factors: Vec<Factor>,
     pub rejected: Vec<(String, String, String)>, // unit, product, reason
     pub input_digest: Option<String>,
+    /// The engine that cleared the run, from `summary.json`.
+    pub engine: Option<String>,
     /// Every file, for the reproducibility check.
     pub files: BTreeMap<String, Vec<u8>>,
 }
@@ -109,6 +111,7 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
         .get("input_digest")
         .and_then(|v| v.as_str())
         .map(|s| s.trim_start_matches("sha256:").to_string());
+    r.engine = summary.get("engine").and_then(|v| v.as_str()).map(String::from);
     if let Some(t) = table(&files, "clearing.csv", &["time", "product", "price"])? {
         for row in t.rows() {
             r.clearing.push(Clearing {
