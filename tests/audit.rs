@@ -385,8 +385,21 @@ fn joint_clearing_rule() {
     assert_eq!(st, Status::Pass, "{detail}");
     assert!(detail.contains("96 intervals of energy"), "{detail}");
     // Results claiming a merit-order clearing of a continuous-spot market with energy fail.
-    let checks = audit_with(&s, |f| replace(f, "summary.json", "\"lp (clarabel)\"", "\"merit_order\""));
-    assert_eq!(status(&checks, "六(十一)", "cleared jointly").0, Status::Fail);
+    let checks = audit_with(&s, |f| {
+        replace(f, "summary.json", "\"lp (clarabel)\"", "\"merit_order\"")
+    });
+    assert_eq!(
+        status(&checks, "六(十一)", "cleared jointly").0,
+        Status::Fail
+    );
     // Non-spot: n/a.
-    assert_eq!(status(&audit_with(&load("fr-basic"), |_| {}), "六(十一)", "cleared jointly").0, Status::NotApplicable);
+    assert_eq!(
+        status(
+            &audit_with(&load("fr-basic"), |_| {}),
+            "六(十一)",
+            "cleared jointly"
+        )
+        .0,
+        Status::NotApplicable
+    );
 }

@@ -111,7 +111,10 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
         .get("input_digest")
         .and_then(|v| v.as_str())
         .map(|s| s.trim_start_matches("sha256:").to_string());
-    r.engine = summary.get("engine").and_then(|v| v.as_str()).map(String::from);
+    r.engine = summary
+        .get("engine")
+        .and_then(|v| v.as_str())
+        .map(String::from);
     if let Some(t) = table(&files, "clearing.csv", &["time", "product", "price"])? {
         for row in t.rows() {
             r.clearing.push(Clearing {
