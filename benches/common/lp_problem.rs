@@ -91,7 +91,7 @@ pub fn day(units: usize, seed: u64) -> Problem {
     }
     Problem {
         interval_minutes: 15,
-        days: vec![0..n],
+        days: std::iter::once(0..n).collect(), // one day
         units: limits,
         auctions,
         energy,
