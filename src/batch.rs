@@ -118,9 +118,11 @@ pub fn shard(jobs: Vec<Job>, k: usize, n: usize) -> Vec<Job> {
         .collect()
 }
 
-/// Loads, runs and renders one scenario from its files; returns the outputs and the totals.
+/// Loads, runs and renders one scenario from its files (with `report.html` when `report`);
+/// returns the outputs and the totals.
 pub fn run_files(
     files: &BTreeMap<String, Vec<u8>>,
+    report: bool,
 ) -> Result<(BTreeMap<String, Vec<u8>>, Totals), InputError> {
     let s = crate::scenario::load_files(files)?;
     let r = crate::run::run(&s)?;
@@ -138,7 +140,11 @@ pub fn run_files(
         .iter()
         .filter(|c| !c.shortfall_mw.is_zero())
         .count();
-    Ok((crate::output::render(&s, &r), totals))
+    let mut out = crate::output::render(&s, &r);
+    if report {
+        crate::add_report(&s, &mut out)?;
+    }
+    Ok((out, totals))
 }
 
 /// Reads the contract's files of a scenario folder.
@@ -222,6 +228,7 @@ fn run_parallel(
     work: Vec<(Job, Files)>,
     out_root: &Path,
     threads: usize,
+    report: bool,
 ) -> Result<Vec<Outcome>, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -240,7 +247,7 @@ fn run_parallel(
                 let start = Instant::now();
                 let result = files
                     .map_err(Error::from)
-                    .and_then(|files| run_files(&files).map_err(Error::from))
+                    .and_then(|files| run_files(&files, report).map_err(Error::from))
                     .and_then(|(out, totals)| {
                         crate::output::dir::write(&out_root.join(&job.folder), &out, false)?;
                         Ok(totals)
@@ -257,7 +264,12 @@ fn run_parallel(
 }
 
 /// `ancillary batch`: runs `jobs` and writes their outputs under `out_root`.
-pub fn run_batch(jobs: Vec<Job>, out_root: &Path, threads: usize) -> Result<Vec<Outcome>, Error> {
+pub fn run_batch(
+    jobs: Vec<Job>,
+    out_root: &Path,
+    threads: usize,
+    report: bool,
+) -> Result<Vec<Outcome>, Error> {
     let work = jobs
         .into_iter()
         .map(|job| {
@@ -265,7 +277,7 @@ pub fn run_batch(jobs: Vec<Job>, out_root: &Path, threads: usize) -> Result<Vec<
             (job, files)
         })
         .collect();
-    run_parallel(work, out_root, threads)
+    run_parallel(work, out_root, threads, report)
 }
 
 /// `batch_summary.csv`: `scenario, folder, status, products, fr_yuan, peak_yuan, reserve_yuan,
@@ -472,6 +484,7 @@ pub fn run_sweep(
     settings: &[Setting],
     out_root: &Path,
     threads: usize,
+    report: bool,
 ) -> Result<Vec<(Vec<String>, Outcome)>, Error> {
     let base = read_scenario(scenario)?;
     let text = String::from_utf8(base["scenario.toml"].clone()).map_err(|_| {
@@ -509,7 +522,7 @@ pub fn run_sweep(
         };
         work.push((job, Ok(files)));
     }
-    let outcomes = run_parallel(work, out_root, threads)?;
+    let outcomes = run_parallel(work, out_root, threads, report)?;
     Ok(combos.into_iter().zip(outcomes).collect())
 }
 

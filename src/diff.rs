@@ -72,6 +72,8 @@ fn key_columns(file: &str) -> &'static [&'static str] {
         "performance_factors.csv" => &["day", "unit"],
         "statements/index.csv" => &["party"],
         "audit.csv" => &["clause", "rule"],
+        "market_power.csv" => &["time", "product", "owner"],
+        "storage.csv" => &["time", "unit"],
         f if f.starts_with("statements/") => &["period", "product", "item"],
         _ => &[],
     }

@@ -23,6 +23,8 @@ pub mod batch;
 pub mod clearing;
 pub mod diff;
 pub mod error;
+pub mod market_power;
+pub mod new;
 pub mod outcome;
 pub mod output;
 pub mod product;
@@ -35,12 +37,35 @@ pub use error::{Error, ErrorKind, InputError};
 
 use std::path::Path;
 
-/// What `ancillary run` does: load `scenario_dir`, run it, write the outputs to `out_dir`.
-/// Returns the warnings (caps clamped, unpaid mileage, …) for the caller to show.
-pub fn run_to_dir(scenario_dir: &Path, out_dir: &Path, force: bool) -> Result<Vec<String>, Error> {
+/// What `ancillary run` does: load `scenario_dir`, run it, write the outputs to `out_dir`
+/// (with `report.html` when `report` is set). Returns the warnings (caps clamped, unpaid
+/// mileage, …) for the caller to show.
+pub fn run_to_dir(
+    scenario_dir: &Path,
+    out_dir: &Path,
+    force: bool,
+    report: bool,
+) -> Result<Vec<String>, Error> {
     let scenario = scenario::load(scenario_dir)?;
     let result = run::run(&scenario)?;
-    let files = output::render(&scenario, &result);
+    let mut files = output::render(&scenario, &result);
+    if report {
+        add_report(&scenario, &mut files)?;
+    }
     output::dir::write(out_dir, &files, force)?;
     Ok(result.warnings)
+}
+
+/// Adds `report.html` to a run's files, with the run's audit in it.
+pub fn add_report(
+    scenario: &scenario::Scenario,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<(), InputError> {
+    let results = audit::results::parse(files.clone(), &scenario.horizon)?;
+    let checks = audit::audit(scenario, &results, files)?;
+    let mut with_audit = files.clone();
+    with_audit.insert("audit.csv".into(), audit::to_csv(&checks));
+    let html = output::report::render(&with_audit, None)?;
+    files.insert("report.html".into(), html.into_bytes());
+    Ok(())
 }

@@ -32,6 +32,37 @@ enum Command {
         /// Write into an existing folder that is not an earlier ancillary output.
         #[arg(long)]
         force: bool,
+        /// Also write report.html (plots, statements, the audit) into OUT_DIR.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write a self-contained HTML report (plots, statements, audit) for a run's output folder.
+    #[command(
+        after_help = "Examples:\n  ancillary report out/jiangsu\n  ancillary report out/jiangsu --html /tmp/jiangsu.html --at 2024-03-01T18:00\n\nThe offer stacks are drawn at --at, or at each product's highest-price interval."
+    )]
+    Report {
+        /// An output folder of `ancillary run`.
+        out_dir: PathBuf,
+        /// Where to write the HTML (default OUT_DIR/report.html).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The interval of the offer stacks, e.g. 2024-03-01T18:00.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Scaffold a valid, commented scenario to edit in a spreadsheet.
+    #[command(
+        after_help = "Examples:\n  ancillary new my-scenario --province Guangdong\n  ancillary new spot-study --spot continuous\n\nEvery file of the contract, with a README.md explaining each column and its unit.\nThe scaffold runs as is: ancillary run my-scenario --out out/my-scenario"
+    )]
+    New {
+        /// The folder to create (must not exist, or be empty).
+        scenario: PathBuf,
+        /// Province (its coal benchmark sets the default peak cap).
+        #[arg(long, default_value = "Jiangsu")]
+        province: String,
+        /// Whether the spot market runs continuously.
+        #[arg(long, default_value = "none", value_parser = ["none", "continuous"])]
+        spot: String,
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
@@ -81,6 +112,9 @@ enum Command {
         /// Join the shard summaries under --out into batch_summary.csv.
         #[arg(long, conflicts_with_all = ["scenarios", "shard"])]
         merge: bool,
+        /// Also write report.html for each scenario.
+        #[arg(long)]
+        report: bool,
     },
     /// Run the cross product of settings of one scenario and tabulate the totals.
     #[command(
@@ -116,18 +150,34 @@ fn threads(jobs: Option<usize>) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+fn report(
+    out_dir: &std::path::Path,
+    html: Option<&std::path::Path>,
+    at: Option<&str>,
+) -> Result<(), ancillary::Error> {
+    let files = ancillary::audit::results::read_dir(out_dir)?;
+    let page = ancillary::output::report::render(&files, at)?;
+    let path = html.map_or_else(|| out_dir.join("report.html"), PathBuf::from);
+    let tmp = path.with_extension("html.tmp");
+    std::fs::write(&tmp, page).map_err(|e| ancillary::Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| ancillary::Error::io(&path, e))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 fn batch(
     scenarios: &[PathBuf],
     out: &std::path::Path,
     jobs: Option<usize>,
     shard: Option<(usize, usize)>,
+    report: bool,
 ) -> Result<bool, ancillary::Error> {
     let all = ancillary::batch::collect(scenarios)?;
     let jobs_list = match shard {
         Some((k, n)) => ancillary::batch::shard(all, k, n),
         None => all,
     };
-    let outcomes = ancillary::batch::run_batch(jobs_list, out, threads(jobs))?;
+    let outcomes = ancillary::batch::run_batch(jobs_list, out, threads(jobs), report)?;
     let path = out.join(ancillary::batch::summary_name(shard));
     std::fs::write(&path, ancillary::batch::summary_csv(&outcomes))
         .map_err(|e| ancillary::Error::io(&path, e))?;
@@ -154,7 +204,7 @@ fn sweep(
     out: &std::path::Path,
     jobs: Option<usize>,
 ) -> Result<bool, ancillary::Error> {
-    let rows = ancillary::batch::run_sweep(scenario, settings, out, threads(jobs))?;
+    let rows = ancillary::batch::run_sweep(scenario, settings, out, threads(jobs), false)?;
     let table = ancillary::batch::sweep_csv(settings, &rows);
     let path = out.join("sweep_summary.csv");
     std::fs::write(&path, &table).map_err(|e| ancillary::Error::io(&path, e))?;
@@ -235,7 +285,8 @@ fn main() -> ExitCode {
             scenario,
             out,
             force,
-        } => match ancillary::run_to_dir(&scenario, &out, force) {
+            report,
+        } => match ancillary::run_to_dir(&scenario, &out, force, report) {
             Ok(warnings) => {
                 for w in warnings {
                     eprintln!("warning: {w}");
@@ -253,12 +304,33 @@ fn main() -> ExitCode {
             results,
             out,
         } => exit(audit(&scenario, results.as_deref(), out.as_deref())),
+        Command::Report { out_dir, html, at } => {
+            exit(report(&out_dir, html.as_deref(), at.as_deref()).map(|()| false))
+        }
+        Command::New {
+            scenario,
+            province,
+            spot,
+        } => exit(
+            ancillary::new::scaffold(&scenario, &province, spot == "continuous").map(|()| {
+                eprintln!(
+                    "wrote {}; run it with: ancillary run {} --out out/{}",
+                    scenario.display(),
+                    scenario.display(),
+                    scenario
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().to_string())
+                );
+                false
+            }),
+        ),
         Command::Batch {
             scenarios,
             out,
             jobs,
             shard,
             merge,
+            report,
         } => {
             if merge {
                 match ancillary::batch::merge(&out) {
@@ -272,7 +344,7 @@ fn main() -> ExitCode {
                     Err(e) => exit(Err(e)),
                 }
             } else {
-                exit(batch(&scenarios, &out, jobs, shard))
+                exit(batch(&scenarios, &out, jobs, shard, report))
             }
         }
         Command::Sweep {

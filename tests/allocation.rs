@@ -218,3 +218,56 @@ fn hostile_party_names_stay_inside_the_output_folder() {
     );
     assert!(out.join("statements/_CON.csv").is_file());
 }
+
+#[test]
+fn market_power_screens_three_owners_one_pivotal() {
+    use ancillary::market_power::screens;
+    // Four owners offer reserve: O1 A 60 MW @10, O2 B 30 @20, O3 C 20 @30, O4 D 40 @40
+    // (total 150).
+    let units = "unit,owner,kind,capacity_mw,min_output_mw\nA,O1,coal,100,0\nB,O2,gas,100,0\nC,O3,gas,100,0\nD,O4,gas,100,0\n";
+    let offers = format!(
+        "unit,start,end,capacity_mw,price_yuan_per_mwh\nA,{T0},{END},60,10\nB,{T0},{END},30,20\nC,{T0},{END},20,30\nD,{T0},{END},40,40\n"
+    );
+    let c = Case::new("")
+        .file("units.csv", units)
+        .file("reserve_offers.csv", &offers)
+        .file(
+            "requirements.csv",
+            &format!("time,reserve_mw\n{T0},100\n{T1},25\n{T2},0\n{T3},0\n"),
+        );
+    let s = c.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let rows = screens(&s, &r.clearing, &r.awards);
+    let get = |i: usize, o: &str| {
+        rows.iter()
+            .find(|x| x.interval == i && x.owner == o)
+            .unwrap()
+            .clone()
+    };
+    // Requirement 100: RSI O1 = (150 − 60)/100 = 0.9 → pivotal; O2 = 120/100 = 1.2; O3 = 1.3;
+    // O4 = 1.1.
+    assert_eq!((get(0, "O1").rsi, get(0, "O1").pivotal), (d("0.9"), true));
+    assert_eq!(
+        (get(0, "O2").rsi, get(0, "O3").rsi, get(0, "O4").rsi),
+        (d("1.2"), d("1.3"), d("1.1"))
+    );
+    assert!(!get(0, "O2").pivotal);
+    // Cleared A 60, B 30, C 10 (marginal, price 30): HHI = 60² + 30² + 10² = 4600. O1 is
+    // pivotal but C (O3) set the price.
+    assert_eq!(get(0, "O1").hhi, d("4600"));
+    assert!(get(0, "O3").sets_price && !get(0, "O1").pivotal_sets_price());
+    // Requirement 25: no one pivotal alone (RSI ≥ 90/25). Three-pivotal test: O1 with O4 and
+    // O2 leaves C's 20 < 25: fails; O2 with O1, O4 leaves 20: fails; O4 with O1, O2 leaves 20:
+    // fails; O3 with O1, O4 leaves B's 30 ≥ 25: passes.
+    assert!(rows.iter().filter(|x| x.interval == 1).all(|x| !x.pivotal));
+    let fails: Vec<bool> = ["O1", "O2", "O3", "O4"]
+        .iter()
+        .map(|o| get(1, o).three_pivotal_fail)
+        .collect();
+    assert_eq!(fails, vec![true, true, false, true]);
+    // A alone clears 25 at 10: HHI 100² = 10000, and O1, failing the test, set the price.
+    assert_eq!(get(1, "O1").hhi, d("10000"));
+    assert!(get(1, "O1").pivotal_sets_price());
+    // Zero requirement: not screened.
+    assert!(rows.iter().all(|x| x.interval < 2));
+}

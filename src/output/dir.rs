@@ -23,14 +23,16 @@ fn earlier_files(dir: &Path) -> Option<Vec<String>> {
     if v.get("program")?.as_str()? != "ancillary" {
         return None;
     }
-    Some(
-        v.get("files")?
-            .as_array()?
-            .iter()
-            .filter_map(|f| f.as_str().map(String::from))
-            .filter(|f| is_safe_relative(f))
-            .collect(),
-    )
+    // Files added after the summary was written (report, audit) belong to the output too.
+    let mut files: Vec<String> = v
+        .get("files")?
+        .as_array()?
+        .iter()
+        .filter_map(|f| f.as_str().map(String::from))
+        .filter(|f| is_safe_relative(f))
+        .collect();
+    files.extend(["report.html", "audit.csv", "audit.json"].map(String::from));
+    Some(files)
 }
 
 /// A relative path of plain components only: nothing can escape the folder.

@@ -3,6 +3,7 @@
 
 pub mod dir;
 pub mod names;
+pub mod report;
 
 use std::collections::BTreeMap;
 
@@ -170,6 +171,39 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     }
     files.insert("statement_monthly.csv".into(), c.bytes());
     render_statements(&mut files, result, &monthly);
+
+    let screens = crate::market_power::screens(scenario, &result.clearing, &result.awards);
+    if !screens.is_empty() {
+        let mut c = Csv::new(&[
+            "time",
+            "product",
+            "owner",
+            "offered_mw",
+            "cleared_mw",
+            "rsi",
+            "pivotal",
+            "three_pivotal_fail",
+            "hhi",
+            "sets_price",
+            "pivotal_sets_price",
+        ]);
+        for s in &screens {
+            c.row([
+                h.label(s.interval),
+                s.product.as_str().into(),
+                s.owner.clone(),
+                num(s.offered_mw),
+                num(s.cleared_mw),
+                num(s.rsi),
+                s.pivotal.to_string(),
+                s.three_pivotal_fail.to_string(),
+                num(s.hhi),
+                s.sets_price.to_string(),
+                s.pivotal_sets_price().to_string(),
+            ]);
+        }
+        files.insert("market_power.csv".into(), c.bytes());
+    }
 
     let mut c = Csv::new(&["unit", "product", "start", "end", "reason"]);
     for r in &result.rejected {

@@ -1,0 +1,803 @@
+//! `ancillary report`: one self-contained HTML file for a finished run, with SVG plots drawn by
+//! plotters and inlined (no network needed to open it). It reads the output folder's files, so
+//! it reports on any run's outputs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use crate::error::{ErrorKind, InputError};
+
+type Row = HashMap<String, String>;
+
+/// Rows of one CSV output, by column name (empty when the file is absent).
+fn records(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Vec<Row>, InputError> {
+    let Some(bytes) = files.get(name) else {
+        return Ok(Vec::new());
+    };
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| InputError::new(ErrorKind::Unreadable, name, e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec =
+                rec.map_err(|e| InputError::new(ErrorKind::Unreadable, name, e.to_string()))?;
+            Ok(header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect())
+        })
+        .collect()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn num(row: &Row, column: &str) -> f64 {
+    row.get(column).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+const PRODUCTS: [(&str, &str); 4] = [
+    ("fr", "Frequency regulation 调频"),
+    ("peak", "Peak regulation 调峰"),
+    ("reserve", "Reserve 备用"),
+    ("energy", "Energy 电能量"),
+];
+
+/// Draws with plotters into an SVG string.
+fn svg(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        if let Err(e) = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| draw(root))
+        {
+            return format!("<p class=\"err\">plot failed: {}</p>", esc(&e));
+        }
+    }
+    out
+}
+
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+    for v in values {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let lo = lo.min(0.0);
+    let pad = ((hi - lo) * 0.08).max(1e-6);
+    (lo, hi + pad)
+}
+
+fn e<T: std::fmt::Display>(x: T) -> String {
+    x.to_string()
+}
+
+/// Price over time with the cap, shortfall intervals marked.
+fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> String {
+    let times: Vec<String> = rows.iter().map(|r| r["time"].clone()).collect();
+    let prices: Vec<f64> = rows.iter().map(|r| num(r, "price")).collect();
+    let (lo, hi) = range(prices.iter().copied().chain(cap));
+    svg(900, 280, |root| {
+        let n = rows.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n, lo..hi)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|x| {
+                times
+                    .get(*x as usize)
+                    .map(|t| t.replace('T', " "))
+                    .unwrap_or_default()
+            })
+            .y_desc(unit)
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(LineSeries::new(
+                prices.iter().enumerate().map(|(i, p)| (i as f64 + 0.5, *p)),
+                BLUE.stroke_width(2),
+            ))
+            .map_err(e)?
+            .label("clearing price")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+        if let Some(cap) = cap {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, cap), (n, cap)],
+                    6,
+                    4,
+                    RED.stroke_width(1),
+                ))
+                .map_err(e)?
+                .label(format!("cap {cap}"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+        }
+        chart
+            .draw_series(
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| num(r, "shortfall_mw") > 0.0)
+                    .map(|(i, r)| Circle::new((i as f64 + 0.5, num(r, "price")), 4, RED.filled())),
+            )
+            .map_err(e)?
+            .label("shortfall")
+            .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(e)?;
+        root.present().map_err(e)
+    })
+}
+
+/// Requirement and cleared MW over time.
+fn quantity_chart(title: &str, rows: &[&Row]) -> String {
+    let times: Vec<String> = rows.iter().map(|r| r["time"].clone()).collect();
+    let (lo, hi) = range(
+        rows.iter()
+            .flat_map(|r| [num(r, "requirement_mw"), num(r, "cleared_mw")]),
+    );
+    svg(900, 240, |root| {
+        let n = rows.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n, lo..hi)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|x| {
+                times
+                    .get(*x as usize)
+                    .map(|t| t.replace('T', " "))
+                    .unwrap_or_default()
+            })
+            .y_desc("MW")
+            .draw()
+            .map_err(e)?;
+        for (column, color, label) in [
+            ("requirement_mw", BLACK, "requirement"),
+            ("cleared_mw", GREEN, "cleared"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    rows.iter()
+                        .enumerate()
+                        .map(|(i, r)| (i as f64 + 0.5, num(r, column))),
+                    color.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(e)?;
+        root.present().map_err(e)
+    })
+}
+
+/// The offer stack (merit order) at one interval: each offer a block as wide as its MW at its
+/// ranking price, cleared part filled, requirement and price marked.
+fn stack_chart(
+    title: &str,
+    unit: &str,
+    offers: &[&Row],
+    requirement: f64,
+    price: f64,
+    marginal: &[&str],
+) -> String {
+    let mut offers: Vec<&Row> = offers.to_vec();
+    offers.sort_by(|a, b| {
+        num(a, "ranking_price")
+            .total_cmp(&num(b, "ranking_price"))
+            .then(a["unit"].cmp(&b["unit"]))
+    });
+    let total: f64 = offers.iter().map(|r| num(r, "offered_mw")).sum();
+    let (lo, hi) = range(
+        offers
+            .iter()
+            .map(|r| num(r, "ranking_price"))
+            .chain([price]),
+    );
+    svg(900, 320, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..(total.max(requirement) * 1.05).max(1.0), lo..hi)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("cumulative offered MW")
+            .y_desc(unit)
+            .draw()
+            .map_err(e)?;
+        let mut x = 0.0;
+        for r in &offers {
+            let (mw, p, c) = (
+                num(r, "offered_mw"),
+                num(r, "ranking_price"),
+                num(r, "cleared_mw"),
+            );
+            let is_marginal = marginal.contains(&r["unit"].as_str()) && c > 0.0;
+            let fill = if is_marginal {
+                RGBColor(230, 120, 20)
+            } else {
+                RGBColor(70, 130, 180)
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, lo), (x + mw, p)],
+                    fill.mix(0.25).filled(),
+                )))
+                .map_err(e)?;
+            if c > 0.0 {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, lo), (x + c, p)],
+                        fill.filled(),
+                    )))
+                    .map_err(e)?;
+            }
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, lo), (x + mw, p)],
+                    BLACK.stroke_width(1),
+                )))
+                .map_err(e)?;
+            if is_marginal {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("marginal: {}", r["unit"]),
+                        (x, p),
+                        ("sans-serif", 13),
+                    )))
+                    .map_err(e)?;
+            }
+            x += mw;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                vec![(requirement, lo), (requirement, hi)],
+                RED.stroke_width(2),
+            ))
+            .map_err(e)?
+            .label(format!("requirement {requirement} MW"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, price), (total.max(requirement) * 1.05, price)],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))
+            .map_err(e)?
+            .label(format!("clearing price {price}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(e)?;
+        root.present().map_err(e)
+    })
+}
+
+/// Horizontal bars, largest first (at most 30).
+fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
+    bars.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    bars.truncate(30);
+    let (lo, hi) = range(bars.iter().map(|b| b.1).chain([0.0]));
+    let height = (80 + 28 * bars.len().max(1) as u32).max(220);
+    svg(900, height, |root| {
+        let n = bars.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(130)
+            .build_cartesian_2d(lo..hi, 0f64..n as f64)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                bars.get(*y as usize)
+                    .map(|b| b.0.clone())
+                    .unwrap_or_default()
+            })
+            .x_desc(unit)
+            .disable_y_mesh()
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                let color = if *v >= 0.0 {
+                    RGBColor(70, 130, 180)
+                } else {
+                    RGBColor(200, 80, 60)
+                };
+                Rectangle::new(
+                    [(0.0, i as f64 + 0.15), (*v, i as f64 + 0.85)],
+                    color.filled(),
+                )
+            }))
+            .map_err(e)?;
+        root.present().map_err(e)
+    })
+}
+
+/// Offer price against ranking price for FR (offer / K moves units along the diagonal).
+fn ranking_chart(offers: &[&Row]) -> String {
+    let (lo, hi) = range(
+        offers
+            .iter()
+            .flat_map(|r| [num(r, "offer_price"), num(r, "ranking_price")]),
+    );
+    svg(520, 360, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "FR 调频: ranking price (offer / K) against offer price",
+                ("sans-serif", 14),
+            )
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(50)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("offer price, yuan/MW")
+            .y_desc("ranking price, yuan/MW")
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.4)))
+            .map_err(e)?;
+        for r in offers {
+            let (x, y) = (num(r, "offer_price"), num(r, "ranking_price"));
+            chart
+                .draw_series(std::iter::once(Circle::new((x, y), 4, BLUE.filled())))
+                .map_err(e)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    r["unit"].clone(),
+                    (x, y),
+                    ("sans-serif", 11),
+                )))
+                .map_err(e)?;
+        }
+        root.present().map_err(e)
+    })
+}
+
+fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>, limit: usize) {
+    out.push_str("<table><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>");
+    let mut n = 0;
+    let mut more = 0;
+    for r in rows {
+        if n >= limit {
+            more += 1;
+            continue;
+        }
+        out.push_str("<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{}</td>", esc(&c));
+        }
+        out.push_str("</tr>");
+        n += 1;
+    }
+    out.push_str("</table>");
+    if more > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"note\">… and {more} more rows in the CSV file.</p>"
+        );
+    }
+}
+
+/// The report for an output folder's files. `at` picks the interval of the offer stacks
+/// (default: each product's highest-price interval).
+pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<String, InputError> {
+    let summary: serde_json::Value = files
+        .get("summary.json")
+        .ok_or_else(|| {
+            InputError::new(
+                ErrorKind::MissingFile,
+                "summary.json",
+                "the folder has no summary.json: is it an ancillary output?",
+            )
+        })
+        .and_then(|b| {
+            serde_json::from_slice(b).map_err(|e| {
+                InputError::new(
+                    ErrorKind::Unreadable,
+                    "summary.json",
+                    format!("is not valid JSON: {e}"),
+                )
+            })
+        })?;
+    let clearing = records(files, "clearing.csv")?;
+    let awards = records(files, "awards.csv")?;
+    let settlement = records(files, "settlement.csv")?;
+    let monthly = records(files, "statement_monthly.csv")?;
+    let factors = records(files, "performance_factors.csv")?;
+    let power = records(files, "market_power.csv")?;
+    let audit = records(files, "audit.csv")?;
+    if let Some(t) = at
+        && !clearing.iter().any(|r| r["time"] == t)
+    {
+        return Err(InputError::new(
+            ErrorKind::Invalid,
+            "clearing.csv",
+            format!("has no interval {t} (--at)"),
+        ));
+    }
+    let s = |path: &[&str]| {
+        let mut v = &summary;
+        for p in path {
+            v = &v[*p];
+        }
+        match v {
+            serde_json::Value::String(x) => x.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    };
+    let cap = |product: &str| -> Option<f64> {
+        let key = match product {
+            "fr" => "fr_mileage_price_yuan_per_mw",
+            "peak" => "peak_price_yuan_per_mwh",
+            "reserve" => "reserve_price_yuan_per_mwh",
+            _ => "energy_market_price_cap_yuan_per_mwh",
+        };
+        s(&["caps", key]).parse().ok()
+    };
+
+    let mut h = String::new();
+    let title = format!("ancillary report: {}", s(&["scenario", "name"]));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+         body{{font-family:sans-serif;margin:24px;max-width:1000px;color:#222}}\
+         table{{border-collapse:collapse;margin:8px 0;font-size:13px}}td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}\
+         th{{background:#eee}}td:first-child{{text-align:left}}.fail{{background:#fdd}}.pass{{background:#efe}}\
+         .note{{color:#666;font-size:13px}}h2{{border-bottom:2px solid #4682b4;padding-bottom:4px;margin-top:36px}}</style></head><body>",
+        esc(&title)
+    );
+    let _ = write!(h, "<h1>{}</h1>", esc(&title));
+    let _ = write!(
+        h,
+        "<p>Ancillary services under notice 196 (发改价格〔2024〕196号): peak regulation 调峰, frequency regulation 调频, reserve 备用.</p>"
+    );
+
+    // Settings and digest: what ties the report to its inputs.
+    h.push_str("<h2>Scenario and settings</h2>");
+    let settings = [
+        ("scenario", s(&["scenario", "name"])),
+        ("province", s(&["scenario", "province"])),
+        ("spot market", s(&["scenario", "spot_market"])),
+        ("start", s(&["scenario", "start"])),
+        (
+            "intervals",
+            format!(
+                "{} × {} min",
+                s(&["scenario", "intervals"]),
+                s(&["scenario", "interval_minutes"])
+            ),
+        ),
+        ("engine", s(&["engine"])),
+        ("rules", s(&["rules"])),
+        ("basis", s(&["basis"])),
+        (
+            "FR mileage price cap",
+            format!("{} yuan/MW", s(&["caps", "fr_mileage_price_yuan_per_mw"])),
+        ),
+        ("performance factor cap", s(&["caps", "performance_factor"])),
+        (
+            "peak price cap",
+            format!("{} yuan/MWh", s(&["caps", "peak_price_yuan_per_mwh"])),
+        ),
+        (
+            "reserve price cap",
+            format!("{} yuan/MWh", s(&["caps", "reserve_price_yuan_per_mwh"])),
+        ),
+        (
+            "energy-market cap",
+            format!(
+                "{} yuan/MWh",
+                s(&["caps", "energy_market_price_cap_yuan_per_mwh"])
+            ),
+        ),
+        (
+            "FR benchmark",
+            if s(&["fr_benchmark", "source"]).is_empty() {
+                "none (no FR market)".to_string()
+            } else {
+                format!(
+                    "{} ({} %/min, {} %, {} s)",
+                    s(&["fr_benchmark", "source"]),
+                    s(&["fr_benchmark", "rate_pct_per_min"]),
+                    s(&["fr_benchmark", "precision_pct"]),
+                    s(&["fr_benchmark", "response_s"])
+                )
+            },
+        ),
+        ("input digest", s(&["input_digest"])),
+        ("program", format!("ancillary {}", s(&["version"]))),
+    ];
+    table(
+        &mut h,
+        &["setting", "value"],
+        settings.iter().map(|(k, v)| vec![k.to_string(), v.clone()]),
+        100,
+    );
+
+    // Audit, failures first.
+    if !audit.is_empty() {
+        h.push_str("<h2>Audit against notice 196</h2>");
+        let mut rows: Vec<&Row> = audit.iter().collect();
+        rows.sort_by_key(|r| match r["status"].as_str() {
+            "fail" => 0,
+            "pass" => 1,
+            _ => 2,
+        });
+        h.push_str("<table><tr><th>clause</th><th>status</th><th>rule</th><th>detail</th></tr>");
+        for r in rows {
+            let class = if r["status"] == "fail" {
+                "fail"
+            } else if r["status"] == "pass" {
+                "pass"
+            } else {
+                ""
+            };
+            let _ = write!(
+                h,
+                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td><td style=\"text-align:left\">{}</td></tr>",
+                esc(&r["clause"]),
+                esc(&r["status"]),
+                esc(&r["rule"]),
+                esc(&r["detail"])
+            );
+        }
+        h.push_str("</table>");
+    }
+
+    for (product, name) in PRODUCTS {
+        let rows: Vec<&Row> = clearing
+            .iter()
+            .filter(|r| r["product"] == product)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let unit = rows[0].get("price_unit").cloned().unwrap_or_default();
+        let _ = write!(h, "<h2>{}</h2>", esc(name));
+        let short = rows.iter().filter(|r| num(r, "shortfall_mw") > 0.0).count();
+        let max = rows
+            .iter()
+            .map(|r| num(r, "price"))
+            .fold(f64::MIN, f64::max);
+        let _ = write!(
+            h,
+            "<p>{} intervals; highest price {max} {}; {short} intervals short of the requirement (priced at the cap).</p>",
+            rows.len(),
+            esc(&unit)
+        );
+        h.push_str(&price_chart(
+            &format!("{name}: clearing price"),
+            &unit,
+            &rows,
+            cap(product),
+        ));
+        h.push_str(&quantity_chart(
+            &format!("{name}: requirement and cleared MW"),
+            &rows,
+        ));
+        // The offer stack at the chosen interval.
+        let chosen = match at {
+            Some(t) => rows.iter().find(|r| r["time"] == t).copied(),
+            None => rows.iter().copied().max_by(|a, b| {
+                num(a, "price")
+                    .total_cmp(&num(b, "price"))
+                    .then(b["time"].cmp(&a["time"]))
+            }),
+        };
+        if let Some(row) = chosen {
+            let offers: Vec<&Row> = awards
+                .iter()
+                .filter(|a| a["product"] == product && a["time"] == row["time"])
+                .collect();
+            let marginal: Vec<&str> = row["marginal_unit"].split(';').collect();
+            h.push_str(&stack_chart(
+                &format!("{name}: offer stack (merit order) at {}", row["time"]),
+                &unit,
+                &offers,
+                num(row, "requirement_mw"),
+                num(row, "price"),
+                &marginal,
+            ));
+            if product == "fr" {
+                let mut seen = std::collections::HashSet::new();
+                let unique: Vec<&Row> = offers
+                    .iter()
+                    .copied()
+                    .filter(|r| seen.insert(r["unit"].clone()))
+                    .collect();
+                h.push_str(&ranking_chart(&unique));
+            }
+        }
+        if product == "fr" && !factors.is_empty() {
+            let day = factors[0]["day"].clone();
+            let bars = factors
+                .iter()
+                .filter(|f| f["day"] == day)
+                .map(|f| (f["unit"].clone(), num(f, "performance_factor")))
+                .collect();
+            h.push_str(&bar_chart(
+                &format!(
+                    "FR 调频: performance factor K per unit, {day} (cap {})",
+                    s(&["caps", "performance_factor"])
+                ),
+                "K",
+                bars,
+            ));
+        }
+        // Money for this product.
+        let mut by_unit: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_party: BTreeMap<String, f64> = BTreeMap::new();
+        for r in settlement.iter().filter(|r| r["product"] == product) {
+            let target = if r["item"] == "allocation" {
+                &mut by_party
+            } else {
+                &mut by_unit
+            };
+            *target.entry(r["party"].clone()).or_default() += num(r, "amount_yuan");
+        }
+        if !by_unit.is_empty() {
+            h.push_str(&bar_chart(
+                &format!("{name}: compensation less penalties by unit (补偿 − 考核)"),
+                "yuan",
+                by_unit.into_iter().collect(),
+            ));
+        }
+        if !by_party.is_empty() {
+            h.push_str(&bar_chart(
+                &format!("{name}: allocation by party (分摊)"),
+                "yuan",
+                by_party.into_iter().collect(),
+            ));
+        }
+    }
+
+    if !monthly.is_empty() {
+        h.push_str("<h2>Monthly statement (日清月结)</h2>");
+        table(
+            &mut h,
+            &[
+                "month",
+                "party",
+                "product",
+                "compensation, yuan",
+                "allocation, yuan",
+                "penalty, yuan",
+                "net, yuan",
+            ],
+            monthly.iter().map(|r| {
+                [
+                    "month",
+                    "party",
+                    "product",
+                    "compensation_yuan",
+                    "allocation_yuan",
+                    "penalty_yuan",
+                    "net_yuan",
+                ]
+                .iter()
+                .map(|c| r[*c].clone())
+                .collect()
+            }),
+            300,
+        );
+    }
+
+    if !power.is_empty() {
+        h.push_str("<h2>Market power screens</h2>");
+        let pivotal = power.iter().filter(|r| r["pivotal"] == "true").count();
+        let tps = power
+            .iter()
+            .filter(|r| r["three_pivotal_fail"] == "true")
+            .count();
+        let flagged: Vec<&Row> = power
+            .iter()
+            .filter(|r| r["pivotal_sets_price"] == "true")
+            .collect();
+        let _ = write!(
+            h,
+            "<p>Residual Supply Index per owner (RSI &lt; 1: pivotal): {pivotal} owner-intervals pivotal; three-pivotal-supplier test failed in {tps} owner-intervals; {} intervals where such an owner's offer set the price:</p>",
+            flagged.len()
+        );
+        table(
+            &mut h,
+            &[
+                "time",
+                "product",
+                "owner",
+                "offered MW",
+                "cleared MW",
+                "RSI",
+                "pivotal",
+                "3-pivotal fail",
+                "HHI",
+            ],
+            flagged.iter().map(|r| {
+                [
+                    "time",
+                    "product",
+                    "owner",
+                    "offered_mw",
+                    "cleared_mw",
+                    "rsi",
+                    "pivotal",
+                    "three_pivotal_fail",
+                    "hhi",
+                ]
+                .iter()
+                .map(|c| r[*c].clone())
+                .collect()
+            }),
+            100,
+        );
+    }
+
+    if let Some(w) = summary["warnings"].as_array().filter(|w| !w.is_empty()) {
+        h.push_str("<h2>Warnings</h2><ul>");
+        for x in w {
+            let _ = write!(h, "<li>{}</li>", esc(x.as_str().unwrap_or_default()));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<p class=\"note\">Generated by ancillary from the output folder's files; every number here is in them.</p></body></html>\n");
+    Ok(h)
+}
