@@ -156,23 +156,7 @@ pub fn read_scenario(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, InputError
             "is not a scenario folder",
         ));
     }
-    let mut files = BTreeMap::new();
-    for name in crate::scenario::FILES {
-        match std::fs::read(dir.join(name)) {
-            Ok(b) => {
-                files.insert(name.to_string(), b);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(InputError::new(
-                    ErrorKind::Unreadable,
-                    name,
-                    format!("cannot read: {e}"),
-                ));
-            }
-        }
-    }
-    Ok(files)
+    crate::scenario::read_files(dir)
 }
 
 /// Progress on a terminal as a bar, otherwise one plain line per finished scenario.

@@ -92,12 +92,19 @@ fn e<T: std::fmt::Display>(x: T) -> String {
     x.to_string()
 }
 
-/// Price over time with the cap, shortfall intervals marked.
-fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> String {
-    let times: Vec<String> = rows.iter().map(|r| r["time"].clone()).collect();
-    let prices: Vec<f64> = rows.iter().map(|r| num(r, "price")).collect();
-    let (lo, hi) = range(prices.iter().copied().chain(cap));
-    svg(900, 280, |root| {
+/// A line chart over the intervals of `rows`: `lines` are (label, colour, values); `cap` a
+/// dashed line; `marks` red points (shortfalls).
+fn time_chart(
+    title: &str,
+    unit: &str,
+    rows: &[&Row],
+    lines: &[(&str, RGBColor, Vec<f64>)],
+    cap: Option<f64>,
+    marks: &[(usize, f64)],
+) -> String {
+    let times: Vec<String> = rows.iter().map(|r| r["time"].replace('T', " ")).collect();
+    let (lo, hi) = range(lines.iter().flat_map(|l| l.2.iter().copied()).chain(cap));
+    svg(900, 260, |root| {
         let n = rows.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
@@ -109,23 +116,21 @@ fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> Stri
         chart
             .configure_mesh()
             .x_labels(8)
-            .x_label_formatter(&|x| {
-                times
-                    .get(*x as usize)
-                    .map(|t| t.replace('T', " "))
-                    .unwrap_or_default()
-            })
+            .x_label_formatter(&|x| times.get(*x as usize).cloned().unwrap_or_default())
             .y_desc(unit)
             .draw()
             .map_err(e)?;
-        chart
-            .draw_series(LineSeries::new(
-                prices.iter().enumerate().map(|(i, p)| (i as f64 + 0.5, *p)),
-                BLUE.stroke_width(2),
-            ))
-            .map_err(e)?
-            .label("clearing price")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+        for (label, color, values) in lines {
+            let color = *color;
+            chart
+                .draw_series(LineSeries::new(
+                    values.iter().enumerate().map(|(i, v)| (i as f64 + 0.5, *v)),
+                    color.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(*label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
         if let Some(cap) = cap {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -138,16 +143,17 @@ fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> Stri
                 .label(format!("cap {cap}"))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
         }
-        chart
-            .draw_series(
-                rows.iter()
-                    .enumerate()
-                    .filter(|(_, r)| num(r, "shortfall_mw") > 0.0)
-                    .map(|(i, r)| Circle::new((i as f64 + 0.5, num(r, "price")), 4, RED.filled())),
-            )
-            .map_err(e)?
-            .label("shortfall")
-            .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
+        if !marks.is_empty() {
+            chart
+                .draw_series(
+                    marks
+                        .iter()
+                        .map(|(i, v)| Circle::new((*i as f64 + 0.5, *v), 4, RED.filled())),
+                )
+                .map_err(e)?
+                .label("shortfall (priced at the cap)")
+                .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
+        }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
@@ -158,57 +164,39 @@ fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> Stri
     })
 }
 
+/// Price over time with the cap, shortfall intervals marked.
+fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> String {
+    let prices: Vec<f64> = rows.iter().map(|r| num(r, "price")).collect();
+    let marks: Vec<(usize, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| num(r, "shortfall_mw") > 0.0)
+        .map(|(i, r)| (i, num(r, "price")))
+        .collect();
+    time_chart(
+        title,
+        unit,
+        rows,
+        &[("clearing price", BLUE, prices)],
+        cap,
+        &marks,
+    )
+}
+
 /// Requirement and cleared MW over time.
 fn quantity_chart(title: &str, rows: &[&Row]) -> String {
-    let times: Vec<String> = rows.iter().map(|r| r["time"].clone()).collect();
-    let (lo, hi) = range(
-        rows.iter()
-            .flat_map(|r| [num(r, "requirement_mw"), num(r, "cleared_mw")]),
-    );
-    svg(900, 240, |root| {
-        let n = rows.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n, lo..hi)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .x_labels(8)
-            .x_label_formatter(&|x| {
-                times
-                    .get(*x as usize)
-                    .map(|t| t.replace('T', " "))
-                    .unwrap_or_default()
-            })
-            .y_desc("MW")
-            .draw()
-            .map_err(e)?;
-        for (column, color, label) in [
-            ("requirement_mw", BLACK, "requirement"),
-            ("cleared_mw", GREEN, "cleared"),
-        ] {
-            chart
-                .draw_series(LineSeries::new(
-                    rows.iter()
-                        .enumerate()
-                        .map(|(i, r)| (i as f64 + 0.5, num(r, column))),
-                    color.stroke_width(2),
-                ))
-                .map_err(e)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(e)?;
-        root.present().map_err(e)
-    })
+    let series = |c: &str| rows.iter().map(|r| num(r, c)).collect::<Vec<f64>>();
+    time_chart(
+        title,
+        "MW",
+        rows,
+        &[
+            ("requirement", BLACK, series("requirement_mw")),
+            ("cleared", GREEN, series("cleared_mw")),
+        ],
+        None,
+        &[],
+    )
 }
 
 /// The offer stack (merit order) at one interval: each offer a block as wide as its MW at its

@@ -71,6 +71,11 @@ pub struct Scenario {
 
 /// Reads the contract's files from `dir` and loads them.
 pub fn load(dir: &Path) -> Result<Scenario, InputError> {
+    load_files(&read_files(dir)?)
+}
+
+/// The contract's files present in `dir`, by name.
+pub fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(
             ErrorKind::MissingFile,
@@ -94,7 +99,7 @@ pub fn load(dir: &Path) -> Result<Scenario, InputError> {
             }
         }
     }
-    load_files(&files)
+    Ok(files)
 }
 
 fn digest(files: &BTreeMap<String, Vec<u8>>) -> String {
