@@ -50,6 +50,11 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Import a public test system as a scenario.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
         after_help = "Examples:\n  ancillary new my-scenario --province Guangdong\n  ancillary new spot-study --spot continuous\n\nEvery file of the contract, with a README.md explaining each column and its unit.\nThe scaffold runs as is: ancillary run my-scenario --out out/my-scenario"
@@ -129,6 +134,28 @@ enum Command {
         out: PathBuf,
         #[arg(long, short)]
         jobs: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// NREL's RTS-GMLC: units, heat-rate energy offers, load, Reg_Up and Spin_Up, renewables.
+    #[command(
+        name = "rts-gmlc",
+        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage) is in the README."
+    )]
+    RtsGmlc {
+        /// The RTS-GMLC folder (SourceData/, timeseries_data_files/).
+        rts_dir: PathBuf,
+        /// First day, 2020-MM-DD.
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        /// Number of days.
+        #[arg(long, default_value_t = 1)]
+        days: i64,
+        /// The scenario folder to write (new or empty).
+        #[arg(long, short)]
+        out: PathBuf,
     },
 }
 
@@ -307,6 +334,23 @@ fn main() -> ExitCode {
         Command::Report { out_dir, html, at } => {
             exit(report(&out_dir, html.as_deref(), at.as_deref()).map(|()| false))
         }
+        Command::Import {
+            source:
+                ImportSource::RtsGmlc {
+                    rts_dir,
+                    day,
+                    days,
+                    out,
+                },
+        } => exit(
+            ancillary::import::rts_gmlc(&rts_dir, day, days)
+                .map_err(ancillary::Error::from)
+                .and_then(|files| ancillary::import::write(&out, &files))
+                .map(|()| {
+                    eprintln!("wrote {}", out.display());
+                    false
+                }),
+        ),
         Command::New {
             scenario,
             province,

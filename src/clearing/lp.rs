@@ -580,7 +580,30 @@ fn read_day(
         } else {
             mw(values[&short])
         };
-        let got = dispatched.get(&t).copied().unwrap_or_default();
+        let mut got = dispatched.get(&t).copied().unwrap_or_default();
+        // Rounding to 0.001 MW can leave the balance a few kW off: the dearest dispatched
+        // segment with room takes the difference, so that dispatch + shortfall = load.
+        let residual = load - shortfall - got;
+        if !residual.is_zero() && residual.abs() <= dec!(0.01) {
+            let target = layout
+                .energy
+                .iter()
+                .filter(|(k, _)| {
+                    let e = &p.energy[*k];
+                    let d = sol.energy_dispatch[*k];
+                    e.interval == t
+                        && d + residual >= Decimal::ZERO
+                        && d + residual <= e.mw
+                        && (d > Decimal::ZERO || residual > Decimal::ZERO)
+                })
+                .max_by(|(a, _), (b, _)| p.energy[*a].price.cmp(&p.energy[*b].price).then(b.cmp(a)))
+                .map(|(k, _)| *k);
+            if let Some(k) = target {
+                sol.energy_dispatch[k] += residual;
+                *output.entry((p.energy[k].unit, t)).or_default() += residual;
+                got += residual;
+            }
+        }
         let energy_price = price(duals[n_auctions + i]).clamp(-p.energy_cap, p.energy_cap);
         // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
         let mut marginal: Vec<usize> = layout
