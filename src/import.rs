@@ -69,6 +69,12 @@ fn f(row: &BTreeMap<String, String>, column: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A cell as text, empty when the column is missing (the file is then reported as lacking
+/// data, never a panic).
+fn cell<'a>(row: &'a BTreeMap<String, String>, column: &str) -> &'a str {
+    row.get(column).map_or("", String::as_str)
+}
+
 fn r2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -86,8 +92,11 @@ fn long_series(rows: &Rows, day: NaiveDate, days: i64, column: &str) -> Vec<f64>
         );
         let mut hours: Vec<(u32, f64)> = rows
             .iter()
-            .filter(|r| (r["Year"].clone(), r["Month"].clone(), r["Day"].clone()) == key)
-            .map(|r| (r["Period"].parse().unwrap_or(0), f(r, column)))
+            .filter(|r| {
+                (cell(r, "Year"), cell(r, "Month"), cell(r, "Day"))
+                    == (key.0.as_str(), key.1.as_str(), key.2.as_str())
+            })
+            .map(|r| (cell(r, "Period").parse().unwrap_or(0), f(r, column)))
             .collect();
         hours.sort_by_key(|h| h.0);
         out.extend(hours.into_iter().map(|h| h.1));
@@ -100,9 +109,9 @@ fn wide_series(rows: &Rows, day: NaiveDate, days: i64) -> Vec<f64> {
     for d in 0..days {
         let date = day + Duration::days(d);
         if let Some(r) = rows.iter().find(|r| {
-            r["Year"] == date.format("%Y").to_string()
-                && r["Month"] == date.format("%-m").to_string()
-                && r["Day"] == date.format("%-d").to_string()
+            cell(r, "Year") == date.format("%Y").to_string()
+                && cell(r, "Month") == date.format("%-m").to_string()
+                && cell(r, "Day") == date.format("%-d").to_string()
         }) {
             out.extend((1..=24).map(|h| f(r, &h.to_string())));
         }
@@ -203,18 +212,14 @@ pub fn rts_gmlc(
     let mut reserve = String::from("unit,start,end,capacity_mw,price_yuan_per_mwh\n");
     let thermal: Vec<&BTreeMap<String, String>> = gens
         .iter()
-        .filter(|g| matches!(g["Fuel"].as_str(), "Coal" | "NG" | "Oil"))
+        .filter(|g| matches!(cell(g, "Fuel"), "Coal" | "NG" | "Oil"))
         .collect();
     let (hr_lo, hr_hi) = thermal
         .iter()
         .map(|g| f(g, "HR_avg_0"))
         .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
     for g in &gens {
-        let (id, unit_type, fuel) = (
-            g["GEN UID"].as_str(),
-            g["Unit Type"].as_str(),
-            g["Fuel"].as_str(),
-        );
+        let (id, unit_type, fuel) = (cell(g, "GEN UID"), cell(g, "Unit Type"), cell(g, "Fuel"));
         let kind = match (unit_type, fuel) {
             ("SYNC_COND", _) => continue,
             (_, "Coal") => "coal",
@@ -228,7 +233,7 @@ pub fn rts_gmlc(
         };
         let pmax = f(g, "PMax MW");
         let ramp = f(g, "Ramp Rate MW/Min");
-        let owner = format!("Area {}", &id[..1]);
+        let owner = format!("Area {}", id.chars().next().unwrap_or('?'));
         let is_thermal = matches!(fuel, "Coal" | "NG" | "Oil");
         let design = if is_thermal {
             let precision = if fuel == "Coal" { 1.0 } else { 0.8 };
@@ -247,7 +252,7 @@ pub fn rts_gmlc(
         let storage_cols = if kind == "storage" {
             let head = storage
                 .iter()
-                .find(|s| s["GEN UID"] == id && s["position"] == "head");
+                .find(|s| cell(s, "GEN UID") == id && cell(s, "position") == "head");
             let (cap, init) = head.map_or((pmax * 3.0, pmax * 1.5), |s| {
                 (
                     f(s, "Max Volume GWh") * 1000.0,

@@ -281,7 +281,6 @@ pub fn prepare(
         });
     }
     prepared.offers = offers;
-    let _ = id_rank;
     let mut factors: Vec<FactorRow> = factors.into_values().collect();
     factors.sort_by_key(|r| (r.day, id_rank[r.unit]));
     Ok(FrPrepared {
