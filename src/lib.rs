@@ -23,6 +23,7 @@ pub mod batch;
 pub mod clearing;
 pub mod diff;
 pub mod error;
+pub mod generate;
 pub mod import;
 pub mod market_power;
 pub mod new;

@@ -55,6 +55,26 @@ enum Command {
         #[command(subcommand)]
         source: ImportSource,
     },
+    /// Generate a synthetic scenario of any size, deterministic by seed (scale tests, benches).
+    #[command(
+        after_help = "Examples:\n  ancillary generate --units 300 --days 7 --out /tmp/synthetic-300x7\n  ancillary generate --units 50 --days 1 --spot continuous --seed 3 --out /tmp/joint-50"
+    )]
+    Generate {
+        #[arg(long, default_value_t = 50)]
+        units: usize,
+        #[arg(long, default_value_t = 1)]
+        days: usize,
+        #[arg(long, default_value_t = 15)]
+        interval_minutes: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// none: FR, peak, reserve; continuous: energy, FR, reserve (LP).
+        #[arg(long, default_value = "none", value_parser = ["none", "continuous"])]
+        spot: String,
+        /// The scenario folder to write (new or empty).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
         after_help = "Examples:\n  ancillary new my-scenario --province Guangdong\n  ancillary new spot-study --spot continuous\n\nEvery file of the contract, with a README.md explaining each column and its unit.\nThe scaffold runs as is: ancillary run my-scenario --out out/my-scenario"
@@ -334,6 +354,28 @@ fn main() -> ExitCode {
         Command::Report { out_dir, html, at } => {
             exit(report(&out_dir, html.as_deref(), at.as_deref()).map(|()| false))
         }
+        Command::Generate {
+            units,
+            days,
+            interval_minutes,
+            seed,
+            spot,
+            out,
+        } => exit(
+            ancillary::generate::scenario(ancillary::generate::Size {
+                units,
+                days,
+                interval_minutes,
+                seed,
+                continuous: spot == "continuous",
+            })
+            .map_err(ancillary::Error::from)
+            .and_then(|files| ancillary::import::write(&out, &files))
+            .map(|()| {
+                eprintln!("wrote {}", out.display());
+                false
+            }),
+        ),
         Command::Import {
             source:
                 ImportSource::RtsGmlc {
