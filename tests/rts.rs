@@ -91,3 +91,36 @@ fn imported_day_clears_jointly_with_plausible_prices() {
         );
     }
 }
+
+#[test]
+fn generated_scenarios_are_deterministic_and_run() {
+    use ancillary::generate::{Size, scenario};
+    for continuous in [false, true] {
+        let size = Size {
+            units: 12,
+            days: 2,
+            interval_minutes: 60,
+            seed: 7,
+            continuous,
+        };
+        let a = scenario(size).unwrap();
+        assert_eq!(a, scenario(size).unwrap(), "same seed, same files");
+        assert_ne!(
+            a,
+            scenario(Size { seed: 8, ..size }).unwrap(),
+            "another seed, other files"
+        );
+        let bytes = a
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+            .collect();
+        let s = ancillary::scenario::load_files(&bytes).unwrap();
+        assert_eq!((s.fleet.units.len(), s.horizon.intervals), (12, 48));
+        let r = ancillary::run::run(&s).unwrap();
+        assert!(r.clearing.iter().any(|c| c.product == Product::Fr));
+        assert_eq!(
+            r.clearing.iter().any(|c| c.product == Product::Energy),
+            continuous
+        );
+    }
+}
