@@ -38,9 +38,44 @@ fn jiangsu_day_end_to_end(c: &mut Criterion) {
     });
 }
 
+/// Batch throughput: eight generated scenarios (40 units × 2 days each), on 1 and 2 threads.
+fn batch_throughput(c: &mut Criterion) {
+    use ancillary::batch::{Job, run_batch};
+    use ancillary::generate::{Size, scenario};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for seed in 0..8 {
+        let dir = tmp.path().join(format!("s{seed}"));
+        let files = scenario(Size {
+            units: 40,
+            days: 2,
+            interval_minutes: 15,
+            seed,
+            continuous: false,
+        })
+        .unwrap();
+        ancillary::import::write(&dir, &files).unwrap();
+        jobs.push(Job {
+            folder: format!("s{seed}"),
+            dir,
+        });
+    }
+    let mut g = c.benchmark_group("batch_8_scenarios");
+    g.sample_size(10);
+    for threads in [1, 2] {
+        g.bench_function(format!("{threads}_thread"), |b| {
+            b.iter(|| {
+                let out = tmp.path().join(format!("out{threads}"));
+                black_box(run_batch(jobs.clone(), &out, threads, false).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = one_interval_1000_offers, jiangsu_day_end_to_end
+    targets = one_interval_1000_offers, jiangsu_day_end_to_end, batch_throughput
 }
 criterion_main!(benches);
