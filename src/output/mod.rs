@@ -61,6 +61,8 @@ impl Csv {
 /// Every output file, name → bytes, in a fixed order.
 pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u8>> {
     let h = &scenario.horizon;
+    // Every interval's label once: formatting times is the hottest part of writing outputs.
+    let labels: Vec<String> = (0..h.intervals).map(|i| h.label(i)).collect();
     let units = &scenario.fleet.units;
     let basis = basis(result);
     let mut files = BTreeMap::new();
@@ -83,7 +85,7 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
             .map(|&u| units[u].id.as_str())
             .collect();
         c.row([
-            h.label(r.interval),
+            labels[r.interval].clone(),
             r.product.as_str().into(),
             num(r.requirement_mw),
             num(r.cleared_mw),
@@ -110,7 +112,7 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     ]);
     for a in &result.awards {
         c.row([
-            h.label(a.interval),
+            labels[a.interval].clone(),
             a.product.as_str().into(),
             units[a.unit].id.clone(),
             num(a.offered_mw),
@@ -189,7 +191,7 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         ]);
         for s in &screens {
             c.row([
-                h.label(s.interval),
+                labels[s.interval].clone(),
                 s.product.as_str().into(),
                 s.owner.clone(),
                 num(s.offered_mw),
@@ -250,7 +252,7 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         rows.sort_by_key(|s| (s.interval, units[s.unit].id.as_str()));
         for s in rows {
             c.row([
-                h.label(s.interval),
+                labels[s.interval].clone(),
                 units[s.unit].id.clone(),
                 num(s.charge_mw),
                 num(s.discharge_mw),
