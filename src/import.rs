@@ -43,24 +43,7 @@ fn read(dir: &Path, rel: &str) -> Result<Rows, InputError> {
             format!("cannot read {}: {e}", path.display()),
         )
     })?;
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| InputError::new(ErrorKind::Unreadable, rel, e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    r.records()
-        .map(|rec| {
-            let rec =
-                rec.map_err(|e| InputError::new(ErrorKind::Unreadable, rel, e.to_string()))?;
-            Ok(header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(String::from))
-                .collect())
-        })
-        .collect()
+    crate::scenario::table::named_rows(rel, &bytes)
 }
 
 fn f(row: &BTreeMap<String, String>, column: &str) -> f64 {

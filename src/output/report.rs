@@ -2,38 +2,21 @@
 //! plotters and inlined (no network needed to open it). It reads the output folder's files, so
 //! it reports on any run's outputs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
 use crate::error::{ErrorKind, InputError};
 
-type Row = HashMap<String, String>;
+type Row = BTreeMap<String, String>;
 
 /// Rows of one CSV output, by column name (empty when the file is absent).
 fn records(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Vec<Row>, InputError> {
     let Some(bytes) = files.get(name) else {
         return Ok(Vec::new());
     };
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| InputError::new(ErrorKind::Unreadable, name, e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    r.records()
-        .map(|rec| {
-            let rec =
-                rec.map_err(|e| InputError::new(ErrorKind::Unreadable, name, e.to_string()))?;
-            Ok(header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(String::from))
-                .collect())
-        })
-        .collect()
+    crate::scenario::table::named_rows(name, bytes)
 }
 
 fn esc(s: &str) -> String {

@@ -124,6 +124,31 @@ impl Table {
     }
 }
 
+/// A CSV file's rows as maps from column name to cell, for readers that only display or
+/// forward values (reports, imports); the scenario loader uses [`Table`] for typed cells.
+pub fn named_rows(
+    file: &str,
+    bytes: &[u8],
+) -> Result<Vec<std::collections::BTreeMap<String, String>>, InputError> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_error(file, &e))?
+        .iter()
+        .map(String::from)
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| csv_error(file, &e))?;
+            Ok(header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect())
+        })
+        .collect()
+}
+
 fn csv_error(file: &str, e: &csv::Error) -> InputError {
     let line = e.position().map(|p| p.line());
     let rule = match e.kind() {
