@@ -40,12 +40,7 @@ fn status(checks: &[Check], clause: &str, rule_starts: &str) -> (Status, String)
 
 fn with_toml(name: &str, edit: impl Fn(&str) -> String) -> Scenario {
     let dir = Path::new("scenarios").join(name);
-    let mut files = BTreeMap::new();
-    for f in scenario::FILES {
-        if let Ok(b) = std::fs::read(dir.join(f)) {
-            files.insert(f.to_string(), b);
-        }
-    }
+    let mut files = scenario::read_files(&dir).unwrap();
     let text = String::from_utf8(files["scenario.toml"].clone()).unwrap();
     files.insert("scenario.toml".into(), edit(&text).into_bytes());
     scenario::load_files(&files).unwrap()
@@ -273,12 +268,7 @@ fn reserve_and_allocation_rules_fail_on_purpose() {
 fn users_charged_in_a_non_spot_region_fail() {
     // Make W1 a user in metering: its allocation row is then a charge on a user.
     let dir = Path::new("scenarios/fr-basic");
-    let mut files = BTreeMap::new();
-    for f in scenario::FILES {
-        if let Ok(b) = std::fs::read(dir.join(f)) {
-            files.insert(f.to_string(), b);
-        }
-    }
+    let mut files = scenario::read_files(&dir).unwrap();
     let s = scenario::load_files(&files).unwrap();
     let rerun = render(&s);
     let metering = String::from_utf8(files["metering.csv"].clone())
@@ -302,12 +292,7 @@ fn users_charged_in_a_non_spot_region_fail() {
 fn capacity_paid_units_must_offer() {
     // fr-basic's W1 gets a capacity payment and offers nothing.
     let dir = Path::new("scenarios/fr-basic");
-    let mut files = BTreeMap::new();
-    for f in scenario::FILES {
-        if let Ok(b) = std::fs::read(dir.join(f)) {
-            files.insert(f.to_string(), b);
-        }
-    }
+    let mut files = scenario::read_files(&dir).unwrap();
     let units = String::from_utf8(files["units.csv"].clone())
         .unwrap()
         .replace(
