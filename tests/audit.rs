@@ -268,7 +268,7 @@ fn reserve_and_allocation_rules_fail_on_purpose() {
 fn users_charged_in_a_non_spot_region_fail() {
     // Make W1 a user in metering: its allocation row is then a charge on a user.
     let dir = Path::new("scenarios/fr-basic");
-    let mut files = scenario::read_files(&dir).unwrap();
+    let mut files = scenario::read_files(dir).unwrap();
     let s = scenario::load_files(&files).unwrap();
     let rerun = render(&s);
     let metering = String::from_utf8(files["metering.csv"].clone())
@@ -292,7 +292,7 @@ fn users_charged_in_a_non_spot_region_fail() {
 fn capacity_paid_units_must_offer() {
     // fr-basic's W1 gets a capacity payment and offers nothing.
     let dir = Path::new("scenarios/fr-basic");
-    let mut files = scenario::read_files(&dir).unwrap();
+    let mut files = scenario::read_files(dir).unwrap();
     let units = String::from_utf8(files["units.csv"].clone())
         .unwrap()
         .replace(
