@@ -328,8 +328,8 @@ fn mileage_from_agc_setpoints() {
         .file("agc_setpoints.csv", agc)
         .load()
         .unwrap();
-    assert_eq!(s.mileage.get(&(0, 0)), Some(&d("15")));
-    assert_eq!(s.mileage.get(&(0, 1)), Some(&d("35")));
+    assert_eq!(s.mileage.get(0, 0), Some(d("15")));
+    assert_eq!(s.mileage.get(0, 1), Some(d("35")));
     // Fee: price 6 (C1 marginal), K 1: 6 × 15 + 6 × 35 = 300.
     let r = ancillary::run::run(&s).unwrap();
     assert_eq!(paid(&r, Fr, "C1"), "300.00");

@@ -328,11 +328,7 @@ pub fn audit(
             let Some(u) = scenario.fleet.get(&a.unit) else {
                 continue;
             };
-            let mileage = scenario
-                .mileage
-                .get(&(u, a.interval))
-                .copied()
-                .unwrap_or_default();
+            let mileage = scenario.mileage.get(u, a.interval).unwrap_or_default();
             if mileage.is_zero() {
                 continue;
             }

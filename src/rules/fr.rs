@@ -311,11 +311,7 @@ pub fn fees(
         .filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO)
     {
         awarded.insert((a.unit, a.interval));
-        let mileage = scenario
-            .mileage
-            .get(&(a.unit, a.interval))
-            .copied()
-            .unwrap_or_default();
+        let mileage = scenario.mileage.get(a.unit, a.interval).unwrap_or_default();
         if mileage.is_zero() {
             continue;
         }
@@ -328,7 +324,7 @@ pub fn fees(
         });
     }
     let mut unpaid: HashMap<usize, usize> = HashMap::new();
-    for (&(unit, i), &m) in &scenario.mileage {
+    for (unit, i, m) in scenario.mileage.iter() {
         if m > Decimal::ZERO && !awarded.contains(&(unit, i)) {
             *unpaid.entry(unit).or_default() += 1;
         }

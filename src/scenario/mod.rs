@@ -118,12 +118,29 @@ fn digest(files: &BTreeMap<String, Vec<u8>>) -> String {
         .collect()
 }
 
-fn table(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Option<Table>, InputError> {
-    files.get(name).map(|b| Table::parse(name, b)).transpose()
+/// The scenario's CSV files, tokenised in parallel (a year of mileage is most of the bytes);
+/// a file's error is returned when the loader reaches it, so errors come in the same order
+/// as when files are read one by one.
+struct Tables(std::cell::RefCell<BTreeMap<String, Result<Table, InputError>>>);
+
+impl Tables {
+    fn parse(files: &BTreeMap<String, Vec<u8>>) -> Tables {
+        use rayon::prelude::*;
+        let parsed = files
+            .par_iter()
+            .filter(|(name, _)| name.ends_with(".csv") && FILES.contains(&name.as_str()))
+            .map(|(name, bytes)| (name.clone(), Table::parse(name, bytes)))
+            .collect();
+        Tables(std::cell::RefCell::new(parsed))
+    }
 }
 
-fn required(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Table, InputError> {
-    table(files, name)?.ok_or_else(|| {
+fn table(tables: &Tables, name: &str) -> Result<Option<Table>, InputError> {
+    tables.0.borrow_mut().remove(name).transpose()
+}
+
+fn required(tables: &Tables, name: &str) -> Result<Table, InputError> {
+    table(tables, name)?.ok_or_else(|| {
         InputError::new(
             ErrorKind::MissingFile,
             name,
@@ -150,15 +167,17 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
             )
         })?
         .to_string();
+    let (tables, input_digest) = rayon::join(|| Tables::parse(files), || digest(files));
     let config = config::parse(&text)?;
     let horizon = validate_config(&config, &text)?;
 
-    let fleet = Fleet::parse(&required(files, units::FILE)?)?;
-    let requirements = series::parse_requirements(&required(files, "requirements.csv")?, &horizon)?;
+    let fleet = Fleet::parse(&required(&tables, units::FILE)?)?;
+    let requirements =
+        series::parse_requirements(&required(&tables, "requirements.csv")?, &horizon)?;
 
     let offers_of =
         |name: &str, columns: &offers::OfferColumns| -> Result<Vec<Offer>, InputError> {
-            match table(files, name)? {
+            match table(&tables, name)? {
                 Some(t) => offers::parse(&t, &fleet, &horizon, columns),
                 None => Ok(Vec::new()),
             }
@@ -220,13 +239,13 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         }
     }
 
-    let performance = match table(files, "fr_performance.csv")? {
+    let performance = match table(&tables, "fr_performance.csv")? {
         Some(t) => Performance::parse(&t, &fleet)?,
         None => Performance::default(),
     };
     let mileage = match (
-        table(files, "fr_mileage.csv")?,
-        table(files, "agc_setpoints.csv")?,
+        table(&tables, "fr_mileage.csv")?,
+        table(&tables, "agc_setpoints.csv")?,
     ) {
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -246,11 +265,11 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         }
         (None, None) => Mileage::new(),
     };
-    let actuals = match table(files, "actuals.csv")? {
+    let actuals = match table(&tables, "actuals.csv")? {
         Some(t) => Actuals::parse(&t, &fleet, &horizon)?,
         None => Actuals::default(),
     };
-    let metering = match table(files, "metering.csv")? {
+    let metering = match table(&tables, "metering.csv")? {
         Some(t) => Some(series::parse_metering(&t, &horizon)?),
         None => None,
     };
@@ -269,7 +288,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         mileage,
         actuals,
         metering,
-        input_digest: digest(files),
+        input_digest,
     })
 }
 

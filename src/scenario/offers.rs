@@ -188,14 +188,36 @@ fn check_bands(
     columns: &OfferColumns,
     name: &str,
 ) -> Result<(), InputError> {
-    // (unit, interval) → offers in band order.
-    let mut cells: BTreeMap<(usize, usize), Vec<&Offer>> = BTreeMap::new();
+    // Per unit, the offers active between consecutive window edges: the band set only
+    // changes at an edge, so each run of intervals is checked once (a year of 15-minute
+    // intervals would otherwise be millions of cells).
+    let mut by_unit: BTreeMap<usize, Vec<&Offer>> = BTreeMap::new();
     for o in offers {
-        for i in o.intervals.clone() {
-            cells.entry((o.unit, i)).or_default().push(o);
+        by_unit.entry(o.unit).or_default().push(o);
+    }
+    let mut cells: Vec<(usize, Vec<&Offer>)> = Vec::new();
+    for (&unit, list) in &mut by_unit {
+        list.sort_by_key(|o| (o.intervals.start, o.line));
+        let mut edges: Vec<usize> = list
+            .iter()
+            .flat_map(|o| [o.intervals.start, o.intervals.end])
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        let mut next = 0;
+        let mut active: Vec<&Offer> = Vec::new();
+        for &edge in &edges {
+            active.retain(|o| o.intervals.end > edge);
+            while next < list.len() && list[next].intervals.start == edge {
+                active.push(list[next]);
+                next += 1;
+            }
+            if !active.is_empty() {
+                cells.push((unit, active.clone()));
+            }
         }
     }
-    for ((unit, _), mut bands) in cells {
+    for (unit, mut bands) in cells {
         bands.sort_by_key(|o| o.band);
         let mut total = Decimal::ZERO;
         for (k, o) in bands.iter().enumerate() {

@@ -172,7 +172,64 @@ impl Performance {
 }
 
 /// 调频里程 — regulation mileage, MW, per (unit, interval).
-pub type Mileage = HashMap<(usize, usize), Decimal>;
+/// FR mileage (调频里程) per (unit, interval), MW: interval by interval, units in index order.
+///
+/// Kept per interval rather than in one map keyed by (unit, interval): a year of 15-minute
+/// intervals for 300 units is seven million entries, read in time order and looked up by
+/// interval.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mileage {
+    per_interval: Vec<Vec<(u32, Decimal)>>,
+}
+
+impl Mileage {
+    pub fn new() -> Mileage {
+        Mileage::default()
+    }
+
+    /// Mileage of `unit` in interval `i`, if given.
+    pub fn get(&self, unit: usize, i: usize) -> Option<Decimal> {
+        let list = self.per_interval.get(i)?;
+        list.binary_search_by_key(&(unit as u32), |&(u, _)| u)
+            .ok()
+            .map(|k| list[k].1)
+    }
+
+    /// Every (unit, interval, mileage), interval by interval.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize, Decimal)> + '_ {
+        self.per_interval
+            .iter()
+            .enumerate()
+            .flat_map(|(i, list)| list.iter().map(move |&(u, m)| (u as usize, i, m)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per_interval.iter().all(Vec::is_empty)
+    }
+
+    /// The mileage of intervals `range`, renumbered from 0.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Mileage {
+        let end = range.end.min(self.per_interval.len());
+        let start = range.start.min(end);
+        Mileage {
+            per_interval: self.per_interval[start..end].to_vec(),
+        }
+    }
+
+    fn from_entries(
+        intervals: usize,
+        entries: impl IntoIterator<Item = (usize, usize, Decimal)>,
+    ) -> Mileage {
+        let mut per_interval = vec![Vec::new(); intervals];
+        for (unit, i, m) in entries {
+            per_interval[i].push((unit as u32, m));
+        }
+        for list in &mut per_interval {
+            list.sort_by_key(|&(u, _)| u);
+        }
+        Mileage { per_interval }
+    }
+}
 
 pub fn parse_mileage(
     table: &Table,
@@ -180,20 +237,35 @@ pub fn parse_mileage(
     horizon: &Horizon,
 ) -> Result<Mileage, InputError> {
     table.require(&["time", "unit", "mileage_mw"])?;
-    let mut mileage = Mileage::new();
-    let mut seen = Seen::new();
+    let units = fleet.units.len();
+    // One bit per (interval, unit) finds a repeated row without a map of seven million
+    // entries; the first row's line is looked up only when there is one.
+    let mut seen = vec![false; horizon.intervals * units];
+    let mut entries = Vec::with_capacity(table.len());
     for row in table.rows() {
         let i = interval_of(&row, "time", horizon)?;
         let unit = unit_of(&row, fleet)?;
-        seen.check((unit, i), &row, "time", || {
-            format!(
-                "mileage of unit {} for this interval is",
-                fleet.units[unit].id
-            )
-        })?;
-        mileage.insert((unit, i), row.non_negative("mileage_mw")?);
+        if std::mem::replace(&mut seen[i * units + unit], true) {
+            let first = table
+                .rows()
+                .find(|r| {
+                    r.line < row.line
+                        && r.time("time").ok().and_then(|t| horizon.index_at(t)) == Some(i)
+                        && r.text("unit").ok() == Some(fleet.units[unit].id.as_str())
+                })
+                .map_or(0, |r| r.line);
+            return Err(row.error(
+                ErrorKind::Duplicate,
+                "time",
+                format!(
+                    "mileage of unit {} for this interval is already given on line {first}",
+                    fleet.units[unit].id
+                ),
+            ));
+        }
+        entries.push((unit, i, row.non_negative("mileage_mw")?));
     }
-    Ok(mileage)
+    Ok(Mileage::from_entries(horizon.intervals, entries))
 }
 
 /// Mileage from AGC setpoints: per unit, the samples in time order; each step's |Δ setpoint|
@@ -230,7 +302,7 @@ pub fn parse_agc_setpoints(
         })?;
         samples.insert((unit, t), row.decimal("setpoint_mw")?);
     }
-    let mut mileage = Mileage::new();
+    let mut mileage: BTreeMap<(usize, usize), Decimal> = BTreeMap::new();
     let mut previous: Option<(usize, Decimal)> = None;
     for (&(unit, t), &setpoint) in &samples {
         if let Some((prev_unit, prev)) = previous
@@ -243,7 +315,10 @@ pub fn parse_agc_setpoints(
         }
         previous = Some((unit, setpoint));
     }
-    Ok(mileage)
+    Ok(Mileage::from_entries(
+        horizon.intervals,
+        mileage.into_iter().map(|((u, i), m)| (u, i, m)),
+    ))
 }
 
 /// Delivered quantities per (unit, interval), where the file gives them.
