@@ -28,46 +28,106 @@ pub fn basis(result: &RunResult) -> &'static str {
 
 /// A decimal as written in outputs: no trailing zeros, no `-0`.
 pub fn num(d: Decimal) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_num(&mut out, d);
+    String::from_utf8(out).expect("digits, sign and point are ASCII")
+}
+
+/// Appends [`num`]'s text to `out` without allocating: a year of awards is twenty million rows
+/// of five numbers each, and `Decimal`'s `Display` dominated writing them.
+pub fn write_num(out: &mut Vec<u8>, d: Decimal) {
     if d.is_zero() {
-        "0".to_string()
+        out.push(b'0');
+        return;
+    }
+    let d = d.normalize();
+    let mantissa = d.mantissa();
+    if mantissa < 0 {
+        out.push(b'-');
+    }
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(mantissa.unsigned_abs()).as_bytes();
+    let scale = d.scale() as usize;
+    if scale == 0 {
+        out.extend_from_slice(digits);
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
     } else {
-        d.normalize().to_string()
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+        out.extend_from_slice(digits);
     }
 }
 
-fn opt_num(d: Option<Decimal>) -> String {
-    d.map(num).unwrap_or_default()
+/// A small CSV builder over `csv::Writer` (quoting handled there). Cells of the row being
+/// built go into one scratch buffer, so a row costs no allocation.
+struct Csv {
+    writer: csv::Writer<Vec<u8>>,
+    cells: Vec<u8>,
+    ends: Vec<usize>,
 }
-
-/// A small CSV builder over `csv::Writer` (quoting handled there).
-struct Csv(csv::Writer<Vec<u8>>);
 
 impl Csv {
     fn new(header: &[&str]) -> Csv {
-        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-        w.write_record(header).expect("writing to memory");
-        Csv(w)
+        let mut c = Csv::headless();
+        c.writer.write_record(header).expect("writing to memory");
+        c
+    }
+    /// Rows only: a chunk of a file whose header is written once elsewhere.
+    fn headless() -> Csv {
+        Csv {
+            writer: csv::WriterBuilder::new().from_writer(Vec::new()),
+            cells: Vec::new(),
+            ends: Vec::new(),
+        }
     }
     fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
-        self.0
-            .write_record(cells.into_iter().collect::<Vec<_>>())
-            .expect("writing to memory");
+        for cell in cells {
+            self.text(&cell);
+        }
+        self.end();
+    }
+    fn text(&mut self, cell: &str) -> &mut Csv {
+        self.cells.extend_from_slice(cell.as_bytes());
+        self.ends.push(self.cells.len());
+        self
+    }
+    fn num(&mut self, d: Decimal) -> &mut Csv {
+        write_num(&mut self.cells, d);
+        self.ends.push(self.cells.len());
+        self
+    }
+    fn opt_num(&mut self, d: Option<Decimal>) -> &mut Csv {
+        if let Some(d) = d {
+            write_num(&mut self.cells, d);
+        }
+        self.ends.push(self.cells.len());
+        self
+    }
+    fn end(&mut self) {
+        let cells = &self.cells;
+        let mut start = 0;
+        let fields = self.ends.iter().map(|&end| {
+            let field = &cells[start..end];
+            start = end;
+            field
+        });
+        self.writer.write_record(fields).expect("writing to memory");
+        self.cells.clear();
+        self.ends.clear();
     }
     fn bytes(self) -> Vec<u8> {
-        self.0.into_inner().expect("writing to memory")
+        self.writer.into_inner().expect("writing to memory")
     }
 }
 
-/// Every output file, name → bytes, in a fixed order.
-pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u8>> {
-    let h = &scenario.horizon;
-    // Every interval's label once: formatting times is the hottest part of writing outputs.
-    let labels: Vec<String> = (0..h.intervals).map(|i| h.label(i)).collect();
-    let units = &scenario.fleet.units;
-    let basis = basis(result);
-    let mut files = BTreeMap::new();
-
-    let mut c = Csv::new(&[
+/// Headers of the files written row by row (a streamed run writes them chunk by chunk).
+pub const CLEARING: (&str, &[&str]) = (
+    "clearing.csv",
+    &[
         "time",
         "product",
         "requirement_mw",
@@ -77,28 +137,11 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         "price_unit",
         "marginal_unit",
         "basis",
-    ]);
-    for r in &result.clearing {
-        let marginal: Vec<&str> = r
-            .marginal_units
-            .iter()
-            .map(|&u| units[u].id.as_str())
-            .collect();
-        c.row([
-            labels[r.interval].clone(),
-            r.product.as_str().into(),
-            num(r.requirement_mw),
-            num(r.cleared_mw),
-            num(r.shortfall_mw),
-            num(r.price),
-            r.product.price_unit().into(),
-            marginal.join(";"),
-            basis.into(),
-        ]);
-    }
-    files.insert("clearing.csv".into(), c.bytes());
-
-    let mut c = Csv::new(&[
+    ],
+);
+pub const AWARDS: (&str, &[&str]) = (
+    "awards.csv",
+    &[
         "time",
         "product",
         "unit",
@@ -109,22 +152,217 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         "band",
         "performance_factor",
         "paid_price",
-    ]);
-    for a in &result.awards {
-        c.row([
-            labels[a.interval].clone(),
-            a.product.as_str().into(),
-            units[a.unit].id.clone(),
-            num(a.offered_mw),
-            num(a.cleared_mw),
-            num(a.offer_price),
-            num(a.ranking_price),
-            a.band.map(|b| b.to_string()).unwrap_or_default(),
-            opt_num(a.performance_factor),
-            num(a.paid_price),
-        ]);
+    ],
+);
+pub const MARKET_POWER: (&str, &[&str]) = (
+    "market_power.csv",
+    &[
+        "time",
+        "product",
+        "owner",
+        "offered_mw",
+        "cleared_mw",
+        "rsi",
+        "pivotal",
+        "three_pivotal_fail",
+        "hhi",
+        "sets_price",
+        "pivotal_sets_price",
+    ],
+);
+pub const PERFORMANCE_FACTORS: (&str, &[&str]) = (
+    "performance_factors.csv",
+    &[
+        "day",
+        "unit",
+        "basis",
+        "k_rate",
+        "k_precision",
+        "k_response",
+        "k_uncapped",
+        "performance_factor",
+    ],
+);
+pub const STORAGE: (&str, &[&str]) = (
+    "storage.csv",
+    &["time", "unit", "charge_mw", "discharge_mw", "soc_mwh"],
+);
+
+/// The files written row by row, in the order they are listed in the summary. A file with no
+/// rows in the whole run is not written (except clearing and awards, always present).
+pub const ROW_FILES: [(&str, &[&str]); 5] =
+    [CLEARING, AWARDS, MARKET_POWER, PERFORMANCE_FACTORS, STORAGE];
+
+/// Every interval's label once: formatting times is the hottest part of writing outputs.
+pub fn labels(scenario: &Scenario) -> Vec<String> {
+    let h = &scenario.horizon;
+    (0..h.intervals).map(|i| h.label(i)).collect()
+}
+
+/// The rows a run (or a chunk of one) adds to each of [`ROW_FILES`], without headers, in the
+/// same order.
+pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -> [Vec<u8>; 5] {
+    let units = &scenario.fleet.units;
+    let basis = basis(result);
+
+    let mut c = Csv::headless();
+    for r in &result.clearing {
+        let marginal: Vec<&str> = r
+            .marginal_units
+            .iter()
+            .map(|&u| units[u].id.as_str())
+            .collect();
+        c.text(&labels[r.interval])
+            .text(r.product.as_str())
+            .num(r.requirement_mw)
+            .num(r.cleared_mw)
+            .num(r.shortfall_mw)
+            .num(r.price)
+            .text(r.product.price_unit())
+            .text(&marginal.join(";"))
+            .text(basis)
+            .end();
     }
-    files.insert("awards.csv".into(), c.bytes());
+    let clearing = c.bytes();
+
+    let mut c = Csv::headless();
+    let mut band = itoa::Buffer::new();
+    for a in &result.awards {
+        c.text(&labels[a.interval])
+            .text(a.product.as_str())
+            .text(&units[a.unit].id)
+            .num(a.offered_mw)
+            .num(a.cleared_mw)
+            .num(a.offer_price)
+            .num(a.ranking_price)
+            .text(a.band.map_or("", |b| band.format(b)))
+            .opt_num(a.performance_factor)
+            .num(a.paid_price)
+            .end();
+    }
+    let awards = c.bytes();
+
+    let mut c = Csv::headless();
+    for s in crate::market_power::screens(scenario, &result.clearing, &result.awards) {
+        c.text(&labels[s.interval])
+            .text(s.product.as_str())
+            .text(&s.owner)
+            .num(s.offered_mw)
+            .num(s.cleared_mw)
+            .num(s.rsi)
+            .text(if s.pivotal { "true" } else { "false" })
+            .text(if s.three_pivotal_fail {
+                "true"
+            } else {
+                "false"
+            })
+            .num(s.hhi)
+            .text(if s.sets_price { "true" } else { "false" })
+            .text(if s.pivotal_sets_price() {
+                "true"
+            } else {
+                "false"
+            })
+            .end();
+    }
+    let market_power = c.bytes();
+
+    let mut c = Csv::headless();
+    for f in &result.factors {
+        let six = |d: Decimal| d.round_dp(6);
+        c.text(&f.day.to_string())
+            .text(&units[f.unit].id)
+            .text(f.basis)
+            .num(six(f.factor.k_rate))
+            .num(six(f.factor.k_precision))
+            .num(six(f.factor.k_response))
+            .num(f.factor.uncapped)
+            .num(f.factor.k)
+            .end();
+    }
+    let factors = c.bytes();
+
+    let mut c = Csv::headless();
+    let mut rows: Vec<_> = result.storage.iter().collect();
+    rows.sort_by_key(|s| (s.interval, units[s.unit].id.as_str()));
+    for s in rows {
+        c.text(&labels[s.interval])
+            .text(&units[s.unit].id)
+            .num(s.charge_mw)
+            .num(s.discharge_mw)
+            .num(s.soc_mwh)
+            .end();
+    }
+    let storage = c.bytes();
+
+    [clearing, awards, market_power, factors, storage]
+}
+
+/// A header line as the CSV writer writes it.
+pub fn header(columns: &[&str]) -> Vec<u8> {
+    Csv::new(columns).bytes()
+}
+
+/// Per-product figures of `summary.json`, added up chunk by chunk so that a streamed run
+/// keeps no clearing rows.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    by_product: BTreeMap<Product, ProductTotals>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ProductTotals {
+    intervals: usize,
+    with_shortfall: usize,
+    requirement_mw: Decimal,
+    cleared_mw: Decimal,
+    max_price: Decimal,
+}
+
+impl Totals {
+    pub fn add(&mut self, clearing: &[crate::outcome::ClearingRow]) {
+        for r in clearing {
+            let t = self.by_product.entry(r.product).or_default();
+            t.intervals += 1;
+            t.with_shortfall += usize::from(r.shortfall_mw > Decimal::ZERO);
+            t.requirement_mw += r.requirement_mw;
+            t.cleared_mw += r.cleared_mw;
+            t.max_price = t.max_price.max(r.price);
+        }
+    }
+}
+
+/// Every output file, name → bytes, in a fixed order.
+pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u8>> {
+    let labels = labels(scenario);
+    let rows = render_rows(scenario, result, &labels);
+    let mut files = BTreeMap::new();
+    for (k, ((name, columns), body)) in ROW_FILES.iter().zip(rows).enumerate() {
+        if k < 2 || !body.is_empty() {
+            let mut bytes = header(columns);
+            bytes.extend_from_slice(&body);
+            files.insert(name.to_string(), bytes);
+        }
+    }
+    let mut totals = Totals::default();
+    totals.add(&result.clearing);
+    let row_files: Vec<String> = files.keys().cloned().collect();
+    files.extend(render_rest(scenario, result, &totals, &row_files));
+    files
+}
+
+/// The files written once at the end of a run, from its settlement, rejections, totals and
+/// warnings: settlement, monthly and per-party statements, rejected offers and the summary.
+/// `row_files` names the files already written row by row, for the summary's list.
+pub fn render_rest(
+    scenario: &Scenario,
+    result: &RunResult,
+    totals: &Totals,
+    row_files: &[String],
+) -> BTreeMap<String, Vec<u8>> {
+    let units = &scenario.fleet.units;
+    let basis = basis(result);
+    let mut files = BTreeMap::new();
 
     let mut c = Csv::new(&[
         "day",
@@ -137,16 +375,15 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
         "basis",
     ]);
     for s in &result.settlement {
-        c.row([
-            s.day.to_string(),
-            s.party.clone(),
-            s.product.as_str().into(),
-            s.item.as_str().into(),
-            num(s.quantity),
-            s.quantity_unit.into(),
-            s.amount.to_string(),
-            basis.into(),
-        ]);
+        c.text(&s.day.to_string())
+            .text(&s.party)
+            .text(s.product.as_str())
+            .text(s.item.as_str())
+            .num(s.quantity)
+            .text(s.quantity_unit)
+            .text(&s.amount.to_string())
+            .text(basis)
+            .end();
     }
     files.insert("settlement.csv".into(), c.bytes());
 
@@ -174,39 +411,6 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     files.insert("statement_monthly.csv".into(), c.bytes());
     render_statements(&mut files, result, &monthly);
 
-    let screens = crate::market_power::screens(scenario, &result.clearing, &result.awards);
-    if !screens.is_empty() {
-        let mut c = Csv::new(&[
-            "time",
-            "product",
-            "owner",
-            "offered_mw",
-            "cleared_mw",
-            "rsi",
-            "pivotal",
-            "three_pivotal_fail",
-            "hhi",
-            "sets_price",
-            "pivotal_sets_price",
-        ]);
-        for s in &screens {
-            c.row([
-                labels[s.interval].clone(),
-                s.product.as_str().into(),
-                s.owner.clone(),
-                num(s.offered_mw),
-                num(s.cleared_mw),
-                num(s.rsi),
-                s.pivotal.to_string(),
-                s.three_pivotal_fail.to_string(),
-                num(s.hhi),
-                s.sets_price.to_string(),
-                s.pivotal_sets_price().to_string(),
-            ]);
-        }
-        files.insert("market_power.csv".into(), c.bytes());
-    }
-
     let mut c = Csv::new(&["unit", "product", "start", "end", "reason"]);
     for r in &result.rejected {
         c.row([
@@ -219,50 +423,14 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     }
     files.insert("rejected_offers.csv".into(), c.bytes());
 
-    if !result.factors.is_empty() {
-        let mut c = Csv::new(&[
-            "day",
-            "unit",
-            "basis",
-            "k_rate",
-            "k_precision",
-            "k_response",
-            "k_uncapped",
-            "performance_factor",
-        ]);
-        for f in &result.factors {
-            let six = |d: Decimal| num(d.round_dp(6));
-            c.row([
-                f.day.to_string(),
-                units[f.unit].id.clone(),
-                f.basis.into(),
-                six(f.factor.k_rate),
-                six(f.factor.k_precision),
-                six(f.factor.k_response),
-                num(f.factor.uncapped),
-                num(f.factor.k),
-            ]);
-        }
-        files.insert("performance_factors.csv".into(), c.bytes());
-    }
-
-    if !result.storage.is_empty() {
-        let mut c = Csv::new(&["time", "unit", "charge_mw", "discharge_mw", "soc_mwh"]);
-        let mut rows: Vec<_> = result.storage.iter().collect();
-        rows.sort_by_key(|s| (s.interval, units[s.unit].id.as_str()));
-        for s in rows {
-            c.row([
-                labels[s.interval].clone(),
-                units[s.unit].id.clone(),
-                num(s.charge_mw),
-                num(s.discharge_mw),
-                num(s.soc_mwh),
-            ]);
-        }
-        files.insert("storage.csv".into(), c.bytes());
-    }
-
-    let mut summary = serde_json::to_vec_pretty(&summary(scenario, result, &files)).expect("json");
+    let mut names: Vec<&str> = files
+        .keys()
+        .map(String::as_str)
+        .chain(row_files.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    let mut summary =
+        serde_json::to_vec_pretty(&summary(scenario, result, totals, names)).expect("json");
     summary.push(b'\n');
     files.insert("summary.json".into(), summary);
     files
@@ -325,19 +493,15 @@ fn render_statements(
     files.insert("statements/index.csv".into(), index.bytes());
 }
 
-fn product_totals(result: &RunResult, product: Product) -> Value {
-    let rows: Vec<_> = result
-        .clearing
-        .iter()
-        .filter(|r| r.product == product)
-        .collect();
-    let n = Decimal::from(rows.len().max(1));
+fn product_totals(result: &RunResult, totals: &Totals, product: Product) -> Value {
+    let t = totals.by_product.get(&product).cloned().unwrap_or_default();
+    let n = Decimal::from(t.intervals.max(1));
     json!({
-        "intervals": rows.len(),
-        "intervals_with_shortfall": rows.iter().filter(|r| r.shortfall_mw > Decimal::ZERO).count(),
-        "mean_requirement_mw": num((rows.iter().map(|r| r.requirement_mw).sum::<Decimal>() / n).round_dp(3)),
-        "mean_cleared_mw": num((rows.iter().map(|r| r.cleared_mw).sum::<Decimal>() / n).round_dp(3)),
-        "max_price": num(rows.iter().map(|r| r.price).max().unwrap_or_default()),
+        "intervals": t.intervals,
+        "intervals_with_shortfall": t.with_shortfall,
+        "mean_requirement_mw": num((t.requirement_mw / n).round_dp(3)),
+        "mean_cleared_mw": num((t.cleared_mw / n).round_dp(3)),
+        "max_price": num(t.max_price),
         "price_unit": product.price_unit(),
         "compensation_yuan": crate::run::total_item(result, product, crate::settlement::Item::Compensation).to_string(),
         "penalty_yuan": crate::run::total_item(result, product, crate::settlement::Item::Penalty).to_string(),
@@ -346,7 +510,12 @@ fn product_totals(result: &RunResult, product: Product) -> Value {
     })
 }
 
-fn summary(scenario: &Scenario, result: &RunResult, files: &BTreeMap<String, Vec<u8>>) -> Value {
+fn summary(
+    scenario: &Scenario,
+    result: &RunResult,
+    totals: &Totals,
+    mut names: Vec<&str>,
+) -> Value {
     let c = &scenario.config;
     let mut products = serde_json::Map::new();
     for p in [
@@ -355,12 +524,11 @@ fn summary(scenario: &Scenario, result: &RunResult, files: &BTreeMap<String, Vec
         Product::Reserve,
         Product::Energy,
     ] {
-        if result.clearing.iter().any(|r| r.product == p) {
-            products.insert(p.as_str().into(), product_totals(result, p));
+        if totals.by_product.contains_key(&p) {
+            products.insert(p.as_str().into(), product_totals(result, totals, p));
         }
     }
     let caps = &result.caps;
-    let mut names: Vec<&str> = files.keys().map(String::as_str).collect();
     names.push("summary.json");
     json!({
         "program": "ancillary",
@@ -398,4 +566,36 @@ fn summary(scenario: &Scenario, result: &RunResult, files: &BTreeMap<String, Vec
         "warnings": result.warnings,
         "files": names,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The allocation-free writer says what `Decimal`'s own `Display` says of the
+        /// normalised value (the independent method), for any mantissa and scale.
+        #[test]
+        fn write_num_matches_display(lo in any::<u32>(), mid in any::<u32>(), hi in any::<u32>(),
+                                     negative in any::<bool>(), scale in 0u32..=28) {
+            let d = Decimal::from_parts(lo, mid, hi, negative, scale);
+            let want = if d.is_zero() { "0".to_string() } else { d.normalize().to_string() };
+            prop_assert_eq!(num(d), want);
+        }
+    }
+
+    #[test]
+    fn write_num_by_hand() {
+        // 0.0500 → "0.05"; -12.300 → "-12.3"; 7 × 10⁰ → "7"; -0 → "0".
+        for (d, want) in [
+            (Decimal::new(500, 4), "0.05"),
+            (Decimal::new(-12300, 3), "-12.3"),
+            (Decimal::new(7, 0), "7"),
+            (Decimal::new(-0, 2), "0"),
+            (Decimal::new(1, 28), "0.0000000000000000000000000001"),
+        ] {
+            assert_eq!(num(d), want);
+        }
+    }
 }
