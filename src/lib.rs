@@ -49,13 +49,64 @@ pub fn run_to_dir(
     report: bool,
 ) -> Result<Vec<String>, Error> {
     let scenario = scenario::load(scenario_dir)?;
-    let result = run::run(&scenario)?;
-    let mut files = output::render(&scenario, &result);
     if report {
+        // The report audits the outputs it shows, so they are built in memory first.
+        let result = run::run(&scenario)?;
+        let mut files = output::render(&scenario, &result);
         add_report(&scenario, &mut files)?;
+        output::dir::write(out_dir, &files, force)?;
+        return Ok(result.warnings);
     }
-    output::dir::write(out_dir, &files, force)?;
-    Ok(result.warnings)
+    Ok(stream_to_dir(&scenario, out_dir, force)?.warnings)
+}
+
+/// Runs `scenario` a few chunks of days at a time, in parallel, appending each chunk's rows
+/// to the output files as it goes, so memory stays at a few days however long the horizon.
+/// The files are byte for byte those of [`output::render`] over [`run::run`] (tested). The
+/// result holds everything but the rows already written (clearing, awards, fees, storage).
+pub fn stream_to_dir(
+    scenario: &scenario::Scenario,
+    out_dir: &Path,
+    force: bool,
+) -> Result<run::RunResult, Error> {
+    use rayon::prelude::*;
+    let chunks = run::chunks(scenario)?;
+    let labels = output::labels(scenario);
+    let mut staged = output::dir::Staged::begin(out_dir, force)?;
+    let mut merge = run::Merge::new(scenario, false);
+    let mut totals = output::Totals::default();
+    // Chunks are cleared and rendered in parallel a window at a time and written in order:
+    // the bytes do not depend on the number of threads.
+    let window = 4 * rayon::current_num_threads().max(1);
+    for start in (0..chunks.len()).step_by(window) {
+        let end = (start + window).min(chunks.len());
+        type Rendered = (run::Chunk, [Vec<u8>; 5]);
+        let done: Vec<Result<Rendered, InputError>> = (start..end)
+            .into_par_iter()
+            .map(|k| {
+                let chunk = run::run_chunk(scenario, &chunks, k)?;
+                let rows = output::render_rows(scenario, &chunk.result, &labels);
+                Ok((chunk, rows))
+            })
+            .collect();
+        for d in done {
+            let (chunk, rows) = d?;
+            totals.add(&chunk.result.clearing);
+            for (k, ((name, columns), body)) in output::ROW_FILES.iter().zip(rows).enumerate() {
+                if k < 2 || !body.is_empty() {
+                    staged.append(name, &output::header(columns), &body)?;
+                }
+            }
+            merge.add(chunk);
+        }
+    }
+    let result = merge.finish();
+    let row_files: Vec<String> = staged.names().iter().cloned().collect();
+    for (name, bytes) in output::render_rest(scenario, &result, &totals, &row_files) {
+        staged.write(&name, &bytes)?;
+    }
+    staged.commit()?;
+    Ok(result)
 }
 
 /// Adds `report.html` to a run's files, with the run's audit in it.

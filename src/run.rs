@@ -1,11 +1,14 @@
 //! One scenario, start to finish: rules → clearing → settlement, as plain data.
 
+use std::collections::HashMap;
+
 use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::rules::caps::{self, Caps};
 use crate::rules::fr::{self, Benchmark, FactorRow};
 use crate::rules::{engine, market, peak, reserve};
 use crate::scenario::Scenario;
+use crate::scenario::slice::Chunks;
 use crate::settlement::{self, SettlementRow};
 
 /// Everything a run produced, ready to be written.
@@ -44,6 +47,130 @@ pub fn id_rank(scenario: &Scenario) -> Vec<usize> {
 
 /// Clears and bills every product the scenario holds offers for.
 pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
+    run_in(scenario, &chunks(scenario)?)
+}
+
+/// [`run`] over the given chunks (any cut into whole days gives the same result for the
+/// merit-order engine).
+pub fn run_in(scenario: &Scenario, chunks: &Chunks) -> Result<RunResult, InputError> {
+    let mut merged = Merge::new(scenario, true);
+    for k in 0..chunks.len() {
+        merged.add(run_chunk(scenario, chunks, k)?);
+    }
+    Ok(merged.finish())
+}
+
+/// The chunks a run is cleared in (see [`crate::scenario::slice`]): about a day each for the
+/// merit-order engine, the whole horizon for the LP (storage carries from day to day).
+pub fn chunks(scenario: &Scenario) -> Result<Chunks, InputError> {
+    let days = match engine::choose(scenario)?.name() {
+        "merit_order" => 1,
+        _ => 0,
+    };
+    Ok(Chunks::by_days(scenario, days))
+}
+
+/// Chunk `k` of a run, cleared and billed, with intervals numbered as in the whole horizon.
+/// Unpaid-mileage and missing-metering warnings are left to [`Merge::finish`].
+pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk, InputError> {
+    let offset = chunks.ranges[k].start;
+    let (mut result, unpaid) = run_days(&chunks.scenario(scenario, k))?;
+    for r in &mut result.clearing {
+        r.interval += offset;
+    }
+    for a in &mut result.awards {
+        a.interval += offset;
+    }
+    for f in &mut result.fees {
+        f.interval += offset;
+    }
+    for s in &mut result.storage {
+        s.interval += offset;
+    }
+    Ok(Chunk { result, unpaid })
+}
+
+/// One chunk's result, before merging.
+pub struct Chunk {
+    pub result: RunResult,
+    /// Per unit, intervals with FR mileage but no FR award.
+    pub unpaid: Vec<(usize, usize)>,
+}
+
+/// Chunks put back together in order. With `keep_rows` false, clearing rows, awards and fee
+/// lines are dropped as they arrive (a streamed run has written them already).
+pub struct Merge<'a> {
+    scenario: &'a Scenario,
+    keep_rows: bool,
+    merged: Option<RunResult>,
+    unpaid: HashMap<usize, usize>,
+}
+
+impl<'a> Merge<'a> {
+    pub fn new(scenario: &'a Scenario, keep_rows: bool) -> Merge<'a> {
+        Merge {
+            scenario,
+            keep_rows,
+            merged: None,
+            unpaid: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, chunk: Chunk) {
+        let mut r = chunk.result;
+        for (unit, n) in chunk.unpaid {
+            *self.unpaid.entry(unit).or_default() += n;
+        }
+        if !self.keep_rows {
+            r.clearing = Vec::new();
+            r.awards = Vec::new();
+            r.fees = Vec::new();
+            r.storage = Vec::new();
+        }
+        let Some(m) = &mut self.merged else {
+            self.merged = Some(r);
+            return;
+        };
+        m.clearing.extend(r.clearing);
+        m.awards.extend(r.awards);
+        m.fees.extend(r.fees);
+        m.factors.extend(r.factors);
+        m.settlement.extend(r.settlement);
+        m.storage.extend(r.storage);
+        m.objective += r.objective;
+        // An offer lies in one chunk, so its rejection is reported once; the same settings
+        // warn the same way in every chunk.
+        m.rejected.extend(r.rejected);
+        for w in r.warnings {
+            if !m.warnings.contains(&w) {
+                m.warnings.push(w);
+            }
+        }
+    }
+
+    /// The whole run: rejections in order, warnings completed.
+    pub fn finish(self) -> RunResult {
+        let scenario = self.scenario;
+        let mut r = self
+            .merged
+            .expect("a horizon has at least one interval, so one chunk");
+        let rank = id_rank(scenario);
+        r.rejected.sort_by(|a, b| {
+            (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
+        });
+        r.warnings
+            .extend(fr::unpaid_warnings(scenario, &self.unpaid, &rank));
+        if scenario.metering.is_none() && !r.settlement.is_empty() {
+            r.warnings.push(
+                "metering.csv is absent, so costs are not allocated (notice 196 §五(八)): add it to get allocation rows and statements that balance".to_string(),
+            );
+        }
+        r
+    }
+}
+
+/// Clears and bills a scenario in one piece (a chunk's, in practice).
+fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), InputError> {
     let resolved = caps::resolve(scenario)?;
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
@@ -64,8 +191,7 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     warnings.extend(solution.notes.iter().cloned());
     peak::apply_pricing(scenario, &mut awards);
 
-    let (mut fees, fr_warnings) = fr::fees(scenario, &clearing, &awards, &rank);
-    warnings.extend(fr_warnings);
+    let (mut fees, unpaid) = fr::fees(scenario, &clearing, &awards);
     fees.extend(peak::fees(scenario, &awards));
     fees.extend(reserve::fees(scenario, &awards));
 
@@ -77,16 +203,8 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
     // Outputs in a fixed order: time, then product; awards by unit id and band.
     clearing.sort_by_key(|r| (r.interval, r.product));
     awards.sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
-    rejected.sort_by(|a, b| {
-        (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
-    });
     let settlement = settlement::settle(scenario, &fees, &awards)?;
-    if scenario.metering.is_none() && !settlement.is_empty() {
-        warnings.push(
-            "metering.csv is absent, so costs are not allocated (notice 196 §五(八)): add it to get allocation rows and statements that balance".to_string(),
-        );
-    }
-    Ok(RunResult {
+    let result = RunResult {
         caps: resolved.caps,
         within_notice: resolved.within_notice,
         benchmark: fr.benchmark,
@@ -100,7 +218,8 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, InputError> {
         engine: engine.name(),
         objective: solution.objective,
         storage: solution.storage,
-    })
+    };
+    Ok((result, unpaid))
 }
 
 /// Σ of one settlement item of a product, 元.

@@ -292,13 +292,13 @@ pub fn prepare(
 }
 
 /// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
-/// Mileage without an award earns nothing, with a warning once per unit.
+/// Mileage without an award earns nothing: the second list counts such intervals per unit
+/// (see [`unpaid_warnings`]).
 pub fn fees(
     scenario: &Scenario,
     clearing: &[ClearingRow],
     awards: &[AwardRow],
-    id_rank: &[usize],
-) -> (Vec<FeeLine>, Vec<String>) {
+) -> (Vec<FeeLine>, Vec<(usize, usize)>) {
     let price: HashMap<usize, Decimal> = clearing
         .iter()
         .filter(|r| r.product == Product::Fr)
@@ -329,9 +329,19 @@ pub fn fees(
             *unpaid.entry(unit).or_default() += 1;
         }
     }
-    let mut unpaid: Vec<_> = unpaid.into_iter().collect();
+    (fees, unpaid.into_iter().collect())
+}
+
+/// A warning per unit with mileage but no award, in unit id order, with its count of
+/// intervals.
+pub fn unpaid_warnings(
+    scenario: &Scenario,
+    unpaid: &HashMap<usize, usize>,
+    id_rank: &[usize],
+) -> Vec<String> {
+    let mut unpaid: Vec<_> = unpaid.iter().map(|(&u, &n)| (u, n)).collect();
     unpaid.sort_by_key(|&(u, _)| id_rank[u]);
-    let warnings = unpaid
+    unpaid
         .into_iter()
         .map(|(unit, n)| {
             format!(
@@ -339,6 +349,5 @@ pub fn fees(
                 scenario.fleet.units[unit].id
             )
         })
-        .collect();
-    (fees, warnings)
+        .collect()
 }

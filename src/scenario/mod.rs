@@ -10,6 +10,7 @@ pub mod config;
 pub mod horizon;
 pub mod offers;
 pub mod series;
+pub mod slice;
 pub mod table;
 pub mod units;
 
