@@ -75,20 +75,26 @@ pub fn stream_to_dir(
     let mut staged = output::dir::Staged::begin(out_dir, force)?;
     let mut merge = run::Merge::new(scenario, false);
     let mut totals = output::Totals::default();
-    // Chunks are cleared and rendered in parallel a window at a time and written in order:
-    // the bytes do not depend on the number of threads.
-    let window = 4 * rayon::current_num_threads().max(1);
-    for start in (0..chunks.len()).step_by(window) {
-        let end = (start + window).min(chunks.len());
-        type Rendered = (run::Chunk, [Vec<u8>; 5]);
-        let done: Vec<Result<Rendered, InputError>> = (start..end)
+    // Chunks are cleared and rendered in parallel a window at a time and written in order
+    // (the bytes do not depend on the number of threads); a window is written while the next
+    // one is computed.
+    type Rendered = (run::Chunk, [Vec<u8>; 5]);
+    let compute = |range: std::ops::Range<usize>| -> Vec<Result<Rendered, InputError>> {
+        range
             .into_par_iter()
             .map(|k| {
                 let chunk = run::run_chunk(scenario, &chunks, k)?;
                 let rows = output::render_rows(scenario, &chunk.result, &labels);
                 Ok((chunk, rows))
             })
-            .collect();
+            .collect()
+    };
+    let window = 4 * rayon::current_num_threads().max(1);
+    let windows: Vec<std::ops::Range<usize>> = (0..chunks.len())
+        .step_by(window)
+        .map(|start| start..(start + window).min(chunks.len()))
+        .collect();
+    let mut write = |done: Vec<Result<Rendered, InputError>>| -> Result<(), Error> {
         for d in done {
             let (chunk, rows) = d?;
             totals.add(&chunk.result.clearing);
@@ -99,7 +105,15 @@ pub fn stream_to_dir(
             }
             merge.add(chunk);
         }
+        Ok(())
+    };
+    let mut pending = compute(windows[0].clone());
+    for next in windows.iter().skip(1) {
+        let (written, computed) = rayon::join(|| write(pending), || compute(next.clone()));
+        written?;
+        pending = computed;
     }
+    write(pending)?;
     let result = merge.finish();
     let row_files: Vec<String> = staged.names().iter().cloned().collect();
     for (name, bytes) in output::render_rest(scenario, &result, &totals, &row_files) {

@@ -236,36 +236,67 @@ pub fn parse_mileage(
     fleet: &Fleet,
     horizon: &Horizon,
 ) -> Result<Mileage, InputError> {
+    use rayon::prelude::*;
     table.require(&["time", "unit", "mileage_mw"])?;
+    // Rows are read in blocks in parallel (a year for 300 units is millions of rows); each
+    // block stops at its first bad row. Repeats are then found in file order, so the error
+    // reported is the first one in the file, as when reading row by row.
+    const BLOCK: usize = 1 << 16;
+    let blocks: Vec<(Vec<(usize, usize, Decimal)>, Option<InputError>)> =
+        (0..table.len().div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let mut entries = Vec::with_capacity(BLOCK);
+                for row in table.rows_in(b * BLOCK..((b + 1) * BLOCK).min(table.len())) {
+                    let entry = interval_of(&row, "time", horizon).and_then(|i| {
+                        let unit = unit_of(&row, fleet)?;
+                        Ok((unit, i, row.non_negative("mileage_mw")?))
+                    });
+                    match entry {
+                        Ok(e) => entries.push(e),
+                        Err(e) => return (entries, Some(e)),
+                    }
+                }
+                (entries, None)
+            })
+            .collect();
     let units = fleet.units.len();
-    // One bit per (interval, unit) finds a repeated row without a map of seven million
+    // One bit per (interval, unit) finds a repeated row without a map of millions of
     // entries; the first row's line is looked up only when there is one.
     let mut seen = vec![false; horizon.intervals * units];
-    let mut entries = Vec::with_capacity(table.len());
-    for row in table.rows() {
-        let i = interval_of(&row, "time", horizon)?;
-        let unit = unit_of(&row, fleet)?;
-        if std::mem::replace(&mut seen[i * units + unit], true) {
-            let first = table
-                .rows()
-                .find(|r| {
-                    r.line < row.line
-                        && r.time("time").ok().and_then(|t| horizon.index_at(t)) == Some(i)
-                        && r.text("unit").ok() == Some(fleet.units[unit].id.as_str())
-                })
-                .map_or(0, |r| r.line);
-            return Err(row.error(
-                ErrorKind::Duplicate,
-                "time",
-                format!(
-                    "mileage of unit {} for this interval is already given on line {first}",
-                    fleet.units[unit].id
-                ),
-            ));
+    for (b, (entries, error)) in blocks.iter().enumerate() {
+        for (k, &(unit, i, _)) in entries.iter().enumerate() {
+            if std::mem::replace(&mut seen[i * units + unit], true) {
+                let row = table
+                    .rows_in(b * BLOCK + k..b * BLOCK + k + 1)
+                    .next()
+                    .expect("an entry per row");
+                let first = table
+                    .rows()
+                    .find(|r| {
+                        r.line < row.line
+                            && r.time("time").ok().and_then(|t| horizon.index_at(t)) == Some(i)
+                            && r.text("unit").ok() == Some(fleet.units[unit].id.as_str())
+                    })
+                    .map_or(0, |r| r.line);
+                return Err(row.error(
+                    ErrorKind::Duplicate,
+                    "time",
+                    format!(
+                        "mileage of unit {} for this interval is already given on line {first}",
+                        fleet.units[unit].id
+                    ),
+                ));
+            }
         }
-        entries.push((unit, i, row.non_negative("mileage_mw")?));
+        if let Some(e) = error {
+            return Err(e.clone());
+        }
     }
-    Ok(Mileage::from_entries(horizon.intervals, entries))
+    Ok(Mileage::from_entries(
+        horizon.intervals,
+        blocks.into_iter().flat_map(|(entries, _)| entries),
+    ))
 }
 
 /// Mileage from AGC setpoints: per unit, the samples in time order; each step's |Δ setpoint|

@@ -148,6 +148,15 @@ impl Table {
         })
     }
 
+    /// Records `range` (for reading parts of a long file in parallel).
+    pub fn rows_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Row<'_>> {
+        self.records[range].iter().map(move |&(line, first)| Row {
+            table: self,
+            line,
+            first,
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }
