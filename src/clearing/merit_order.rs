@@ -53,12 +53,23 @@ pub struct Outcome {
 const STEP: Decimal = dec!(0.001);
 
 pub fn clear(requirement: Decimal, bids: &[Bid]) -> Outcome {
+    clear_in_order(requirement, bids, &merit_order(bids))
+}
+
+/// Indices of the bids with MW > 0 in acceptance order: by key, tier, then `order`.
+pub fn merit_order(bids: &[Bid]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..bids.len())
         .filter(|&i| bids[i].mw > Decimal::ZERO)
         .collect();
     order.sort_by(|&a, &b| {
         (bids[a].key, bids[a].tier, bids[a].order).cmp(&(bids[b].key, bids[b].tier, bids[b].order))
     });
+    order
+}
+
+/// [`clear`] with the acceptance order given (from [`merit_order`] of the same bids: a run
+/// of intervals with the same offers sorts them once).
+pub fn clear_in_order(requirement: Decimal, bids: &[Bid], order: &[usize]) -> Outcome {
     let mut cleared = vec![Decimal::ZERO; bids.len()];
     let mut remaining = requirement.max(Decimal::ZERO);
     let mut marginal = Vec::new();

@@ -149,9 +149,16 @@ impl Engine for MeritOrder {
             );
         }
         let mut solution = Solution::default();
+        // Offers usually hold for hours: an auction with the same bids as the one before
+        // reuses its sorted order.
+        let mut previous: Option<(Vec<Bid>, Vec<usize>)> = None;
         for a in &problem.auctions {
             let bids: Vec<Bid> = a.bids.iter().map(|(_, b)| b.clone()).collect();
-            let out = merit_order::clear(a.requirement_mw, &bids);
+            let order = match previous.take() {
+                Some((before, order)) if before == bids => order,
+                _ => merit_order::merit_order(&bids),
+            };
+            let out = merit_order::clear_in_order(a.requirement_mw, &bids, &order);
             let price = if out.shortfall > Decimal::ZERO {
                 a.scarcity_price
             } else {
@@ -167,6 +174,7 @@ impl Engine for MeritOrder {
                 .map(|(b, c)| f64::try_from(b.key * c).unwrap_or(0.0))
                 .sum::<f64>()
                 + f64::try_from(out.shortfall * a.scarcity_price).unwrap_or(0.0);
+            previous = Some((bids, order));
             solution.auctions.push(AuctionResult {
                 cleared: out.cleared,
                 total: out.total,

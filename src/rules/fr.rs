@@ -252,6 +252,9 @@ pub fn prepare(
     }
 
     let mut prepared = Prepared::empty(Product::Fr, cap);
+    // The same offers on the same day rank the same: an interval like the one before copies
+    // its bids (K and ranking prices are per day).
+    let mut previous: Option<(NaiveDate, Vec<usize>, Vec<PreparedBid>)> = None;
     for (i, list) in market::by_interval(&offers, horizon.intervals)
         .into_iter()
         .enumerate()
@@ -261,24 +264,37 @@ pub fn prepare(
             continue; // no market in this interval
         }
         let day = horizon.day(i);
+        if let Some((d, before, bids)) = &previous
+            && *d == day
+            && *before == list
+        {
+            prepared.intervals.push(PreparedInterval {
+                interval: i,
+                requirement_mw: requirement,
+                bids: bids.clone(),
+            });
+            continue;
+        }
         let ks: Vec<Decimal> = list
             .iter()
             .map(|&k| factor_of(offers[k].unit, day).map(|f| f.k))
             .collect::<Result<_, _>>()?;
         let k_max = ks.iter().copied().max().unwrap_or(Decimal::ONE);
+        let bids: Vec<PreparedBid> = list
+            .iter()
+            .zip(&ks)
+            .map(|(&k, &unit_k)| PreparedBid {
+                offer: k,
+                ranking_price: ranking_price(offers[k].price, unit_k, k_max, fr.ranking),
+                performance_factor: Some(unit_k),
+            })
+            .collect();
         prepared.intervals.push(PreparedInterval {
             interval: i,
             requirement_mw: requirement,
-            bids: list
-                .iter()
-                .zip(&ks)
-                .map(|(&k, &unit_k)| PreparedBid {
-                    offer: k,
-                    ranking_price: ranking_price(offers[k].price, unit_k, k_max, fr.ranking),
-                    performance_factor: Some(unit_k),
-                })
-                .collect(),
+            bids: bids.clone(),
         });
+        previous = Some((day, list, bids));
     }
     prepared.offers = offers;
     let mut factors: Vec<FactorRow> = factors.into_values().collect();
