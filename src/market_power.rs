@@ -11,8 +11,6 @@
 //!
 //! Intervals with no requirement are not screened.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 
 use crate::outcome::{AwardRow, ClearingRow};
@@ -44,42 +42,73 @@ impl OwnerScreen {
     }
 }
 
-/// Offered and cleared MW by owner.
-type ByOwner<'a> = BTreeMap<&'a str, (Decimal, Decimal)>;
-
 pub fn screens(
     scenario: &Scenario,
     clearing: &[ClearingRow],
     awards: &[AwardRow],
 ) -> Vec<OwnerScreen> {
-    let owner = |u: usize| scenario.fleet.units[u].owner.as_str();
-    // (interval, product) → owner → (offered, cleared)
-    let mut by_market: BTreeMap<(usize, Product), ByOwner> = BTreeMap::new();
-    for a in awards.iter().filter(|a| a.product != Product::Energy) {
-        let e = by_market
-            .entry((a.interval, a.product))
-            .or_default()
-            .entry(owner(a.unit))
-            .or_default();
-        e.0 += a.offered_mw;
-        e.1 += a.cleared_mw;
+    let units = &scenario.fleet.units;
+    // Owners numbered in name order, so each market's sums sit in a plain array.
+    let mut names: Vec<&str> = units.iter().map(|u| u.owner.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let owner_of: Vec<usize> = units
+        .iter()
+        .map(|u| {
+            names
+                .binary_search(&u.owner.as_str())
+                .expect("listed above")
+        })
+        .collect();
+    // (interval, product) → where its awards are, found by one sort of indices.
+    let mut index: Vec<usize> = (0..awards.len())
+        .filter(|&k| awards[k].product != Product::Energy)
+        .collect();
+    index.sort_by_key(|&k| (awards[k].interval, awards[k].product));
+    let mut groups: std::collections::HashMap<(usize, Product), std::ops::Range<usize>> =
+        std::collections::HashMap::new();
+    let mut start = 0;
+    while start < index.len() {
+        let key = (awards[index[start]].interval, awards[index[start]].product);
+        let mut end = start;
+        while end < index.len() && (awards[index[end]].interval, awards[index[end]].product) == key
+        {
+            end += 1;
+        }
+        groups.insert(key, start..end);
+        start = end;
     }
+    let mut sums: Vec<(Decimal, Decimal)> = vec![(Decimal::ZERO, Decimal::ZERO); names.len()];
+    let mut present: Vec<bool> = vec![false; names.len()];
     let mut out = Vec::new();
     for row in clearing
         .iter()
         .filter(|r| r.product != Product::Energy && r.requirement_mw > Decimal::ZERO)
     {
-        let Some(owners) = by_market.get(&(row.interval, row.product)) else {
+        let Some(range) = groups.get(&(row.interval, row.product)) else {
             continue;
         };
-        let total: Decimal = owners.values().map(|v| v.0).sum();
-        let cleared_total: Decimal = owners.values().map(|v| v.1).sum();
+        sums.fill((Decimal::ZERO, Decimal::ZERO));
+        present.fill(false);
+        for &k in &index[range.clone()] {
+            let o = owner_of[awards[k].unit];
+            present[o] = true;
+            sums[o].0 += awards[k].offered_mw;
+            sums[o].1 += awards[k].cleared_mw;
+        }
+        // owner name → (offered, cleared), in name order.
+        let owners: Vec<(&str, (Decimal, Decimal))> = (0..names.len())
+            .filter(|&o| present[o])
+            .map(|o| (names[o], sums[o]))
+            .collect();
+        let total: Decimal = owners.iter().map(|(_, v)| v.0).sum();
+        let cleared_total: Decimal = owners.iter().map(|(_, v)| v.1).sum();
         let hhi: Decimal = if cleared_total.is_zero() {
             Decimal::ZERO
         } else {
             owners
-                .values()
-                .map(|v| {
+                .iter()
+                .map(|(_, v)| {
                     let share = Decimal::ONE_HUNDRED * v.1 / cleared_total;
                     share * share
                 })
@@ -89,12 +118,16 @@ pub fn screens(
         // Owners by offered MW, largest first (name breaks ties).
         let mut ranked: Vec<(&str, Decimal)> = owners.iter().map(|(o, v)| (*o, v.0)).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let price_setters: Vec<&str> = row.marginal_units.iter().map(|&u| owner(u)).collect();
+        let price_setters: Vec<&str> = row
+            .marginal_units
+            .iter()
+            .map(|&u| units[u].owner.as_str())
+            .collect();
         for (name, (offered, cleared)) in owners {
             let rsi = ((total - offered) / row.requirement_mw).round_dp(4);
             let two_largest: Decimal = ranked
                 .iter()
-                .filter(|(o, _)| o != name)
+                .filter(|(o, _)| *o != name)
                 .take(2)
                 .map(|(_, mw)| *mw)
                 .sum();
@@ -103,13 +136,13 @@ pub fn screens(
                 interval: row.interval,
                 product: row.product,
                 owner: name.to_string(),
-                offered_mw: *offered,
-                cleared_mw: *cleared,
+                offered_mw: offered,
+                cleared_mw: cleared,
                 rsi,
                 pivotal: rsi < Decimal::ONE,
                 three_pivotal_fail: rest < row.requirement_mw,
                 hhi,
-                sets_price: price_setters.contains(name),
+                sets_price: price_setters.contains(&name),
             });
         }
     }

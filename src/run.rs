@@ -200,9 +200,10 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     rejected.extend(reserve_rejected);
     rejected.extend(energy_rejected);
 
-    // Outputs in a fixed order: time, then product; awards by unit id and band.
-    clearing.sort_by_key(|r| (r.interval, r.product));
-    awards.sort_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
+    // Outputs in a fixed order: time, then product; awards by unit id and band. Each key is
+    // unique (one offer per unit, band and interval), so an unstable sort is deterministic.
+    clearing.sort_unstable_by_key(|r| (r.interval, r.product));
+    awards.sort_unstable_by_key(|a| (a.interval, a.product, rank[a.unit], a.band));
     let settlement = settlement::settle(scenario, &fees, &awards)?;
     let result = RunResult {
         caps: resolved.caps,

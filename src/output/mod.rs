@@ -74,13 +74,15 @@ pub fn write_num(out: &mut Vec<u8>, d: Decimal) {
     }
 }
 
-/// A small CSV builder. Cells of the row being built go into one scratch buffer, so a row
-/// costs no allocation; a row with no comma, quote or line break in it (nearly all: numbers,
-/// times, ids) is joined as it is, any other goes through `csv::Writer` for its quoting.
+/// A small CSV builder. Cells go straight into the output, separated by commas, so a row
+/// costs no allocation; a row whose text cells hold a comma, quote or line break (numbers
+/// never do) is rewritten through `csv::Writer` for its quoting.
 struct Csv {
     out: Vec<u8>,
-    cells: Vec<u8>,
+    /// Where the row being built starts in `out`, and its cells' ends.
+    row_start: usize,
     ends: Vec<usize>,
+    needs_quoting: bool,
 }
 
 impl Csv {
@@ -96,8 +98,9 @@ impl Csv {
     fn headless() -> Csv {
         Csv {
             out: Vec::new(),
-            cells: Vec::new(),
+            row_start: 0,
             ends: Vec::new(),
+            needs_quoting: false,
         }
     }
     fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
@@ -106,52 +109,53 @@ impl Csv {
         }
         self.end();
     }
+    fn separate(&mut self) {
+        if !self.ends.is_empty() {
+            self.out.push(b',');
+        }
+    }
     fn text(&mut self, cell: &str) -> &mut Csv {
-        self.cells.extend_from_slice(cell.as_bytes());
-        self.ends.push(self.cells.len());
+        self.separate();
+        self.needs_quoting |= cell
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+        self.out.extend_from_slice(cell.as_bytes());
+        self.ends.push(self.out.len());
         self
     }
     fn num(&mut self, d: Decimal) -> &mut Csv {
-        write_num(&mut self.cells, d);
-        self.ends.push(self.cells.len());
+        self.separate();
+        write_num(&mut self.out, d);
+        self.ends.push(self.out.len());
         self
     }
     fn opt_num(&mut self, d: Option<Decimal>) -> &mut Csv {
+        self.separate();
         if let Some(d) = d {
-            write_num(&mut self.cells, d);
+            write_num(&mut self.out, d);
         }
-        self.ends.push(self.cells.len());
+        self.ends.push(self.out.len());
         self
     }
     fn end(&mut self) {
-        let plain = self.ends.len() > 1
-            && !self
-                .cells
-                .iter()
-                .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-        let mut start = 0;
-        if plain {
-            for (k, &end) in self.ends.iter().enumerate() {
-                if k > 0 {
-                    self.out.push(b',');
-                }
-                self.out.extend_from_slice(&self.cells[start..end]);
-                start = end;
-            }
-            self.out.push(b'\n');
-        } else {
-            let cells = &self.cells;
+        // A row of one empty cell is quoted too, so that it is not read as a blank line.
+        if self.needs_quoting || self.ends.len() == 1 {
+            let row = self.out.split_off(self.row_start);
+            let mut start = 0;
             let fields = self.ends.iter().map(|&end| {
-                let field = &cells[start..end];
-                start = end;
+                let field = &row[start..end - self.row_start];
+                start = end - self.row_start + 1;
                 field
             });
             let mut w = csv::Writer::from_writer(std::mem::take(&mut self.out));
             w.write_record(fields).expect("writing to memory");
             self.out = w.into_inner().expect("writing to memory");
+        } else {
+            self.out.push(b'\n');
         }
-        self.cells.clear();
+        self.row_start = self.out.len();
         self.ends.clear();
+        self.needs_quoting = false;
     }
     fn bytes(self) -> Vec<u8> {
         self.out

@@ -174,12 +174,14 @@ impl Performance {
 /// 调频里程 — regulation mileage, MW, per (unit, interval).
 /// FR mileage (调频里程) per (unit, interval), MW: interval by interval, units in index order.
 ///
-/// Kept per interval rather than in one map keyed by (unit, interval): a year of 15-minute
-/// intervals for 300 units is seven million entries, read in time order and looked up by
-/// interval.
+/// Kept as one array in interval order with each interval's start, rather than a map keyed
+/// by (unit, interval): a year of 15-minute intervals for 300 units is millions of entries,
+/// read in time order and looked up by interval.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mileage {
-    per_interval: Vec<Vec<(u32, Decimal)>>,
+    /// `starts[i]..starts[i + 1]` are interval `i`'s entries.
+    starts: Vec<usize>,
+    entries: Vec<(u32, Decimal)>,
 }
 
 impl Mileage {
@@ -187,9 +189,16 @@ impl Mileage {
         Mileage::default()
     }
 
+    fn of_interval(&self, i: usize) -> &[(u32, Decimal)] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.entries[a..b],
+            _ => &[],
+        }
+    }
+
     /// Mileage of `unit` in interval `i`, if given.
     pub fn get(&self, unit: usize, i: usize) -> Option<Decimal> {
-        let list = self.per_interval.get(i)?;
+        let list = self.of_interval(i);
         list.binary_search_by_key(&(unit as u32), |&(u, _)| u)
             .ok()
             .map(|k| list[k].1)
@@ -197,37 +206,58 @@ impl Mileage {
 
     /// Every (unit, interval, mileage), interval by interval.
     pub fn iter(&self) -> impl Iterator<Item = (usize, usize, Decimal)> + '_ {
-        self.per_interval
-            .iter()
-            .enumerate()
-            .flat_map(|(i, list)| list.iter().map(move |&(u, m)| (u as usize, i, m)))
+        (0..self.starts.len().saturating_sub(1)).flat_map(move |i| {
+            self.of_interval(i)
+                .iter()
+                .map(move |&(u, m)| (u as usize, i, m))
+        })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.per_interval.iter().all(Vec::is_empty)
+        self.entries.is_empty()
     }
 
     /// The mileage of intervals `range`, renumbered from 0.
     pub fn slice(&self, range: std::ops::Range<usize>) -> Mileage {
-        let end = range.end.min(self.per_interval.len());
-        let start = range.start.min(end);
+        if self.starts.is_empty() {
+            return Mileage::new();
+        }
+        let last = self.starts.len() - 1;
+        let (from, to) = (range.start.min(last), range.end.min(last));
+        let base = self.starts[from];
         Mileage {
-            per_interval: self.per_interval[start..end].to_vec(),
+            starts: self.starts[from..=to].iter().map(|s| s - base).collect(),
+            entries: self.entries[base..self.starts[to]].to_vec(),
         }
     }
 
-    fn from_entries(
+    /// From (unit, interval, mileage) in any order, each (unit, interval) once: placed by a
+    /// counting pass, no per-interval allocation.
+    fn from_entries<'a>(
         intervals: usize,
-        entries: impl IntoIterator<Item = (usize, usize, Decimal)>,
+        parts: impl Iterator<Item = &'a [(u32, u32, Decimal)]> + Clone,
     ) -> Mileage {
-        let mut per_interval = vec![Vec::new(); intervals];
-        for (unit, i, m) in entries {
-            per_interval[i].push((unit as u32, m));
+        let mut starts = vec![0usize; intervals + 1];
+        for part in parts.clone() {
+            for &(_, i, _) in part {
+                starts[i as usize + 1] += 1;
+            }
         }
-        for list in &mut per_interval {
-            list.sort_by_key(|&(u, _)| u);
+        for i in 0..intervals {
+            starts[i + 1] += starts[i];
         }
-        Mileage { per_interval }
+        let mut next = starts.clone();
+        let mut entries = vec![(0u32, Decimal::ZERO); starts[intervals]];
+        for part in parts {
+            for &(u, i, m) in part {
+                entries[next[i as usize]] = (u, m);
+                next[i as usize] += 1;
+            }
+        }
+        for i in 0..intervals {
+            entries[starts[i]..starts[i + 1]].sort_unstable_by_key(|&(u, _)| u);
+        }
+        Mileage { starts, entries }
     }
 }
 
@@ -242,15 +272,15 @@ pub fn parse_mileage(
     // block stops at its first bad row. Repeats are then found in file order, so the error
     // reported is the first one in the file, as when reading row by row.
     const BLOCK: usize = 1 << 16;
-    let blocks: Vec<(Vec<(usize, usize, Decimal)>, Option<InputError>)> =
+    let blocks: Vec<(Vec<(u32, u32, Decimal)>, Option<InputError>)> =
         (0..table.len().div_ceil(BLOCK))
             .into_par_iter()
             .map(|b| {
-                let mut entries = Vec::with_capacity(BLOCK);
+                let mut entries: Vec<(u32, u32, Decimal)> = Vec::with_capacity(BLOCK);
                 for row in table.rows_in(b * BLOCK..((b + 1) * BLOCK).min(table.len())) {
                     let entry = interval_of(&row, "time", horizon).and_then(|i| {
                         let unit = unit_of(&row, fleet)?;
-                        Ok((unit, i, row.non_negative("mileage_mw")?))
+                        Ok((unit as u32, i as u32, row.non_negative("mileage_mw")?))
                     });
                     match entry {
                         Ok(e) => entries.push(e),
@@ -266,6 +296,7 @@ pub fn parse_mileage(
     let mut seen = vec![false; horizon.intervals * units];
     for (b, (entries, error)) in blocks.iter().enumerate() {
         for (k, &(unit, i, _)) in entries.iter().enumerate() {
+            let (unit, i) = (unit as usize, i as usize);
             if std::mem::replace(&mut seen[i * units + unit], true) {
                 let row = table
                     .rows_in(b * BLOCK + k..b * BLOCK + k + 1)
@@ -295,7 +326,7 @@ pub fn parse_mileage(
     }
     Ok(Mileage::from_entries(
         horizon.intervals,
-        blocks.into_iter().flat_map(|(entries, _)| entries),
+        blocks.iter().map(|(entries, _)| entries.as_slice()),
     ))
 }
 
@@ -346,9 +377,13 @@ pub fn parse_agc_setpoints(
         }
         previous = Some((unit, setpoint));
     }
+    let entries: Vec<(u32, u32, Decimal)> = mileage
+        .into_iter()
+        .map(|((u, i), m)| (u as u32, i as u32, m))
+        .collect();
     Ok(Mileage::from_entries(
         horizon.intervals,
-        mileage.into_iter().map(|((u, i), m)| (u, i, m)),
+        std::iter::once(entries.as_slice()),
     ))
 }
 
