@@ -272,24 +272,25 @@ pub fn parse_mileage(
     // block stops at its first bad row. Repeats are then found in file order, so the error
     // reported is the first one in the file, as when reading row by row.
     const BLOCK: usize = 1 << 16;
-    let blocks: Vec<(Vec<(u32, u32, Decimal)>, Option<InputError>)> =
-        (0..table.len().div_ceil(BLOCK))
-            .into_par_iter()
-            .map(|b| {
-                let mut entries: Vec<(u32, u32, Decimal)> = Vec::with_capacity(BLOCK);
-                for row in table.rows_in(b * BLOCK..((b + 1) * BLOCK).min(table.len())) {
-                    let entry = interval_of(&row, "time", horizon).and_then(|i| {
-                        let unit = unit_of(&row, fleet)?;
-                        Ok((unit as u32, i as u32, row.non_negative("mileage_mw")?))
-                    });
-                    match entry {
-                        Ok(e) => entries.push(e),
-                        Err(e) => return (entries, Some(e)),
-                    }
+    /// A block's (unit, interval, mileage) rows up to its first bad row, and that row's error.
+    type Block = (Vec<(u32, u32, Decimal)>, Option<InputError>);
+    let blocks: Vec<Block> = (0..table.len().div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut entries: Vec<(u32, u32, Decimal)> = Vec::with_capacity(BLOCK);
+            for row in table.rows_in(b * BLOCK..((b + 1) * BLOCK).min(table.len())) {
+                let entry = interval_of(&row, "time", horizon).and_then(|i| {
+                    let unit = unit_of(&row, fleet)?;
+                    Ok((unit as u32, i as u32, row.non_negative("mileage_mw")?))
+                });
+                match entry {
+                    Ok(e) => entries.push(e),
+                    Err(e) => return (entries, Some(e)),
                 }
-                (entries, None)
-            })
-            .collect();
+            }
+            (entries, None)
+        })
+        .collect();
     let units = fleet.units.len();
     // One bit per (interval, unit) finds a repeated row without a map of millions of
     // entries; the first row's line is looked up only when there is one.
