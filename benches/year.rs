@@ -31,9 +31,10 @@ fn year_300_units_three_products(c: &mut Criterion) {
     let mut g = c.benchmark_group("year");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(30));
-    g.bench_function(format!("300_units_{days}_days_fr_peak_reserve_csv_in_out"), |b| {
-        b.iter(|| black_box(ancillary::run_to_dir(&scenario, &out, false, false).unwrap()))
-    });
+    g.bench_function(
+        format!("300_units_{days}_days_fr_peak_reserve_csv_in_out"),
+        |b| b.iter(|| black_box(ancillary::run_to_dir(&scenario, &out, false, false).unwrap())),
+    );
     g.finish();
 }
 
