@@ -743,20 +743,11 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
                 "HHI",
             ],
             flagged.iter().map(|r| {
-                [
-                    "time",
-                    "product",
-                    "owner",
-                    "offered_mw",
-                    "cleared_mw",
-                    "rsi",
-                    "pivotal",
-                    "three_pivotal_fail",
-                    "hhi",
-                ]
-                .iter()
-                .map(|c| r[*c].clone())
-                .collect()
+                // market_power.csv's columns up to the HHI, as the run wrote them.
+                super::MARKET_POWER.1[..9]
+                    .iter()
+                    .map(|c| r[*c].clone())
+                    .collect()
             }),
             100,
         );

@@ -368,3 +368,37 @@ impl<'a> Row<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_trimmed_blank_rows_skipped_lines_kept() {
+        // Row 2 pads with spaces and a full-width space (U+3000), line 3 is blank, line 4
+        // holds a quoted cell with a comma.
+        let t = Table::parse(
+            "x.csv",
+            " a ,b\n  U1\u{3000}, 2.50 \n,\n\"U,2\",3\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        let rows: Vec<_> = t.rows().collect();
+        assert_eq!(rows[0].text("a").unwrap(), "U1");
+        assert_eq!(rows[0].decimal("b").unwrap(), Decimal::new(25, 1));
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+        assert_eq!(rows[1].text("a").unwrap(), "U,2");
+        assert!(t.has("a") && !t.has("c"));
+    }
+
+    #[test]
+    fn a_short_row_is_an_error_at_its_line() {
+        let e = Table::parse("x.csv", b"a,b\n1,2\n3\n").err().unwrap();
+        assert_eq!(e.line, Some(3));
+        assert!(
+            e.rule.contains("1 fields where the header has 2"),
+            "{}",
+            e.rule
+        );
+    }
+}
