@@ -171,6 +171,7 @@ impl Engine for MeritOrder {
             solution.objective += bids
                 .iter()
                 .zip(&out.cleared)
+                .filter(|(_, c)| !c.is_zero())
                 .map(|(b, c)| f64::try_from(b.key * c).unwrap_or(0.0))
                 .sum::<f64>()
                 + f64::try_from(out.shortfall * a.scarcity_price).unwrap_or(0.0);

@@ -74,6 +74,12 @@ pub fn write_num(out: &mut Vec<u8>, d: Decimal) {
     }
 }
 
+/// A cell CSV must quote: one holding a comma, a quote or a line break.
+fn needs_quoting(cell: &str) -> bool {
+    cell.bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
 /// A small CSV builder. Cells go straight into the output, separated by commas, so a row
 /// costs no allocation; a row whose text cells hold a comma, quote or line break (numbers
 /// never do) is rewritten through `csv::Writer` for its quoting.
@@ -116,9 +122,15 @@ impl Csv {
     }
     fn text(&mut self, cell: &str) -> &mut Csv {
         self.separate();
-        self.needs_quoting |= cell
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+        self.needs_quoting |= needs_quoting(cell);
+        self.out.extend_from_slice(cell.as_bytes());
+        self.ends.push(self.out.len());
+        self
+    }
+    /// A cell the caller knows holds no comma, quote or line break (times, product names,
+    /// checked ids): no scan.
+    fn plain(&mut self, cell: &str) -> &mut Csv {
+        self.separate();
         self.out.extend_from_slice(cell.as_bytes());
         self.ends.push(self.out.len());
         self
@@ -265,15 +277,19 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
 
     let mut c = Csv::headless();
     let mut band = itoa::Buffer::new();
+    let plain_ids = units.iter().all(|u| !needs_quoting(&u.id));
     for a in &result.awards {
-        c.text(&labels[a.interval])
-            .text(a.product.as_str())
-            .text(&units[a.unit].id)
-            .num(a.offered_mw)
+        c.plain(&labels[a.interval]).plain(a.product.as_str());
+        if plain_ids {
+            c.plain(&units[a.unit].id);
+        } else {
+            c.text(&units[a.unit].id);
+        }
+        c.num(a.offered_mw)
             .num(a.cleared_mw)
             .num(a.offer_price)
             .num(a.ranking_price)
-            .text(a.band.map_or("", |b| band.format(b)))
+            .plain(a.band.map_or("", |b| band.format(b)))
             .opt_num(a.performance_factor)
             .num(a.paid_price)
             .end();
