@@ -34,6 +34,99 @@ pub struct Table {
     width: usize,
 }
 
+/// Above this size, a file without quotes is read in parallel parts.
+const PARALLEL_BYTES: usize = 4 << 20;
+
+/// Records of one part of a file, as [`Table`] keeps them (offsets from the part's start).
+struct Part {
+    text: String,
+    ends: Vec<usize>,
+    records: Vec<(u64, usize)>,
+}
+
+impl Part {
+    /// Reads whole records; `lines_before` is the line count before the part, so that lines
+    /// are the file's.
+    fn read(file: &str, bytes: &[u8], width: usize, lines_before: u64) -> Result<Part, InputError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut part = Part {
+            text: String::with_capacity(bytes.len()),
+            ends: Vec::new(),
+            records: Vec::new(),
+        };
+        let mut record = StringRecord::new();
+        // Lines are counted here from each record's byte offset: the file's line of a record
+        // is 1 + the line breaks before it.
+        let (mut counted_to, mut breaks) = (0usize, lines_before);
+        let mut line_at = |byte: usize| {
+            breaks += bytes[counted_to..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            counted_to = byte;
+            breaks + 1
+        };
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let mut err = csv_error(file, &e);
+                    if let Some(p) = e.position() {
+                        err.line = Some(line_at((p.byte() as usize).min(bytes.len())));
+                    }
+                    return Err(err);
+                }
+            }
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            // csv reports a record after blank lines at the first blank line: step over them.
+            let mut start = record.position().map_or(0, |p| p.byte() as usize);
+            while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+                start += 1;
+            }
+            let line = line_at(start);
+            if record.len() != width {
+                return Err(InputError::new(
+                    ErrorKind::Unreadable,
+                    file,
+                    format!("has {} fields where the header has {width}", record.len()),
+                )
+                .at_line(line));
+            }
+            part.records.push((line, part.ends.len()));
+            for cell in record.iter() {
+                part.text.push_str(cell.trim());
+                part.ends.push(part.text.len());
+            }
+        }
+        Ok(part)
+    }
+}
+
+/// About `n` ranges covering `bytes`, each but the last ending just after a line break.
+fn cut_after_newlines(bytes: &[u8], n: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = (bytes.len() * k / n).max(start);
+        let Some(nl) = bytes[target..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let end = target + nl + 1;
+        if end > start {
+            ranges.push(start..end);
+            start = end;
+        }
+    }
+    ranges.push(start..bytes.len());
+    ranges
+}
+
 impl Table {
     /// Parses CSV bytes. `file` is the name used in errors.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, InputError> {
@@ -58,25 +151,65 @@ impl Table {
             columns.push((name, i));
         }
         let width = header.len();
-        let mut text = String::with_capacity(bytes.len());
+        // The records after the header, in parts cut after a line break: a file without
+        // quotes has no line break inside a cell, so each part is whole records and the parts
+        // are read in parallel (a year of mileage is hundreds of MB). With quotes, one part.
+        // The body starts where the first record does (csv skips blank lines before it).
+        let mut first = StringRecord::new();
+        let header_end = match reader.read_record(&mut first) {
+            Ok(true) => first.position().map_or(0, |p| p.byte() as usize),
+            Ok(false) => bytes.len(),
+            Err(e) => return Err(csv_error(file, &e)),
+        }
+        .min(bytes.len());
+        let body = &bytes[header_end..];
+        let parts = if body.len() > PARALLEL_BYTES && !body.contains(&b'"') {
+            cut_after_newlines(body, rayon::current_num_threads().max(1) * 4)
+        } else {
+            vec![0..body.len()]
+        };
+        Table::from_parts(file, columns, width, bytes, header_end, body, parts)
+    }
+
+    fn from_parts(
+        file: &str,
+        columns: Vec<(String, usize)>,
+        width: usize,
+        bytes: &[u8],
+        header_end: usize,
+        body: &[u8],
+        parts: Vec<std::ops::Range<usize>>,
+    ) -> Result<Table, InputError> {
+        use rayon::prelude::*;
+        let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+        let counts: Vec<u64> = parts
+            .par_iter()
+            .map(|r| newlines(&body[r.clone()]))
+            .collect();
+        let mut lines_before = newlines(&bytes[..header_end]);
+        let mut offsets = Vec::with_capacity(parts.len());
+        for c in &counts {
+            offsets.push(lines_before);
+            lines_before += c;
+        }
+        let read: Vec<Result<Part, InputError>> = parts
+            .par_iter()
+            .zip(&offsets)
+            .map(|(r, &offset)| Part::read(file, &body[r.clone()], width, offset))
+            .collect();
+        let mut text = String::with_capacity(body.len());
         let mut ends = Vec::new();
         let mut records = Vec::new();
-        let mut record = StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(csv_error(file, &e)),
-            }
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            records.push((line, ends.len()));
-            for cell in record.iter() {
-                text.push_str(cell.trim());
-                ends.push(text.len());
-            }
+        for part in read {
+            let part = part?;
+            let (text_base, ends_base) = (text.len(), ends.len());
+            text.push_str(&part.text);
+            ends.extend(part.ends.iter().map(|e| e + text_base));
+            records.extend(
+                part.records
+                    .iter()
+                    .map(|&(line, first)| (line, first + ends_base)),
+            );
         }
         Ok(Table {
             file: file.to_string(),
@@ -389,6 +522,66 @@ mod tests {
         assert_eq!((rows[0].line, rows[1].line), (2, 4));
         assert_eq!(rows[1].text("a").unwrap(), "U,2");
         assert!(t.has("a") && !t.has("c"));
+    }
+
+    /// Reading in parts gives the table read in one piece, lines and errors included.
+    #[test]
+    fn parts_read_like_one_piece() {
+        let mut csv = String::from("time,unit,mileage_mw\n");
+        for i in 0..500 {
+            csv += &format!("T{i}, U{} ,{}.5\n", i % 7, i);
+            if i % 97 == 0 {
+                csv += ",,\n\n"; // blank rows count as lines but give no record
+            }
+        }
+        let whole = Table::parse("m.csv", csv.as_bytes()).unwrap();
+        let bytes = csv.as_bytes();
+        let header_end = csv.find('\n').unwrap() + 1;
+        let body = &bytes[header_end..];
+        for n in [2, 3, 16, 1000] {
+            let parts = cut_after_newlines(body, n);
+            assert_eq!(parts.first().unwrap().start, 0);
+            assert_eq!(parts.last().unwrap().end, body.len());
+            let cut = Table::from_parts(
+                "m.csv",
+                whole.columns.clone(),
+                3,
+                bytes,
+                header_end,
+                body,
+                parts,
+            )
+            .unwrap();
+            assert_eq!(cut.text, whole.text, "text, {n} parts");
+            assert_eq!(cut.ends, whole.ends, "ends, {n} parts");
+            let diff: Vec<_> = cut
+                .records
+                .iter()
+                .zip(&whole.records)
+                .filter(|(a, b)| a != b)
+                .take(3)
+                .collect();
+            assert!(diff.is_empty(), "{n} parts: {diff:?}");
+        }
+        // A short row deep in the file: the same error, at the file's line, whole or in parts.
+        let bad = csv.replace("T400, U1 ,400.5\n", "T400\n");
+        let whole = Table::parse("m.csv", bad.as_bytes()).err().unwrap();
+        let bytes = bad.as_bytes();
+        let body = &bytes[header_end..];
+        let cut = Table::from_parts(
+            "m.csv",
+            vec![],
+            3,
+            bytes,
+            header_end,
+            body,
+            cut_after_newlines(body, 5),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(cut, whole);
+        // 1 header + 400 rows + 5 blank-row pairs (i = 0, 97, …, 388) before it.
+        assert_eq!(whole.line, Some(1 + 400 + 10 + 1));
     }
 
     #[test]
