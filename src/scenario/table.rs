@@ -166,7 +166,7 @@ impl Table {
         let parts = if body.len() > PARALLEL_BYTES && !body.contains(&b'"') {
             cut_after_newlines(body, rayon::current_num_threads().max(1) * 4)
         } else {
-            vec![0..body.len()]
+            std::iter::once(0..body.len()).collect()
         };
         Table::from_parts(file, columns, width, bytes, header_end, body, parts)
     }
