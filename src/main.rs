@@ -335,8 +335,18 @@ fn main() -> ExitCode {
             report,
         } => match ancillary::run_to_dir(&scenario, &out, force, report) {
             Ok(warnings) => {
-                for w in warnings {
+                // A long run can warn about hundreds of units: the first few here, all of
+                // them in summary.json.
+                const SHOWN: usize = 20;
+                for w in warnings.iter().take(SHOWN) {
                     eprintln!("warning: {w}");
+                }
+                if warnings.len() > SHOWN {
+                    eprintln!(
+                        "warning: … and {} more, all listed under \"warnings\" in {}",
+                        warnings.len() - SHOWN,
+                        out.join("summary.json").display()
+                    );
                 }
                 eprintln!("wrote {}", out.display());
                 ExitCode::SUCCESS

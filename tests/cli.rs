@@ -176,3 +176,43 @@ fn usage_errors_exit_2_and_help_has_examples() {
     assert_eq!(code, 2);
     assert!(err.contains("not a scenario folder"), "{err}");
 }
+
+#[test]
+fn many_warnings_are_cut_short_on_stderr_and_kept_whole_in_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s");
+    let out = tmp.path().join("o");
+    let (code, _, err) = ancillary(&[
+        "generate",
+        "--units",
+        "60",
+        "--days",
+        "1",
+        "--seed",
+        "2",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = ancillary(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let all = summary["warnings"].as_array().unwrap().len();
+    assert!(
+        all > 20,
+        "the generated day should warn about more than 20 units, got {all}"
+    );
+    // 20 warnings shown, then one line counting the rest.
+    let shown = err
+        .lines()
+        .filter(|l| l.starts_with("warning: unit"))
+        .count();
+    assert_eq!(shown, 20, "{err}");
+    assert!(err.contains(&format!("… and {} more", all - 20)), "{err}");
+}
