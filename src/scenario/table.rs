@@ -24,13 +24,12 @@ pub struct Table {
     pub file: String,
     /// Header names with their positions; a handful, so a scan beats hashing per cell.
     columns: Vec<(String, usize)>,
-    /// Every cell of every record, back to back.
-    text: String,
-    /// End offset in `text` of each cell, record after record.
-    ends: Vec<usize>,
-    /// Per record: the line it starts on and the index of its first cell in `ends`.
-    records: Vec<(u64, usize)>,
-    /// Cells per record (the header's width: the CSV reader refuses ragged rows).
+    /// The records, part by part as they were read (one part unless read in parallel).
+    parts: Vec<Part>,
+    /// Records before each part (for reading by record index).
+    starts: Vec<usize>,
+    len: usize,
+    /// Cells per record (the header's width: rows of another width are refused).
     width: usize,
 }
 
@@ -197,26 +196,21 @@ impl Table {
             .zip(&offsets)
             .map(|(r, &offset)| Part::read(file, &body[r.clone()], width, offset))
             .collect();
-        let mut text = String::with_capacity(body.len());
-        let mut ends = Vec::new();
-        let mut records = Vec::new();
-        for part in read {
-            let part = part?;
-            let (text_base, ends_base) = (text.len(), ends.len());
-            text.push_str(&part.text);
-            ends.extend(part.ends.iter().map(|e| e + text_base));
-            records.extend(
-                part.records
-                    .iter()
-                    .map(|&(line, first)| (line, first + ends_base)),
-            );
+        let parts = read
+            .into_iter()
+            .collect::<Result<Vec<Part>, InputError>>()?;
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0;
+        for part in &parts {
+            starts.push(len);
+            len += part.records.len();
         }
         Ok(Table {
             file: file.to_string(),
             columns,
-            text,
-            ends,
-            records,
+            parts,
+            starts,
+            len,
             width,
         })
     }
@@ -274,28 +268,41 @@ impl Table {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.records.iter().map(move |&(line, first)| Row {
-            table: self,
-            line,
-            first,
+        self.parts.iter().flat_map(move |part| {
+            part.records.iter().map(move |&(line, first)| Row {
+                table: self,
+                part,
+                line,
+                first,
+            })
         })
     }
 
-    /// Records `range` (for reading parts of a long file in parallel).
+    /// Records `range` by index (for reading parts of a long file in parallel).
     pub fn rows_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Row<'_>> {
-        self.records[range].iter().map(move |&(line, first)| Row {
-            table: self,
-            line,
-            first,
-        })
+        self.parts
+            .iter()
+            .zip(&self.starts)
+            .flat_map(move |(part, &start)| {
+                let from = range.start.clamp(start, start + part.records.len()) - start;
+                let to = range.end.clamp(start, start + part.records.len()) - start;
+                part.records[from..to]
+                    .iter()
+                    .map(move |&(line, first)| Row {
+                        table: self,
+                        part,
+                        line,
+                        first,
+                    })
+            })
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
     }
 }
 
@@ -343,8 +350,9 @@ fn csv_error(file: &str, e: &csv::Error) -> InputError {
 /// One record of a [`Table`], with typed, positioned accessors.
 pub struct Row<'a> {
     table: &'a Table,
+    part: &'a Part,
     pub line: u64,
-    /// Index of the record's first cell in the table's `ends`.
+    /// Index of the record's first cell in its part's `ends`.
     first: usize,
 }
 
@@ -366,7 +374,7 @@ impl<'a> Row<'a> {
         if i >= self.table.width {
             return None;
         }
-        let t = self.table;
+        let t = self.part;
         let start = if self.first + i == 0 {
             0
         } else {
@@ -552,16 +560,25 @@ mod tests {
                 parts,
             )
             .unwrap();
-            assert_eq!(cut.text, whole.text, "text, {n} parts");
-            assert_eq!(cut.ends, whole.ends, "ends, {n} parts");
-            let diff: Vec<_> = cut
-                .records
-                .iter()
-                .zip(&whole.records)
-                .filter(|(a, b)| a != b)
-                .take(3)
+            let cells = |t: &Table| -> Vec<(u64, String, String, String)> {
+                t.rows()
+                    .map(|r| {
+                        let c = |k| r.optional(k).unwrap_or_default().to_string();
+                        (r.line, c("time"), c("unit"), c("mileage_mw"))
+                    })
+                    .collect()
+            };
+            assert_eq!(cells(&cut), cells(&whole), "{n} parts");
+            // By hand: header 1, T0 2, ",," 3, blank 4, so T1 on line 5, trimmed.
+            assert_eq!(cells(&cut)[1], (5, "T1".into(), "U1".into(), "1.5".into()));
+            let by_index: Vec<u64> = (0..cut.len())
+                .flat_map(|k| cut.rows_in(k..k + 1))
+                .map(|r| r.line)
                 .collect();
-            assert!(diff.is_empty(), "{n} parts: {diff:?}");
+            assert_eq!(
+                by_index,
+                cells(&whole).iter().map(|c| c.0).collect::<Vec<_>>()
+            );
         }
         // A short row deep in the file: the same error, at the file's line, whole or in parts.
         let bad = csv.replace("T400, U1 ,400.5\n", "T400\n");
