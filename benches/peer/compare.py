@@ -52,7 +52,8 @@ def main() -> None:
         name = Path(case).name
         with tempfile.TemporaryDirectory() as tmp:
             ours_wall, ours_mem, _ = median_runs([ancillary, "run", case, "--out", f"{tmp}/out"])
-        ours = json.loads(timed([peer_timing, case, "highs"])[2])
+        timings = [json.loads(timed([peer_timing, case, "highs"])[2]) for _ in range(RUNS)]
+        ours = dict(timings[-1], solve_s=statistics.median(t["solve_s"] for t in timings))
         peer_wall, peer_mem, text = median_runs([sys.executable, str(HERE / "rts_pypsa.py"), case])
         peer = json.loads(text.strip().splitlines()[-1])
         gap = abs(ours["objective"] - peer["objective"]) / abs(peer["objective"])
