@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{ErrorKind, InputError};
-use std::collections::HashSet;
 
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::product::Product;
@@ -315,18 +314,20 @@ pub fn fees(
     clearing: &[ClearingRow],
     awards: &[AwardRow],
 ) -> (Vec<FeeLine>, Vec<(usize, usize)>) {
-    let price: HashMap<usize, Decimal> = clearing
-        .iter()
-        .filter(|r| r.product == Product::Fr)
-        .map(|r| (r.interval, r.price))
-        .collect();
+    // Dense by interval and unit: a chunk's awards are many, its intervals and units few.
+    let intervals = scenario.horizon.intervals;
+    let units = scenario.fleet.units.len();
+    let mut price: Vec<Decimal> = vec![Decimal::ZERO; intervals];
+    for r in clearing.iter().filter(|r| r.product == Product::Fr) {
+        price[r.interval] = r.price;
+    }
     let mut fees = Vec::new();
-    let mut awarded: HashSet<(usize, usize)> = HashSet::new();
+    let mut awarded = vec![false; intervals * units];
     for a in awards
         .iter()
         .filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO)
     {
-        awarded.insert((a.unit, a.interval));
+        awarded[a.interval * units + a.unit] = true;
         let mileage = scenario.mileage.get(a.unit, a.interval).unwrap_or_default();
         if mileage.is_zero() {
             continue;
@@ -336,16 +337,21 @@ pub fn fees(
             unit: a.unit,
             product: Product::Fr,
             quantity: mileage,
-            amount: price[&a.interval] * mileage * a.performance_factor.unwrap_or_default(),
+            amount: price[a.interval] * mileage * a.performance_factor.unwrap_or_default(),
         });
     }
-    let mut unpaid: HashMap<usize, usize> = HashMap::new();
+    let mut unpaid = vec![0usize; units];
     for (unit, i, m) in scenario.mileage.iter() {
-        if m > Decimal::ZERO && !awarded.contains(&(unit, i)) {
-            *unpaid.entry(unit).or_default() += 1;
+        if m > Decimal::ZERO && !awarded[i * units + unit] {
+            unpaid[unit] += 1;
         }
     }
-    (fees, unpaid.into_iter().collect())
+    let unpaid = unpaid
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    (fees, unpaid)
 }
 
 /// A warning per unit with mileage but no award, in unit id order, with its count of

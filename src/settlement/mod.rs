@@ -55,17 +55,22 @@ pub struct SettlementRow {
 
 /// Sums exact fee lines per (day, unit, product) and rounds each sum once to the fen.
 pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow> {
-    let mut sums: BTreeMap<(NaiveDate, &str, Product), (Decimal, Decimal)> = BTreeMap::new();
+    // Summed by unit index (fee lines are many), then ordered by the unit's id.
+    let mut by_unit: std::collections::HashMap<(NaiveDate, usize, Product), (Decimal, Decimal)> =
+        std::collections::HashMap::new();
     for f in fees {
-        let key = (
-            scenario.horizon.day(f.interval),
-            scenario.fleet.units[f.unit].id.as_str(),
-            f.product,
-        );
-        let e = sums.entry(key).or_default();
+        let e = by_unit
+            .entry((scenario.horizon.day(f.interval), f.unit, f.product))
+            .or_default();
         e.0 += f.quantity;
         e.1 += f.amount;
     }
+    let sums: BTreeMap<(NaiveDate, &str, Product), (Decimal, Decimal)> = by_unit
+        .into_iter()
+        .map(|((day, unit, product), v)| {
+            ((day, scenario.fleet.units[unit].id.as_str(), product), v)
+        })
+        .collect();
     sums.into_iter()
         .map(
             |((day, party, product), (quantity, amount))| SettlementRow {
