@@ -203,8 +203,12 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     // Outputs in a fixed order: time, then product; awards by unit id and band. Each key is
     // unique (one offer per unit, band and interval), so an unstable sort is deterministic.
     clearing.sort_unstable_by_key(|r| (r.interval, r.product));
-    // Award rows are large: sorting their keys and moving each row once is cheaper.
-    awards.sort_by_cached_key(|a| (a.interval, a.product, rank[a.unit], a.band));
+    // Award rows come in this order from the merit order already (checking is one pass);
+    // energy rows from the LP need the sort. Rows are large: keys are sorted, rows moved once.
+    let key = |a: &AwardRow| (a.interval, a.product, rank[a.unit], a.band);
+    if !awards.is_sorted_by_key(key) {
+        awards.sort_by_cached_key(key);
+    }
     let settlement = settlement::settle(scenario, &fees, &awards)?;
     let result = RunResult {
         caps: resolved.caps,

@@ -162,10 +162,22 @@ pub fn rows(
 ) -> (Vec<ClearingRow>, Vec<AwardRow>) {
     let mut clearing = Vec::new();
     let mut awards = Vec::new();
-    let mut results = solution.auctions.iter();
-    for p in prepared {
-        for pi in &p.intervals {
-            let r = results.next().expect("one result per auction");
+    // Results come product by product (the auctions' order); rows go out interval by
+    // interval, products in order, which is the outputs' order (no sort of the awards later).
+    let mut order: Vec<(usize, usize, usize, usize)> = Vec::new(); // (interval, product, j, result)
+    let mut k = 0;
+    for (product, p) in prepared.iter().enumerate() {
+        for (j, pi) in p.intervals.iter().enumerate() {
+            order.push((pi.interval, product, j, k));
+            k += 1;
+        }
+    }
+    order.sort_unstable();
+    for &(_, product, j, k) in &order {
+        let p = &prepared[product];
+        let pi = &p.intervals[j];
+        {
+            let r = &solution.auctions[k];
             let mut bids: Vec<&PreparedBid> = pi.bids.iter().collect();
             bids.sort_by_key(|b| (id_rank[p.offers[b.offer].unit], p.offers[b.offer].band));
             let mut marginal_units: Vec<usize> = r
