@@ -160,8 +160,14 @@ pub fn rows(
     id_rank: &[usize],
     solution: &Solution,
 ) -> (Vec<ClearingRow>, Vec<AwardRow>) {
-    let mut clearing = Vec::new();
-    let mut awards = Vec::new();
+    let mut clearing = Vec::with_capacity(solution.auctions.len());
+    let mut awards = Vec::with_capacity(
+        prepared
+            .iter()
+            .flat_map(|p| &p.intervals)
+            .map(|pi| pi.bids.len())
+            .sum(),
+    );
     // Results come product by product (the auctions' order); rows go out interval by
     // interval, products in order, which is the outputs' order (no sort of the awards later).
     let mut order: Vec<(usize, usize, usize, usize)> = Vec::new(); // (interval, product, j, result)
