@@ -99,7 +99,7 @@ pub fn stream_to_dir(
             let (chunk, rows) = d?;
             totals.add(&chunk.result.clearing);
             for (k, ((name, columns), body)) in output::ROW_FILES.iter().zip(rows).enumerate() {
-                if k < 2 || !body.is_empty() {
+                if output::writes_row_file(k, &body) {
                     staged.append(name, &output::header(columns), &body)?;
                 }
             }

@@ -43,13 +43,7 @@ fn assert_same(name: &str, a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, V
 
 #[test]
 fn shipped_scenarios_chunked_and_streamed_equal_whole() {
-    let mut dirs: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("scenario.toml").is_file())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in common::shipped_scenarios() {
         let name = dir.display().to_string();
         let s = ancillary::scenario::load(&dir).unwrap();
         let reference = whole(&s);
@@ -78,6 +72,8 @@ fn generated_weeks_chunked_and_streamed_equal_whole() {
             // Energy is cleared by the LP, which keeps the horizon in one chunk.
             assert_eq!(ancillary::run::chunks(&s).unwrap().len(), 1);
         } else {
+            // Merit order: one chunk a day, and the generator's offers are daily, so 9 days
+            // give 9 chunks.
             assert_eq!(ancillary::run::chunks(&s).unwrap().len(), 9);
         }
         let reference = whole(&s);

@@ -4,17 +4,14 @@
 //! After an intended change, bless new goldens with
 //! `ANCILLARY_BLESS=1 cargo test --test golden`, then review `git diff tests/golden`.
 
+mod common;
+
 use std::path::Path;
 
 #[test]
 fn shipped_scenarios_match_their_goldens() {
     let bless = std::env::var_os("ANCILLARY_BLESS").is_some();
-    let mut names: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("scenario.toml").is_file())
-        .collect();
-    names.sort();
+    let names = common::shipped_scenarios();
     assert!(names.len() >= 6, "{names:?}");
     let mut failures = Vec::new();
     for dir in names {

@@ -241,10 +241,29 @@ pub const STORAGE: (&str, &[&str]) = (
     &["time", "unit", "charge_mw", "discharge_mw", "soc_mwh"],
 );
 
+pub const STATEMENT_MONTHLY: (&str, &[&str]) = (
+    "statement_monthly.csv",
+    &[
+        "month",
+        "party",
+        "product",
+        "compensation_yuan",
+        "allocation_yuan",
+        "penalty_yuan",
+        "net_yuan",
+    ],
+);
+
 /// The files written row by row, in the order they are listed in the summary. A file with no
 /// rows in the whole run is not written (except clearing and awards, always present).
 pub const ROW_FILES: [(&str, &[&str]); 5] =
     [CLEARING, AWARDS, MARKET_POWER, PERFORMANCE_FACTORS, STORAGE];
+
+/// Whether row file `k` of [`ROW_FILES`] is written, given rows for it: clearing and awards
+/// always, the others only with rows.
+pub fn writes_row_file(k: usize, rows: &[u8]) -> bool {
+    k < 2 || !rows.is_empty()
+}
 
 /// Every interval's label once: formatting times is the hottest part of writing outputs.
 pub fn labels(scenario: &Scenario) -> Vec<String> {
@@ -396,7 +415,7 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     let rows = render_rows(scenario, result, &labels);
     let mut files = BTreeMap::new();
     for (k, ((name, columns), body)) in ROW_FILES.iter().zip(rows).enumerate() {
-        if k < 2 || !body.is_empty() {
+        if writes_row_file(k, &body) {
             let mut bytes = header(columns);
             bytes.extend_from_slice(&body);
             files.insert(name.to_string(), bytes);
@@ -446,15 +465,7 @@ pub fn render_rest(
     files.insert("settlement.csv".into(), c.bytes());
 
     let monthly = crate::settlement::statement::monthly(&result.settlement);
-    let mut c = Csv::new(&[
-        "month",
-        "party",
-        "product",
-        "compensation_yuan",
-        "allocation_yuan",
-        "penalty_yuan",
-        "net_yuan",
-    ]);
+    let mut c = Csv::new(STATEMENT_MONTHLY.1);
     for m in &monthly {
         c.row([
             m.month.clone(),
@@ -466,7 +477,7 @@ pub fn render_rest(
             m.net().to_string(),
         ]);
     }
-    files.insert("statement_monthly.csv".into(), c.bytes());
+    files.insert(STATEMENT_MONTHLY.0.into(), c.bytes());
     render_statements(&mut files, result, &monthly);
 
     let mut c = Csv::new(&["unit", "product", "start", "end", "reason"]);

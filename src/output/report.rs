@@ -696,18 +696,12 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
                 "net, yuan",
             ],
             monthly.iter().map(|r| {
-                [
-                    "month",
-                    "party",
-                    "product",
-                    "compensation_yuan",
-                    "allocation_yuan",
-                    "penalty_yuan",
-                    "net_yuan",
-                ]
-                .iter()
-                .map(|c| r[*c].clone())
-                .collect()
+                // statement_monthly.csv's columns, as the run wrote them.
+                super::STATEMENT_MONTHLY
+                    .1
+                    .iter()
+                    .map(|c| r[*c].clone())
+                    .collect()
             }),
             300,
         );

@@ -100,3 +100,14 @@ pub fn paid(r: &RunResult, product: Product, party: &str) -> String {
         .map(|s| s.amount.to_string())
         .unwrap_or_else(|| "none".into())
 }
+
+/// The shipped scenario folders (those with a scenario.toml), in name order.
+pub fn shipped_scenarios() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
