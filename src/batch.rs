@@ -214,6 +214,21 @@ fn run_parallel(
     threads: usize,
     report: bool,
 ) -> Result<Vec<Outcome>, Error> {
+    run_parallel_with(work, out_root, threads, |files| run_files(files, report))
+}
+
+/// [`run_parallel`] with the run of one scenario given, so that a test can give one that
+/// panics.
+fn run_parallel_with<F>(
+    work: Vec<(Job, Files)>,
+    out_root: &Path,
+    threads: usize,
+    run: F,
+) -> Result<Vec<Outcome>, Error>
+where
+    F: Fn(&BTreeMap<String, Vec<u8>>) -> Result<(BTreeMap<String, Vec<u8>>, Totals), InputError>
+        + Sync,
+{
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -229,14 +244,16 @@ fn run_parallel(
         work.into_par_iter()
             .map(|(job, files)| {
                 let start = Instant::now();
-                let result = files
-                    .map_err(Error::from)
-                    .and_then(|files| run_files(&files, report).map_err(Error::from))
-                    .and_then(|(out, totals)| {
-                        crate::output::dir::write(&out_root.join(&job.folder), &out, false)?;
-                        Ok(totals)
-                    })
-                    .map_err(|e| e.to_string());
+                let result = isolated(|| {
+                    files
+                        .map_err(Error::from)
+                        .and_then(|files| run(&files).map_err(Error::from))
+                        .and_then(|(out, totals)| {
+                            crate::output::dir::write(&out_root.join(&job.folder), &out, false)?;
+                            Ok(totals)
+                        })
+                        .map_err(|e| e.to_string())
+                });
                 let wall = start.elapsed();
                 progress.finished(&job.folder, result.is_ok(), wall);
                 Outcome { job, result, wall }
@@ -245,6 +262,22 @@ fn run_parallel(
     });
     progress.close();
     Ok(outcomes)
+}
+
+/// Runs one scenario's work so that a panic (a bug of ours, never the user's) becomes that
+/// scenario's failure instead of the whole batch's. Its staging folder is removed as the
+/// panic unwinds.
+fn isolated<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(format!(
+            "internal error (a bug in ancillary; please report it with this scenario): {what}"
+        ))
+    })
 }
 
 /// `ancillary batch`: runs `jobs` and writes their outputs under `out_root`.
@@ -555,4 +588,42 @@ pub fn sweep_csv(settings: &[Setting], rows: &[(Vec<String>, Outcome)]) -> Vec<u
         w.write_record(&rec).expect("memory");
     }
     w.into_inner().expect("memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_scenario_fails_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let job = |name: &str| Job {
+            folder: name.into(),
+            dir: PathBuf::from(name),
+        };
+        let files = |tag: &[u8]| Ok(BTreeMap::from([("tag".to_string(), tag.to_vec())]));
+        let work = vec![(job("bad"), files(b"bad")), (job("good"), files(b"good"))];
+        let outcomes = run_parallel_with(work, root.path(), 2, |f| {
+            if f["tag"] == b"bad" {
+                panic!("boom");
+            }
+            let out = BTreeMap::from([("clearing.csv".to_string(), b"time\n".to_vec())]);
+            Ok((out, Totals::default()))
+        })
+        .unwrap();
+        let by = |name: &str| outcomes.iter().find(|o| o.job.folder == name).unwrap();
+        let err = by("bad").result.as_ref().unwrap_err();
+        assert!(
+            err.contains("internal error") && err.contains("boom"),
+            "{err}"
+        );
+        assert!(by("good").result.is_ok());
+        assert!(root.path().join("good/clearing.csv").is_file());
+        // The panicking job left no folder and no staging behind.
+        let left: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(left, ["good"], "{left:?}");
+    }
 }

@@ -1,5 +1,6 @@
 //! The `ancillary` command line.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +22,7 @@ struct Cli {
 enum Command {
     /// Clear, price and bill one scenario folder and write the results to OUT_DIR.
     #[command(
-        after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n\nWrites clearing.csv, awards.csv, settlement.csv, rejected_offers.csv,\nperformance_factors.csv and summary.json. Nothing is written if the run fails.\nAn existing OUT_DIR is replaced only if it holds an earlier ancillary output;\nany other existing folder needs --force (then only our files are written into it)."
+        after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n\nWrites clearing.csv, awards.csv, settlement.csv, rejected_offers.csv,\nperformance_factors.csv, statement_monthly.csv, statements/, market_power.csv,\nstorage.csv (with storage), summary.json and ancillary.sha256 (the files and their\nSHA-256 digests; check a copy with `sha256sum -c ancillary.sha256`).\n\nOUT_DIR is never torn: the output is built beside it and swapped in whole, so a\nfailed or killed run leaves the earlier output as it was. A second run into the same\nOUT_DIR fails at once while the first holds it. An existing OUT_DIR is replaced only\nif it is an intact earlier ancillary output (every file listed in its ancillary.sha256,\ndigests matching); any other folder needs --force, and then only our files are written\ninto it, one by one."
     )]
     Run {
         /// Scenario folder (scenario.toml and CSV files).
@@ -29,7 +30,8 @@ enum Command {
         /// Output folder.
         #[arg(long, short)]
         out: PathBuf,
-        /// Write into an existing folder that is not an earlier ancillary output.
+        /// Write our files into an existing folder that is not an intact earlier ancillary
+        /// output, leaving everything else in it alone.
         #[arg(long)]
         force: bool,
         /// Also write report.html (plots, statements, the audit) into OUT_DIR.
@@ -49,6 +51,9 @@ enum Command {
         /// The interval of the offer stacks, e.g. 2024-03-01T18:00.
         #[arg(long)]
         at: Option<String>,
+        /// Replace an existing --html file, or a report.html in OUT_DIR that we did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Import a public test system as a scenario.
     Import {
@@ -91,7 +96,7 @@ enum Command {
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
-        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first. Writes audit.csv and audit.json to --out,\nor into the --results folder. Exit status: 0 nothing fails, 1 a rule fails, 2 bad input."
+        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first. Writes audit.csv and audit.json to --out,\nor into the --results folder (and with neither, only prints the table). Exit status: 0 nothing fails, 1 a rule fails, 2 bad input."
     )]
     Audit {
         /// Scenario folder.
@@ -102,6 +107,9 @@ enum Command {
         /// Where to write audit.csv and audit.json (default: the --results folder).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace an audit.csv or audit.json there that we did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Compare two output folders row by row; exit 1 when they differ.
     #[command(
@@ -201,14 +209,26 @@ fn report(
     out_dir: &std::path::Path,
     html: Option<&std::path::Path>,
     at: Option<&str>,
+    force: bool,
 ) -> Result<(), ancillary::Error> {
-    let files = ancillary::audit::results::read_dir(out_dir)?;
-    let page = ancillary::output::report::render(&files, at)?;
-    let path = html.map_or_else(|| out_dir.join("report.html"), PathBuf::from);
-    let tmp = path.with_extension("html.tmp");
-    std::fs::write(&tmp, page).map_err(|e| ancillary::Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| ancillary::Error::io(&path, e))?;
-    eprintln!("wrote {}", path.display());
+    use ancillary::output::dir;
+    let shown = html.map_or_else(|| out_dir.join("report.html"), PathBuf::from);
+    match html {
+        Some(path) => {
+            let files = ancillary::audit::results::read_dir(out_dir)?;
+            let page = ancillary::output::report::render(&files, at)?;
+            dir::write_file(path, page.as_bytes(), force)?;
+        }
+        None => {
+            // Held from reading to writing, so the report is of the output it lands in.
+            let lock = dir::lock(out_dir)?;
+            let files = ancillary::audit::results::read_dir(out_dir)?;
+            let page = ancillary::output::report::render(&files, at)?;
+            let add = BTreeMap::from([("report.html".to_string(), page.into_bytes())]);
+            lock.add(&add, force)?;
+        }
+    }
+    eprintln!("wrote {}", shown.display());
     Ok(())
 }
 
@@ -226,8 +246,7 @@ fn batch(
     };
     let outcomes = ancillary::batch::run_batch(jobs_list, out, threads(jobs), report)?;
     let path = out.join(ancillary::batch::summary_name(shard));
-    std::fs::write(&path, ancillary::batch::summary_csv(&outcomes))
-        .map_err(|e| ancillary::Error::io(&path, e))?;
+    ancillary::output::dir::write_file(&path, &ancillary::batch::summary_csv(&outcomes), true)?;
     let failed: Vec<_> = outcomes.iter().filter(|o| o.result.is_err()).collect();
     for o in &failed {
         eprintln!(
@@ -254,7 +273,7 @@ fn sweep(
     let rows = ancillary::batch::run_sweep(scenario, settings, out, threads(jobs), false)?;
     let table = ancillary::batch::sweep_csv(settings, &rows);
     let path = out.join("sweep_summary.csv");
-    std::fs::write(&path, &table).map_err(|e| ancillary::Error::io(&path, e))?;
+    ancillary::output::dir::write_file(&path, &table, true)?;
     print!("{}", String::from_utf8_lossy(&table));
     eprintln!("summary in {}", path.display());
     Ok(rows.iter().any(|(_, o)| o.result.is_err()))
@@ -293,22 +312,27 @@ fn audit(
     scenario: &std::path::Path,
     results: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
+    force: bool,
 ) -> Result<bool, ancillary::Error> {
+    // Held from reading the results to writing the audit beside them.
+    let lock = out
+        .or(results)
+        .map(ancillary::output::dir::lock)
+        .transpose()?;
     let (s, checks) = ancillary::audit::audit_dir(scenario, results)?;
     print!("{}", ancillary::audit::to_table(&checks));
-    if let Some(dir) = out.or(results) {
-        let files = [
-            ("audit.csv", ancillary::audit::to_csv(&checks)),
-            ("audit.json", ancillary::audit::to_json(&s, &checks)),
-        ];
-        std::fs::create_dir_all(dir).map_err(|e| ancillary::Error::io(dir, e))?;
-        for (name, bytes) in files {
-            let tmp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, bytes).map_err(|e| ancillary::Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, dir.join(name))
-                .map_err(|e| ancillary::Error::io(dir.join(name), e))?;
+    if let Some(lock) = lock {
+        let files = BTreeMap::from([
+            ("audit.csv".to_string(), ancillary::audit::to_csv(&checks)),
+            (
+                "audit.json".to_string(),
+                ancillary::audit::to_json(&s, &checks),
+            ),
+        ]);
+        lock.add(&files, force)?;
+        if let Some(dir) = out.or(results) {
+            eprintln!("wrote {}/audit.csv and audit.json", dir.display());
         }
-        eprintln!("wrote {}/audit.csv and audit.json", dir.display());
     }
     Ok(checks
         .iter()
@@ -360,10 +384,14 @@ fn main() -> ExitCode {
             scenario,
             results,
             out,
-        } => exit(audit(&scenario, results.as_deref(), out.as_deref())),
-        Command::Report { out_dir, html, at } => {
-            exit(report(&out_dir, html.as_deref(), at.as_deref()).map(|()| false))
-        }
+            force,
+        } => exit(audit(&scenario, results.as_deref(), out.as_deref(), force)),
+        Command::Report {
+            out_dir,
+            html,
+            at,
+            force,
+        } => exit(report(&out_dir, html.as_deref(), at.as_deref(), force).map(|()| false)),
         Command::Generate {
             units,
             days,

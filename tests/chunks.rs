@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use ancillary::scenario::Scenario;
 use ancillary::scenario::slice::Chunks;
 use common::Case;
+use sha2::Digest;
 
 fn whole(s: &Scenario) -> BTreeMap<String, Vec<u8>> {
     let r = ancillary::run::run_in(s, &Chunks::by_days(s, 0)).unwrap();
@@ -24,7 +25,22 @@ fn streamed(s: &Scenario) -> BTreeMap<String, Vec<u8>> {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("out");
     ancillary::stream_to_dir(s, &dir, false).unwrap();
-    ancillary::audit::results::read_dir(&dir).unwrap()
+    let mut files = ancillary::audit::results::read_dir(&dir).unwrap();
+    // The manifest lists every other file with its SHA-256, as `sha256sum` writes it (the
+    // streamed files' digests are taken as they grow: here they are taken from the bytes).
+    let manifest = files.remove(ancillary::output::dir::MANIFEST).unwrap();
+    let expected: String = files
+        .iter()
+        .map(|(name, bytes)| {
+            let digest: String = sha2::Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{digest}  {name}\n")
+        })
+        .collect();
+    assert_eq!(String::from_utf8(manifest).unwrap(), expected);
+    files
 }
 
 fn assert_same(name: &str, a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) {

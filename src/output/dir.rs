@@ -1,39 +1,47 @@
-//! Writing an output folder all at once: files go to a hidden staging folder inside OUT_DIR,
-//! then are renamed into place, so a failed run leaves nothing half-written and every write
-//! stays inside OUT_DIR.
+//! Output folders that are never torn, never lost and never mixed.
+//!
+//! - **One writer at a time.** Every write into OUT_DIR holds an exclusive lock (`flock`) on
+//!   `.NAME.ancillary-lock` beside it. A second run into the same folder fails at once with a
+//!   plain message. The lock goes with its process, so a killed run never leaves it held.
+//! - **Whole or nothing.** The new output is built in a hidden folder beside OUT_DIR, on the
+//!   same file system, synced to disk, and swapped in by one atomic rename (`renameat2` with
+//!   `RENAME_EXCHANGE` on Linux, `renameatx_np` with `RENAME_SWAP` on macOS). A reader, or a
+//!   crash at any instant, sees the whole earlier output or the whole new one.
+//! - **Only what we wrote is replaced.** An earlier output is recognised only by its manifest,
+//!   `ancillary.sha256` (one `digest  name` line per file, as `sha256sum -c` reads it), and
+//!   only when every file in the folder is listed there with a matching digest, no entry is a
+//!   symbolic link, and every listed name is one we could have written. Anything else is not
+//!   ours: refused without `--force`, and with it our files are written in one by one and
+//!   nothing else is touched. No file whose digest does not match is ever deleted.
+//! - **Stale staging is cleaned.** Whoever holds the lock removes the hidden folders a killed
+//!   run left beside OUT_DIR (deleting, again, only files that match their manifest).
+//! - **No symbolic link inside OUT_DIR is followed.** (OUT_DIR itself may be one: the user named
+//!   it, and it is resolved first.)
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
-const STAGING: &str = ".ancillary-staging";
+/// The manifest of an output folder: the files we wrote and their SHA-256 digests.
+pub const MANIFEST: &str = "ancillary.sha256";
 
-/// True when `dir/summary.json` says `"program": "ancillary"`: an earlier output of ours,
-/// which a new run may replace.
+/// The most bytes a manifest may have (a year's output lists a few thousand files).
+const MANIFEST_LIMIT: u64 = 64 << 20;
+
+/// How many reasons a refusal names.
+const REASONS_SHOWN: usize = 3;
+
+/// True when `dir` holds an intact output of ours (see the module doc).
 pub fn is_ancillary_output(dir: &Path) -> bool {
-    earlier_files(dir).is_some()
-}
-
-/// The files an earlier output listed, if `dir` holds one.
-fn earlier_files(dir: &Path) -> Option<Vec<String>> {
-    let bytes = fs::read(dir.join("summary.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    if v.get("program")?.as_str()? != "ancillary" {
-        return None;
-    }
-    // Files added after the summary was written (report, audit) belong to the output too.
-    let mut files: Vec<String> = v
-        .get("files")?
-        .as_array()?
-        .iter()
-        .filter_map(|f| f.as_str().map(String::from))
-        .filter(|f| is_safe_relative(f))
-        .collect();
-    files.extend(["report.html", "audit.csv", "audit.json"].map(String::from));
-    Some(files)
+    matches!(scan(dir), Ok(Earlier::Ours(_)))
 }
 
 /// A relative path of plain components only: nothing can escape the folder.
@@ -42,12 +50,26 @@ pub fn is_safe_relative(path: &str) -> bool {
     !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Writes `files` (relative name → bytes) into `out`.
+/// A name we could have written: a top-level `.csv`, `.json` or `.html` file, or a statement
+/// under `statements/`. A forged manifest can never make us delete anything else.
+fn could_be_ours(name: &str) -> bool {
+    if !is_safe_relative(name) || name.contains('\\') {
+        return false;
+    }
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts[..] {
+        [file] => file != MANIFEST && [".csv", ".json", ".html"].iter().any(|e| file.ends_with(e)),
+        ["statements", file] => file.ends_with(".csv"),
+        _ => false,
+    }
+}
+
+/// Writes `files` (relative name → bytes) as the whole output in `out` (what `run` does).
 ///
 /// - `out` absent: created, filled, done.
-/// - `out` an earlier ancillary output: its listed files are replaced by the new ones.
-/// - `out` anything else: refused unless `force`, in which case the new files are written into
-///   it and nothing else there is touched.
+/// - `out` an intact earlier output of ours: replaced by the new one in one step.
+/// - `out` anything else: refused unless `force`, in which case the new files are written
+///   into it one by one, and nothing else there is touched.
 pub fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Result<(), Error> {
     for name in files.keys() {
         check_name(out, name)?;
@@ -59,80 +81,619 @@ pub fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Resu
     staged.commit()
 }
 
+/// Adds `files` to the output in `out` (what `report` and `audit` do), keeping the rest.
+///
+/// An intact output of ours is swapped for a copy with the files added (the other files
+/// hard-linked, not copied). Any other folder gets the files one by one; a file of that name
+/// that we did not write is replaced only with `force`.
+pub fn add(out: &Path, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Result<(), Error> {
+    lock(out)?.add(files, force)
+}
+
+/// Writes one file at `path` through a temporary file beside it, renamed into place only
+/// when whole (a full disk leaves nothing behind). An existing file is replaced only when
+/// `replace` is set.
+pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Output(path.to_path_buf(), "names no file".into()))?;
+    if !replace && fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Output(
+            path.to_path_buf(),
+            "exists; choose another file, or pass --force to replace it".into(),
+        ));
+    }
+    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".ancillary-tmp-");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempfile_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
+    written.map_err(|e| Error::io(path, e))?;
+    let persisted = if replace {
+        tmp.persist(path).map(drop)
+    } else {
+        tmp.persist_noclobber(path).map(drop)
+    };
+    persisted.map_err(|e| Error::io(path, e.error))?;
+    sync_dir(parent);
+    Ok(())
+}
+
 fn check_name(out: &Path, name: &str) -> Result<(), Error> {
-    if is_safe_relative(name) {
+    if is_safe_relative(name) && name != MANIFEST {
         Ok(())
     } else {
         Err(Error::Output(
             out.to_path_buf(),
-            format!("refusing to write {name:?}: not a plain relative path"),
+            format!("refusing to write {name:?}: not a plain relative path of ours"),
         ))
     }
 }
 
-/// An output folder being written: files go to the staging folder, by whole buffers or
-/// appended piece by piece, and replace the earlier output only at [`Staged::commit`]. Dropped
-/// uncommitted (an error on the way), it removes what it staged, and `out` itself when it
-/// created it.
+/// OUT_DIR as the user named it and as an absolute path, with its parent and name.
+struct Place {
+    shown: PathBuf,
+    path: PathBuf,
+    parent: PathBuf,
+    name: OsString,
+}
+
+impl Place {
+    fn resolve(out: &Path) -> Result<Place, Error> {
+        let shown = out.to_path_buf();
+        let path = match fs::symlink_metadata(out) {
+            // An existing OUT_DIR (or a link the user named as OUT_DIR) is resolved first.
+            Ok(_) => fs::canonicalize(out).map_err(|e| Error::io(out, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let name = out
+                    .file_name()
+                    .ok_or_else(|| Error::Output(shown.clone(), "names no folder".into()))?;
+                let parent = match out.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                fs::canonicalize(parent)
+                    .map_err(|e| Error::io(parent, e))?
+                    .join(name)
+            }
+            Err(e) => return Err(Error::io(out, e)),
+        };
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(Error::Output(shown, "is a file system's root".into()));
+        };
+        Ok(Place {
+            parent: parent.to_path_buf(),
+            name: name.to_os_string(),
+            path: path.clone(),
+            shown,
+        })
+    }
+
+    /// `.NAME.ancillary-WHAT`, beside OUT_DIR.
+    fn beside(&self, what: &str) -> OsString {
+        let mut s = OsString::from(".");
+        s.push(&self.name);
+        s.push(".ancillary-");
+        s.push(what);
+        s
+    }
+
+    fn error(&self, what: impl Into<String>) -> Error {
+        Error::Output(self.shown.clone(), what.into())
+    }
+}
+
+/// An exclusive hold on an output folder, released (and its lock file removed) on drop or
+/// when the process ends, however it ends.
+pub struct Lock {
+    place: Place,
+    path: PathBuf,
+    _file: fs::File,
+}
+
+/// Takes the lock on `out`, or fails at once when another run holds it.
+pub fn lock(out: &Path) -> Result<Lock, Error> {
+    let place = Place::resolve(out)?;
+    let path = place.parent.join(place.beside("lock"));
+    // The holder removes the lock file as it leaves: a lock taken on a file that is no longer
+    // at `path` locks nothing, so take it again.
+    for _ in 0..16 {
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| place.error(format!("cannot create its lock file: {e}")))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let who = match pid.trim() {
+                    "" => "another ancillary run".to_string(),
+                    pid => format!("another ancillary run (process {pid})"),
+                };
+                return Err(place.error(format!(
+                    "{who} is writing this folder; wait for it to finish, or choose another folder"
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(place.error(format!("cannot lock it: {e}")));
+            }
+        }
+        if still_at(&file, &path) {
+            let _ = file.set_len(0);
+            let _ = write!(file, "{}", std::process::id());
+            return Ok(Lock {
+                place,
+                path,
+                _file: file,
+            });
+        }
+    }
+    Err(place.error("cannot lock it: its lock file keeps changing"))
+}
+
+#[cfg(unix)]
+fn still_at(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held; the file closes (and unlocks) after this.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+impl Lock {
+    /// Removes what killed runs left beside OUT_DIR. Only the lock holder creates staging
+    /// folders, so while we hold it every one there is stale.
+    fn clean_stale(&self) -> Result<(), Error> {
+        let prefix = self.place.beside("tmp-");
+        let Ok(entries) = fs::read_dir(&self.place.parent) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            if !entry
+                .file_name()
+                .as_encoded_bytes()
+                .starts_with(prefix.as_encoded_bytes())
+            {
+                continue;
+            }
+            let path = entry.path();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if !is_dir {
+                let _ = fs::remove_file(&path);
+            } else if fs::symlink_metadata(path.join(MANIFEST)).is_ok() {
+                // A whole output (staged, or swapped out): delete what its manifest vouches for.
+                match scan(&path) {
+                    Ok(Earlier::Ours(snap)) => remove_verified(&self.place, &path, &snap)?,
+                    Ok(Earlier::Foreign(f)) => remove_verified(&self.place, &path, &f.ours)?,
+                    _ => {}
+                }
+            } else {
+                // A staging folder the killed run had not finished: only we wrote in it.
+                fs::remove_dir_all(&path).map_err(|e| {
+                    self.place
+                        .error(format!("cannot remove a killed run's staging folder: {e}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stage(self, earlier: Earlier, mode: Mode) -> Result<Staged, Error> {
+        let tmp = tempfile::Builder::new()
+            .prefix(&self.place.beside("tmp-"))
+            .tempdir_in(&self.place.parent)
+            .map_err(|e| {
+                self.place
+                    .error(format!("cannot create a staging folder beside it: {e}"))
+            })?
+            .keep();
+        Ok(Staged {
+            lock: self,
+            tmp,
+            earlier,
+            mode,
+            digests: BTreeMap::new(),
+            open: BTreeMap::new(),
+            names: BTreeSet::new(),
+            committed: false,
+        })
+    }
+
+    /// Starts a whole new output in OUT_DIR (see [`write`]).
+    pub fn replace(self, force: bool) -> Result<Staged, Error> {
+        self.clean_stale()?;
+        let earlier = scan(&self.place.path).map_err(|e| self.place.error(e))?;
+        if let Earlier::Foreign(f) = &earlier
+            && !force
+        {
+            return Err(self.place.error(format!(
+                "exists and is not an intact ancillary output ({}); choose another folder, or pass --force to write our files into it and leave the rest",
+                f.summary()
+            )));
+        }
+        self.stage(earlier, Mode::Replace)
+    }
+
+    /// Adds files to the output in OUT_DIR (see [`add`]).
+    pub fn add(self, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Result<(), Error> {
+        for name in files.keys() {
+            check_name(&self.place.shown, name)?;
+        }
+        self.clean_stale()?;
+        let earlier = scan(&self.place.path).map_err(|e| self.place.error(e))?;
+        if let Earlier::Foreign(f) = &earlier
+            && !force
+        {
+            let path = &self.place.path;
+            for name in files.keys() {
+                if fs::symlink_metadata(path.join(name)).is_ok()
+                    && !f.ours.manifest.contains_key(name)
+                {
+                    return Err(self.place.error(format!(
+                        "{name} exists there and is not ours; remove it, or pass --force to replace it"
+                    )));
+                }
+            }
+        }
+        let mut staged = self.stage(earlier, Mode::Add)?;
+        if let Earlier::Ours(snap) = &staged.earlier {
+            // The rest of the output travels with the new files, as hard links where the file
+            // system allows (no copy of a large output).
+            for (name, digest) in &snap.manifest {
+                if files.contains_key(name) {
+                    continue;
+                }
+                let from = staged.lock.place.path.join(name);
+                let to = staged.staging_path(name)?;
+                if fs::hard_link(&from, &to).is_err() {
+                    fs::copy(&from, &to)
+                        .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
+                }
+                staged.digests.insert(name.clone(), digest.clone());
+            }
+        }
+        for (name, bytes) in files {
+            staged.write(name, bytes)?;
+        }
+        staged.commit()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The new files are the whole output.
+    Replace,
+    /// The new files join what is there.
+    Add,
+}
+
+/// What an entry looked like when OUT_DIR was scanned: if anything differs by the time we
+/// swap or delete, somebody else touched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    dir: bool,
+    len: u64,
+    modified: Option<SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(meta: &fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp {
+            dir: meta.is_dir(),
+            len: if meta.is_dir() { 0 } else { meta.len() },
+            modified: meta.modified().ok(),
+            inode,
+        }
+    }
+}
+
+/// An intact output of ours: its manifest and every entry as scanned.
+struct Snapshot {
+    manifest: BTreeMap<String, String>,
+    entries: BTreeMap<String, Stamp>,
+}
+
+/// A folder that is not (wholly) ours: why, and the files in it that are ours after all.
+struct Foreign {
+    reasons: Vec<String>,
+    ours: Snapshot,
+}
+
+impl Foreign {
+    fn summary(&self) -> String {
+        let mut s = self
+            .reasons
+            .iter()
+            .take(REASONS_SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        if self.reasons.len() > REASONS_SHOWN {
+            s.push_str(&format!(
+                "; and {} more",
+                self.reasons.len() - REASONS_SHOWN
+            ));
+        }
+        s
+    }
+}
+
+enum Earlier {
+    Absent,
+    Ours(Snapshot),
+    Foreign(Foreign),
+}
+
+/// Every entry under `dir` by relative name (`/`-separated), never following a link; what
+/// cannot be ours (links, devices, names that are not UTF-8) goes to `reasons`.
+fn walk(dir: &Path, reasons: &mut Vec<String>) -> io::Result<BTreeMap<String, Stamp>> {
+    let mut entries = BTreeMap::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = stack.pop() {
+        for entry in fs::read_dir(&path)? {
+            let entry = entry?;
+            let Some(file) = entry.file_name().to_str().map(String::from) else {
+                reasons.push(format!(
+                    "{rel}{:?} has a name that is not UTF-8",
+                    entry.file_name()
+                ));
+                continue;
+            };
+            let name = format!("{rel}{file}");
+            let meta = fs::symlink_metadata(entry.path())?;
+            if meta.file_type().is_symlink() {
+                reasons.push(format!("{name} is a symbolic link"));
+            } else if meta.is_dir() {
+                entries.insert(name.clone(), Stamp::of(&meta));
+                stack.push((entry.path(), format!("{name}/")));
+            } else if meta.is_file() {
+                entries.insert(name, Stamp::of(&meta));
+            } else {
+                reasons.push(format!("{name} is not a regular file"));
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Reads `dir/ancillary.sha256`: name → digest, each name one we could have written.
+fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, String> {
+    let path = dir.join(MANIFEST);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() && m.len() <= MANIFEST_LIMIT => {}
+        Ok(m) if m.is_file() => return Err(format!("{MANIFEST} is too large")),
+        Ok(_) => return Err(format!("{MANIFEST} is not a regular file")),
+        Err(_) => return Err(format!("it has no {MANIFEST}")),
+    }
+    let text = fs::read_to_string(&path).map_err(|e| format!("{MANIFEST} is unreadable: {e}"))?;
+    let mut manifest = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let bad = || format!("{MANIFEST} line {} is not \"SHA256  NAME\"", i + 1);
+        let (digest, name) = line.split_once("  ").ok_or_else(bad)?;
+        let hex = digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex || !could_be_ours(name) {
+            return Err(bad());
+        }
+        manifest.insert(name.to_string(), digest.to_ascii_lowercase());
+    }
+    Ok(manifest)
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn digest_file(path: &Path) -> io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex(&hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// What `dir` holds: nothing, an intact output of ours, or something else.
+fn scan(dir: &Path) -> Result<Earlier, String> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Earlier::Absent),
+        Err(e) => return Err(format!("cannot read it: {e}")),
+        Ok(m) if !m.is_dir() => return Err("exists and is not a folder".into()),
+        Ok(_) => {}
+    }
+    let mut reasons = Vec::new();
+    let entries = walk(dir, &mut reasons).map_err(|e| format!("cannot read it: {e}"))?;
+    let manifest = read_manifest(dir).unwrap_or_else(|r| {
+        reasons.insert(0, r);
+        BTreeMap::new()
+    });
+    for (name, stamp) in &entries {
+        let listed = manifest.contains_key(name) || name == MANIFEST;
+        let a_folder_of_ours = stamp.dir && name == "statements";
+        if !listed && !a_folder_of_ours {
+            reasons.push(format!("{name} is not listed in {MANIFEST}"));
+        }
+    }
+    let checked: Vec<(&String, &String, bool)> = manifest
+        .par_iter()
+        .filter(|(name, _)| entries.get(*name).is_some_and(|s| !s.dir))
+        .map(|(name, digest)| {
+            let ok = digest_file(&dir.join(name)).is_ok_and(|d| d == *digest);
+            (name, digest, ok)
+        })
+        .collect();
+    let mut verified = BTreeMap::new();
+    for (name, digest, ok) in checked {
+        if ok {
+            verified.insert(name.clone(), digest.clone());
+        } else {
+            reasons.push(format!("{name} was changed after ancillary wrote it"));
+        }
+    }
+    let snapshot = Snapshot {
+        manifest: verified,
+        entries,
+    };
+    Ok(if reasons.is_empty() {
+        Earlier::Ours(snapshot)
+    } else {
+        Earlier::Foreign(Foreign {
+            reasons,
+            ours: snapshot,
+        })
+    })
+}
+
+/// Deletes from `dir` the files `snap` vouches for (listed, verified, unchanged since) and
+/// the folders that leaves empty. If anything else is left, `dir` is kept in sight as
+/// `NAME.ancillary-kept-SECONDS` beside OUT_DIR: somebody put it there, and it is theirs.
+fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) -> Result<(), Error> {
+    let mut reasons = Vec::new();
+    let now = walk(dir, &mut reasons).unwrap_or_default();
+    let mut left = !reasons.is_empty();
+    for (name, stamp) in &now {
+        if stamp.dir {
+            continue;
+        }
+        let vouched = name == MANIFEST
+            || (snap.manifest.contains_key(name) && snap.entries.get(name) == Some(stamp));
+        if !vouched || fs::remove_file(dir.join(name)).is_err() {
+            left = true;
+        }
+    }
+    // Deepest folders first; a folder that is not empty stays.
+    for name in now.iter().filter(|(_, s)| s.dir).map(|(n, _)| n).rev() {
+        let _ = fs::remove_dir(dir.join(name));
+    }
+    if fs::remove_dir(dir).is_err() && (left || dir.exists()) {
+        let secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut kept = place.name.clone();
+        kept.push(format!(".ancillary-kept-{secs}"));
+        let kept = place.parent.join(kept);
+        fs::rename(dir, &kept).map_err(|e| {
+            place.error(format!(
+                "cannot move aside files that were not ours ({e}); they are in {}",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Swaps two folders in one step where the system can; elsewhere (or on a file system that
+/// cannot) by three renames, during which `b` is briefly absent.
+fn swap(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        use rustix::io::Errno;
+        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::NOTSUP => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut aside = a.as_os_str().to_os_string();
+    aside.push("-swap");
+    let aside = PathBuf::from(aside);
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+/// Makes a folder's entries durable (a no-op where folders cannot be opened).
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// A file being appended to, with its digest kept as it grows.
+struct OpenFile {
+    writer: BufWriter<fs::File>,
+    hasher: Sha256,
+}
+
+/// An output folder being written: files go to a staging folder beside OUT_DIR, by whole
+/// buffers or appended piece by piece, and replace the earlier output only at
+/// [`Staged::commit`]. Dropped uncommitted (an error on the way), it removes what it staged.
 pub struct Staged {
-    out: PathBuf,
-    staging: PathBuf,
-    existed: bool,
-    earlier: Vec<String>,
-    open: BTreeMap<String, BufWriter<fs::File>>,
+    lock: Lock,
+    tmp: PathBuf,
+    earlier: Earlier,
+    mode: Mode,
+    /// Finished files in the staging folder and their digests.
+    digests: BTreeMap<String, String>,
+    open: BTreeMap<String, OpenFile>,
+    /// The files staged by this run (not those carried over by [`add`]).
     names: BTreeSet<String>,
     committed: bool,
 }
 
 impl Staged {
-    /// Checks `out` as [`write`] does and creates an empty staging folder inside it.
+    /// Locks `out`, checks it as [`write`] does and creates an empty staging folder beside it.
     pub fn begin(out: &Path, force: bool) -> Result<Staged, Error> {
-        let existed = out.exists();
-        let earlier = if existed {
-            if !out.is_dir() {
-                return Err(Error::Output(
-                    out.to_path_buf(),
-                    "exists and is not a folder".into(),
-                ));
-            }
-            let earlier = earlier_files(out);
-            if earlier.is_none() && !force {
-                return Err(Error::OutputNotOurs(out.to_path_buf()));
-            }
-            earlier.unwrap_or_default()
-        } else {
-            fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-            Vec::new()
-        };
-        let staged = Staged {
-            out: out.to_path_buf(),
-            staging: out.join(STAGING),
-            existed,
-            earlier,
-            open: BTreeMap::new(),
-            names: BTreeSet::new(),
-            committed: false,
-        };
-        if staged.staging.exists() {
-            fs::remove_dir_all(&staged.staging).map_err(|e| Error::io(&staged.staging, e))?;
-        }
-        fs::create_dir_all(&staged.staging).map_err(|e| Error::io(&staged.staging, e))?;
-        Ok(staged)
+        lock(out)?.replace(force)
     }
 
-    fn path(&self, name: &str) -> Result<PathBuf, Error> {
-        check_name(&self.out, name)?;
-        let path = self.staging.join(name);
+    fn error(&self, name: &str, e: io::Error) -> Error {
+        self.lock.place.error(format!("cannot write {name}: {e}"))
+    }
+
+    fn staging_path(&self, name: &str) -> Result<PathBuf, Error> {
+        check_name(&self.lock.place.shown, name)?;
+        let path = self.tmp.join(name);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            fs::create_dir_all(parent).map_err(|e| self.error(name, e))?;
         }
         Ok(path)
     }
 
     /// Stages a whole file.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        let path = self.path(name)?;
-        fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        let path = self.staging_path(name)?;
+        // Never through a hard link to the earlier output.
+        let _ = fs::remove_file(&path);
+        let written = fs::File::create(&path)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+        written.map_err(|e| self.error(name, e))?;
+        self.digests
+            .insert(name.to_string(), hex(&Sha256::digest(bytes)));
         self.names.insert(name.to_string());
         Ok(())
     }
@@ -140,16 +701,27 @@ impl Staged {
     /// Appends to a staged file, creating it (with `header` first) on the first call.
     pub fn append(&mut self, name: &str, header: &[u8], bytes: &[u8]) -> Result<(), Error> {
         if !self.open.contains_key(name) {
-            let path = self.path(name)?;
-            let file = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            w.write_all(header).map_err(|e| Error::io(&path, e))?;
-            self.open.insert(name.to_string(), w);
+            let path = self.staging_path(name)?;
+            let file = fs::File::create(&path).map_err(|e| self.error(name, e))?;
+            let mut f = OpenFile {
+                writer: BufWriter::with_capacity(1 << 20, file),
+                hasher: Sha256::new(),
+            };
+            f.writer
+                .write_all(header)
+                .map_err(|e| self.error(name, e))?;
+            f.hasher.update(header);
+            self.open.insert(name.to_string(), f);
             self.names.insert(name.to_string());
         }
-        let w = self.open.get_mut(name).expect("opened above");
-        w.write_all(bytes)
-            .map_err(|e| Error::io(self.staging.join(name), e))
+        let Some(f) = self.open.get_mut(name) else {
+            unreachable!("opened above")
+        };
+        f.hasher.update(bytes);
+        if let Err(e) = f.writer.write_all(bytes) {
+            return Err(self.error(name, e));
+        }
+        Ok(())
     }
 
     /// The files staged so far, by name.
@@ -157,43 +729,163 @@ impl Staged {
         &self.names
     }
 
-    /// Everything is staged: replace the earlier output. Files of the earlier output that the
-    /// new one lacks go, so the folder never mixes two runs.
+    /// Everything is staged: finish the files, write the manifest, and put the new output in
+    /// place of the earlier one (see the module doc).
     pub fn commit(mut self) -> Result<(), Error> {
-        for (name, mut w) in std::mem::take(&mut self.open) {
-            w.flush()
-                .map_err(|e| Error::io(self.staging.join(&name), e))?;
+        for (name, f) in std::mem::take(&mut self.open) {
+            let OpenFile { writer, hasher } = f;
+            let file = writer
+                .into_inner()
+                .map_err(|e| self.error(&name, e.into_error()))?;
+            file.sync_all().map_err(|e| self.error(&name, e))?;
+            self.digests.insert(name, hex(&hasher.finalize()));
         }
-        for name in &self.earlier {
-            if !self.names.contains(name) {
-                let path = self.out.join(name);
-                if path.is_file() {
-                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        let manifest: String = self
+            .digests
+            .iter()
+            .map(|(name, digest)| format!("{digest}  {name}\n"))
+            .collect();
+        let path = self.tmp.join(MANIFEST);
+        let written = fs::File::create(&path)
+            .and_then(|mut f| f.write_all(manifest.as_bytes()).and_then(|()| f.sync_all()));
+        written.map_err(|e| self.error(MANIFEST, e))?;
+        sync_dir(&self.tmp.join("statements"));
+        sync_dir(&self.tmp);
+        let earlier = std::mem::replace(&mut self.earlier, Earlier::Absent);
+        match &earlier {
+            Earlier::Absent => {
+                let place = &self.lock.place;
+                fs::rename(&self.tmp, &place.path).map_err(|e| {
+                    place.error(format!("appeared while this run was writing it ({e})"))
+                })?;
+                self.committed = true;
+            }
+            Earlier::Ours(snap) => {
+                let place = &self.lock.place;
+                let mut reasons = Vec::new();
+                let now =
+                    walk(&place.path, &mut reasons).map_err(|e| Error::io(&place.shown, e))?;
+                if let Some(name) = changed(&snap.entries, &now).or(reasons.first().cloned()) {
+                    return Err(place.error(format!(
+                        "changed while this run was writing it ({name}); nothing was replaced"
+                    )));
+                }
+                swap(&self.tmp, &place.path)
+                    .map_err(|e| place.error(format!("cannot swap the new output in: {e}")))?;
+                self.committed = true;
+                sync_dir(&self.lock.place.parent);
+                // The staging folder now holds the earlier output.
+                remove_verified(&self.lock.place, &self.tmp, snap)?;
+            }
+            Earlier::Foreign(foreign) => {
+                self.commit_file_by_file(&foreign.ours)?;
+                self.committed = true;
+            }
+        }
+        sync_dir(&self.lock.place.parent);
+        Ok(())
+    }
+
+    /// Into a folder that is not ours (with `--force`): each file renamed in on its own, never
+    /// through a symbolic link; the manifest, last, lists only our files.
+    fn commit_file_by_file(&self, ours: &Snapshot) -> Result<(), Error> {
+        let place = &self.lock.place;
+        let mut digests = self.digests.clone();
+        for name in self.digests.keys() {
+            let to = real_path_inside(place, name)?;
+            if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+                return Err(place.error(format!("{name} is a folder there")));
+            }
+            fs::rename(self.tmp.join(name), &to)
+                .map_err(|e| place.error(format!("cannot move {name} in: {e}")))?;
+        }
+        for (name, digest) in &ours.manifest {
+            if digests.contains_key(name) {
+                continue;
+            }
+            if self.mode == Mode::Add {
+                digests.insert(name.clone(), digest.clone());
+            } else {
+                // A file of our earlier output that the new one lacks, unchanged since scanned.
+                let path = place.path.join(name);
+                let now = fs::symlink_metadata(&path).ok().map(|m| Stamp::of(&m));
+                if now.is_some() && now.as_ref() == ours.entries.get(name) {
+                    let _ = fs::remove_file(&path);
                 }
             }
         }
-        for name in &self.names {
-            let from = self.staging.join(name);
-            let to = self.out.join(name);
-            if let Some(parent) = to.parent() {
-                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
-            fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
-        }
-        fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
-        self.committed = true;
+        let manifest: String = digests
+            .iter()
+            .map(|(name, digest)| format!("{digest}  {name}\n"))
+            .collect();
+        let staged = self.tmp.join(MANIFEST);
+        fs::write(&staged, manifest).map_err(|e| self.error(MANIFEST, e))?;
+        let to = real_path_inside(place, MANIFEST)?;
+        fs::rename(&staged, &to)
+            .map_err(|e| place.error(format!("cannot move {MANIFEST} in: {e}")))?;
+        let _ = fs::remove_dir_all(&self.tmp);
+        sync_dir(&place.path);
         Ok(())
     }
+}
+
+/// `OUT_DIR/name`, after checking that no folder on the way is a symbolic link (and creating
+/// the folders that are missing).
+fn real_path_inside(place: &Place, name: &str) -> Result<PathBuf, Error> {
+    let mut path = place.path.clone();
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(place.error("is not a folder")),
+        Err(_) => fs::create_dir(&path).map_err(|e| Error::io(&place.shown, e))?,
+    }
+    let parts: Vec<&OsStr> = Path::new(name).iter().collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        if i + 1 == parts.len() {
+            break;
+        }
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(place.error(format!(
+                    "{} is a symbolic link there; ancillary never writes through one",
+                    Path::new(name)
+                        .iter()
+                        .take(i + 1)
+                        .collect::<PathBuf>()
+                        .display()
+                )));
+            }
+            Ok(_) => {
+                return Err(place.error(format!(
+                    "{} is a file there where a folder is needed",
+                    Path::new(name)
+                        .iter()
+                        .take(i + 1)
+                        .collect::<PathBuf>()
+                        .display()
+                )));
+            }
+            Err(_) => fs::create_dir(&path).map_err(|e| Error::io(&place.shown, e))?,
+        }
+    }
+    Ok(path)
+}
+
+/// The first entry that differs between two scans.
+fn changed(before: &BTreeMap<String, Stamp>, now: &BTreeMap<String, Stamp>) -> Option<String> {
+    before
+        .iter()
+        .find(|(name, stamp)| now.get(*name) != Some(stamp))
+        .map(|(name, _)| name.clone())
+        .or_else(|| now.keys().find(|n| !before.contains_key(*n)).cloned())
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.committed {
             self.open.clear();
-            let _ = fs::remove_dir_all(&self.staging);
-            if !self.existed {
-                let _ = fs::remove_dir_all(&self.out);
-            }
+            let _ = fs::remove_dir_all(&self.tmp);
         }
     }
 }
@@ -210,5 +902,17 @@ mod tests {
         assert!(!is_safe_relative("/etc/passwd"));
         assert!(!is_safe_relative("statements/../../x"));
         assert!(!is_safe_relative(""));
+    }
+
+    #[test]
+    fn a_manifest_can_only_name_files_we_could_write() {
+        assert!(could_be_ours("clearing.csv"));
+        assert!(could_be_ours("statements/C1.csv"));
+        assert!(could_be_ours("report.html"));
+        assert!(!could_be_ours("thesis.docx"));
+        assert!(!could_be_ours("data/raw.csv"));
+        assert!(!could_be_ours("statements/x/y.csv"));
+        assert!(!could_be_ours(MANIFEST));
+        assert!(!could_be_ours("../clearing.csv"));
     }
 }

@@ -61,9 +61,13 @@ fn short_hash(name: &str) -> String {
         .collect()
 }
 
-/// File names for `parties` (in order), distinct even on case-insensitive file systems.
+/// The index of the statements, `statements/index.csv`: no party's file may take its name.
+pub const INDEX_STEM: &str = "index";
+
+/// File names for `parties` (in order), distinct from each other even on case-insensitive file
+/// systems, and from [`INDEX_STEM`]: a party named `index` gets `index~<hash>.csv`.
 pub fn statement_files(parties: &[&str]) -> Vec<String> {
-    let mut taken = HashSet::new();
+    let mut taken = HashSet::from([INDEX_STEM.to_string()]);
     parties
         .iter()
         .map(|p| {
@@ -110,5 +114,16 @@ mod tests {
         let lower: HashSet<String> = files.iter().map(|f| f.to_lowercase()).collect();
         assert_eq!(lower.len(), 3);
         assert_eq!(files[0], "Ab.csv");
+    }
+
+    #[test]
+    fn no_party_takes_the_index_file() {
+        // "index" and "INDEX" both fold to the index's stem; each gets its own hashed name.
+        let files = statement_files(&["index", "INDEX", "Index.csv"]);
+        let lower: HashSet<String> = files.iter().map(|f| f.to_lowercase()).collect();
+        assert_eq!(lower.len(), 3);
+        assert!(!lower.contains("index.csv"), "{files:?}");
+        assert!(files[0].starts_with("index~"), "{files:?}");
+        assert_eq!(files[2], "Index.csv.csv");
     }
 }
