@@ -1,0 +1,456 @@
+//! OUT_DIR under concurrent, killed and forged conditions, with real processes: it always
+//! holds the whole earlier output or the whole new one, never a mix; nothing we did not write
+//! is deleted; no symbolic link inside it is followed; nothing is left beside it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ancillary"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn ancillary(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn spawn(args: &[&str]) -> Child {
+    bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every entry under `dir` by relative name: file bytes, `<dir>`, or `<link>`; never follows
+/// a link.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                out.insert(rel, b"<link>".to_vec());
+            } else if meta.is_dir() {
+                out.insert(rel, b"<dir>".to_vec());
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The output of `scenario`, run alone into a fresh folder.
+fn reference(root: &Path, scenario: &str) -> BTreeMap<String, Vec<u8>> {
+    let out = root.join(format!("ref-{}", scenario.replace('/', "-")));
+    let o = ancillary(&["run", scenario, "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    snapshot(&out)
+}
+
+fn which(
+    snap: &BTreeMap<String, Vec<u8>>,
+    refs: &[(&str, &BTreeMap<String, Vec<u8>>)],
+) -> Option<String> {
+    refs.iter()
+        .find(|(_, r)| *r == snap)
+        .map(|(n, _)| n.to_string())
+}
+
+#[test]
+fn two_runs_into_one_folder_never_mix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = "scenarios/month-nonspot";
+    let b = "scenarios/month-spot";
+    let (ref_a, ref_b) = (reference(tmp.path(), a), reference(tmp.path(), b));
+    let ref_fr = reference(tmp.path(), "scenarios/fr-basic");
+    let refs = [(a, &ref_a), (b, &ref_b)];
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let out = work.join("out");
+    for trial in 0..6 {
+        // An earlier output of a third scenario, as in the report that found the bug.
+        let _ = std::fs::remove_dir_all(&out);
+        let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+        assert!(o.status.success());
+        assert_eq!(snapshot(&out), ref_fr);
+        let (first, second) = if trial % 2 == 0 { (a, b) } else { (b, a) };
+        let children = [first, second].map(|sc| (sc, spawn(&["run", sc, "--out", s(&out)])));
+        let mut winners = Vec::new();
+        for (sc, child) in children {
+            let o = child.wait_with_output().unwrap();
+            let err = stderr(&o);
+            if o.status.success() {
+                winners.push(sc);
+            } else {
+                assert_eq!(o.status.code(), Some(2), "{err}");
+                assert!(err.contains("another ancillary run"), "{err}");
+                assert!(!err.contains("ancillary-tmp"), "raw staging path: {err}");
+            }
+        }
+        let now = snapshot(&out);
+        let holds = which(&now, &refs).expect("the folder is a mix of two outputs");
+        assert!(!winners.is_empty(), "trial {trial}: neither run succeeded");
+        // A run that exited 0 alone owns the folder; when both did, they ran one after the other.
+        if winners.len() == 1 {
+            assert_eq!(holds, winners[0], "trial {trial}");
+        }
+        assert_eq!(names(&work), ["out"], "trial {trial}: left beside OUT_DIR");
+    }
+}
+
+#[test]
+fn killed_runs_leave_the_earlier_or_the_new_output_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = "scenarios/month-nonspot";
+    let b = "scenarios/month-spot";
+    let (ref_a, ref_b) = (reference(tmp.path(), a), reference(tmp.path(), b));
+    let refs = [(a, &ref_a), (b, &ref_b)];
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let out = work.join("out");
+    assert!(ancillary(&["run", a, "--out", s(&out)]).status.success());
+    // Time one whole run, so the kills spread over all of it and a little past its end.
+    let start = std::time::Instant::now();
+    assert!(ancillary(&["run", b, "--out", s(&out)]).status.success());
+    let whole = start.elapsed().as_micros() as u64;
+    let (mut before, mut after) = (0, 0);
+    let mut seed: u64 = 0x2024_0301;
+    let mut holds = b.to_string();
+    for _ in 0..16 {
+        // Each try writes the other scenario, so a swap shows.
+        let next = if holds == a { b } else { a };
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = (seed >> 33) % (whole * 3 / 2 + 1);
+        let mut child = spawn(&["run", next, "--out", s(&out)]);
+        std::thread::sleep(Duration::from_micros(delay));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = which(&snapshot(&out), &refs).unwrap_or_else(|| {
+            panic!("killed after {delay} µs of ~{whole} µs: the folder is neither output")
+        });
+        if now == holds {
+            before += 1;
+        } else {
+            after += 1;
+        }
+        holds = now;
+    }
+    eprintln!("16 kills over ~{whole} µs runs: {before} before the swap, {after} after");
+    // Delays run from 0 to 1.5 runs: some kills land before the swap, some after the end.
+    assert!(before > 0 && after > 0, "before {before}, after {after}");
+    // The next run cleans up whatever the killed ones left, and is not refused.
+    let next = if holds == a { b } else { a };
+    let o = ancillary(&["run", next, "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(which(&snapshot(&out), &refs).as_deref(), Some(next));
+    assert_eq!(names(&work), ["out"], "left beside OUT_DIR");
+}
+
+#[test]
+fn a_forged_summary_or_manifest_deletes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("thesis");
+    std::fs::create_dir_all(out.join("data")).unwrap();
+    std::fs::write(out.join("thesis.docx"), "four years of work").unwrap();
+    std::fs::write(out.join("data/raw.csv"), "t,x\n1,2\n").unwrap();
+    std::fs::write(
+        out.join("summary.json"),
+        r#"{"program":"ancillary","files":["thesis.docx","data/raw.csv"]}"#,
+    )
+    .unwrap();
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), before);
+    // A manifest naming the user's files with their true digests vouches for nothing: we
+    // never write such names, so we never delete them.
+    std::fs::write(
+        out.join("ancillary.sha256"),
+        "0ea3c0a8b1d9e2cbfa4b9b7d1cdd0a4e5b2e3cc4ba6b1a0e1e0c7c2a3b2e3cc4  thesis.docx\n",
+    )
+    .unwrap();
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ancillary.sha256 line 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+    // --force writes our files beside theirs and leaves theirs alone.
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = snapshot(&out);
+    assert_eq!(after["thesis.docx"], b"four years of work");
+    assert_eq!(after["data/raw.csv"], b"t,x\n1,2\n");
+    assert!(after.contains_key("clearing.csv"));
+    // The folder is still not ours as a whole (the thesis is in it): a plain run is refused.
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("thesis.docx is not listed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_symbolic_link_inside_the_output_is_never_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("C1.csv"), "precious").unwrap();
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    std::fs::remove_dir_all(out.join("statements")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("statements")).unwrap();
+    let before = snapshot(&out);
+    for force in [false, true] {
+        let mut args = vec!["run", "scenarios/fr-basic", "--out", s(&out)];
+        if force {
+            args.push("--force");
+        }
+        let o = ancillary(&args);
+        assert_eq!(o.status.code(), Some(2), "force {force}");
+        assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+        assert_eq!(names(&victim), ["C1.csv"]);
+        assert_eq!(std::fs::read(victim.join("C1.csv")).unwrap(), b"precious");
+        assert_eq!(snapshot(&out), before);
+    }
+}
+
+#[test]
+fn an_output_changed_by_hand_is_not_ours_any_more() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("notes.txt is not listed"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(out.join("notes.txt")).unwrap();
+    let mut clearing = std::fs::read(out.join("clearing.csv")).unwrap();
+    clearing.extend_from_slice(b"edited\n");
+    std::fs::write(out.join("clearing.csv"), &clearing).unwrap();
+    let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("clearing.csv was changed after ancillary wrote it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(out.join("clearing.csv")).unwrap(), clearing);
+}
+
+#[test]
+fn report_and_audit_join_the_output_and_never_overwrite_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    let o = ancillary(&["report", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ancillary(&["audit", "scenarios/fr-basic", "--results", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let manifest = std::fs::read_to_string(out.join("ancillary.sha256")).unwrap();
+    for f in ["report.html", "audit.csv", "audit.json", "clearing.csv"] {
+        assert!(manifest.contains(&format!("  {f}\n")), "{f}: {manifest}");
+    }
+    // Still an intact output of ours: a new run replaces it without --force, and the report
+    // and audit of the earlier run go with it.
+    let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("report.html").exists() && !out.join("audit.csv").exists());
+    // --html FILE: an existing file is replaced only with --force.
+    let html = tmp.path().join("mine.html");
+    std::fs::write(&html, "my page").unwrap();
+    let o = ancillary(&["report", s(&out), "--html", s(&html)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&html).unwrap(), b"my page");
+    let o = ancillary(&["report", s(&out), "--html", s(&html), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    // audit --out into a folder holding someone else's audit.csv.
+    let theirs = tmp.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("audit.csv"), "their audit").unwrap();
+    let o = ancillary(&["audit", "scenarios/fr-basic", "--out", s(&theirs)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(theirs.join("audit.csv")).unwrap(),
+        b"their audit"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["mine.html", "out", "theirs"],
+        "left beside"
+    );
+}
+
+/// Runs the binary with a file size limit of `kb` KiB, as a full disk would stop it (writes
+/// fail with EFBIG instead of killing the process: SIGXFSZ is ignored).
+fn with_file_limit(kb: u32, args: &[&str]) -> Output {
+    let mut c = Command::new("bash");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kb}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_ancillary"))
+        .args(args);
+    c.output().unwrap()
+}
+
+#[test]
+fn a_full_disk_leaves_the_earlier_output_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    let before = snapshot(&out);
+    // month-spot's awards.csv is far over 8 KiB; the report of fr-basic is too.
+    for args in [
+        vec!["run", "scenarios/month-spot", "--out", s(&out)],
+        vec!["report", s(&out)],
+        vec!["audit", "scenarios/fr-basic", "--results", s(&out)],
+    ] {
+        let limit = if args[0] == "audit" { 1 } else { 8 };
+        let o = with_file_limit(limit, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(snapshot(&out), before, "{args:?}");
+        assert_eq!(names(tmp.path()), ["out"], "{args:?}: left beside");
+    }
+    let html = tmp.path().join("r.html");
+    let o = with_file_limit(8, &["report", s(&out), "--html", s(&html)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(names(tmp.path()), ["out"], "left beside");
+}
+
+#[test]
+fn a_party_named_index_keeps_its_statement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s");
+    std::fs::create_dir(&scenario).unwrap();
+    for e in std::fs::read_dir("scenarios/fr-basic").unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        // Unit C1 becomes "index": its statement must not land on statements/index.csv.
+        let text = if p.extension().is_some_and(|x| x == "csv") {
+            text.replace("C1,", "index,")
+        } else {
+            text
+        };
+        std::fs::write(scenario.join(p.file_name().unwrap()), text).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let o = ancillary(&["run", s(&scenario), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let index = std::fs::read_to_string(out.join("statements/index.csv")).unwrap();
+    assert!(index.starts_with("party,file\n"), "{index}");
+    let row = index
+        .lines()
+        .find(|l| l.starts_with("index,"))
+        .expect("index listed");
+    let file: PathBuf = out.join(row.trim_start_matches("index,"));
+    assert!(file.is_file(), "{row}");
+    assert!(
+        std::fs::read_to_string(file)
+            .unwrap()
+            .starts_with("period,")
+    );
+}
+
+#[test]
+fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    // As a kill leaves them: a whole output swapped out but not yet deleted (a copy of the
+    // current one, manifest and all), a staging folder half written, and a stale lock file.
+    let swapped = tmp.path().join(".out.ancillary-tmp-AAAA");
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&swapped)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let half = tmp.path().join(".out.ancillary-tmp-BBBB");
+    std::fs::create_dir_all(half.join("statements")).unwrap();
+    std::fs::write(half.join("awards.csv"), "time,product").unwrap();
+    std::fs::write(tmp.path().join(".out.ancillary-lock"), "99999").unwrap();
+    // And one whose whole output holds a file nobody vouches for.
+    let odd = tmp.path().join(".out.ancillary-tmp-CCCC");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&odd)])
+            .status
+            .success()
+    );
+    std::fs::write(odd.join("clearing.csv"), "edited by hand").unwrap();
+    let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let left = names(tmp.path());
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(left[0], "out");
+    // The edited file is kept, in sight, with nothing else of ours beside it.
+    assert!(left[1].starts_with("out.ancillary-kept-"), "{left:?}");
+    let kept = snapshot(&tmp.path().join(&left[1]));
+    assert_eq!(kept.keys().collect::<Vec<_>>(), ["clearing.csv"]);
+    assert_eq!(kept["clearing.csv"], b"edited by hand");
+}
