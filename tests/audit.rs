@@ -203,6 +203,125 @@ fn peak_rules_fail_on_purpose() {
         detail.contains("does not run where the spot market runs continuously"),
         "{detail}"
     );
+    // Only the clause that refuses it fails: nothing else piles on.
+    let failed: Vec<_> = checks.iter().filter(|c| c.status == Status::Fail).collect();
+    assert!(failed.iter().all(|c| c.clause == "二(一)"), "{failed:?}");
+    assert_eq!(
+        status(&checks, "五(七)", "results").0,
+        Status::NotApplicable
+    );
+}
+
+#[test]
+fn peak_fees_are_recomputed_from_the_inputs() {
+    // C2 (band 1: 60 MW at 150; band 2 at 420 is above the 391 cap) clears, by hand:
+    //   02:00  need 130: C1 band 1 100 MW at 120, then 30 MW split pro rata between the
+    //          150 ties C2 (60) and DR1 (30): C2 20 MW; price 150
+    //   02:15  need 190: C1 100, C2 60, DR1 30; price 150
+    //   02:30  need 260: + S1 50 at 200, C1 band 2 20 at 300; C2 60; price 300
+    //   02:45  need 350, 320 offered: C2 60; shortfall priced at the cap 391
+    // Uniform fee: 0.25 h × (20 × 150 + 60 × 150 + 60 × 300 + 60 × 391) = 13365.00.
+    let s = load("peak-basic");
+    assert_eq!(
+        status(&audit_with(&s, |_| {}), "二(一)", "every peak fee").0,
+        Status::Pass
+    );
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", "13365.00", "14000.00"));
+    let (st, detail) = status(&checks, "二(一)", "every peak fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("C2 on 2024-03-01: paid 14000.00, the formula gives 13365.00"),
+        "{detail}"
+    );
+    // Pay-as-bid: each award at its band's own offer, 150 for C2 throughout:
+    // 0.25 h × 150 × (20 + 60 + 60 + 60) = 7500.00.
+    let s = with_toml("peak-basic", |t| {
+        t.replace("pricing = \"uniform\"", "pricing = \"pay_as_bid\"")
+    });
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(status(&checks, "二(一)", "every peak fee").0, Status::Pass);
+    let files = render(&s);
+    let settlement = String::from_utf8(files["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains("2024-03-01,C2,peak,compensation,50,MWh,7500.00"),
+        "{settlement}"
+    );
+    // The uniform price paid instead of the offer: the audit recomputes from peak_offers.csv.
+    let checks = audit_with(&s, |f| {
+        replace(f, "settlement.csv", "7500.00", "13365.00");
+    });
+    assert!(
+        status(&checks, "二(一)", "every peak fee")
+            .1
+            .contains("C2 on 2024-03-01: paid 13365.00, the formula gives 7500.00")
+    );
+}
+
+#[test]
+fn results_made_elsewhere_are_checked_against_the_inputs_not_their_own_columns() {
+    let s = load("fr-basic");
+    // C1 at 00:00: K 1 (it is the benchmark unit) raised to 2.5 in awards.csv, and its fee
+    // raised to match: 1779.45 + 6 yuan/MW × 40 MW mileage × (2.5 − 1) = 2139.45.
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "awards.csv",
+            "2024-03-01T00:00,fr,C1,60,30,6,6,,1,6",
+            "2024-03-01T00:00,fr,C1,60,30,6,6,,2.5,6",
+        );
+        replace(f, "settlement.csv", "1779.45", "2139.45");
+    });
+    let (st, detail) = status(&checks, "三(四)", "every K");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("unit C1 at 2024-03-01T00:00: K 2.5 > 2 (awards.csv line 2)"),
+        "{detail}"
+    );
+    let (st, detail) = status(&checks, "三(三)", "every FR fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("C1 on 2024-03-01: paid 2139.45, the formula gives 1779.45"),
+        "{detail}"
+    );
+    // Within the cap but not what the inputs give: 1 → 1.5.
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "awards.csv",
+            "2024-03-01T00:00,fr,C1,60,30,6,6,,1,6",
+            "2024-03-01T00:00,fr,C1,60,30,6,6,,1.5,6",
+        )
+    });
+    assert!(
+        status(&checks, "三(四)", "every K")
+            .1
+            .contains("unit C1 at 2024-03-01T00:00: K 1.5 but the inputs give 1")
+    );
+
+    // Reserve: G1 at 08:00 (70 MW, no actual) paid 2000 instead of the clearing price 30, with
+    // its fee raised to match: 89150 + (2000 − 30) × 70 MW × 1 h = 227050.00.
+    let s = load("reserve-basic");
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "awards.csv",
+            "2024-03-01T08:00,reserve,G1,100,70,30,30,,,30",
+            "2024-03-01T08:00,reserve,G1,100,70,30,30,,,2000",
+        );
+        replace(f, "settlement.csv", "89150.00", "227050.00");
+    });
+    let (st, detail) = status(&checks, "四(六)", "every reserve price");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("2024-03-01T08:00 unit G1 paid 2000 > 800 for reserve (awards.csv line 3)"),
+        "{detail}"
+    );
+    let (st, detail) = status(&checks, "四(五)", "every reserve fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("G1 on 2024-03-01: paid 227050.00, the formula gives 89150.00"),
+        "{detail}"
+    );
 }
 
 #[test]

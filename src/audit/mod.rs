@@ -190,21 +190,91 @@ pub fn audit(
             verdict(
                 "二(二)",
                 "every peak price ≤ the cap",
-                prices("peak")
-                    .filter(|r| r.price > limit)
-                    .map(|r| {
-                        format!(
-                            "{} peak price {} > {limit} (clearing.csv line {})",
-                            label(r.interval),
-                            r.price,
-                            r.line
-                        )
-                    })
-                    .collect(),
-                format!("{} intervals ≤ {limit} yuan/MWh", prices("peak").count()),
+                prices_above(results, "peak", limit, "peak", &label),
+                format!(
+                    "{} intervals and every peak award's paid price ≤ {limit} yuan/MWh",
+                    prices("peak").count()
+                ),
             )
         }
         _ => na("二(二)", "every peak price ≤ the cap", "no peak market"),
+    });
+
+    // 二(一): competition sets the price and the cleared output; the fee is ours to state:
+    // price × delivered reduction × time, the delivered reduction filling the unit's bands from
+    // the shallowest (rules::peak::fees). Recomputed from the inputs: the uniform price from
+    // clearing.csv, or under pay-as-bid the band's own offer in peak_offers.csv.
+    checks.push(if peak_runs {
+        let hours = h.interval_hours();
+        let price: HashMap<usize, Decimal> =
+            prices("peak").map(|r| (r.interval, r.price)).collect();
+        let mut awards: Vec<&results::Award> = results
+            .awards
+            .iter()
+            .filter(|a| a.product == "peak" && a.cleared_mw > Decimal::ZERO)
+            .collect();
+        awards.sort_by_key(|a| (a.interval, a.unit.clone(), a.band));
+        let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
+        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        let mut offences = Vec::new();
+        for a in awards {
+            let Some(u) = scenario.fleet.get(&a.unit) else {
+                continue;
+            };
+            let p = match c.peak.pricing {
+                crate::scenario::config::PeakPricing::Uniform => {
+                    price.get(&a.interval).copied().unwrap_or_default()
+                }
+                crate::scenario::config::PeakPricing::PayAsBid => {
+                    let offer = scenario.peak_offers.iter().find(|o| {
+                        o.unit == u && Some(o.band) == a.band && o.intervals.contains(&a.interval)
+                    });
+                    match offer {
+                        Some(o) => o.price,
+                        None => {
+                            offences.push(format!(
+                                "unit {} at {}: no band {} offer in peak_offers.csv to pay (awards.csv line {})",
+                                a.unit,
+                                label(a.interval),
+                                a.band.map_or("?".into(), |b| b.to_string()),
+                                a.line
+                            ));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let left = delivered_left.entry((u, a.interval)).or_insert_with(|| {
+                scenario
+                    .actuals
+                    .peak_delivered_mw
+                    .get(&(u, a.interval))
+                    .copied()
+                    .unwrap_or(Decimal::MAX)
+            });
+            let paid_mw = a.cleared_mw.min(*left);
+            *left -= paid_mw;
+            *want
+                .entry((h.day(a.interval).to_string(), a.unit.clone()))
+                .or_default() += p * paid_mw * hours;
+        }
+        let mut check = fee_offences(
+            "二(一)",
+            "every peak fee = price × delivered reduction × time",
+            "peak",
+            want,
+            results,
+        );
+        if !offences.is_empty() {
+            check = verdict(check.clause, check.rule, offences, String::new());
+        }
+        check
+    } else {
+        na(
+            "二(一)",
+            "every peak fee = price × delivered reduction × time",
+            "no peak market",
+        )
     });
 
     // 三(四): K and the mileage price.
@@ -222,9 +292,23 @@ pub fn audit(
         format!("K cap {k_cap}"),
     ));
     let fr_runs = !scenario.fr_offers.is_empty();
+    // K per unit and day from the inputs alone: measured parameters (else design) against the
+    // benchmark. The results' own K columns are what is checked, never what is used.
+    let bench = fr::benchmark(scenario);
+    let k_cap_used = if fr_runs {
+        caps::resolve(scenario)?.caps.performance_factor
+    } else {
+        k_cap
+    };
+    let k_from_inputs = |unit: usize, day: chrono::NaiveDate| -> Option<Decimal> {
+        let b = bench.as_ref()?;
+        let params = scenario
+            .performance
+            .get(unit, day)
+            .or(scenario.fleet.units[unit].design)?;
+        Some(fr::performance_factor(params, b.params, c.fr.performance, c.fr.weights, k_cap_used).k)
+    };
     if fr_runs {
-        let resolved = caps::resolve(scenario)?;
-        let bench = fr::benchmark(scenario);
         let mut offences = Vec::new();
         for f in &results.factors {
             if f.k > PERFORMANCE_FACTOR_LIMIT {
@@ -234,28 +318,43 @@ pub fn audit(
                 ));
                 continue;
             }
-            // Recompute from the inputs: measured (or design) parameters against the benchmark.
-            let (Some(u), Ok(day), Some(b)) =
-                (scenario.fleet.get(&f.unit), f.day.parse(), bench.as_ref())
-            else {
+            let (Some(u), Ok(day)) = (scenario.fleet.get(&f.unit), f.day.parse()) else {
                 continue;
             };
-            let params = scenario
-                .performance
-                .get(u, day)
-                .or(scenario.fleet.units[u].design);
-            if let Some(p) = params {
-                let want = fr::performance_factor(
-                    p,
-                    b.params,
-                    c.fr.performance,
-                    c.fr.weights,
-                    resolved.caps.performance_factor,
-                )
-                .k;
-                if want != f.k {
-                    offences.push(format!("unit {} on {}: K {} but the inputs give {want} (performance_factors.csv line {})", f.unit, f.day, f.k, f.line));
-                }
+            if let Some(want) = k_from_inputs(u, day)
+                && want != f.k
+            {
+                offences.push(format!("unit {} on {}: K {} but the inputs give {want} (performance_factors.csv line {})", f.unit, f.day, f.k, f.line));
+            }
+        }
+        // The K each award is paid with, as awards.csv says it.
+        let mut awards_checked = 0;
+        for a in results
+            .awards
+            .iter()
+            .filter(|a| a.product == "fr" && a.cleared_mw > Decimal::ZERO)
+        {
+            let Some(u) = scenario.fleet.get(&a.unit) else {
+                continue;
+            };
+            awards_checked += 1;
+            let want = k_from_inputs(u, h.day(a.interval));
+            match a.performance_factor {
+                Some(k) if k > PERFORMANCE_FACTOR_LIMIT => offences.push(format!(
+                    "unit {} at {}: K {k} > 2 (awards.csv line {})",
+                    a.unit,
+                    label(a.interval),
+                    a.line
+                )),
+                got if got != want => offences.push(format!(
+                    "unit {} at {}: K {} but the inputs give {} (awards.csv line {})",
+                    a.unit,
+                    label(a.interval),
+                    got.map_or("empty".into(), |k| k.to_string()),
+                    want.map_or("none".into(), |k| k.to_string()),
+                    a.line
+                )),
+                _ => {}
             }
         }
         checks.push(verdict(
@@ -263,8 +362,11 @@ pub fn audit(
             "every K ≤ 2 and as the inputs give it",
             offences,
             format!(
-                "{} unit-days recomputed from rate, precision and response against the benchmark",
-                results.factors.len()
+                "{} unit-days and {awards_checked} FR awards recomputed from rate, precision and response against the benchmark{}",
+                results.factors.len(),
+                bench
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(" ({})", b.source))
             ),
         ));
     } else {
@@ -295,18 +397,11 @@ pub fn audit(
         verdict(
             "三(四)",
             "every FR clearing price ≤ the cap",
-            prices("fr")
-                .filter(|r| r.price > fr_limit)
-                .map(|r| {
-                    format!(
-                        "{} FR price {} > {fr_limit} (clearing.csv line {})",
-                        label(r.interval),
-                        r.price,
-                        r.line
-                    )
-                })
-                .collect(),
-            format!("{} intervals ≤ {fr_limit} yuan/MW", prices("fr").count()),
+            prices_above(results, "fr", fr_limit, "FR", &label),
+            format!(
+                "{} intervals and every FR award's paid price ≤ {fr_limit} yuan/MW",
+                prices("fr").count()
+            ),
         )
     } else {
         na(
@@ -332,9 +427,9 @@ pub fn audit(
             if mileage.is_zero() {
                 continue;
             }
-            let fee = price.get(&a.interval).copied().unwrap_or_default()
-                * mileage
-                * a.performance_factor.unwrap_or_default();
+            // K from the inputs, not from awards.csv (which the 三(四) check compares).
+            let k = k_from_inputs(u, h.day(a.interval)).unwrap_or_default();
+            let fee = price.get(&a.interval).copied().unwrap_or_default() * mileage * k;
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
                 .or_default() += fee;
@@ -363,6 +458,9 @@ pub fn audit(
     let reserve_runs = !scenario.reserve_offers.is_empty();
     checks.push(if reserve_runs {
         let hours = h.interval_hours();
+        // The uniform price of the interval from clearing.csv, not the award's own column.
+        let price: HashMap<usize, Decimal> =
+            prices("reserve").map(|r| (r.interval, r.price)).collect();
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for a in results
             .awards
@@ -377,9 +475,10 @@ pub fn audit(
                 .reserve_available_mw
                 .get(&(u, a.interval))
                 .map_or(a.cleared_mw, |&v| v.min(a.cleared_mw));
+            let p = price.get(&a.interval).copied().unwrap_or_default();
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
-                .or_default() += a.paid_price * held * hours;
+                .or_default() += p * held * hours;
         }
         fee_offences(
             "四(五)",
@@ -401,19 +500,9 @@ pub fn audit(
         verdict(
             "四(六)",
             "every reserve price ≤ the cap",
-            prices("reserve")
-                .filter(|r| r.price > reserve_limit)
-                .map(|r| {
-                    format!(
-                        "{} reserve price {} > {reserve_limit} (clearing.csv line {})",
-                        label(r.interval),
-                        r.price,
-                        r.line
-                    )
-                })
-                .collect(),
+            prices_above(results, "reserve", reserve_limit, "reserve", &label),
             format!(
-                "{} intervals ≤ {reserve_limit} yuan/MWh",
+                "{} intervals and every reserve award's paid price ≤ {reserve_limit} yuan/MWh",
                 prices("reserve").count()
             ),
         )
@@ -425,10 +514,14 @@ pub fn audit(
         )
     });
 
-    // 五(七): reproducible from the inputs.
+    // 五(七): reproducible from the inputs. A refused run has nothing to reproduce: the clause
+    // that refused it fails on its own, and this one does not pile on.
+    let refused = results.files.is_empty() && rerun.is_empty();
     let mut offences = Vec::new();
-    if results.files.is_empty() {
-        offences.push("the run was refused, so there are no results to reproduce".to_string());
+    if !results.files.is_empty() && rerun.is_empty() {
+        offences.push(
+            "the rules refuse this scenario, yet the results folder holds an output".to_string(),
+        );
     }
     match &results.input_digest {
         _ if results.files.is_empty() => {}
@@ -446,15 +539,23 @@ pub fn audit(
             None => offences.push(format!("{name} is missing from the results")),
         }
     }
-    checks.push(verdict(
-        "五(七)",
-        "results reproduce from the inputs",
-        offences,
-        format!(
-            "input digest matches; {} files identical on a re-run",
-            rerun.len()
-        ),
-    ));
+    checks.push(if refused {
+        na(
+            "五(七)",
+            "results reproduce from the inputs",
+            "the run is refused (see the failing clause): no results to reproduce",
+        )
+    } else {
+        verdict(
+            "五(七)",
+            "results reproduce from the inputs",
+            offences,
+            format!(
+                "input digest matches; {} files identical on a re-run",
+                rerun.len()
+            ),
+        )
+    });
 
     // 五(八): who pays.
     let role: HashMap<(String, String), Role> = scenario
@@ -627,6 +728,43 @@ pub fn audit(
         }
     });
     Ok(checks)
+}
+
+/// Every clearing price and every award's paid price of `product` above `limit`: a price paid
+/// above the cap breaks the cap whatever clearing.csv says.
+fn prices_above(
+    results: &Results,
+    product: &str,
+    limit: Decimal,
+    name: &str,
+    label: &dyn Fn(usize) -> String,
+) -> Vec<String> {
+    let clearing = results
+        .clearing
+        .iter()
+        .filter(|r| r.product == product && r.price > limit)
+        .map(|r| {
+            format!(
+                "{} {name} price {} > {limit} (clearing.csv line {})",
+                label(r.interval),
+                r.price,
+                r.line
+            )
+        });
+    let awards = results
+        .awards
+        .iter()
+        .filter(|a| a.product == product && a.cleared_mw > Decimal::ZERO && a.paid_price > limit)
+        .map(|a| {
+            format!(
+                "{} unit {} paid {} > {limit} for {name} (awards.csv line {})",
+                label(a.interval),
+                a.unit,
+                a.paid_price,
+                a.line
+            )
+        });
+    clearing.chain(awards).collect()
 }
 
 /// Compares recomputed exact fees, rounded per (day, unit), with the compensation rows.

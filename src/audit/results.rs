@@ -26,6 +26,8 @@ pub struct Award {
     pub cleared_mw: Decimal,
     pub performance_factor: Option<Decimal>,
     pub paid_price: Decimal,
+    /// The depth band of a peak award (empty for other products).
+    pub band: Option<u32>,
     pub line: u64,
 }
 
@@ -138,6 +140,10 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
                 cleared_mw: row.decimal("cleared_mw")?,
                 performance_factor: row.optional_decimal("performance_factor")?,
                 paid_price: row.decimal("paid_price")?,
+                band: match row.optional("band") {
+                    Some(_) => Some(row.whole("band")?),
+                    None => None,
+                },
                 line: row.line,
             });
         }
