@@ -138,11 +138,35 @@ pub fn rts_gmlc(
         ));
     }
     let reserve_file = |name: &str| -> Result<Vec<f64>, InputError> {
-        let rows = read(
-            rts,
-            &format!("timeseries_data_files/Reserves/DAY_AHEAD_regional_{name}.csv"),
-        )?;
-        Ok(wide_series(&rows, day, days))
+        let rel = format!("timeseries_data_files/Reserves/DAY_AHEAD_regional_{name}.csv");
+        let rows = read(rts, &rel)?;
+        // RTS-GMLC ships both layouts here: Reg_Up is wide (Year, Month, Day, 1…24), the
+        // Spin_Up_R* files are long (Year, Month, Day, Period, Spin_Up_Rk). Read by the header,
+        // and never let a missing hour become 0.
+        let first = rows.first();
+        let values = if first.is_some_and(|r| r.contains_key("Period")) {
+            if !first.is_some_and(|r| r.contains_key(name)) {
+                return Err(InputError::new(
+                    ErrorKind::MissingColumn,
+                    rel,
+                    format!("has a Period column but no {name} column"),
+                ));
+            }
+            long_series(&rows, day, days, name)
+        } else {
+            wide_series(&rows, day, days)
+        };
+        if values.len() != n {
+            return Err(InputError::new(
+                ErrorKind::Invalid,
+                rel,
+                format!(
+                    "has {} hourly values for {days} day(s) from {day}, not {n} (RTS-GMLC covers 2020)",
+                    values.len()
+                ),
+            ));
+        }
+        Ok(values)
     };
     let reg_up = reserve_file("Reg_Up")?;
     let spin: Vec<f64> = {
@@ -150,9 +174,7 @@ pub fn rts_gmlc(
             .iter()
             .map(|r| reserve_file(r))
             .collect::<Result<_, _>>()?;
-        (0..n)
-            .map(|i| s.iter().map(|v| v.get(i).copied().unwrap_or(0.0)).sum())
-            .collect()
+        (0..n).map(|i| s.iter().map(|v| v[i]).sum()).collect()
     };
     let profiles: Vec<(Rows, &str)> = vec![
         (

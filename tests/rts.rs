@@ -124,3 +124,69 @@ fn generated_scenarios_are_deterministic_and_run() {
         );
     }
 }
+
+/// The imported requirements, checked against the raw RTS-GMLC files read here by plain string
+/// splitting (not through the importer): hours 1, 12 and 24 of 2020-07-10.
+#[test]
+fn imported_requirements_equal_the_source_files() {
+    let raw = |file: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(Path::new("data/rts-gmlc/timeseries_data_files").join(file))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(|c| c.trim().to_string()).collect())
+            .collect()
+    };
+    let num = |s: &str| s.parse::<f64>().unwrap();
+    // Long files: Year, Month, Day, Period, value columns…
+    let long = |file: &str, hour: usize, column: usize| -> f64 {
+        let rows = raw(file);
+        let row = rows
+            .iter()
+            .find(|r| r[..4] == ["2020", "7", "10", &hour.to_string()])
+            .unwrap_or_else(|| panic!("{file}: no hour {hour}"));
+        num(&row[column])
+    };
+    // Wide files: Year, Month, Day, 1 … 24.
+    let wide = |file: &str, hour: usize| -> f64 {
+        let rows = raw(file);
+        let row = rows.iter().find(|r| r[..3] == ["2020", "7", "10"]).unwrap();
+        num(&row[3 + hour - 1])
+    };
+    let requirements =
+        std::fs::read_to_string("scenarios/rts-gmlc-2020-07-10/requirements.csv").unwrap();
+    let lines: Vec<&str> = requirements.lines().collect();
+    assert_eq!(lines[0], "time,load_mw,fr_mw,reserve_mw");
+    for hour in [1, 12, 24] {
+        let cells: Vec<f64> = lines[hour].split(',').skip(1).map(num).collect();
+        let load: f64 = (4..=6)
+            .map(|c| long("Load/DAY_AHEAD_regional_Load.csv", hour, c))
+            .sum();
+        let reg_up = wide("Reserves/DAY_AHEAD_regional_Reg_Up.csv", hour);
+        let spin: f64 = (1..=3)
+            .map(|r| {
+                long(
+                    &format!("Reserves/DAY_AHEAD_regional_Spin_Up_R{r}.csv"),
+                    hour,
+                    4,
+                )
+            })
+            .sum();
+        // The importer rounds to 0.01 MW.
+        for (what, got, want) in [
+            ("load", cells[0], load),
+            ("fr", cells[1], reg_up),
+            ("reserve", cells[2], spin),
+        ] {
+            assert!(
+                (got - want).abs() <= 0.005 + 1e-9,
+                "hour {hour} {what}: {got} vs the source's {want}"
+            );
+        }
+        assert!(
+            spin > 50.0,
+            "hour {hour}: the spinning requirement is real, {spin}"
+        );
+    }
+    // Hour 1 by hand: Spin_Up R1 44.009 + R2 44.547 + R3 33.838 = 122.394 → 122.39 MW.
+    assert!(lines[1].ends_with(",122.39"), "{}", lines[1]);
+}
