@@ -176,6 +176,7 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     let mut warnings = resolved.warnings;
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
+    warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
     let prepared = [fr.prepared, peak, reserve];

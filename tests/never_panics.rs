@@ -5,6 +5,225 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 
+/// A shipped scenario's files, to edit a copy in memory.
+fn shipped(name: &str) -> Case {
+    let dir = std::path::Path::new("scenarios").join(name);
+    let mut files = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            files.insert(name, std::fs::read(&path).unwrap());
+        }
+    }
+    Case { files }
+}
+
+/// Replaces `from` by `to` in `file`, failing the test if `from` is not there (so an edit
+/// of a shipped scenario cannot silently stop applying).
+fn edit(mut c: Case, file: &str, from: &str, to: &str) -> Case {
+    let text = String::from_utf8(c.files[file].clone()).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    c.files
+        .insert(file.to_string(), text.replacen(from, to, 1).into_bytes());
+    c
+}
+
+/// Load, run, render and audit (against its own rendered results): each step gives Ok or
+/// Err. Returns the rendered files of a successful run.
+fn full(c: &Case) -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
+    let s = c.load().ok()?;
+    let r = ancillary::run::run(&s).ok()?;
+    let files = ancillary::output::render(&s, &r);
+    if let Ok(results) = ancillary::audit::results::parse(files.clone(), &s.horizon) {
+        let _ = ancillary::audit::audit(&s, &results, &files);
+    }
+    let _ = ancillary::output::report::render(&files, None);
+    Some(files)
+}
+
+const TINY: &str = "0.0000000000000000000000000001";
+
+/// The market_power.csv rows of interval 0 (its `time` label) for `product`.
+fn power_rows(files: &std::collections::BTreeMap<String, Vec<u8>>, time: &str) -> Vec<String> {
+    String::from_utf8_lossy(&files["market_power.csv"])
+        .lines()
+        .filter(|l| l.starts_with(time))
+        .map(String::from)
+        .collect()
+}
+
+// Fuzzer find 1: a requirement of 1e-28 MW (a valid input) made RSI = offered / requirement
+// overflow in market_power::screens. Now the RSI cell is empty (the ratio exceeds any decimal)
+// and the owner is not pivotal (a ratio that large is ≥ 1).
+#[test]
+fn tiny_requirement_in_market_power_screens() {
+    let cases = [
+        // fr-basic 00:00: fr_mw 70 → 1e-28; FR offers by several owners.
+        (
+            shipped("fr-basic"),
+            "requirements.csv",
+            "00:00,70",
+            "2024-03-01T00:00",
+        ),
+        // peak-basic 02:00: peak_mw 130 → 1e-28.
+        (
+            shipped("peak-basic"),
+            "requirements.csv",
+            "02:00,130",
+            "2024-03-01T02:00",
+        ),
+        // reserve-basic 08:00: reserve_mw 120 → 1e-28.
+        (
+            shipped("reserve-basic"),
+            "requirements.csv",
+            "08:00,120",
+            "2024-03-01T08:00",
+        ),
+    ];
+    for (c, file, from, time) in cases {
+        let hhmm_and = format!("{},{TINY}", &from[..5]);
+        let c = edit(c, file, from, &hhmm_and);
+        let files = full(&c).expect("runs");
+        let rows = power_rows(&files, time);
+        assert!(rows.len() >= 2, "{time}: {rows:?}");
+        for r in rows {
+            let cells: Vec<&str> = r.split(',').collect();
+            // columns: time, product, owner, offered_mw, cleared_mw, rsi, pivotal, …
+            assert_eq!((cells[5], cells[6]), ("", "false"), "{r}");
+        }
+    }
+    // The brief's own case: a reserve requirement of 1e-28 with two owners offering.
+    let c = Case::new("")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA1,A,gas,100,0\nB1,B,gas,100,0\n")
+        .file("requirements.csv", &format!("time,reserve_mw\n{T0},{TINY}\n{T1},0\n{T2},0\n{T3},0\n"))
+        .file("reserve_offers.csv", &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\nA1,{T0},{END},50,10\nB1,{T0},{END},50,20\n"));
+    let files = full(&c).expect("runs");
+    assert_eq!(power_rows(&files, T0).len(), 2);
+}
+
+/// fr-basic with C1's design parameters replaced (C1 is the benchmark: coal, best score).
+fn fr_basic_c1_design(rate: &str, precision: &str, response: &str) -> Case {
+    edit(
+        shipped("fr-basic"),
+        "units.csv",
+        "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30",
+        &format!("C1,Huaneng,coal,600,300,12,true,{rate},{precision},{response}"),
+    )
+}
+
+// Fuzzer find 2: design precision and response 1e-15 made the benchmark score
+// rate / (precision × response) divide by zero (1e-30 rounds to 0 in a decimal); rate 1e9
+// with precision = response = 1e-10 made it overflow. `audit` on the latter exited 101.
+#[test]
+fn extreme_design_parameters_choose_a_benchmark() {
+    for (rate, precision, response) in [
+        ("2.0", "0.000000000000001", "0.000000000000001"),
+        ("1000000000", "0.0000000001", "0.0000000001"),
+    ] {
+        let c = fr_basic_c1_design(rate, precision, response);
+        let s = c.load().expect("loads");
+        // C1's score is far above C2's 1.5 / (1.2 × 45): C1 stays the benchmark.
+        let b = ancillary::rules::fr::benchmark(&s).expect("a benchmark");
+        assert_eq!(b.source, "C1");
+        let files = full(&c).expect("runs");
+        // The measured C1 (2.0, 1.0, 30) against these design values: k_precision =
+        // precision / 1.0 and k_response = response / 30 are tiny, so K rounds to 0 for every
+        // unit and all FR offers are refused.
+        let factors = String::from_utf8_lossy(&files["performance_factors.csv"]).to_string();
+        assert!(
+            factors.lines().skip(1).all(|l| l.ends_with(",0")),
+            "{factors}"
+        );
+    }
+}
+
+// Fuzzer find 4: a sub-factor beyond the decimal range was printed as 79228162514264337593543950335.
+// Benchmark precision 1000 (scenario.toml) against S1's measured precision 1e-28:
+// k_precision = 1000 / 1e-28 = 1e31 > Decimal::MAX ≈ 7.9e28. Written empty, warned about, and
+// K = the cap 2 (S1's other parts: rate 4.0 / 2.0 = 2, response 30 / 20 = 1.5).
+#[test]
+fn sub_factor_beyond_decimal_range_is_not_printed_as_a_number() {
+    let c = shipped("fr-basic");
+    let c = edit(
+        c,
+        "scenario.toml",
+        "[fr]\n",
+        "[fr]\nbenchmark = { rate_pct_per_min = 2.0, precision_pct = 1000.0, response_s = 30 }\n",
+    );
+    let c = edit(
+        c,
+        "fr_performance.csv",
+        "S1,4.0,0.8,20",
+        &format!("S1,4.0,{TINY},20"),
+    );
+    let s = c.load().expect("loads");
+    let r = ancillary::run::run(&s).expect("runs");
+    let files = ancillary::output::render(&s, &r);
+    let factors = String::from_utf8_lossy(&files["performance_factors.csv"]).to_string();
+    let s1 = factors
+        .lines()
+        .find(|l| l.contains(",S1,"))
+        .expect("S1 row");
+    // day, unit, basis, k_rate, k_precision, k_response, k_uncapped, performance_factor
+    assert_eq!(s1, "2024-03-01,S1,measured,2,,1.5,,2");
+    assert!(!factors.contains("79228162514264337593543950335"));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("unit S1") && w.contains("k_precision outside the decimal range")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn performance_factor_out_of_range_parts() {
+    use ancillary::rules::fr::performance_factor;
+    use ancillary::scenario::FrParams;
+    use ancillary::scenario::config::{PerformanceForm, Weights};
+    let p = |r: &str, pr: &str, s: &str| FrParams {
+        rate_pct_per_min: d(r),
+        precision_pct: d(pr),
+        response_s: d(s),
+    };
+    let w = Weights {
+        rate: 0.5,
+        precision: 0.25,
+        response: 0.25,
+    };
+    let bench = p("1000000000", "1000000000", "1");
+    // k_rate = 1 / 1e9 = 1e-9 fits; k_precision = 1e9 / 1e-28 = 1e37 is out of range;
+    // k_response = 1. Product 1e-9 × 1e37 × 1 = 1e28 → the cap 2.
+    let k = performance_factor(
+        p("1", TINY, "1"),
+        bench,
+        PerformanceForm::Product,
+        w,
+        d("2"),
+    );
+    assert_eq!((k.out_of_range, k.k), ([false, true, false], d("2")));
+    // k_rate = 1e-28 / 1e9 = 1e-37 underflows and k_precision = 1e9 / 1e-28 = 1e37 overflows:
+    // the exact product is 1e-37 × 1e37 × 1 = 1, which the f64 path finds.
+    let k = performance_factor(
+        p(TINY, TINY, "1"),
+        bench,
+        PerformanceForm::Product,
+        w,
+        d("2"),
+    );
+    assert_eq!((k.out_of_range, k.k), ([true, true, false], d("1")));
+    // Weighted: 0.5 × 1e-37 + 0.25 × 1e37 + 0.25 × 1 → far above the cap.
+    let k = performance_factor(
+        p(TINY, TINY, "1"),
+        bench,
+        PerformanceForm::Weighted,
+        w,
+        d("2"),
+    );
+    assert_eq!(k.k, d("2"));
+}
+
 const UNITS: &str = "unit,owner,kind,capacity_mw,min_output_mw,design_rate_pct_per_min,design_precision_pct,design_response_s
 C1,A,coal,600,300,2.0,1.0,30
 S1,D,storage,100,0,,,
