@@ -344,3 +344,34 @@ proptest! {
         exercise(&c);
     }
 }
+
+// Fuzzer find 3: values inside the documented ±1e9 range overflowed the allocation's
+// fen × weight product in settlement::money::split_largest_remainder.
+#[test]
+fn pool_and_weights_at_the_input_limits_split_exactly() {
+    let c = Case::new(
+        "[caps]\nreserve_price_yuan_per_mwh = 1e9\nenergy_market_price_cap_yuan_per_mwh = 1e9\n[allocation]\nkind_weights = { gas = 1000.0 }\n",
+    )
+    .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nG1,A,gas,1000000000,0\nC1,B,coal,1000000000,0\n")
+    .file("requirements.csv", &format!("time,reserve_mw\n{T0},1000000000\n{T1},1000000000\n{T2},1000000000\n{T3},1000000000\n"))
+    .file("reserve_offers.csv", &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\nG1,{T0},{END},1000000000,1000000000\n"))
+    .file("metering.csv", "day,party,role,energy_mwh\n2024-03-01,C1,generator,1000000000\n2024-03-01,G1,generator,1000000000\n");
+    let r = c.run();
+    let alloc = |party: &str| {
+        r.settlement
+            .iter()
+            .find(|s| s.party == party && s.item == ancillary::settlement::Item::Allocation)
+            .map(|s| s.amount.to_string())
+    };
+    // Pool: 1e9 yuan/MWh × 1e9 MW × ¼ h × 4 intervals = 1e18 yuan = 1e20 fen. Weights:
+    // G1 1e9 MWh × 1000 = 1e12, C1 1e9 × 1 = 1e9 (Σ 1001e9).
+    // G1: 1e20 × 1000 / 1001 = 99900099900099900099.90… fen; C1: 1e20 / 1001 =
+    // 99900099900099900.09… fen. Floors sum to 99999999999999999999: one fen left, to G1's
+    // larger remainder (.90 > .09).
+    assert_eq!(alloc("G1").as_deref(), Some("-999000999000999001.00"));
+    assert_eq!(alloc("C1").as_deref(), Some("-999000999000999.00"));
+    assert_eq!(
+        paid(&r, ancillary::product::Product::Reserve, "G1"),
+        "1000000000000000000.00"
+    );
+}
