@@ -375,3 +375,36 @@ fn pool_and_weights_at_the_input_limits_split_exactly() {
         "1000000000000000000.00"
     );
 }
+
+/// A continuous-spot scenario cleared by the LP, with `load` MW in the first interval.
+fn lp_case(load: &str) -> Case {
+    Case::new("[allocation]\nuser_share = 0.5\n")
+        .file("scenario.toml", &toml("[allocation]\nuser_share = 0.5\n").replace("\"none\"", "\"continuous\""))
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA,A,coal,100,0\nB,B,gas,100,0\n")
+        .file("requirements.csv", &format!("time,load_mw\n{T0},{load}\n{T1},50\n{T2},50\n{T3},50\n"))
+        .file("energy_offers.csv", &format!("unit,start,end,segment,mw,price_yuan_per_mwh\nA,{T0},{END},1,100,200\nB,{T0},{END},1,100,300\n"))
+}
+
+// Fuzzer find 5: a load of 1e8 MW made the LP solver report the (always feasible) problem
+// infeasible. Such a load is refused by name; one within the limit clears as a shortfall.
+#[test]
+fn lp_load_beyond_the_solver_range_is_refused_by_name() {
+    // 1e8 MW × the energy cap 1500 yuan/MWh (Jiangsu default) = 1.5e11 > 1e9.
+    let e = lp_case("100000000").error();
+    assert_eq!(
+        (e.file.as_str(), e.column.as_deref()),
+        ("requirements.csv", Some("load_mw"))
+    );
+    assert!(
+        e.rule.contains("2024-03-01T00:00") && e.rule.contains("1000000000"),
+        "{e}"
+    );
+    // 600000 MW × 1500 = 9e8 ≤ 1e9: A and B give 200 MW, the rest, 599800 MW, falls short
+    // and the energy price is the cap.
+    let r = lp_case("600000").run();
+    let row = clearing(&r, ancillary::product::Product::Energy, 0);
+    assert_eq!(
+        (row.cleared_mw, row.shortfall_mw, row.price),
+        (d("200"), d("599800"), d("1500"))
+    );
+}
