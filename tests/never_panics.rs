@@ -289,8 +289,161 @@ fn cell() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Cases per property: `PROPTEST_CASES`, default 64 (a few seconds in debug). To fuzz longer:
+/// `PROPTEST_CASES=100000 cargo test --release --test never_panics`.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+/// Positive numbers at the limits of the input contract (1e9, 1e-28) and ordinary ones.
+fn positive() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => (1u32..500).prop_map(|v| v.to_string()),
+        2 => Just("1000000000".to_string()),
+        2 => Just(TINY.to_string()),
+        1 => Just("999999999.9999999999".to_string()),
+        1 => Just("0.001".to_string()),
+        1 => Just("1e-9".to_string()),
+        2 => (0.0f64..1000.0).prop_map(|v| format!("{:.3}", v + 0.001)),
+    ]
+}
+
+/// Numbers at every limit the contract allows (0, 1e-28, 1e9) and ordinary ones. Values past
+/// the limits are the other properties' job: here the scenario must load, so that run,
+/// render, audit and report see the extremes.
+fn extreme() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => positive(),
+        1 => Just("0".to_string()),
+    ]
+}
+
+/// A whole scenario folder: every file, 1–4 units of any kind, any spot market and engine,
+/// caps and weights at their limits, every number drawn from [`extreme`].
+fn scenario() -> impl Strategy<Value = std::collections::BTreeMap<String, String>> {
+    let kinds = prop_oneof![
+        Just("coal"),
+        Just("coal_storage"),
+        Just("gas"),
+        Just("hydro"),
+        Just("storage"),
+        Just("wind"),
+        Just("demand_response"),
+    ];
+    let units = proptest::collection::vec(
+        (
+            kinds,
+            proptest::collection::vec(positive(), 6),
+            Just("0".to_string()),
+        ),
+        1..4,
+    );
+    let reqs = proptest::collection::vec(proptest::collection::vec(extreme(), 4), 4);
+    // Per unit and product (fr, reserve, peak, energy): an offer of the unit's whole capacity
+    // (the limit) or of none, at a price from `extreme`; and a measured-performance value.
+    let offers = proptest::collection::vec(
+        (
+            proptest::collection::vec(any::<bool>(), 4),
+            extreme(),
+            positive(),
+        ),
+        3,
+    );
+    let settings = (
+        any::<bool>(),
+        any::<bool>(),
+        prop_oneof![Just("1500"), Just("1e9"), Just("0.000000001"), Just("15")],
+        prop_oneof![Just("1.0"), Just("1000.0"), Just("0.0")],
+        proptest::collection::vec(extreme(), 4),
+    );
+    (units, reqs, offers, settings).prop_map(|(units, reqs, offers, (spot, lp, cap, weight, meter))| {
+        let spot_text = if spot { "continuous" } else { "none" };
+        let mut extra = format!(
+            "[caps]\nreserve_price_yuan_per_mwh = {cap}\nenergy_market_price_cap_yuan_per_mwh = {cap}\n[allocation]\nuser_share = 0.5\nkind_weights = {{ gas = {weight} }}\nnon_bidder_weight = {weight}\n[penalty]\nreserve_unavailable_multiple = {weight}\n[policy]\nenforce_notice_limits = {}\n",
+            !lp
+        );
+        if lp {
+            extra += "[clearing]\nengine = \"lp\"\n";
+        }
+        let toml = toml(&extra).replace("\"none\"", &format!("\"{spot_text}\""));
+        let id = |k: usize| format!("U{}", k % units.len());
+        let mut u = "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,design_rate_pct_per_min,design_precision_pct,design_response_s\n".to_string();
+        for (k, (kind, v, min)) in units.iter().enumerate() {
+            // The first unit is coal with design values: FR then has a benchmark (§三(四)).
+            let kind = if k == 0 { "coal" } else { kind };
+            u += &format!("U{k},O{},{kind},{},{min},{},{},{},{}\n", k % 2, v[0], v[2], v[3], v[4], v[5]);
+        }
+        let times = [T0, T1, T2, T3];
+        let mut r = "time,fr_mw,reserve_mw,peak_mw,load_mw\n".to_string();
+        for (t, v) in times.iter().zip(&reqs) {
+            // No peak market where the spot market runs continuously (§二(一)).
+            let peak = if spot { "0" } else { v[2].as_str() };
+            r += &format!("{t},{},{},{peak},{}\n", v[0], v[1], v[3]);
+        }
+        let (mut fr, mut res, mut pk, mut en, mut perf, mut mil, mut act) = (
+            "unit,start,end,capacity_mw,price_yuan_per_mw\n".to_string(),
+            "unit,start,end,capacity_mw,price_yuan_per_mwh\n".to_string(),
+            "unit,start,end,band,mw,price_yuan_per_mwh\n".to_string(),
+            "unit,start,end,segment,mw,price_yuan_per_mwh\n".to_string(),
+            "unit,rate_pct_per_min,precision_pct,response_s\n".to_string(),
+            "time,unit,mileage_mw\n".to_string(),
+            "time,unit,reserve_available_mw,peak_delivered_mw\n".to_string(),
+        );
+        for (k, (kind_v, _)) in units.iter().map(|(k, v, _)| (k, v)).enumerate() {
+            let _ = kind_v;
+            let u = format!("U{k}");
+            let mw = &units[k].1[0]; // the unit's capacity
+            let (which, price, measured) = &offers[k];
+            if which[0] {
+                fr += &format!("{u},{T0},{END},{mw},{price}\n");
+            }
+            if which[1] {
+                res += &format!("{u},{T0},{END},{mw},{price}\n");
+            }
+            if which[2] && !spot {
+                pk += &format!("{u},{T0},{END},1,{mw},{price}\n");
+            }
+            if which[3] && spot {
+                en += &format!("{u},{T0},{END},1,{mw},{price}\n");
+            }
+            perf += &format!("{u},{measured},{measured},{measured}\n");
+            for t in times {
+                mil += &format!("{t},{u},{price}\n");
+                act += &format!("{t},{u},{measured},{measured}\n");
+            }
+        }
+        let mut m = "day,party,role,energy_mwh\n".to_string();
+        for (k, v) in meter.iter().enumerate().take(units.len()) {
+            let role = ["generator", "user", "non_market_generator"][k % 3];
+            m += &format!("2024-03-01,U{k},{role},{v}\n");
+        }
+        // A party that is not a unit, so that each role has someone.
+        m += &format!("2024-03-01,Users,user,{}\n", meter[3]);
+        let mut files = std::collections::BTreeMap::new();
+        for (name, text) in [
+            ("scenario.toml", toml), ("units.csv", u), ("requirements.csv", r),
+            ("fr_offers.csv", fr), ("reserve_offers.csv", res), ("peak_offers.csv", pk),
+            ("energy_offers.csv", en), ("fr_performance.csv", perf), ("fr_mileage.csv", mil),
+            ("actuals.csv", act), ("metering.csv", m),
+        ] {
+            files.insert(name.to_string(), text);
+        }
+        files
+    })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Whole scenario folders at every limit: load → run → render → audit → report.
+    #[test]
+    fn whole_scenarios_at_the_limits(files in scenario()) {
+        let c = Case { files: files.into_iter().map(|(k, v)| (k, v.into_bytes())).collect() };
+        let _ = full(&c);
+    }
 
     #[test]
     fn arbitrary_bytes_in_any_file(which in 0usize..FILES.len(), bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -407,4 +560,28 @@ fn lp_load_beyond_the_solver_range_is_refused_by_name() {
         (row.cleared_mw, row.shortfall_mw, row.price),
         (d("200"), d("599800"), d("1500"))
     );
+}
+
+// Found by `whole_scenarios_at_the_limits`: `engine = "lp"` with a requirement and no offers
+// built a model without variables, and the LP solver panicked (index out of bounds). Such a
+// day has nothing to clear: the merit order's answer, nothing cleared, is the LP's too.
+#[test]
+fn lp_day_without_offers_clears_nothing() {
+    let c = Case::new("[clearing]\nengine = \"lp\"\n")
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw\nU0,O0,coal,1,0\n",
+        )
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw\n{T0},1\n{T1},1\n{T2},1\n{T3},1\n"),
+        );
+    let r = c.run();
+    assert!(r.awards.is_empty());
+    assert!(r.settlement.is_empty());
+    // A product with no offers is not run (README), so neither engine writes clearing rows.
+    let merit = Case { files: c.files.clone() }
+        .file("scenario.toml", &toml("[clearing]\nengine = \"merit_order\"\n"))
+        .run();
+    assert_eq!((r.clearing.len(), merit.clearing.len()), (0, 0));
 }
