@@ -580,8 +580,13 @@ fn lp_day_without_offers_clears_nothing() {
     assert!(r.awards.is_empty());
     assert!(r.settlement.is_empty());
     // A product with no offers is not run (README), so neither engine writes clearing rows.
-    let merit = Case { files: c.files.clone() }
-        .file("scenario.toml", &toml("[clearing]\nengine = \"merit_order\"\n"))
-        .run();
+    let merit = Case {
+        files: c.files.clone(),
+    }
+    .file(
+        "scenario.toml",
+        &toml("[clearing]\nengine = \"merit_order\"\n"),
+    )
+    .run();
     assert_eq!((r.clearing.len(), merit.clearing.len()), (0, 0));
 }
