@@ -369,7 +369,6 @@ fn scenario() -> impl Strategy<Value = std::collections::BTreeMap<String, String
             extra += "[clearing]\nengine = \"lp\"\n";
         }
         let toml = toml(&extra).replace("\"none\"", &format!("\"{spot_text}\""));
-        let id = |k: usize| format!("U{}", k % units.len());
         let mut u = "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,design_rate_pct_per_min,design_precision_pct,design_response_s\n".to_string();
         for (k, (kind, v, min)) in units.iter().enumerate() {
             // The first unit is coal with design values: FR then has a benchmark (§三(四)).
@@ -392,10 +391,9 @@ fn scenario() -> impl Strategy<Value = std::collections::BTreeMap<String, String
             "time,unit,mileage_mw\n".to_string(),
             "time,unit,reserve_available_mw,peak_delivered_mw\n".to_string(),
         );
-        for (k, (kind_v, _)) in units.iter().map(|(k, v, _)| (k, v)).enumerate() {
-            let _ = kind_v;
+        for (k, (_, v, _)) in units.iter().enumerate() {
             let u = format!("U{k}");
-            let mw = &units[k].1[0]; // the unit's capacity
+            let mw = &v[0]; // the unit's capacity
             let (which, price, measured) = &offers[k];
             if which[0] {
                 fr += &format!("{u},{T0},{END},{mw},{price}\n");
