@@ -504,7 +504,15 @@ pub fn run_sweep(
     report: bool,
 ) -> Result<Vec<(Vec<String>, Outcome)>, Error> {
     let base = read_scenario(scenario)?;
-    let text = String::from_utf8(base["scenario.toml"].clone()).map_err(|_| {
+    // read_scenario checked the file exists, but it may go between the check and the read.
+    let toml = base.get("scenario.toml").ok_or_else(|| {
+        InputError::new(
+            ErrorKind::MissingFile,
+            "scenario.toml",
+            "is not in the scenario folder",
+        )
+    })?;
+    let text = String::from_utf8(toml.clone()).map_err(|_| {
         InputError::new(
             ErrorKind::Unreadable,
             "scenario.toml",

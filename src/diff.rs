@@ -89,14 +89,16 @@ fn same(column: &str, a: &str, b: &str, tol: Tolerances) -> bool {
         return true;
     }
     match (Decimal::from_str(a), Decimal::from_str(b)) {
-        (Ok(x), Ok(y)) => {
-            (x - y).abs()
+        // checked: an edited file may hold -7.9e28 against 7.9e28, whose difference
+        // overflows; such values are not the same under any tolerance.
+        (Ok(x), Ok(y)) => x.checked_sub(y).is_some_and(|d| {
+            d.abs()
                 <= if is_money(column) {
                     tol.money
                 } else {
                     tol.price
                 }
-        }
+        }),
         _ => false,
     }
 }

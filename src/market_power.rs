@@ -9,7 +9,9 @@
 //! - HHI of cleared MW: Σ (100 × owner's share of cleared MW)², 0–10,000;
 //! - whether a pivotal (or failing) owner's offer set the price.
 //!
-//! Intervals with no requirement are not screened.
+//! Intervals with no requirement are not screened. The RSI is a ratio to the requirement, so a
+//! tiny requirement (1e-28 MW is a valid input) can make it larger than a decimal holds: then
+//! `rsi` is left empty and the owner is, exactly, not pivotal (a ratio that large is ≥ 1).
 
 use rust_decimal::Decimal;
 
@@ -25,8 +27,9 @@ pub struct OwnerScreen {
     pub owner: String,
     pub offered_mw: Decimal,
     pub cleared_mw: Decimal,
-    /// Residual Supply Index, 4 decimals.
-    pub rsi: Decimal,
+    /// Residual Supply Index, 4 decimals; `None` where the ratio exceeds what a decimal holds
+    /// (a requirement below about 1e-19 of the offered MW).
+    pub rsi: Option<Decimal>,
     pub pivotal: bool,
     pub three_pivotal_fail: bool,
     /// The interval's HHI of cleared MW (the same on every owner's row).
@@ -55,9 +58,11 @@ pub fn screens(
     let owner_of: Vec<usize> = units
         .iter()
         .map(|u| {
+            // Every owner is in `names` (built from the same units), so the search finds it;
+            // `unwrap_or_else` keeps the index total without a panic path.
             names
                 .binary_search(&u.owner.as_str())
-                .expect("listed above")
+                .unwrap_or_else(|at| at)
         })
         .collect();
     // (interval, product) → where its awards are, found by one sort of indices.
@@ -124,7 +129,11 @@ pub fn screens(
             .map(|&u| units[u].owner.as_str())
             .collect();
         for (name, (offered, cleared)) in owners {
-            let rsi = ((total - offered) / row.requirement_mw).round_dp(4);
+            // checked: a requirement of 1e-28 MW makes the ratio overflow; it is then far
+            // above 1, so the owner is not pivotal.
+            let rsi = (total - offered)
+                .checked_div(row.requirement_mw)
+                .map(|r| r.round_dp(4));
             let two_largest: Decimal = ranked
                 .iter()
                 .filter(|(o, _)| *o != name)
@@ -139,7 +148,7 @@ pub fn screens(
                 offered_mw: offered,
                 cleared_mw: cleared,
                 rsi,
-                pivotal: rsi < Decimal::ONE,
+                pivotal: rsi.is_some_and(|r| r < Decimal::ONE),
                 three_pivotal_fail: rest < row.requirement_mw,
                 hhi,
                 sets_price: price_setters.contains(&name),

@@ -176,6 +176,7 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     let mut warnings = resolved.warnings;
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
+    warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
     let prepared = [fr.prepared, peak, reserve];
@@ -183,6 +184,9 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);
     let problem = engine::problem(scenario, &prepared, &energy, &rank, &resolved.caps);
     let engine = engine::choose(scenario)?;
+    if engine.name().starts_with("lp") {
+        engine::check_lp_range(scenario, &resolved.caps)?;
+    }
     let solution = market::solve(engine.as_ref(), &problem)?;
     let (mut clearing, mut awards) = market::rows(&prepared, &rank, &solution);
     let (energy_clearing, energy_awards) = market::energy_rows(&problem, &solution);

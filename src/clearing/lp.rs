@@ -388,6 +388,11 @@ impl Engine for Lp {
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
         for day in &p.days {
             let (unsolved, constraints, layout) = build(p, day.clone(), &soc, 0.0);
+            if layout.vars.is_empty() {
+                // Nothing to clear this day (no offers, no load): Clarabel panics on a model
+                // without variables, and there is nothing to read back.
+                continue;
+            }
             let (values, _) = self.run(unsolved, constraints, &layout)?;
             let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
             let (shifted_values, mut duals) = self.run(unsolved, constraints, &shifted)?;

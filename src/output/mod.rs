@@ -326,7 +326,7 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
             .text(&s.owner)
             .num(s.offered_mw)
             .num(s.cleared_mw)
-            .num(s.rsi)
+            .opt_num(s.rsi)
             .text(if s.pivotal { "true" } else { "false" })
             .text(if s.three_pivotal_fail {
                 "true"
@@ -347,13 +347,16 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
     let mut c = Csv::headless();
     for f in &result.factors {
         let six = |d: Decimal| d.round_dp(6);
+        let exact = |i: usize, d: Decimal| (!f.factor.out_of_range[i]).then(|| six(d));
         c.text(&f.day.to_string())
             .text(&units[f.unit].id)
             .text(f.basis)
-            .num(six(f.factor.k_rate))
-            .num(six(f.factor.k_precision))
-            .num(six(f.factor.k_response))
-            .num(f.factor.uncapped)
+            // A part outside the decimal range is not the real ratio: written empty (and
+            // warned about), never as the ceiling it saturated at.
+            .opt_num(exact(0, f.factor.k_rate))
+            .opt_num(exact(1, f.factor.k_precision))
+            .opt_num(exact(2, f.factor.k_response))
+            .opt_num((!f.factor.inexact()).then_some(f.factor.uncapped))
             .num(f.factor.k)
             .end();
     }

@@ -9,16 +9,107 @@ use plotters::prelude::*;
 
 use crate::error::{ErrorKind, InputError};
 
-type Row = BTreeMap<String, String>;
+/// One record of an output CSV, by column name, with the line it came from. Indexing by a
+/// column the file lacks gives "" (never a panic): [`records`] has already refused a file
+/// without the columns the report needs, naming them.
+struct Row {
+    cells: BTreeMap<String, String>,
+    /// Parsed numeric cells (see [`records`]); absent or empty cells are not here.
+    numbers: BTreeMap<String, f64>,
+}
 
-/// Rows of one CSV output, by column name (empty when the file is absent).
-fn records(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Result<Vec<Row>, InputError> {
+impl std::ops::Index<&str> for Row {
+    type Output = String;
+    fn index(&self, column: &str) -> &String {
+        static EMPTY: String = String::new();
+        self.cells.get(column).unwrap_or(&EMPTY)
+    }
+}
+
+impl Row {
+    fn get(&self, column: &str) -> Option<&String> {
+        self.cells.get(column)
+    }
+}
+
+/// The largest magnitude a number in an output file may have: above anything a run writes
+/// (a decimal holds 7.9e28), and small enough that chart axes stay finite and ordered.
+const MAX_ABS: f64 = 1e30;
+
+/// Rows of one CSV output (none when the file is absent): the header must hold `required`
+/// (exact names), and every non-empty cell of `numeric` columns must be a finite number within
+/// ±[`MAX_ABS`]. Errors name the file, the line (the header is line 1) and the column.
+fn records(
+    files: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    required: &[&str],
+    numeric: &[&str],
+) -> Result<Vec<Row>, InputError> {
     let Some(bytes) = files.get(name) else {
         return Ok(Vec::new());
     };
-    crate::scenario::table::named_rows(name, bytes)
+    let unreadable = |line: Option<u64>, e: &csv::Error| {
+        let err = InputError::new(
+            ErrorKind::Unreadable,
+            name,
+            format!("is not valid CSV: {e}"),
+        );
+        match line {
+            Some(l) => err.at_line(l),
+            None => err,
+        }
+    };
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| unreadable(Some(1), &e))?
+        .iter()
+        .map(String::from)
+        .collect();
+    for c in required {
+        if !header.iter().any(|h| h == c) {
+            return Err(InputError::new(
+                ErrorKind::MissingColumn,
+                name,
+                "the report needs this column; is the folder an ancillary output?",
+            )
+            .at_line(1)
+            .at_column(*c));
+        }
+    }
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| unreadable(e.position().map(|p| p.line()), &e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let cells: BTreeMap<String, String> = header
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(String::from))
+            .collect();
+        let mut numbers = BTreeMap::new();
+        for c in numeric {
+            let Some(text) = cells.get(*c).filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && v.abs() <= MAX_ABS => {
+                    numbers.insert(c.to_string(), v);
+                }
+                _ => {
+                    return Err(InputError::new(
+                        ErrorKind::Invalid,
+                        name,
+                        format!("must be a finite number within ±{MAX_ABS:e}, got {text:?}"),
+                    )
+                    .at_line(line)
+                    .at_column(*c));
+                }
+            }
+        }
+        out.push(Row { cells, numbers });
+    }
+    Ok(out)
 }
-
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -26,8 +117,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A numeric cell, checked by [`records`]; 0 where it is empty or not a numeric column.
 fn num(row: &Row, column: &str) -> f64 {
-    row.get(column).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    row.numbers.get(column).copied().unwrap_or(0.0)
 }
 
 const PRODUCTS: [(&str, &str); 4] = [
@@ -67,7 +159,12 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let lo = lo.min(0.0);
-    let pad = ((hi - lo) * 0.08).max(1e-6);
+    // Values are finite and within ±1e30 (checked on reading), so the range is finite; the pad
+    // is relative to the values' size too, so that hi + pad > hi even at 1e30 (an empty axis
+    // range makes the plotting library's tick search misbehave).
+    let pad = ((hi - lo) * 0.08)
+        .max(hi.abs().max(lo.abs()) * 1e-6)
+        .max(1e-6);
     (lo, hi + pad)
 }
 
@@ -198,7 +295,10 @@ fn stack_chart(
             .total_cmp(&num(b, "ranking_price"))
             .then(a["unit"].cmp(&b["unit"]))
     });
-    let total: f64 = offers.iter().map(|r| num(r, "offered_mw")).sum();
+    // An edited file may hold negative MW or cleared above offered: blocks are drawn clamped
+    // to the axes (the plotting library's pixel arithmetic overflows far outside them).
+    let total: f64 = offers.iter().map(|r| num(r, "offered_mw").max(0.0)).sum();
+    let requirement = requirement.max(0.0);
     let (lo, hi) = range(
         offers
             .iter()
@@ -219,13 +319,12 @@ fn stack_chart(
             .y_desc(unit)
             .draw()
             .map_err(e)?;
+        let x_max = (total.max(requirement) * 1.05).max(1.0);
         let mut x = 0.0;
         for r in &offers {
-            let (mw, p, c) = (
-                num(r, "offered_mw"),
-                num(r, "ranking_price"),
-                num(r, "cleared_mw"),
-            );
+            let mw = num(r, "offered_mw").clamp(0.0, x_max);
+            let p = num(r, "ranking_price").clamp(lo, hi);
+            let c = num(r, "cleared_mw").clamp(0.0, mw);
             let is_marginal = marginal.contains(&r["unit"].as_str()) && c > 0.0;
             let fill = if is_marginal {
                 RGBColor(230, 120, 20)
@@ -429,13 +528,59 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
                 )
             })
         })?;
-    let clearing = records(files, "clearing.csv")?;
-    let awards = records(files, "awards.csv")?;
-    let settlement = records(files, "settlement.csv")?;
-    let monthly = records(files, "statement_monthly.csv")?;
-    let factors = records(files, "performance_factors.csv")?;
-    let power = records(files, "market_power.csv")?;
-    let audit = records(files, "audit.csv")?;
+    // The columns each part of the report reads, and which of them are numbers.
+    let clearing = records(
+        files,
+        "clearing.csv",
+        &[
+            "time",
+            "product",
+            "requirement_mw",
+            "cleared_mw",
+            "shortfall_mw",
+            "price",
+        ],
+        &["requirement_mw", "cleared_mw", "shortfall_mw", "price"],
+    )?;
+    let awards = records(
+        files,
+        "awards.csv",
+        &[
+            "time",
+            "product",
+            "unit",
+            "offered_mw",
+            "cleared_mw",
+            "offer_price",
+            "ranking_price",
+        ],
+        &["offered_mw", "cleared_mw", "offer_price", "ranking_price"],
+    )?;
+    let settlement = records(
+        files,
+        "settlement.csv",
+        &["party", "product", "item", "amount_yuan"],
+        &["amount_yuan"],
+    )?;
+    let monthly = records(
+        files,
+        "statement_monthly.csv",
+        super::STATEMENT_MONTHLY.1,
+        &[],
+    )?;
+    let factors = records(
+        files,
+        "performance_factors.csv",
+        &["day", "unit", "performance_factor"],
+        &["performance_factor"],
+    )?;
+    let power = records(files, "market_power.csv", super::MARKET_POWER.1, &[])?;
+    let audit = records(
+        files,
+        "audit.csv",
+        &["clause", "rule", "status", "detail"],
+        &[],
+    )?;
     if let Some(t) = at
         && !clearing.iter().any(|r| r["time"] == t)
     {

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::clearing::lp::{Backend, Lp};
 use crate::clearing::{Engine, MeritOrder, Problem, Storage, UnitLimits};
-use crate::error::InputError;
+use crate::error::{ErrorKind, InputError};
 use crate::outcome::Rejection;
 use crate::product::Product;
 use crate::rules::caps::{Caps, decimal};
@@ -34,6 +34,52 @@ pub fn choose(scenario: &Scenario) -> Result<Box<dyn Engine>, InputError> {
             },
         }),
     })
+}
+
+/// The largest (MW × yuan/MWh) a quantity of an LP scenario may reach: a requirement or load
+/// times the cost of falling short of it (its cap). Past it the interior-point solver, which
+/// works to about 1e-8 of the problem's scale, reports the always-feasible problem (every
+/// requirement has a priced shortfall) infeasible, or returns quantities off by more than the
+/// 0.001 MW the outputs show (found by fuzzing: a load of 1e8 MW at the 1500 yuan/MWh cap).
+/// 1e9 is 666,666 MW at 1500 yuan/MWh, four times the largest provincial peak load (~150 GW).
+pub const LP_MAX_MW_TIMES_CAP: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Refuses an LP scenario whose loads or requirements, times the cap that prices their
+/// shortfall, exceed [`LP_MAX_MW_TIMES_CAP`], naming the first such cell.
+pub fn check_lp_range(scenario: &Scenario, caps: &Caps) -> Result<(), InputError> {
+    let energy = caps.energy_market_price_cap_yuan_per_mwh;
+    let fr = caps.fr_mileage_price_yuan_per_mw;
+    let reserve = caps.reserve_price_yuan_per_mwh;
+    let peak = caps.peak_price_yuan_per_mwh.unwrap_or(Decimal::ZERO);
+    for (i, r) in scenario.requirements.by_interval.iter().enumerate() {
+        let cells = [
+            (
+                "load_mw",
+                r.load_mw.unwrap_or(Decimal::ZERO),
+                energy,
+                "energy-market",
+            ),
+            ("fr_mw", r.fr_mw, fr, "FR mileage"),
+            ("reserve_mw", r.reserve_mw, reserve, "reserve"),
+            ("peak_mw", r.peak_mw, peak, "peak"),
+        ];
+        for (column, mw, cap, name) in cells {
+            // Both factors are ≤ 1e9 on input, so the product (≤ 1e18) fits a decimal.
+            let product = mw.checked_mul(cap).unwrap_or(Decimal::MAX);
+            if product > LP_MAX_MW_TIMES_CAP {
+                return Err(InputError::new(
+                    ErrorKind::Invalid,
+                    "requirements.csv",
+                    format!(
+                        "{mw} MW at {} times the {name} cap {cap} yuan/MWh is {product}, above the {LP_MAX_MW_TIMES_CAP} the LP engine clears accurately (its solver works to about 1e-8 of the problem's scale, and outputs show 0.001 MW): lower the quantity or the cap, or clear with [clearing] engine = \"merit_order\" where the scenario has no energy offers",
+                        scenario.horizon.label(i),
+                    ),
+                )
+                .at_column(column));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Energy offers above the energy-market cap are refused (they could never clear).

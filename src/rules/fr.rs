@@ -57,18 +57,38 @@ pub fn benchmark(scenario: &Scenario) -> Option<Benchmark> {
         .filter(|u| u.kind == Kind::Coal)
         .filter_map(|u| u.design.map(|d| (u, d)))
         .max_by(|(ua, a), (ub, b)| {
-            let score = |p: &FrParams| p.rate_pct_per_min / (p.precision_pct * p.response_s);
-            score(a)
-                .cmp(&score(b))
-                .then(a.rate_pct_per_min.cmp(&b.rate_pct_per_min))
-                .then(b.precision_pct.cmp(&a.precision_pct))
-                .then(b.response_s.cmp(&a.response_s))
-                .then(ub.id.cmp(&ua.id))
+            // Design values are anywhere in (0, 1e9], so rate / (precision × response) can
+            // leave the decimal range (1e9 / (1e-10 × 1e-10) overflows; 1e-15 × 1e-15 rounds
+            // to 0). Exact decimals where both scores fit, else f64, whose range (1e±308)
+            // holds any score of such inputs; either way the order is the same rule.
+            let exact = |p: &FrParams| {
+                p.precision_pct
+                    .checked_mul(p.response_s)
+                    .filter(|d| !d.is_zero())
+                    .and_then(|d| p.rate_pct_per_min.checked_div(d))
+                    .filter(|s| !s.is_zero())
+            };
+            let wide = |p: &FrParams| {
+                f64_of(p.rate_pct_per_min) / (f64_of(p.precision_pct) * f64_of(p.response_s))
+            };
+            match (exact(a), exact(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => wide(a).total_cmp(&wide(b)),
+            }
+            .then(a.rate_pct_per_min.cmp(&b.rate_pct_per_min))
+            .then(b.precision_pct.cmp(&a.precision_pct))
+            .then(b.response_s.cmp(&a.response_s))
+            .then(ub.id.cmp(&ua.id))
         })
         .map(|(u, d)| Benchmark {
             params: d,
             source: u.id.clone(),
         })
+}
+
+fn f64_of(d: Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(0.0)
 }
 
 /// K and its parts for one unit and day.
@@ -84,6 +104,18 @@ pub struct PerformanceFactor {
     pub uncapped: Decimal,
     /// min(uncapped, cap), to [`DECIMALS`] places.
     pub k: Decimal,
+    /// Which parts (rate, precision, response) left the decimal range: above
+    /// 79228162514264337593543950335 or below 1e-28 (and so not the real ratio). Such a part
+    /// is written empty in `performance_factors.csv`, with a warning, and K is then
+    /// computed in f64 (see [`performance_factor`]).
+    pub out_of_range: [bool; 3],
+}
+
+impl PerformanceFactor {
+    /// Whether any part left the decimal range, so `uncapped` is not exact.
+    pub fn inexact(&self) -> bool {
+        self.out_of_range.iter().any(|&b| b)
+    }
 }
 
 /// notice 196 §三(四): K from rate, precision and response time, by product or weighted
@@ -95,36 +127,61 @@ pub fn performance_factor(
     weights: Weights,
     cap: Decimal,
 ) -> PerformanceFactor {
-    // Saturating arithmetic: an absurd measurement (precision 1e-20 %) gives a huge K, which
-    // the cap then bounds, instead of an overflow.
-    let div = |a: Decimal, b: Decimal| a.checked_div(b).unwrap_or(Decimal::MAX);
-    let mul = |a: Decimal, b: Decimal| a.checked_mul(b).unwrap_or(Decimal::MAX);
-    let k_rate = div(measured.rate_pct_per_min, bench.rate_pct_per_min);
-    let k_precision = div(bench.precision_pct, measured.precision_pct);
-    let k_response = div(bench.response_s, measured.response_s);
-    let uncapped = match form {
-        PerformanceForm::Product => mul(mul(k_rate, k_precision), k_response),
-        PerformanceForm::Weighted => [
-            (weights.rate, k_rate),
-            (weights.precision, k_precision),
-            (weights.response, k_response),
-        ]
-        .into_iter()
-        .fold(Decimal::ZERO, |sum, (w, k)| {
-            sum.checked_add(mul(decimal(w), k)).unwrap_or(Decimal::MAX)
-        }),
+    // Inputs lie in (0, 1e9] and may be as small as 1e-28, so a part can be any ratio in
+    // about 1e±37: outside the decimal range. Where every part fits, K is exact (the rule as
+    // published). Where one does not (absurd design or measured values), the parts are
+    // flagged and K is computed from the inputs in f64, whose range holds any such ratio;
+    // notice 196 §三(四) caps K at ≤ 2, so only K's order of magnitude matters then, and
+    // every such K is the cap or rounds to 0 unless the parts nearly cancel.
+    let ratio = |a: Decimal, b: Decimal| a.checked_div(b).filter(|r| !r.is_zero());
+    let parts = [
+        ratio(measured.rate_pct_per_min, bench.rate_pct_per_min),
+        ratio(bench.precision_pct, measured.precision_pct),
+        ratio(bench.response_s, measured.response_s),
+    ];
+    let out_of_range = parts.map(|p| p.is_none());
+    let [k_rate, k_precision, k_response] = parts.map(|p| p.unwrap_or(Decimal::MAX));
+    let ws = [weights.rate, weights.precision, weights.response];
+    let exact = match (form, parts) {
+        (_, [Some(r), Some(p), Some(s)]) => match form {
+            PerformanceForm::Product => r.checked_mul(p).and_then(|rp| rp.checked_mul(s)),
+            PerformanceForm::Weighted => ws
+                .iter()
+                .zip([r, p, s])
+                .try_fold(Decimal::ZERO, |sum, (&w, k)| {
+                    decimal(w).checked_mul(k).and_then(|x| sum.checked_add(x))
+                }),
+        },
+        _ => None,
     };
+    let uncapped = exact.unwrap_or_else(|| {
+        let f = |d: Decimal| f64_of(d);
+        let wide = [
+            f(measured.rate_pct_per_min) / f(bench.rate_pct_per_min),
+            f(bench.precision_pct) / f(measured.precision_pct),
+            f(bench.response_s) / f(measured.response_s),
+        ];
+        let k = match form {
+            PerformanceForm::Product => wide[0] * wide[1] * wide[2],
+            PerformanceForm::Weighted => ws.iter().zip(wide).map(|(&w, k)| w * k).sum(),
+        };
+        // Beyond the decimal range K is far above any cap: saturate.
+        Decimal::from_f64_retain(k).unwrap_or(Decimal::MAX)
+    });
     PerformanceFactor {
         k_rate,
         k_precision,
         k_response,
         uncapped: round(uncapped),
         k: round(uncapped).min(cap),
+        out_of_range,
     }
 }
 
 /// Ranking price of an offer (`[fr] ranking`).
 pub fn ranking_price(offer_price: Decimal, k: Decimal, k_max: Decimal, rule: Ranking) -> Decimal {
+    // K ≥ 0.0001 here (offers whose K rounds to 0 are refused) and ≤ 2, prices ≤ the cap
+    // ≤ 1e9: neither division nor product can overflow.
     match rule {
         Ranking::PriceOverK => round(offer_price / k),
         Ranking::PriceOverRelativeK => round(offer_price * k_max / k),
@@ -369,6 +426,33 @@ pub fn unpaid_warnings(
             format!(
                 "unit {} has FR mileage in {n} interval(s) without an FR award; it is not paid for them (notice 196 §三(三) pays cleared capacity)",
                 scenario.fleet.units[unit].id
+            )
+        })
+        .collect()
+}
+
+/// A warning per unit-day whose K has a part outside the decimal range (see
+/// [`PerformanceFactor::out_of_range`]): the part is written empty, and K is the one computed
+/// in f64 and capped (notice 196 §三(四): K ≤ 2).
+pub fn out_of_range_warnings(scenario: &Scenario, factors: &[FactorRow]) -> Vec<String> {
+    factors
+        .iter()
+        .filter(|f| f.factor.inexact())
+        .map(|f| {
+            let names = ["k_rate", "k_precision", "k_response"];
+            let parts: Vec<&str> = names
+                .iter()
+                .zip(f.factor.out_of_range)
+                .filter(|(_, out)| *out)
+                .map(|(n, _)| *n)
+                .collect();
+            format!(
+                "unit {} on {}: {} outside the decimal range (its {} parameters are over 1e28 times the benchmark's or under 1e-28 of them); written empty in performance_factors.csv; K = {} from an f64 estimate of the uncapped value, then the cap (notice 196 §三(四): K ≤ 2)",
+                scenario.fleet.units[f.unit].id,
+                f.day,
+                parts.join(", "),
+                f.basis,
+                f.factor.k,
             )
         })
         .collect()

@@ -172,7 +172,7 @@ fn charge(
         return Ok(());
     }
     let weights: Vec<Decimal> = payers.iter().map(|(_, w)| *w).collect();
-    if weights.iter().sum::<Decimal>() <= Decimal::ZERO {
+    if weights.iter().all(|w| *w <= Decimal::ZERO) {
         return Err(InputError::new(
             ErrorKind::Invalid,
             "metering.csv",
@@ -183,7 +183,18 @@ fn charge(
             ),
         ));
     }
-    for ((m, _), share) in payers.iter().zip(split_largest_remainder(amount, &weights)) {
+    let shares = split_largest_remainder(amount, &weights).ok_or_else(|| {
+        InputError::new(
+            ErrorKind::Invalid,
+            "metering.csv",
+            format!(
+                "{day}: the {} cost {} yuan is too large to split to the fen among the {role} payers (over ~7.9e26 yuan)",
+                product.as_str(),
+                -amount
+            ),
+        )
+    })?;
+    for ((m, _), share) in payers.iter().zip(shares) {
         out.push(SettlementRow {
             day,
             party: m.party.clone(),
