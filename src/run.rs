@@ -177,6 +177,16 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
     warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));
+    if !scenario.fr_offers.is_empty()
+        && let Some((set, fleet)) = fr::benchmark_override_differs(scenario)
+    {
+        warnings.push(format!(
+            "[fr] benchmark ({}) is not the best coal unit's design ({}: {}); K is normalised to the override, which notice 196 §三(四) does not allow (the audit fails it)",
+            fr::describe(&set.params),
+            fleet.source,
+            fr::describe(&fleet.params)
+        ));
+    }
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
     let prepared = [fr.prepared, peak, reserve];

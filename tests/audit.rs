@@ -507,3 +507,72 @@ fn joint_clearing_rule() {
         Status::NotApplicable
     );
 }
+
+#[test]
+fn the_benchmark_is_the_best_coal_units_whatever_the_scenario_says() {
+    // fr-basic's best coal unit is C1 (rate 2.0 %/min, precision 1.0 %, response 30 s): its
+    // score 2 / (1 × 30) = 0.0667 beats C2's 1.5 / (1.2 × 45) = 0.0278; CS1 (coal_storage) is
+    // excluded. A weaker override (0.5, 3.0, 120) makes every measured unit's K exceed 2
+    // (C2: 1.5/0.5 × 3.0/1.25 × 120/40 = 21.6), so K = 2 for all.
+    let s = with_toml("fr-basic", |t| {
+        t.replace(
+            "ranking = \"price_over_k\"",
+            "ranking = \"price_over_k\"\nbenchmark = { rate_pct_per_min = 0.5, precision_pct = 3.0, response_s = 120 }",
+        )
+    });
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("[fr] benchmark (rate 0.5 %/min, precision 3 %, response 120 s) is not the best coal unit's design (C1: rate 2 %/min, precision 1 %, response 30 s)")),
+        "{:?}",
+        r.warnings
+    );
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "三(四)", "K normalised");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("(C1: rate 2 %/min"), "{detail}");
+    // The audit's K is against C1, so the run's K = 2 for C1 (the benchmark, K 1) fails, and
+    // so does every FR fee paid with it.
+    assert!(
+        status(&checks, "三(四)", "every K")
+            .1
+            .contains("unit C1 on 2024-03-01: K 2 but the inputs give 1"),
+    );
+    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Fail);
+    // Without the override the shipped scenario names its benchmark and passes.
+    let checks = audit_with(&load("fr-basic"), |_| {});
+    let (st, detail) = status(&checks, "三(四)", "K normalised");
+    assert_eq!(st, Status::Pass);
+    assert!(
+        detail.starts_with("C1 (rate 2 %/min, precision 1 %, response 30 s)"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
+    // C1 and C2 become gas units: no coal unit has design parameters, so the override is the
+    // benchmark, and it is C1's old design: K stays as in the shipped scenario.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap();
+    let units = units
+        .replace("C1,Huaneng,coal,", "C1,Huaneng,gas,")
+        .replace("C2,Datang,coal,", "C2,Datang,gas,");
+    files.insert("units.csv".into(), units.into_bytes());
+    let toml = String::from_utf8(files["scenario.toml"].clone()).unwrap().replace(
+        "ranking = \"price_over_k\"",
+        "ranking = \"price_over_k\"\nbenchmark = { rate_pct_per_min = 2.0, precision_pct = 1.0, response_s = 30 }",
+    );
+    files.insert("scenario.toml".into(), toml.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "三(四)", "K normalised");
+    assert_eq!(st, Status::Pass, "{detail}");
+    assert!(
+        detail.contains("no coal unit with design parameters"),
+        "{detail}"
+    );
+    assert_eq!(status(&checks, "三(四)", "every K").0, Status::Pass);
+}

@@ -292,9 +292,39 @@ pub fn audit(
         format!("K cap {k_cap}"),
     ));
     let fr_runs = !scenario.fr_offers.is_empty();
+    // The benchmark is the notice's, computed here from the fleet: the best coal unit's design
+    // parameters. `[fr] benchmark` stands only where the fleet has no such unit.
+    let fleet_bench = fr::fleet_benchmark(&scenario.fleet);
+    let rule = "K normalised to the best local coal unit's design parameters";
+    checks.push(match (fr_runs, &fleet_bench, fr::benchmark_override_differs(scenario)) {
+        (false, _, _) => na("三(四)", rule, "no FR market"),
+        (true, _, Some((set, fleet))) => verdict(
+            "三(四)",
+            rule,
+            vec![format!(
+                "scenario.toml [fr] benchmark ({}) is not the best coal unit's design ({}: {}); a weaker benchmark raises every K",
+                fr::describe(&set.params),
+                fleet.source,
+                fr::describe(&fleet.params)
+            )],
+            String::new(),
+        ),
+        (true, Some(b), None) => verdict(
+            "三(四)",
+            rule,
+            vec![],
+            format!("{} ({}), coal_storage excluded", b.source, fr::describe(&b.params)),
+        ),
+        (true, None, None) => verdict(
+            "三(四)",
+            rule,
+            vec![],
+            "no coal unit with design parameters: the benchmark is [fr] benchmark in scenario.toml".into(),
+        ),
+    });
     // K per unit and day from the inputs alone: measured parameters (else design) against the
-    // benchmark. The results' own K columns are what is checked, never what is used.
-    let bench = fr::benchmark(scenario);
+    // audit's own benchmark. The results' own K columns are what is checked, never what is used.
+    let bench = fleet_bench.or_else(|| fr::benchmark(scenario));
     let k_cap_used = if fr_runs {
         caps::resolve(scenario)?.caps.performance_factor
     } else {

@@ -32,26 +32,35 @@ pub struct Benchmark {
     pub source: String,
 }
 
-/// notice 196 §三(四): sub-factors are normalised to the design parameters of the best local
-/// coal unit, coal-plus-storage units (`coal_storage`) excluded. `[fr] benchmark` overrides.
-///
-/// "Best" when no unit is best on all three parameters: the coal unit with the highest
-/// rate / (precision × response) — the unit that scores highest under the product form of K
-/// whatever the normalisation — then the higher rate, the lower precision, the lower response
-/// time, and the unit id.
+/// The benchmark a run uses: `[fr] benchmark` where the scenario sets one, else the fleet's
+/// ([`fleet_benchmark`]). The notice fixes the benchmark, so an override that differs from
+/// the fleet's fails the audit (notice 196 §三(四)); it is meant for fleets without a coal
+/// unit with design parameters.
 pub fn benchmark(scenario: &Scenario) -> Option<Benchmark> {
-    if let Some(b) = scenario.config.fr.benchmark {
-        return Some(Benchmark {
+    scenario
+        .config
+        .fr
+        .benchmark
+        .map(|b| Benchmark {
             params: FrParams {
                 rate_pct_per_min: decimal(b.rate_pct_per_min),
                 precision_pct: decimal(b.precision_pct),
                 response_s: decimal(b.response_s),
             },
             source: "scenario.toml".to_string(),
-        });
-    }
-    scenario
-        .fleet
+        })
+        .or_else(|| fleet_benchmark(&scenario.fleet))
+}
+
+/// notice 196 §三(四): sub-factors are normalised to the design parameters of the best local
+/// coal unit, coal-plus-storage units (`coal_storage`) excluded.
+///
+/// "Best" when no unit is best on all three parameters: the coal unit with the highest
+/// rate / (precision × response) — the unit that scores highest under the product form of K
+/// whatever the normalisation — then the higher rate, the lower precision, the lower response
+/// time, and the unit id.
+pub fn fleet_benchmark(fleet: &crate::scenario::Fleet) -> Option<Benchmark> {
+    fleet
         .units
         .iter()
         .filter(|u| u.kind == Kind::Coal)
@@ -84,6 +93,26 @@ pub fn benchmark(scenario: &Scenario) -> Option<Benchmark> {
             params: d,
             source: u.id.clone(),
         })
+}
+
+/// The override and the fleet's benchmark where both exist and differ: the run uses the
+/// override (a study may), warns, and the audit fails notice 196 §三(四), which fixes the
+/// benchmark to the best coal unit (a weaker one inflates every K).
+pub fn benchmark_override_differs(scenario: &Scenario) -> Option<(Benchmark, Benchmark)> {
+    scenario.config.fr.benchmark?;
+    let set = benchmark(scenario)?;
+    let fleet = fleet_benchmark(&scenario.fleet)?;
+    (set.params != fleet.params).then_some((set, fleet))
+}
+
+/// `rate %/min, precision %, response s`, for messages.
+pub fn describe(p: &FrParams) -> String {
+    format!(
+        "rate {} %/min, precision {} %, response {} s",
+        p.rate_pct_per_min.normalize(),
+        p.precision_pct.normalize(),
+        p.response_s.normalize()
+    )
 }
 
 fn f64_of(d: Decimal) -> f64 {
