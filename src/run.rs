@@ -6,7 +6,7 @@ use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
 use crate::rules::caps::{self, Caps};
 use crate::rules::fr::{self, Benchmark, FactorRow};
-use crate::rules::{engine, market, peak, reserve};
+use crate::rules::{engine, market, participation, peak, reserve};
 use crate::scenario::Scenario;
 use crate::scenario::slice::Chunks;
 use crate::settlement::{self, SettlementRow};
@@ -74,7 +74,11 @@ pub fn chunks(scenario: &Scenario) -> Result<Chunks, InputError> {
 /// Unpaid-mileage and missing-metering warnings are left to [`Merge::finish`].
 pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk, InputError> {
     let offset = chunks.ranges[k].start;
-    let (mut result, unpaid) = run_days(&chunks.scenario(scenario, k))?;
+    let Chunk {
+        mut result,
+        unpaid,
+        absent,
+    } = run_days(&chunks.scenario(scenario, k))?;
     for r in &mut result.clearing {
         r.interval += offset;
     }
@@ -87,7 +91,11 @@ pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk
     for s in &mut result.storage {
         s.interval += offset;
     }
-    Ok(Chunk { result, unpaid })
+    Ok(Chunk {
+        result,
+        unpaid,
+        absent,
+    })
 }
 
 /// One chunk's result, before merging.
@@ -95,6 +103,8 @@ pub struct Chunk {
     pub result: RunResult,
     /// Per unit, intervals with FR mileage but no FR award.
     pub unpaid: Vec<(usize, usize)>,
+    /// Days a capacity-paid unit did not take part (notice 196 §六(十), [`participation`]).
+    pub absent: Vec<(usize, chrono::NaiveDate)>,
 }
 
 /// Chunks put back together in order. With `keep_rows` false, clearing rows, awards and fee
@@ -104,6 +114,7 @@ pub struct Merge<'a> {
     keep_rows: bool,
     merged: Option<RunResult>,
     unpaid: HashMap<usize, usize>,
+    absent: std::collections::BTreeMap<usize, Vec<chrono::NaiveDate>>,
 }
 
 impl<'a> Merge<'a> {
@@ -113,6 +124,7 @@ impl<'a> Merge<'a> {
             keep_rows,
             merged: None,
             unpaid: HashMap::new(),
+            absent: std::collections::BTreeMap::new(),
         }
     }
 
@@ -120,6 +132,9 @@ impl<'a> Merge<'a> {
         let mut r = chunk.result;
         for (unit, n) in chunk.unpaid {
             *self.unpaid.entry(unit).or_default() += n;
+        }
+        for (unit, day) in chunk.absent {
+            self.absent.entry(unit).or_default().push(day);
         }
         if !self.keep_rows {
             r.clearing = Vec::new();
@@ -160,6 +175,12 @@ impl<'a> Merge<'a> {
         });
         r.warnings
             .extend(fr::unpaid_warnings(scenario, &self.unpaid, &rank));
+        let mut absent: Vec<_> = self.absent.into_iter().collect();
+        absent.sort_by_key(|(u, _)| rank[*u]);
+        for (unit, days) in absent {
+            r.warnings
+                .push(participation::warning(scenario, unit, &days));
+        }
         if scenario.metering.is_none() && !r.settlement.is_empty() {
             r.warnings.push(
                 "metering.csv is absent, so costs are not allocated (notice 196 §五(八)): add it to get allocation rows and statements that balance".to_string(),
@@ -170,7 +191,7 @@ impl<'a> Merge<'a> {
 }
 
 /// Clears and bills a scenario in one piece (a chunk's, in practice).
-fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), InputError> {
+fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     let resolved = caps::resolve(scenario)?;
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
@@ -189,6 +210,7 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
     }
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
+    let absent = participation::absent(scenario, &[&fr.prepared, &peak, &reserve]);
     let prepared = [fr.prepared, peak, reserve];
 
     let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);
@@ -239,7 +261,11 @@ fn run_days(scenario: &Scenario) -> Result<(RunResult, Vec<(usize, usize)>), Inp
         objective: solution.objective,
         storage: solution.storage,
     };
-    Ok((result, unpaid))
+    Ok(Chunk {
+        result,
+        unpaid,
+        absent,
+    })
 }
 
 /// Σ of one settlement item of a product, 元.

@@ -576,3 +576,62 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
     );
     assert_eq!(status(&checks, "三(四)", "every K").0, Status::Pass);
 }
+
+#[test]
+fn a_token_or_refused_offer_is_not_taking_part() {
+    let edit = |units_from: &str, units_to: &str, offers_from: &str, offers_to: &str| {
+        let mut files = scenario::read_files(Path::new("scenarios/fr-basic")).unwrap();
+        for (file, from, to) in [
+            ("units.csv", units_from, units_to),
+            ("fr_offers.csv", offers_from, offers_to),
+        ] {
+            let text = String::from_utf8(files[file].clone()).unwrap();
+            assert!(text.contains(from), "{file} lacks {from}");
+            files.insert(file.into(), text.replace(from, to).into_bytes());
+        }
+        scenario::load_files(&files).unwrap()
+    };
+    let rule = "capacity-paid units take part";
+    // The shipped scenario: every capacity-paid unit (C1, C2, CS1) offers 00:00–01:00, the
+    // four intervals FR is required in.
+    assert_eq!(
+        status(&audit_with(&load("fr-basic"), |_| {}), "六(十)", rule).0,
+        Status::Pass
+    );
+    // G1 capacity-paid, its only offer (16 yuan/MW) refused above the 15 cap: it bid, but
+    // nothing it offered could clear.
+    let s = edit(
+        "G1,Huadian,gas,400,120,20,false",
+        "G1,Huadian,gas,400,120,20,true",
+        "G1,",
+        "G1,",
+    );
+    let (st, detail) = status(&audit_with(&s, |_| {}), "六(十)", rule);
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("unit G1 (units.csv line 6) has no admitted offer above 0 MW in some interval with a requirement on 1 day(s), first 2024-03-01"),
+        "{detail}"
+    );
+    let warnings = ancillary::run::run(&s).unwrap().warnings;
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "unit G1 is paid a capacity price but did not take part on 1 day(s): 2024-03-01"
+        )),
+        "{warnings:?}"
+    );
+    // C1 offers 0 MW, then 60 MW for 00:00–00:15 only: both token offers.
+    for offer in [
+        "C1,2024-03-01T00:00,2024-03-01T01:00,0,6",
+        "C1,2024-03-01T00:00,2024-03-01T00:15,60,6",
+    ] {
+        let s = edit(
+            "C1,",
+            "C1,",
+            "C1,2024-03-01T00:00,2024-03-01T01:00,60,6",
+            offer,
+        );
+        let (st, detail) = status(&audit_with(&s, |_| {}), "六(十)", rule);
+        assert_eq!(st, Status::Fail, "{offer}");
+        assert!(detail.contains("unit C1 (units.csv line 2)"), "{detail}");
+    }
+}

@@ -100,6 +100,9 @@ pub fn audit(
     let c = &scenario.config;
     let h = &scenario.horizon;
     let mut checks = Vec::new();
+    // The rules refused the run (a peak market under continuous spot): only the clause that
+    // refuses it fails; checks of what the run would have done do not pile on.
+    let refused = results.files.is_empty() && rerun.is_empty();
     let label = |i: usize| h.label(i);
     let cap_of = |v: Option<f64>, default: Decimal| v.map(decimal).unwrap_or(default);
     let prices = |product: &'static str| {
@@ -546,7 +549,6 @@ pub fn audit(
 
     // 五(七): reproducible from the inputs. A refused run has nothing to reproduce: the clause
     // that refused it fails on its own, and this one does not pile on.
-    let refused = results.files.is_empty() && rerun.is_empty();
     let mut offences = Vec::new();
     if !results.files.is_empty() && rerun.is_empty() {
         offences.push(
@@ -709,6 +711,43 @@ pub fn audit(
                 .count()
         ),
     ));
+    // 六(十): ... and take part, day by day (rules::participation says what that means).
+    let admitted = {
+        let rank = crate::run::id_rank(scenario);
+        let caps = caps::resolve(scenario)?.caps;
+        let fr = fr::prepare(scenario, &caps, &rank).map(|f| f.prepared).ok();
+        let peak = peak::prepare(scenario, &caps).map(|p| p.0).ok();
+        let (reserve, _) = crate::rules::reserve::prepare(scenario, &caps);
+        [fr, peak, Some(reserve)]
+    };
+    let admitted: Vec<&crate::rules::market::Prepared> = admitted.iter().flatten().collect();
+    let absent = crate::rules::participation::absent(scenario, &admitted);
+    let mut by_unit: BTreeMap<usize, Vec<chrono::NaiveDate>> = BTreeMap::new();
+    for (u, d) in absent {
+        by_unit.entry(u).or_default().push(d);
+    }
+    let rule = "capacity-paid units take part every day (admitted offers, not token ones)";
+    checks.push(if refused {
+        na("六(十)", rule, "the run is refused: no market to take part in")
+    } else {
+        verdict(
+        "六(十)",
+        rule,
+        by_unit
+            .iter()
+            .map(|(&u, days)| {
+                format!(
+                    "unit {} (units.csv line {}) has no admitted offer above 0 MW in some interval with a requirement on {} day(s), first {}",
+                    scenario.fleet.units[u].id,
+                    scenario.fleet.units[u].line,
+                    days.len(),
+                    days[0]
+                )
+            })
+            .collect(),
+        "every capacity-paid unit held admitted offers in every interval with a requirement for a product it offers".into(),
+    )
+    });
     let storage_offers = scenario
         .fr_offers
         .iter()

@@ -1,0 +1,90 @@
+//! notice 196 §六(十): units paid a capacity price (容量电价) must take part in the
+//! ancillary-service markets ("应当参与辅助服务市场").
+//!
+//! The notice does not say what taking part is; this is our reading, stated once here. A unit
+//! with `capacity_payment = true` takes part on a day when, in **every** interval of that day
+//! where a product it offers (FR, peak or reserve) has a requirement, it holds an admitted offer
+//! of more than 0 MW for such a product: admitted meaning not refused (eligible for the product,
+//! at or below the cap). A token offer — 0 MW, one interval of the day, or only offers the rules
+//! refuse — does not count. A province that asks less (a share of the day, or of capacity)
+//! would loosen this one function.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::product::Product;
+use crate::rules::market::Prepared;
+use crate::scenario::Scenario;
+
+/// The (unit, day) pairs where a capacity-paid unit did not take part, in unit then day order.
+/// `admitted` holds each product's admitted offers (what the rules left after refusals).
+pub fn absent(scenario: &Scenario, admitted: &[&Prepared]) -> Vec<(usize, NaiveDate)> {
+    let h = &scenario.horizon;
+    let required = |product: Product, i: usize| {
+        let r = &scenario.requirements.by_interval[i];
+        let mw = match product {
+            Product::Fr => r.fr_mw,
+            Product::Peak => r.peak_mw,
+            Product::Reserve => r.reserve_mw,
+            Product::Energy => Decimal::ZERO,
+        };
+        mw > Decimal::ZERO
+    };
+    let offered = |unit: usize, product: Product| {
+        let offers = match product {
+            Product::Fr => &scenario.fr_offers,
+            Product::Peak => &scenario.peak_offers,
+            Product::Reserve => &scenario.reserve_offers,
+            Product::Energy => return false,
+        };
+        offers.iter().any(|o| o.unit == unit)
+    };
+    let mut out = Vec::new();
+    for (unit, u) in scenario.fleet.units.iter().enumerate() {
+        if !u.capacity_payment {
+            continue;
+        }
+        let products: Vec<Product> = [Product::Fr, Product::Peak, Product::Reserve]
+            .into_iter()
+            .filter(|&p| offered(unit, p))
+            .collect();
+        // A unit with no offer at all is the audit's other 六(十) check.
+        if products.is_empty() {
+            continue;
+        }
+        let mut covered = vec![false; h.intervals];
+        for p in admitted.iter().filter(|p| products.contains(&p.product)) {
+            for o in p
+                .offers
+                .iter()
+                .filter(|o| o.unit == unit && o.mw > Decimal::ZERO)
+            {
+                for i in o.intervals.clone().filter(|&i| i < h.intervals) {
+                    covered[i] |= required(p.product, i);
+                }
+            }
+        }
+        let mut missed: Vec<NaiveDate> = (0..h.intervals)
+            .filter(|&i| !covered[i] && products.iter().any(|&p| required(p, i)))
+            .map(|i| h.day(i))
+            .collect();
+        missed.dedup();
+        out.extend(missed.into_iter().map(|d| (unit, d)));
+    }
+    out
+}
+
+/// One line for a unit's absent days: the first few named, then a count.
+pub fn warning(scenario: &Scenario, unit: usize, days: &[NaiveDate]) -> String {
+    const NAMED: usize = 3;
+    let mut named: Vec<String> = days.iter().take(NAMED).map(|d| d.to_string()).collect();
+    if days.len() > NAMED {
+        named.push(format!("and {} more", days.len() - NAMED));
+    }
+    format!(
+        "unit {} is paid a capacity price but did not take part on {} day(s): {} (notice 196 §六(十); taking part = an admitted offer above 0 MW in every interval where a product it offers has a requirement)",
+        scenario.fleet.units[unit].id,
+        days.len(),
+        named.join(", ")
+    )
+}
