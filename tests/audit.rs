@@ -455,7 +455,7 @@ fn cli_exit_codes_and_files() {
         "{table}"
     );
     let csv = std::fs::read_to_string(out.join("audit.csv")).unwrap();
-    assert!(csv.starts_with("clause,rule,status,detail\n"));
+    assert!(csv.starts_with("clause,rule,status,detail,basis\n"));
     assert!(out.join("audit.json").is_file());
     // Tamper with a fee: exit 1.
     let s = std::fs::read_to_string(out.join("settlement.csv"))
@@ -634,4 +634,33 @@ fn a_token_or_refused_offer_is_not_taking_part() {
         assert_eq!(st, Status::Fail, "{offer}");
         assert!(detail.contains("unit C1 (units.csv line 2)"), "{detail}");
     }
+}
+
+#[test]
+fn every_check_says_what_it_looks_at() {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in [
+        "fr-basic",
+        "peak-basic",
+        "reserve-basic",
+        "jiangsu-typical-day",
+        "month-spot",
+        "joint-spot-day",
+    ] {
+        for c in audit_with(&load(name), |_| {}) {
+            assert!(
+                audit::basis_of(c.rule).is_some(),
+                "{name}: {} has no basis",
+                c.rule
+            );
+            seen.insert((c.rule, c.basis().as_str()));
+        }
+    }
+    assert!(seen.contains(&("every FR fee = clearing price × mileage × K", "inputs")));
+    assert!(seen.contains(&("results reproduce from the inputs", "re-run")));
+    let csv = String::from_utf8(audit::to_csv(&audit_with(&load("fr-basic"), |_| {}))).unwrap();
+    assert!(
+        csv.starts_with("clause,rule,status,detail,basis\n"),
+        "{csv}"
+    );
 }

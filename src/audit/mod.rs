@@ -36,6 +36,60 @@ impl Status {
     }
 }
 
+/// What a check looks at, so a regulator knows what it vouches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// `scenario.toml`'s settings against the notice's limits.
+    Settings,
+    /// Recomputed from the scenario's inputs alone, then compared with the results.
+    Inputs,
+    /// The results' own rows against the notice's limits (prices, providers, items).
+    Results,
+    /// A fresh run of the scenario compared file by file with the results.
+    Rerun,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Settings => "settings",
+            Basis::Inputs => "inputs",
+            Basis::Results => "results",
+            Basis::Rerun => "re-run",
+        }
+    }
+}
+
+/// The basis of each rule, in one table (a test checks that every rule is in it).
+pub fn basis_of(rule: &str) -> Option<Basis> {
+    use Basis::*;
+    Some(match rule {
+        "peak cap ≤ the local grid-parity price"
+        | "performance-factor cap ≤ 2"
+        | "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)"
+        | "reserve cap ≤ the energy-market cap"
+        | "K normalised to the best local coal unit's design parameters" => Settings,
+        "no peak market where the spot market runs continuously"
+        | "every K ≤ 2 and as the inputs give it"
+        | "every FR fee = clearing price × mileage × K"
+        | "every reserve fee = price × capacity × time, on the actual where lower"
+        | "every peak fee = price × delivered reduction × time"
+        | "units paid a capacity price submitted offers"
+        | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
+        "no wind or PV peak providers; hydro only where enabled"
+        | "every peak price ≤ the cap"
+        | "every FR clearing price ≤ the cap"
+        | "every reserve price ≤ the cap"
+        | "no cost passed to users where spot does not run continuously"
+        | "only FR and reserve passed through, users at user_share, market generators exempt"
+        | "items apart; Σ allocation = Σ compensation − penalties, daily"
+        | "storage takes part as generator (discharging) and load (charging)"
+        | "cleared jointly with energy where spot runs continuously" => Results,
+        "results reproduce from the inputs" => Rerun,
+        _ => return None,
+    })
+}
+
 /// One rule checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
@@ -45,6 +99,13 @@ pub struct Check {
     pub status: Status,
     /// What breaks the rule and where (for failures), or what was checked.
     pub detail: String,
+}
+
+impl Check {
+    /// What the check looks at ([`basis_of`] its rule).
+    pub fn basis(&self) -> Basis {
+        basis_of(self.rule).unwrap_or(Basis::Results)
+    }
 }
 
 /// At most this many offenders are named in one detail.
@@ -892,14 +953,20 @@ fn fee_offences(
     )
 }
 
-/// `audit.csv`: `clause, rule, status, detail`.
+/// `audit.csv`: `clause, rule, status, detail, basis`.
 pub fn to_csv(checks: &[Check]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["clause", "rule", "status", "detail"])
+    w.write_record(["clause", "rule", "status", "detail", "basis"])
         .expect("memory");
     for c in checks {
-        w.write_record([c.clause, c.rule, c.status.as_str(), &c.detail])
-            .expect("memory");
+        w.write_record([
+            c.clause,
+            c.rule,
+            c.status.as_str(),
+            &c.detail,
+            c.basis().as_str(),
+        ])
+        .expect("memory");
     }
     w.into_inner().expect("memory")
 }
@@ -912,7 +979,7 @@ pub fn to_json(scenario: &Scenario, checks: &[Check]) -> Vec<u8> {
         "scenario": scenario.config.name,
         "input_digest": format!("sha256:{}", scenario.input_digest),
         "failed": checks.iter().filter(|c| c.status == Status::Fail).count(),
-        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail})).collect::<Vec<_>>(),
+        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail, "basis": c.basis().as_str()})).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_vec_pretty(&v).expect("json");
     out.push(b'\n');
@@ -935,10 +1002,11 @@ pub fn to_table(checks: &[Check]) -> String {
     let mut out = String::new();
     for c in checks {
         out += &format!(
-            "{}{}  {:<4}  {:<rule_width$}  {}\n",
+            "{}{}  {:<4}  {:<8}  {:<rule_width$}  {}\n",
             c.clause,
             " ".repeat(8usize.saturating_sub(width(c.clause))),
             c.status.as_str().to_uppercase(),
+            c.basis().as_str(),
             c.rule,
             c.detail
         );
