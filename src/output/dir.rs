@@ -39,11 +39,6 @@ const MANIFEST_LIMIT: u64 = 64 << 20;
 /// How many reasons a refusal names.
 const REASONS_SHOWN: usize = 3;
 
-/// True when `dir` holds an intact output of ours (see the module doc).
-pub fn is_ancillary_output(dir: &Path) -> bool {
-    matches!(scan(dir), Ok(Earlier::Ours(_)))
-}
-
 /// A relative path of plain components only: nothing can escape the folder.
 pub fn is_safe_relative(path: &str) -> bool {
     let p = Path::new(path);
@@ -714,14 +709,14 @@ impl Staged {
             self.open.insert(name.to_string(), f);
             self.names.insert(name.to_string());
         }
-        let Some(f) = self.open.get_mut(name) else {
-            unreachable!("opened above")
+        let written = match self.open.get_mut(name) {
+            Some(f) => {
+                f.hasher.update(bytes);
+                f.writer.write_all(bytes)
+            }
+            None => Err(io::Error::other("not open")),
         };
-        f.hasher.update(bytes);
-        if let Err(e) = f.writer.write_all(bytes) {
-            return Err(self.error(name, e));
-        }
-        Ok(())
+        written.map_err(|e| self.error(name, e))
     }
 
     /// The files staged so far, by name.
