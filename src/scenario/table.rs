@@ -719,6 +719,43 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_plain_or_refused() {
+        for (s, v) in [
+            ("12", "12"),
+            ("-0.5", "-0.5"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            ("1e+3", "1000"),
+            ("+2E-1", "0.2"),
+        ] {
+            assert_eq!(
+                parse_number(s).unwrap(),
+                v.parse::<Decimal>().unwrap(),
+                "{s}"
+            );
+        }
+        for s in [
+            "1_000", "1e", "e3", ".", "-", "1.2.3", "0x10", "1,5", "NaN", "inf", "1e3.5",
+        ] {
+            assert_eq!(parse_number(s).unwrap_err().0, ErrorKind::Parse, "{s}");
+        }
+        // 1e-28 is the smallest non-zero Decimal keeps; 1e-29 would be 0.
+        assert!(parse_number("1e-28").is_ok());
+        assert!(
+            parse_number("1e-29")
+                .unwrap_err()
+                .1
+                .contains("at least 1e-28")
+        );
+        assert!(
+            parse_number("-1000000001")
+                .unwrap_err()
+                .1
+                .contains("±1000000000")
+        );
+    }
+
+    #[test]
     fn a_short_row_is_an_error_at_its_line() {
         let e = Table::parse("x.csv", b"a,b\n1,2\n3\n").err().unwrap();
         assert_eq!(e.line, Some(3));
