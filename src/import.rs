@@ -389,12 +389,21 @@ pub fn rts_gmlc(
     ] {
         files.insert(name.to_string(), text);
     }
-    // First pass: learn the FR awards; mileage = 3 × award.
+    // First pass: learn the FR awards; mileage = 3 × award. Awards do not depend on mileage,
+    // so the pass gives one zero row (the loader refuses a mileage file with no rows).
     let mut bytes: BTreeMap<String, Vec<u8>> = files
         .iter()
         .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
         .collect();
-    bytes.insert("fr_mileage.csv".into(), b"time,unit,mileage_mw\n".to_vec());
+    let first_unit = files["units.csv"]
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_default();
+    bytes.insert(
+        "fr_mileage.csv".into(),
+        format!("time,unit,mileage_mw\n{},{first_unit},0\n", t(0)).into_bytes(),
+    );
     let scenario = crate::scenario::load_files(&bytes)?;
     let result = crate::run::run(&scenario)?;
     let mut mileage = String::from("time,unit,mileage_mw\n");

@@ -173,6 +173,8 @@ impl<'a> Merge<'a> {
         r.rejected.sort_by(|a, b| {
             (a.product, rank[a.unit], &a.start).cmp(&(b.product, rank[b.unit], &b.start))
         });
+        // What loading noticed comes first: it is about the inputs the rest derives from.
+        r.warnings.splice(0..0, scenario.warnings.iter().cloned());
         r.warnings
             .extend(fr::unpaid_warnings(scenario, &self.unpaid, &rank));
         let mut absent: Vec<_> = self.absent.into_iter().collect();

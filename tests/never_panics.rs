@@ -577,7 +577,8 @@ fn lp_day_without_offers_clears_nothing() {
     let r = c.run();
     assert!(r.awards.is_empty());
     assert!(r.settlement.is_empty());
-    // A product with no offers is not run (README), so neither engine writes clearing rows.
+    // A requirement with no offer file clears short at the cap (docs/scenario-format.md),
+    // the same in both engines: 4 intervals, each 1 MW short, at FR's cap of 15 yuan/MW.
     let merit = Case {
         files: c.files.clone(),
     }
@@ -586,5 +587,11 @@ fn lp_day_without_offers_clears_nothing() {
         &toml("[clearing]\nengine = \"merit_order\"\n"),
     )
     .run();
-    assert_eq!((r.clearing.len(), merit.clearing.len()), (0, 0));
+    for run in [&r, &merit] {
+        assert_eq!(run.clearing.len(), 4);
+        for row in &run.clearing {
+            assert_eq!(row.shortfall_mw, rust_decimal::Decimal::ONE);
+            assert_eq!(row.price, rust_decimal::Decimal::from(15));
+        }
+    }
 }

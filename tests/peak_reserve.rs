@@ -267,15 +267,17 @@ fn reserve_clearing_cap_and_actuals() {
 #[test]
 fn reserve_cap_defaults_to_and_is_bounded_by_the_energy_cap() {
     // Energy cap 700, no reserve cap: the reserve cap is 700, so H1 at 900 is refused.
+    // No actuals: a header-only actuals.csv is refused (an empty export is never meant).
     let r = reserve_case(
         "[caps]\nenergy_market_price_cap_yuan_per_mwh = 700.0\n",
         ["0"; 4],
         "time,unit\n",
     )
+    .without("actuals.csv")
     .run();
     assert_eq!(r.caps.reserve_price_yuan_per_mwh, d("700"));
     // Reserve cap 1000 > energy cap 700: clamped to 700 with a warning (§四(六)).
-    let r = reserve_case("[caps]\nenergy_market_price_cap_yuan_per_mwh = 700.0\nreserve_price_yuan_per_mwh = 1000.0\n", ["0"; 4], "time,unit\n").run();
+    let r = reserve_case("[caps]\nenergy_market_price_cap_yuan_per_mwh = 700.0\nreserve_price_yuan_per_mwh = 1000.0\n", ["0"; 4], "time,unit\n").without("actuals.csv").run();
     assert_eq!(r.caps.reserve_price_yuan_per_mwh, d("700"));
     assert!(r.warnings.iter().any(|w| w.contains("四(六)")));
 }

@@ -740,9 +740,12 @@ impl Staged {
             .iter()
             .map(|(name, digest)| format!("{digest}  {name}\n"))
             .collect();
-        let path = self.tmp.join(MANIFEST);
-        let written = fs::File::create(&path)
-            .and_then(|mut f| f.write_all(manifest.as_bytes()).and_then(|()| f.sync_all()));
+        // Written aside and renamed: a staging folder with a manifest is always a whole output
+        // (what the cleanup of a killed run relies on).
+        let partial = self.tmp.join(".manifest.partial");
+        let written = fs::File::create(&partial)
+            .and_then(|mut f| f.write_all(manifest.as_bytes()).and_then(|()| f.sync_all()))
+            .and_then(|()| fs::rename(&partial, self.tmp.join(MANIFEST)));
         written.map_err(|e| self.error(MANIFEST, e))?;
         sync_dir(&self.tmp.join("statements"));
         sync_dir(&self.tmp);

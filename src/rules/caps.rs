@@ -111,7 +111,12 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
         )),
         None => caps_in.peak_price_yuan_per_mwh.map(decimal),
     };
-    let peak_runs = !scenario.peak_offers.is_empty();
+    let peak_runs = !scenario.peak_offers.is_empty()
+        || scenario
+            .requirements
+            .by_interval
+            .iter()
+            .any(|r| r.peak_mw > Decimal::ZERO);
     if peak_runs && peak.is_none() {
         return Err(key_error(
             &scenario.config_text,

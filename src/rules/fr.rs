@@ -245,8 +245,16 @@ pub fn prepare(
 ) -> Result<FrPrepared, InputError> {
     let cap = caps.fr_mileage_price_yuan_per_mw;
     if scenario.fr_offers.is_empty() {
+        // No offers, no K to compute; a requirement still clears, short, at the cap
+        // (§五(七): the requirement is the dispatcher's, whatever was offered).
         return Ok(FrPrepared {
-            prepared: Prepared::empty(Product::Fr, cap),
+            prepared: Prepared::at_offer_prices(
+                Product::Fr,
+                cap,
+                Vec::new(),
+                |i| scenario.requirements.by_interval[i].fr_mw,
+                scenario.horizon.intervals,
+            ),
             rejected: Vec::new(),
             factors: Vec::new(),
             benchmark: None,

@@ -59,14 +59,20 @@ pub fn ineligibility(kind: Kind, hydro_paid: bool) -> Option<&'static str> {
 /// Eligible peak offers (§二(一) providers, §二(二) cap), ready to clear.
 pub fn prepare(scenario: &Scenario, caps: &Caps) -> Result<(Prepared, Vec<Rejection>), InputError> {
     check_market_runs(scenario)?;
-    if scenario.peak_offers.is_empty() {
+    let has_requirement = scenario
+        .requirements
+        .by_interval
+        .iter()
+        .any(|r| r.peak_mw > Decimal::ZERO);
+    if scenario.peak_offers.is_empty() && !has_requirement {
         return Ok((Prepared::empty(Product::Peak, Decimal::ZERO), Vec::new()));
     }
+    // A requirement with no offers still clears, short, priced at the cap like any shortfall.
     let cap = caps.peak_price_yuan_per_mwh.ok_or_else(|| {
         InputError::new(
             ErrorKind::Invalid,
             "scenario.toml",
-            "peak offers need a peak price cap",
+            "peak regulation (offers or a non-zero peak_mw) needs a peak price cap",
         )
         .at_column("caps.peak_price_yuan_per_mwh")
     })?;

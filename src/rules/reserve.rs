@@ -18,17 +18,14 @@ pub fn prepare(scenario: &Scenario, caps: &Caps) -> (Prepared, Vec<Rejection>) {
         cap,
         &format!("the reserve price cap {cap} yuan/MWh (notice 196 四(六))"),
     );
-    let prepared = if scenario.reserve_offers.is_empty() {
-        Prepared::empty(Product::Reserve, cap)
-    } else {
-        Prepared::at_offer_prices(
-            Product::Reserve,
-            cap,
-            offers,
-            |i| scenario.requirements.by_interval[i].reserve_mw,
-            scenario.horizon.intervals,
-        )
-    };
+    // With no offers, a requirement still clears, short, at the cap.
+    let prepared = Prepared::at_offer_prices(
+        Product::Reserve,
+        cap,
+        offers,
+        |i| scenario.requirements.by_interval[i].reserve_mw,
+        scenario.horizon.intervals,
+    );
     (prepared, rejected)
 }
 

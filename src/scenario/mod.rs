@@ -7,6 +7,7 @@
 //! ```
 
 pub mod config;
+pub mod folder;
 pub mod horizon;
 pub mod offers;
 pub mod series;
@@ -17,6 +18,7 @@ pub mod units;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorKind, InputError};
@@ -28,21 +30,114 @@ pub use series::{Actuals, Metering, Mileage, Performance, Requirements, Role};
 use table::Table;
 pub use units::{Fleet, FrParams, Kind, Unit};
 
-/// Every file the contract knows, in the order they are loaded.
-pub const FILES: [&str; 12] = [
-    config::FILE,
-    units::FILE,
-    "requirements.csv",
-    "fr_offers.csv",
-    "fr_performance.csv",
-    "fr_mileage.csv",
-    "agc_setpoints.csv",
-    "peak_offers.csv",
-    "reserve_offers.csv",
-    "energy_offers.csv",
-    "actuals.csv",
-    "metering.csv",
+/// One file of the contract and its columns, declared once: the loader checks every CSV
+/// header against this (required columns present, no name close to a known one, other
+/// columns warned about), so each parser can take its columns as given.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSpec {
+    pub name: &'static str,
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+impl FileSpec {
+    /// Every column the file may have, required first.
+    pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.required.iter().chain(self.optional).copied()
+    }
+}
+
+const fn spec(
+    name: &'static str,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+) -> FileSpec {
+    FileSpec {
+        name,
+        required,
+        optional,
+    }
+}
+
+/// Every file the contract knows, in the order they are loaded, with its columns.
+pub const CONTRACT: [FileSpec; 12] = [
+    spec(config::FILE, &[], &[]),
+    spec(
+        units::FILE,
+        &["unit", "owner", "kind", "capacity_mw", "min_output_mw"],
+        &[
+            "ramp_mw_per_min",
+            "capacity_payment",
+            "design_rate_pct_per_min",
+            "design_precision_pct",
+            "design_response_s",
+            "energy_capacity_mwh",
+            "efficiency",
+            "initial_soc_mwh",
+        ],
+    ),
+    spec(
+        "requirements.csv",
+        &["time"],
+        &["fr_mw", "reserve_mw", "peak_mw", "load_mw"],
+    ),
+    spec(
+        "fr_offers.csv",
+        &["unit", "start", "end", "capacity_mw", "price_yuan_per_mw"],
+        &[],
+    ),
+    spec(
+        "fr_performance.csv",
+        &["unit", "rate_pct_per_min", "precision_pct", "response_s"],
+        &["day"],
+    ),
+    spec("fr_mileage.csv", &["time", "unit", "mileage_mw"], &[]),
+    spec("agc_setpoints.csv", &["time", "unit", "setpoint_mw"], &[]),
+    spec(
+        "peak_offers.csv",
+        &["unit", "start", "end", "band", "mw", "price_yuan_per_mwh"],
+        &[],
+    ),
+    spec(
+        "reserve_offers.csv",
+        &["unit", "start", "end", "capacity_mw", "price_yuan_per_mwh"],
+        &[],
+    ),
+    spec(
+        "energy_offers.csv",
+        &[
+            "unit",
+            "start",
+            "end",
+            "segment",
+            "mw",
+            "price_yuan_per_mwh",
+        ],
+        &[],
+    ),
+    spec(
+        "actuals.csv",
+        &["time", "unit"],
+        &["reserve_available_mw", "peak_delivered_mw"],
+    ),
+    spec("metering.csv", &["day", "party", "role", "energy_mwh"], &[]),
 ];
+
+/// The names of [`CONTRACT`]'s files, in the same order.
+pub const FILES: [&str; 12] = {
+    let mut names = [""; 12];
+    let mut i = 0;
+    while i < CONTRACT.len() {
+        names[i] = CONTRACT[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// The contract's entry for `name`.
+pub fn spec_of(name: &str) -> Option<&'static FileSpec> {
+    CONTRACT.iter().find(|s| s.name == name)
+}
 
 /// Intervals accepted in one scenario: ten years of 5-minute intervals.
 pub const MAX_INTERVALS: u32 = 10 * 366 * 288;
@@ -68,6 +163,9 @@ pub struct Scenario {
     pub metering: Option<Vec<Metering>>,
     /// SHA-256 over the contract's files present (name, length, bytes, in name order).
     pub input_digest: String,
+    /// What loading noticed without refusing (unknown files and columns, a requirement with
+    /// no offer file); the run lists them first among its warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Reads the contract's files from `dir` and loads them.
@@ -75,7 +173,9 @@ pub fn load(dir: &Path) -> Result<Scenario, InputError> {
     load_files(&read_files(dir)?)
 }
 
-/// The contract's files present in `dir`, by name.
+/// The files of `dir`, by name: the contract's with their bytes; any other file with no
+/// bytes (only its name is checked, by [`load_files`]: a name close to a contract file's is
+/// an error). Folders inside `dir` are passed over (an output folder may live there).
 pub fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(
@@ -84,23 +184,60 @@ pub fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
             "is not a scenario folder (a folder holding scenario.toml and CSV files)",
         ));
     }
+    let listing = std::fs::read_dir(dir).map_err(|e| {
+        InputError::new(
+            ErrorKind::Unreadable,
+            dir.display().to_string(),
+            format!("cannot list the folder: {e}"),
+        )
+    })?;
     let mut files = BTreeMap::new();
-    for name in FILES {
-        match std::fs::read(dir.join(name)) {
-            Ok(bytes) => {
-                files.insert(name.to_string(), bytes);
+    for entry in listing {
+        let entry = entry.map_err(|e| {
+            InputError::new(
+                ErrorKind::Unreadable,
+                dir.display().to_string(),
+                format!("cannot list the folder: {e}"),
+            )
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if FILES.contains(&name.as_str()) {
+            if let Some(bytes) = folder::read_input(&path, &name)? {
+                files.insert(name, bytes);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(InputError::new(
-                    ErrorKind::Unreadable,
-                    name,
-                    format!("cannot read: {e}"),
-                ));
-            }
+        } else if !path.is_dir() {
+            files.insert(name, Vec::new());
         }
     }
     Ok(files)
+}
+
+/// Files in the folder that the contract does not name: an error for the first whose name
+/// is close to a contract file's, a warning for each other one (hidden files, backups and
+/// documentation pass in silence, see [`folder::stranger`]).
+fn check_file_names(
+    files: &BTreeMap<String, Vec<u8>>,
+    warnings: &mut Vec<String>,
+) -> Result<(), InputError> {
+    for name in files.keys().filter(|n| !FILES.contains(&n.as_str())) {
+        match folder::stranger(name, &FILES) {
+            folder::Stranger::Ignored => {}
+            folder::Stranger::Misspelt(known) => {
+                return Err(InputError::new(
+                    ErrorKind::Invalid,
+                    name.as_str(),
+                    format!(
+                        "unknown file; did you mean {known}? (a misspelt file would be silently left out)"
+                    ),
+                ));
+            }
+            folder::Stranger::Unknown => warnings.push(format!(
+                "{name}: unknown file, not read (the files a scenario reads are listed in docs/scenario-format.md)"
+            )),
+        }
+    }
+    Ok(())
 }
 
 fn digest(files: &BTreeMap<String, Vec<u8>>) -> String {
@@ -136,12 +273,65 @@ impl Tables {
     }
 }
 
-fn table(tables: &Tables, name: &str) -> Result<Option<Table>, InputError> {
-    tables.0.borrow_mut().remove(name).transpose()
+/// The table of contract file `name`, if present, with its header checked against
+/// [`CONTRACT`]: required columns present, no column named close to a known one (an error),
+/// other unknown columns warned about; and, for an optional file, at least one row (the
+/// required ones say what they lack themselves).
+fn table(
+    tables: &Tables,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Table>, InputError> {
+    let table = header_checked(tables, name, warnings)?;
+    // An export that stopped at the header is never what was meant: taken as given it would
+    // silently mean "no offers", "no mileage" (every FR fee 0) and so on.
+    if table.as_ref().is_some_and(Table::is_empty) {
+        return Err(InputError::new(
+            ErrorKind::Invalid,
+            name,
+            "has a header but no rows: give its rows, or delete the file if it has nothing to give",
+        )
+        .at_line(1));
+    }
+    Ok(table)
 }
 
-fn required(tables: &Tables, name: &str) -> Result<Table, InputError> {
-    table(tables, name)?.ok_or_else(|| {
+fn header_checked(
+    tables: &Tables,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Table>, InputError> {
+    let Some(table) = tables.0.borrow_mut().remove(name).transpose()? else {
+        return Ok(None);
+    };
+    let spec = spec_of(name).expect("a contract file");
+    table.require(spec.required)?;
+    let known: Vec<&str> = spec.columns().collect();
+    for column in table.column_names() {
+        if known.contains(&column) {
+            continue;
+        }
+        if let Some(k) = folder::near_miss(column, &known) {
+            return Err(InputError::new(
+                ErrorKind::Invalid,
+                name,
+                format!(
+                    "unknown column; did you mean {k}? (a misspelt column would be silently ignored)"
+                ),
+            )
+            .at_line(1)
+            .at_column(column));
+        }
+        warnings.push(format!(
+            "{name} line 1, column {column}: unknown column, ignored (its columns are {})",
+            known.join(", ")
+        ));
+    }
+    Ok(Some(table))
+}
+
+fn required(tables: &Tables, name: &str, warnings: &mut Vec<String>) -> Result<Table, InputError> {
+    header_checked(tables, name, warnings)?.ok_or_else(|| {
         InputError::new(
             ErrorKind::MissingFile,
             name,
@@ -152,6 +342,8 @@ fn required(tables: &Tables, name: &str) -> Result<Table, InputError> {
 
 /// Loads a scenario from file contents keyed by file name (what [`load`] reads from a folder).
 pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputError> {
+    let mut warnings = Vec::new();
+    check_file_names(files, &mut warnings)?;
     let text = files.get(config::FILE).ok_or_else(|| {
         InputError::new(
             ErrorKind::MissingFile,
@@ -172,21 +364,24 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     let config = config::parse(&text)?;
     let horizon = validate_config(&config, &text)?;
 
-    let fleet = Fleet::parse(&required(&tables, units::FILE)?)?;
+    let w = &mut warnings;
+    let fleet = Fleet::parse(&required(&tables, units::FILE, w)?)?;
     let requirements =
-        series::parse_requirements(&required(&tables, "requirements.csv")?, &horizon)?;
+        series::parse_requirements(&required(&tables, "requirements.csv", w)?, &horizon)?;
 
-    let offers_of =
-        |name: &str, columns: &offers::OfferColumns| -> Result<Vec<Offer>, InputError> {
-            match table(&tables, name)? {
-                Some(t) => offers::parse(&t, &fleet, &horizon, columns),
-                None => Ok(Vec::new()),
-            }
-        };
-    let fr_offers = offers_of("fr_offers.csv", &offers::FR)?;
-    let peak_offers = offers_of("peak_offers.csv", &offers::PEAK)?;
-    let reserve_offers = offers_of("reserve_offers.csv", &offers::RESERVE)?;
-    let energy_offers = offers_of("energy_offers.csv", &offers::ENERGY)?;
+    let offers_of = |name: &str,
+                     columns: &offers::OfferColumns,
+                     w: &mut Vec<String>|
+     -> Result<Vec<Offer>, InputError> {
+        match table(&tables, name, w)? {
+            Some(t) => offers::parse(&t, &fleet, &horizon, columns),
+            None => Ok(Vec::new()),
+        }
+    };
+    let fr_offers = offers_of("fr_offers.csv", &offers::FR, w)?;
+    let peak_offers = offers_of("peak_offers.csv", &offers::PEAK, w)?;
+    let reserve_offers = offers_of("reserve_offers.csv", &offers::RESERVE, w)?;
+    let energy_offers = offers_of("energy_offers.csv", &offers::ENERGY, w)?;
     if !energy_offers.is_empty() {
         if config.spot_market != config::SpotMarket::Continuous {
             return Err(key_error(
@@ -240,13 +435,15 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         }
     }
 
-    let performance = match table(&tables, "fr_performance.csv")? {
-        Some(t) => Performance::parse(&t, &fleet)?,
+    warn_requirements_without_offers(files, &requirements, w);
+
+    let performance = match table(&tables, "fr_performance.csv", w)? {
+        Some(t) => Performance::parse(&t, &fleet, &horizon)?,
         None => Performance::default(),
     };
     let mileage = match (
-        table(&tables, "fr_mileage.csv")?,
-        table(&tables, "agc_setpoints.csv")?,
+        table(&tables, "fr_mileage.csv", w)?,
+        table(&tables, "agc_setpoints.csv", w)?,
     ) {
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -266,11 +463,11 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         }
         (None, None) => Mileage::new(),
     };
-    let actuals = match table(&tables, "actuals.csv")? {
+    let actuals = match table(&tables, "actuals.csv", w)? {
         Some(t) => Actuals::parse(&t, &fleet, &horizon)?,
         None => Actuals::default(),
     };
-    let metering = match table(&tables, "metering.csv")? {
+    let metering = match table(&tables, "metering.csv", w)? {
         Some(t) => Some(series::parse_metering(&t, &horizon)?),
         None => None,
     };
@@ -290,7 +487,50 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         actuals,
         metering,
         input_digest,
+        warnings,
     })
+}
+
+/// A requirement with no offer file for its product still clears, short in every interval
+/// that asks for it (at the product's cap, as any shortfall); this says why.
+fn warn_requirements_without_offers(
+    files: &BTreeMap<String, Vec<u8>>,
+    requirements: &Requirements,
+    warnings: &mut Vec<String>,
+) {
+    type Of = fn(&series::Requirement) -> Decimal;
+    let products: [(&str, &str, &str, Of); 3] = [
+        ("fr_offers.csv", "fr_mw", "FR", |r| r.fr_mw),
+        ("peak_offers.csv", "peak_mw", "peak regulation", |r| {
+            r.peak_mw
+        }),
+        ("reserve_offers.csv", "reserve_mw", "reserve", |r| {
+            r.reserve_mw
+        }),
+    ];
+    for (file, column, product, of) in products {
+        let asking = requirements
+            .by_interval
+            .iter()
+            .filter(|r| of(r) > Decimal::ZERO)
+            .count();
+        if asking > 0 && !files.contains_key(file) {
+            warnings.push(format!(
+                "requirements.csv asks for {column} > 0 in {asking} interval(s) but there is no {file}: {product} clears short in each, at its price cap"
+            ));
+        }
+    }
+}
+
+/// Smallest magnitude of a non-zero number in `scenario.toml`. Settings are read as `f64` and
+/// computed with as decimals; far smaller values (`1e-300`) would become 0 on the way and,
+/// as a cap, silently refuse every offer. No price, share, weight or time means anything
+/// that small.
+pub const MIN_SETTING: f64 = 1e-9;
+
+/// A non-zero setting too small to compute with (see [`MIN_SETTING`]).
+fn tiny(v: f64) -> bool {
+    v != 0.0 && v.abs() < MIN_SETTING
 }
 
 /// Checks the settings that do not depend on other files, and builds the horizon.
@@ -351,10 +591,27 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         ),
     ] {
         if let Some(v) = value
-            && !(v.is_finite() && v > 0.0 && v <= 1e9)
+            && !(v.is_finite() && (MIN_SETTING..=1e9).contains(&v))
         {
-            return Err(bad(key, format!("must be a number > 0 and ≤ 1e9, got {v}")));
+            return Err(bad(
+                key,
+                format!(
+                    "must be between {MIN_SETTING:e} and 1e9 (a smaller positive value would compute as 0), got {v}"
+                ),
+            ));
         }
+    }
+    // notice 196 §三(四) caps mileage at 0.015 元/kW; the setting is per MW. A cap below
+    // 1 元/MW is all but surely the notice's figure typed without the × 1000.
+    if let Some(v) = caps.fr_mileage_price_yuan_per_mw
+        && v < 1.0
+    {
+        return Err(bad(
+            "caps.fr_mileage_price_yuan_per_mw",
+            format!(
+                "is in 元/MW (yuan/MW), got {v}: the notice's 0.015 元/kW (yuan/kW) is 0.015 × 1000 = 15 元/MW; a cap below 1 元/MW is refused as a unit slip"
+            ),
+        ));
     }
     let w = config.fr.weights;
     for (key, v) in [
@@ -362,8 +619,11 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         ("fr.weights.precision", w.precision),
         ("fr.weights.response", w.response),
     ] {
-        if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-            return Err(bad(key, format!("must be between 0 and 1, got {v}")));
+        if !(v.is_finite() && (0.0..=1.0).contains(&v)) || tiny(v) {
+            return Err(bad(
+                key,
+                format!("must be 0 or between {MIN_SETTING:e} and 1, got {v}"),
+            ));
         }
     }
     let sum = w.rate + w.precision + w.response;
@@ -382,17 +642,20 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ("fr.benchmark.precision_pct", b.precision_pct),
             ("fr.benchmark.response_s", b.response_s),
         ] {
-            if !(v.is_finite() && (1e-9..=1e9).contains(&v)) {
-                return Err(bad(key, format!("must be between 1e-9 and 1e9, got {v}")));
+            if !(v.is_finite() && (MIN_SETTING..=1e9).contains(&v)) {
+                return Err(bad(
+                    key,
+                    format!("must be between {MIN_SETTING:e} and 1e9, got {v}"),
+                ));
             }
         }
     }
     if let Some(s) = config.allocation.user_share
-        && !(s.is_finite() && (0.0..=1.0).contains(&s))
+        && (!(s.is_finite() && (0.0..=1.0).contains(&s)) || tiny(s))
     {
         return Err(bad(
             "allocation.user_share",
-            format!("must be between 0 and 1, got {s}"),
+            format!("must be 0 or between {MIN_SETTING:e} and 1, got {s}"),
         ));
     }
     let a = &config.allocation;
@@ -427,8 +690,11 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ),
         ])
     {
-        if !(v.is_finite() && (0.0..=1000.0).contains(&v)) {
-            return Err(bad(&key, format!("must be between 0 and 1000, got {v}")));
+        if !(v.is_finite() && (0.0..=1000.0).contains(&v)) || tiny(v) {
+            return Err(bad(
+                &key,
+                format!("must be 0 or between {MIN_SETTING:e} and 1000, got {v}"),
+            ));
         }
     }
     if config.clearing.solver == config::LpSolver::Highs && !cfg!(feature = "highs") {
@@ -450,11 +716,11 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         ),
     ] {
         if let Some(v) = v
-            && !(v.is_finite() && (0.0..=1440.0).contains(&v))
+            && (!(v.is_finite() && (0.0..=1440.0).contains(&v)) || tiny(v))
         {
             return Err(bad(
                 key,
-                format!("must be between 0 and 1440 minutes, got {v}"),
+                format!("must be 0 or between {MIN_SETTING:e} and 1440 minutes, got {v}"),
             ));
         }
     }

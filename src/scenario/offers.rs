@@ -63,11 +63,6 @@ pub fn parse(
     horizon: &Horizon,
     columns: &OfferColumns,
 ) -> Result<Vec<Offer>, InputError> {
-    let mut required = vec!["unit", "start", "end", columns.mw, columns.price];
-    if let Some(band) = columns.band {
-        required.push(band);
-    }
-    table.require(&required)?;
     let mut offers = Vec::with_capacity(table.len());
     for row in table.rows() {
         let id = row.text("unit")?;

@@ -1,5 +1,6 @@
 //! Time series and per-unit measurements: `requirements.csv`, `fr_performance.csv`,
-//! `fr_mileage.csv` / `agc_setpoints.csv`, `actuals.csv`, `metering.csv`.
+//! `fr_mileage.csv` / `agc_setpoints.csv`, `actuals.csv`, `metering.csv`. The loader has
+//! checked each header against [`super::CONTRACT`] before a parser here sees the table.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -87,7 +88,6 @@ impl<K: std::hash::Hash + Eq> Seen<K> {
 }
 
 pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requirements, InputError> {
-    table.require(&["time"])?;
     let mut req = Requirements {
         by_interval: vec![Requirement::default(); horizon.intervals],
         has_fr: table.has("fr_mw"),
@@ -141,16 +141,30 @@ impl Performance {
             .copied()
     }
 
-    pub fn parse(table: &Table, fleet: &Fleet) -> Result<Performance, InputError> {
-        table.require(&["unit", "rate_pct_per_min", "precision_pct", "response_s"])?;
+    pub fn parse(
+        table: &Table,
+        fleet: &Fleet,
+        horizon: &Horizon,
+    ) -> Result<Performance, InputError> {
         let mut perf = Performance::default();
         let mut seen = Seen::new();
+        let (first, last) = (horizon.day(0), horizon.day(horizon.intervals - 1));
         for row in table.rows() {
             let unit = unit_of(&row, fleet)?;
             let day = match row.optional("day") {
                 Some(_) => Some(row.date("day")?),
                 None => None,
             };
+            // A day outside the horizon would apply to no interval: a typo, not a choice.
+            if let Some(day) = day
+                && !(first..=last).contains(&day)
+            {
+                return Err(row.error(
+                    ErrorKind::Invalid,
+                    "day",
+                    format!("must be a day of the horizon ({first} to {last}), got {day}"),
+                ));
+            }
             seen.check((unit, day), &row, "unit", || {
                 format!(
                     "performance of unit {} for this day is",
@@ -267,7 +281,6 @@ pub fn parse_mileage(
     horizon: &Horizon,
 ) -> Result<Mileage, InputError> {
     use rayon::prelude::*;
-    table.require(&["time", "unit", "mileage_mw"])?;
     // Rows are read in blocks in parallel (a year for 300 units is millions of rows); each
     // block stops at its first bad row. Repeats are then found in file order, so the error
     // reported is the first one in the file, as when reading row by row.
@@ -339,7 +352,6 @@ pub fn parse_agc_setpoints(
     fleet: &Fleet,
     horizon: &Horizon,
 ) -> Result<Mileage, InputError> {
-    table.require(&["time", "unit", "setpoint_mw"])?;
     let mut samples: BTreeMap<(usize, NaiveDateTime), Decimal> = BTreeMap::new();
     let mut seen = Seen::new();
     for row in table.rows() {
@@ -397,7 +409,6 @@ pub struct Actuals {
 
 impl Actuals {
     pub fn parse(table: &Table, fleet: &Fleet, horizon: &Horizon) -> Result<Actuals, InputError> {
-        table.require(&["time", "unit"])?;
         let mut actuals = Actuals::default();
         let mut seen = Seen::new();
         for row in table.rows() {
@@ -448,7 +459,6 @@ pub struct Metering {
 }
 
 pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>, InputError> {
-    table.require(&["day", "party", "role", "energy_mwh"])?;
     let days = horizon.days();
     let mut out = Vec::with_capacity(table.len());
     let mut seen = Seen::new();
@@ -461,7 +471,7 @@ pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>,
                 format!("must be a day of the horizon, got {day}"),
             ));
         }
-        let party = row.text("party")?.to_string();
+        let party = row.id("party")?.to_string();
         let role = match row.text("role")? {
             "user" => Role::User,
             "generator" => Role::Generator,

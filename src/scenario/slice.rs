@@ -199,6 +199,8 @@ impl Chunks {
                     .collect()
             }),
             input_digest: scenario.input_digest.clone(),
+            // The whole run reports the loader's warnings once (`run::Merge::finish`).
+            warnings: Vec::new(),
         }
     }
 }

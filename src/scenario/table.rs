@@ -31,6 +31,9 @@ pub struct Table {
     len: usize,
     /// Cells per record (the header's width: rows of another width are refused).
     width: usize,
+    /// The contract's entry for the file, if it is one: in debug builds every column asked
+    /// for must be declared there, so that the header check and the parsers cannot drift.
+    spec: Option<&'static crate::scenario::FileSpec>,
 }
 
 /// Above this size, a file without quotes is read in parallel parts.
@@ -90,6 +93,27 @@ impl Part {
             }
             let line = line_at(start);
             if record.len() != width {
+                // A record over several lines with a quote in it: a quote left open swallowed
+                // the line breaks, and that, not the count of fields, is what to fix.
+                let end = (reader.position().byte() as usize).min(bytes.len());
+                let raw = &bytes[start..end];
+                let inner = raw.trim_ascii_end();
+                if let Some(q) = raw.iter().position(|&b| b == b'"')
+                    && inner.contains(&b'\n')
+                {
+                    let quote_line = line_at(start + q);
+                    let rule = if end >= bytes.len() {
+                        "the quote (\") opened on this line is never closed, so the rest of the file reads as one cell: close it or remove it".to_string()
+                    } else {
+                        let close_line = line_at(start + inner.len());
+                        format!(
+                            "the quote (\") opened on this line closes only on line {close_line}, so the lines between read as one cell: close it on its own line or remove it"
+                        )
+                    };
+                    return Err(
+                        InputError::new(ErrorKind::Unreadable, file, rule).at_line(quote_line)
+                    );
+                }
                 return Err(InputError::new(
                     ErrorKind::Unreadable,
                     file,
@@ -212,20 +236,16 @@ impl Table {
             starts,
             len,
             width,
+            spec: crate::scenario::spec_of(file),
         })
     }
 
-    /// Reads `dir/file`; `Ok(None)` when the file does not exist.
+    /// Reads `dir/file`; `Ok(None)` when the file does not exist. Only a regular file of at
+    /// most [`crate::scenario::folder::MAX_FILE_BYTES`] is read.
     pub fn read_optional(dir: &Path, file: &str) -> Result<Option<(Table, Vec<u8>)>, InputError> {
-        let path = dir.join(file);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some((Table::parse(file, &bytes)?, bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(InputError::new(
-                ErrorKind::Unreadable,
-                file,
-                format!("cannot read: {e}"),
-            )),
+        match crate::scenario::folder::read_input(&dir.join(file), file)? {
+            Some(bytes) => Ok(Some((Table::parse(file, &bytes)?, bytes))),
+            None => Ok(None),
         }
     }
 
@@ -260,7 +280,17 @@ impl Table {
         self.column(column).is_some()
     }
 
+    /// The header's column names, in file order.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|(c, _)| c.as_str())
+    }
+
     fn column(&self, name: &str) -> Option<usize> {
+        debug_assert!(
+            self.spec.is_none_or(|s| s.columns().any(|c| c == name)),
+            "{} reads column {name}, which scenario::CONTRACT does not declare",
+            self.file
+        );
         self.columns
             .iter()
             .find(|(c, _)| c == name)
@@ -304,6 +334,82 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// Smallest magnitude of a non-zero number: `Decimal` keeps 28 decimal places, and a smaller
+/// number would become 0 (a positive price or quantity silently read as none).
+pub const MIN_ABS_NONZERO: &str = "1e-28";
+
+/// A number as a spreadsheet writes one: an optional sign, digits with at most one `.`, an
+/// optional exponent (`1.5e3`). Anything `Decimal` would also take but a person would not mean
+/// is refused: `_` (`1_000` is 1000 to Rust, `2__5` is 25), so are values beyond
+/// ±[`MAX_ABS_NUMBER`] and non-zero values that would round to 0. The error is the rule, for
+/// the caller to place.
+pub fn parse_number(s: &str) -> Result<Decimal, (ErrorKind, String)> {
+    if !is_plain_number(s) {
+        let hint = if s.contains('_') {
+            " (`_` is not read as a digit separator: write 1000, not 1_000)"
+        } else {
+            ""
+        };
+        return Err((
+            ErrorKind::Parse,
+            format!("must be a number like 12, -0.5 or 1.5e3{hint}, got {s:?}"),
+        ));
+    }
+    let too_large = || {
+        (
+            ErrorKind::Invalid,
+            format!("must be within ±{MAX_ABS_NUMBER}, got {s}"),
+        )
+    };
+    let too_small = || {
+        (
+            ErrorKind::Invalid,
+            format!(
+                "must be 0 or at least {MIN_ABS_NONZERO} in size (numbers keep 28 decimal places), got {s}"
+            ),
+        )
+    };
+    // The syntax is plain, so the only ways `Decimal` fails are too many digits or too
+    // large an exponent either way: f64 (same syntax) says which way.
+    let value = Decimal::from_str(s).map_err(|_| match s.parse::<f64>() {
+        Ok(v) if v.abs() < 1.0 => too_small(),
+        _ => too_large(),
+    })?;
+    if value.abs() > MAX_ABS_NUMBER {
+        return Err(too_large());
+    }
+    // Digits beyond 28 places round away: only a non-zero mantissa reading as 0 is refused.
+    if value.is_zero() && mantissa(s).bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        return Err(too_small());
+    }
+    Ok(value.normalize())
+}
+
+/// The part of a number before its exponent.
+fn mantissa(s: &str) -> &str {
+    s.split(['e', 'E']).next().unwrap_or(s)
+}
+
+/// `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
+fn is_plain_number(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (m, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (s, None),
+    };
+    let m = m.strip_prefix(['+', '-']).unwrap_or(m);
+    let mantissa_ok = match m.split_once('.') {
+        Some((int, frac)) => {
+            (digits(int) || int.is_empty())
+                && (digits(frac) || frac.is_empty())
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => digits(m),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
 }
 
 /// A CSV file's rows as maps from column name to cell, for readers that only display or
@@ -389,6 +495,33 @@ impl<'a> Row<'a> {
             .ok_or_else(|| self.error(ErrorKind::Parse, column, "must not be empty"))
     }
 
+    /// An id or name that outputs repeat (a unit, an owner, a metering party): non-empty, and
+    /// safe to write raw into every output CSV — no control characters (a tab or line break
+    /// would shift or split rows), no leading `=`, `+`, `-` or `@` (a spreadsheet would run it
+    /// as a formula), and no `;`, which separates tied units in `clearing.csv`'s
+    /// `marginal_unit`.
+    pub fn id(&self, column: &str) -> Result<&'a str, InputError> {
+        let s = self.text(column)?;
+        let bad = |why: &str| self.error(ErrorKind::Invalid, column, format!("{why}, got {s:?}"));
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            return Err(bad(&format!(
+                "must not hold a control character (here U+{:04X}): outputs write ids as they are",
+                c as u32
+            )));
+        }
+        if s.starts_with(['=', '+', '-', '@']) {
+            return Err(bad(
+                "must not start with =, +, - or @, which a spreadsheet opening the outputs would run as a formula",
+            ));
+        }
+        if s.contains(';') {
+            return Err(bad(
+                "must not contain ;, which separates tied units in clearing.csv's marginal_unit",
+            ));
+        }
+        Ok(s)
+    }
+
     pub fn decimal(&self, column: &str) -> Result<Decimal, InputError> {
         let s = self.text(column)?;
         self.parse_decimal(column, s)
@@ -401,23 +534,7 @@ impl<'a> Row<'a> {
     }
 
     fn parse_decimal(&self, column: &str, s: &str) -> Result<Decimal, InputError> {
-        let value = Decimal::from_str(s)
-            .or_else(|_| Decimal::from_scientific(s))
-            .map_err(|_| {
-                self.error(
-                    ErrorKind::Parse,
-                    column,
-                    format!("must be a number, got {s:?}"),
-                )
-            })?;
-        if value.abs() > MAX_ABS_NUMBER {
-            return Err(self.error(
-                ErrorKind::Invalid,
-                column,
-                format!("must be within ±{MAX_ABS_NUMBER}, got {s}"),
-            ));
-        }
-        Ok(value.normalize())
+        parse_number(s).map_err(|(kind, rule)| self.error(kind, column, rule))
     }
 
     /// A number ≥ 0.
@@ -599,6 +716,43 @@ mod tests {
         assert_eq!(cut, whole);
         // 1 header + 400 rows + 5 blank-row pairs (i = 0, 97, …, 388) before it.
         assert_eq!(whole.line, Some(1 + 400 + 10 + 1));
+    }
+
+    #[test]
+    fn numbers_are_plain_or_refused() {
+        for (s, v) in [
+            ("12", "12"),
+            ("-0.5", "-0.5"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            ("1e+3", "1000"),
+            ("+2E-1", "0.2"),
+        ] {
+            assert_eq!(
+                parse_number(s).unwrap(),
+                v.parse::<Decimal>().unwrap(),
+                "{s}"
+            );
+        }
+        for s in [
+            "1_000", "1e", "e3", ".", "-", "1.2.3", "0x10", "1,5", "NaN", "inf", "1e3.5",
+        ] {
+            assert_eq!(parse_number(s).unwrap_err().0, ErrorKind::Parse, "{s}");
+        }
+        // 1e-28 is the smallest non-zero Decimal keeps; 1e-29 would be 0.
+        assert!(parse_number("1e-28").is_ok());
+        assert!(
+            parse_number("1e-29")
+                .unwrap_err()
+                .1
+                .contains("at least 1e-28")
+        );
+        assert!(
+            parse_number("-1000000001")
+                .unwrap_err()
+                .1
+                .contains("±1000000000")
+        );
     }
 
     #[test]

@@ -112,11 +112,10 @@ impl Fleet {
     }
 
     pub fn parse(table: &Table) -> Result<Fleet, InputError> {
-        table.require(&["unit", "owner", "kind", "capacity_mw", "min_output_mw"])?;
         let mut fleet = Fleet::default();
         let mut lines: HashMap<String, u64> = HashMap::new();
         for row in table.rows() {
-            let id = row.text("unit")?.to_string();
+            let id = row.id("unit")?.to_string();
             if let Some(first) = lines.get(&id) {
                 return Err(row.error(
                     ErrorKind::Duplicate,
@@ -224,7 +223,7 @@ impl Fleet {
             fleet.index.insert(id.clone(), fleet.units.len());
             fleet.units.push(Unit {
                 id,
-                owner: row.text("owner")?.to_string(),
+                owner: row.id("owner")?.to_string(),
                 kind,
                 capacity_mw,
                 min_output_mw,
