@@ -454,3 +454,58 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     assert_eq!(kept.keys().collect::<Vec<_>>(), ["clearing.csv"]);
     assert_eq!(kept["clearing.csv"], b"edited by hand");
 }
+
+#[test]
+fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    let fifo = out.join("notes.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = tmp.path().join("zero");
+    std::fs::create_dir(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero.join("clearing.csv")).unwrap();
+    for (args, file) in [
+        (
+            vec!["report", s(&out), "--html", "/dev/null", "--force"],
+            "notes.csv",
+        ),
+        (vec!["diff", s(&out), s(&out)], "notes.csv"),
+        (
+            vec!["audit", "scenarios/fr-basic", "--results", s(&zero)],
+            "clearing.csv",
+        ),
+    ] {
+        let mut child = bin()
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{args:?} still running after 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(file) && err.contains("is not a regular file"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -197,36 +197,39 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
 
 /// Reads every file under `dir` (recursively) into name → bytes.
 pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
-    fn walk(
-        base: &std::path::Path,
-        dir: &std::path::Path,
-        out: &mut BTreeMap<String, Vec<u8>>,
-    ) -> std::io::Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let path = e.path();
-            if e.file_type()?.is_dir() {
-                walk(base, &path, out)?;
-            } else {
-                let rel = path.strip_prefix(base).unwrap_or(&path);
-                let name = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                out.insert(name, std::fs::read(&path)?);
-            }
-        }
-        Ok(())
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out).map_err(|e| {
+    let cannot = |e: std::io::Error| {
         InputError::new(
             ErrorKind::Unreadable,
             dir.display().to_string(),
             format!("cannot read the folder: {e}"),
         )
-    })?;
+    };
+    // Folders are walked without following links; files are read only when regular (a FIFO
+    // would block, a link to /dev/zero fill memory) and of bounded size, as scenario inputs.
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&folder)
+            .map_err(cannot)?
+            .collect::<Result<_, _>>()
+            .map_err(cannot)?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            if e.file_type().map_err(cannot)?.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(dir).unwrap_or(&path);
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if let Some(bytes) = crate::scenario::folder::read_input(&path, &name)? {
+                out.insert(name, bytes);
+            }
+        }
+    }
     Ok(out)
 }
