@@ -315,23 +315,37 @@ impl Lock {
             digests: BTreeMap::new(),
             open: BTreeMap::new(),
             names: BTreeSet::new(),
+            carried: BTreeSet::new(),
+            force: false,
             committed: false,
         })
     }
 
-    /// Starts a whole new output in OUT_DIR (see [`write`]).
+    /// Starts a whole new output in OUT_DIR (see [`write`]). What costs nothing to check (a
+    /// file not listed, a link, no manifest) is refused at once; the digests of a large
+    /// earlier output are read while the new one is computed, and checked at commit.
     pub fn replace(self, force: bool) -> Result<Staged, Error> {
         self.clean_stale()?;
-        let earlier = scan(&self.place.path).map_err(|e| self.place.error(e))?;
-        if let Earlier::Foreign(f) = &earlier
-            && !force
-        {
-            return Err(self.place.error(format!(
-                "exists and is not an intact ancillary output ({}); choose another folder, or pass --force to write our files into it and leave the rest",
-                f.summary()
-            )));
-        }
-        self.stage(earlier, Mode::Replace)
+        let listing = listed(&self.place.path).map_err(|e| self.place.error(e))?;
+        let earlier = match listing {
+            None => Earlier::Absent,
+            Some(l) if !l.reasons.is_empty() => {
+                let earlier = l.verify(&self.place.path);
+                if let Earlier::Foreign(f) = &earlier
+                    && !force
+                {
+                    return Err(self.place.error(not_ours(f)));
+                }
+                earlier
+            }
+            Some(l) => {
+                let dir = self.place.path.clone();
+                Earlier::Pending(std::thread::spawn(move || l.verify(&dir)))
+            }
+        };
+        let mut staged = self.stage(earlier, Mode::Replace)?;
+        staged.force = force;
+        Ok(staged)
     }
 
     /// Adds files to the output in OUT_DIR (see [`add`]).
@@ -370,6 +384,7 @@ impl Lock {
                         .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
                 }
                 staged.digests.insert(name.clone(), digest.clone());
+                staged.carried.insert(name.clone());
             }
         }
         for (name, bytes) in files {
@@ -447,6 +462,15 @@ enum Earlier {
     Absent,
     Ours(Snapshot),
     Foreign(Foreign),
+    /// Being verified alongside the run ([`Lock::replace`]).
+    Pending(std::thread::JoinHandle<Earlier>),
+}
+
+fn not_ours(f: &Foreign) -> String {
+    format!(
+        "exists and is not an intact ancillary output ({}); choose another folder, or pass --force to write our files into it and leave the rest",
+        f.summary()
+    )
 }
 
 /// Every entry under `dir` by relative name (`/`-separated), never following a link; what
@@ -523,8 +547,22 @@ fn digest_file(path: &Path) -> io::Result<String> {
 
 /// What `dir` holds: nothing, an intact output of ours, or something else.
 fn scan(dir: &Path) -> Result<Earlier, String> {
+    Ok(match listed(dir)? {
+        None => Earlier::Absent,
+        Some(l) => l.verify(dir),
+    })
+}
+
+/// The cheap half of [`scan`]: every entry and the manifest, without reading a file.
+struct Listing {
+    entries: BTreeMap<String, Stamp>,
+    manifest: BTreeMap<String, String>,
+    reasons: Vec<String>,
+}
+
+fn listed(dir: &Path) -> Result<Option<Listing>, String> {
     match fs::symlink_metadata(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Earlier::Absent),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
         Ok(m) if !m.is_dir() => return Err("exists and is not a folder".into()),
         Ok(_) => {}
@@ -542,34 +580,50 @@ fn scan(dir: &Path) -> Result<Earlier, String> {
             reasons.push(format!("{name} is not listed in {MANIFEST}"));
         }
     }
-    let checked: Vec<(&String, &String, bool)> = manifest
-        .par_iter()
-        .filter(|(name, _)| entries.get(*name).is_some_and(|s| !s.dir))
-        .map(|(name, digest)| {
-            let ok = digest_file(&dir.join(name)).is_ok_and(|d| d == *digest);
-            (name, digest, ok)
-        })
-        .collect();
-    let mut verified = BTreeMap::new();
-    for (name, digest, ok) in checked {
-        if ok {
-            verified.insert(name.clone(), digest.clone());
+    Ok(Some(Listing {
+        entries,
+        manifest,
+        reasons,
+    }))
+}
+
+impl Listing {
+    /// The costly half: every listed file's digest against the manifest.
+    fn verify(self, dir: &Path) -> Earlier {
+        let Listing {
+            entries,
+            manifest,
+            mut reasons,
+        } = self;
+        let checked: Vec<(&String, &String, bool)> = manifest
+            .par_iter()
+            .filter(|(name, _)| entries.get(*name).is_some_and(|s| !s.dir))
+            .map(|(name, digest)| {
+                let ok = digest_file(&dir.join(name)).is_ok_and(|d| d == *digest);
+                (name, digest, ok)
+            })
+            .collect();
+        let mut verified = BTreeMap::new();
+        for (name, digest, ok) in checked {
+            if ok {
+                verified.insert(name.clone(), digest.clone());
+            } else {
+                reasons.push(format!("{name} was changed after ancillary wrote it"));
+            }
+        }
+        let snapshot = Snapshot {
+            manifest: verified,
+            entries,
+        };
+        if reasons.is_empty() {
+            Earlier::Ours(snapshot)
         } else {
-            reasons.push(format!("{name} was changed after ancillary wrote it"));
+            Earlier::Foreign(Foreign {
+                reasons,
+                ours: snapshot,
+            })
         }
     }
-    let snapshot = Snapshot {
-        manifest: verified,
-        entries,
-    };
-    Ok(if reasons.is_empty() {
-        Earlier::Ours(snapshot)
-    } else {
-        Earlier::Foreign(Foreign {
-            reasons,
-            ours: snapshot,
-        })
-    })
 }
 
 /// Deletes from `dir` the files `snap` vouches for (listed, verified, unchanged since) and
@@ -657,6 +711,10 @@ pub struct Staged {
     open: BTreeMap<String, OpenFile>,
     /// The files staged by this run (not those carried over by [`add`]).
     names: BTreeSet<String>,
+    /// The files carried over from the earlier output by [`add`] (on disk already).
+    carried: BTreeSet<String>,
+    /// Whether a folder that is not ours may be written into (`--force`).
+    force: bool,
     committed: bool,
 }
 
@@ -684,8 +742,7 @@ impl Staged {
         let path = self.staging_path(name)?;
         // Never through a hard link to the earlier output.
         let _ = fs::remove_file(&path);
-        let written = fs::File::create(&path)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+        let written = fs::File::create(&path).and_then(|mut f| f.write_all(bytes));
         written.map_err(|e| self.error(name, e))?;
         self.digests
             .insert(name.to_string(), hex(&Sha256::digest(bytes)));
@@ -729,12 +786,22 @@ impl Staged {
     pub fn commit(mut self) -> Result<(), Error> {
         for (name, f) in std::mem::take(&mut self.open) {
             let OpenFile { writer, hasher } = f;
-            let file = writer
+            writer
                 .into_inner()
                 .map_err(|e| self.error(&name, e.into_error()))?;
-            file.sync_all().map_err(|e| self.error(&name, e))?;
             self.digests.insert(name, hex(&hasher.finalize()));
         }
+        // On disk before the swap, so a machine that stops at any instant has the whole new
+        // output or the earlier one. Synced together: one at a time, a few hundred statement
+        // files would each wait for the disk.
+        self.digests
+            .par_iter()
+            .filter(|(name, _)| !self.carried.contains(*name))
+            .try_for_each(|(name, _)| {
+                fs::File::open(self.tmp.join(name))
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| self.error(name, e))
+            })?;
         let manifest: String = self
             .digests
             .iter()
@@ -749,7 +816,23 @@ impl Staged {
         written.map_err(|e| self.error(MANIFEST, e))?;
         sync_dir(&self.tmp.join("statements"));
         sync_dir(&self.tmp);
-        let earlier = std::mem::replace(&mut self.earlier, Earlier::Absent);
+        let mut earlier = std::mem::replace(&mut self.earlier, Earlier::Absent);
+        if let Earlier::Pending(handle) = earlier {
+            earlier = handle.join().unwrap_or_else(|_| {
+                Earlier::Foreign(Foreign {
+                    reasons: vec!["its files could not be verified".into()],
+                    ours: Snapshot {
+                        manifest: BTreeMap::new(),
+                        entries: BTreeMap::new(),
+                    },
+                })
+            });
+            if let Earlier::Foreign(f) = &earlier
+                && !self.force
+            {
+                return Err(self.lock.place.error(not_ours(f)));
+            }
+        }
         match &earlier {
             Earlier::Absent => {
                 let place = &self.lock.place;
@@ -778,6 +861,12 @@ impl Staged {
             Earlier::Foreign(foreign) => {
                 self.commit_file_by_file(&foreign.ours)?;
                 self.committed = true;
+            }
+            Earlier::Pending(_) => {
+                return Err(self
+                    .lock
+                    .place
+                    .error("its earlier output was never verified"));
             }
         }
         sync_dir(&self.lock.place.parent);
