@@ -664,3 +664,75 @@ fn every_check_says_what_it_looks_at() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_province_without_a_benchmark_needs_a_sourced_cap() {
+    // peak-basic in provinces the table cannot price: two-grid provinces and Tibet, by their
+    // Chinese or English names, with a cap of 1000 yuan/MWh.
+    for (province, says) in [
+        ("内蒙古", "Mengxi (蒙西) or Mengdong (蒙东)"),
+        ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
+        ("西藏", "no coal benchmark price"),
+        (
+            "Atlantis",
+            "\"Atlantis\" is not a provincial grid in data/provinces.csv",
+        ),
+    ] {
+        let toml = |extra: &str| {
+            let extra = extra.to_string();
+            with_toml("peak-basic", move |t| {
+                t.replace(
+                    "province = \"Jiangsu\"",
+                    &format!("province = \"{province}\""),
+                )
+                .replace(
+                    "[peak]",
+                    &format!("[caps]\npeak_price_yuan_per_mwh = 1000.0\n{extra}\n[peak]"),
+                )
+            })
+        };
+        // Unsourced: refused, naming the key and why.
+        let e = ancillary::run::run(&toml("")).unwrap_err();
+        assert_eq!(e.column.as_deref(), Some("peak_price_yuan_per_mwh"), "{e}");
+        assert!(
+            e.rule.contains(says) && e.rule.contains("caps.peak_price_source"),
+            "{e}"
+        );
+        // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
+        // the audit cannot check the cap and says whose it is.
+        let s = toml("peak_price_source = \"provincial notice 2024-17\"");
+        let checks = audit_with(&s, |_| {});
+        let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
+        assert_eq!(st, Status::NotApplicable, "{province}: {detail}");
+        assert!(
+            detail.contains("from provincial notice 2024-17"),
+            "{detail}"
+        );
+    }
+    // A grid's own names and aliases find its benchmark: 冀北电网 is Hebei North, 0.372
+    // yuan/kWh, so the 1000 cap exceeds its limit of 372 and fails.
+    let s = with_toml("peak-basic", |t| {
+        t.replace("province = \"Jiangsu\"", "province = \"冀北电网\"")
+            .replace("[peak]", "[caps]\npeak_price_yuan_per_mwh = 1000.0\n[peak]")
+    });
+    let (st, detail) = status(&audit_with(&s, |_| {}), "二(二)", "peak cap ≤");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("exceeds"), "{detail}");
+    assert!(detail.contains("372"), "{detail}");
+}
+
+#[test]
+fn a_misspelt_province_warns_where_nothing_depends_on_it() {
+    // fr-basic has no peak market, so the province prices nothing: a near miss is a warning.
+    let s = with_toml("fr-basic", |t| {
+        t.replace("province = \"Jiangsu\"", "province = \"Jaingsu\"")
+    });
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains(
+            "\"Jaingsu\" is not a provincial grid in data/provinces.csv; did you mean Jiangsu?"
+        )),
+        "{:?}",
+        r.warnings
+    );
+}

@@ -245,7 +245,11 @@ pub fn audit(
     checks.push(match (peak_limit, c.caps.peak_price_yuan_per_mwh.map(decimal)) {
         (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {} 's grid-parity price {limit} yuan/MWh", c.province)], String::new()),
         (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({})", peak_cap.unwrap_or(limit), c.province)),
-        (None, Some(cap)) => na("二(二)", "peak cap ≤ the local grid-parity price", &format!("province {:?} is not in data/provinces.csv; cap {cap} cannot be checked", c.province)),
+        (None, Some(cap)) => match c.caps.peak_price_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(source) => na("二(二)", "peak cap ≤ the local grid-parity price", &format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(&c.province))),
+            None if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("{}; cap {cap} is unsourced (caps.peak_price_source)", crate::rules::province::why_no_benchmark(&c.province))], String::new()),
+            None => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
+        },
         (None, None) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak cap and no province price"),
     });
     checks.push(match peak_cap {

@@ -102,6 +102,12 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
         "四(六)",
     );
     // notice 196 §二(二): peak cap ≤ the local grid-parity price.
+    let peak_runs = !scenario.peak_offers.is_empty()
+        || scenario
+            .requirements
+            .by_interval
+            .iter()
+            .any(|r| r.peak_mw > Decimal::ZERO);
     let peak = match peak_price_limit(&config.province) {
         Some(limit) => Some(apply(
             "caps.peak_price_yuan_per_mwh",
@@ -109,32 +115,56 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
             limit,
             "二(二)",
         )),
-        None => caps_in.peak_price_yuan_per_mwh.map(decimal),
+        None => {
+            let why = province::why_no_benchmark(&config.province);
+            let source = caps_in
+                .peak_price_source
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            match (caps_in.peak_price_yuan_per_mwh, source) {
+                (Some(cap), Some(source)) => {
+                    if peak_runs {
+                        warnings.push(format!(
+                            "{why}: the peak cap {} from scenario.toml (source: {source}) cannot be checked against a grid-parity price (notice 196 §二(二))",
+                            decimal(cap)
+                        ));
+                    }
+                    Some(decimal(cap))
+                }
+                (Some(_), None) if peak_runs => {
+                    return Err(key_error(
+                        &scenario.config_text,
+                        "peak_price_yuan_per_mwh",
+                        ErrorKind::Invalid,
+                        format!(
+                            "{why}, so this cap cannot be checked against the grid-parity price (notice 196 §二(二)): say where it comes from with caps.peak_price_source = \"…\" (the province's price document), or name a grid in the table"
+                        ),
+                    ));
+                }
+                (None, _) if peak_runs => {
+                    return Err(key_error(
+                        &scenario.config_text,
+                        "province",
+                        ErrorKind::Invalid,
+                        format!(
+                            "{why}, so the peak price cap (notice 196 §二(二)) has no default: name a grid in the table, or set caps.peak_price_yuan_per_mwh with caps.peak_price_source"
+                        ),
+                    ));
+                }
+                (cap, _) => {
+                    // No peak market: nothing depends on the province today, but a near miss
+                    // is most likely a typo.
+                    if let province::Lookup::Unknown { closest: Some(_) } =
+                        province::lookup(&config.province)
+                    {
+                        warnings.push(format!("{why} (no peak market here depends on it)"));
+                    }
+                    cap.map(decimal)
+                }
+            }
+        }
     };
-    let peak_runs = !scenario.peak_offers.is_empty()
-        || scenario
-            .requirements
-            .by_interval
-            .iter()
-            .any(|r| r.peak_mw > Decimal::ZERO);
-    if peak_runs && peak.is_none() {
-        return Err(key_error(
-            &scenario.config_text,
-            "province",
-            ErrorKind::Invalid,
-            format!(
-                "{:?} is not in data/provinces.csv, so the peak price cap (notice 196 §二(二)) has no default: name a listed province or set caps.peak_price_yuan_per_mwh",
-                config.province
-            ),
-        ));
-    }
-    if peak_runs && peak_price_limit(&config.province).is_none() {
-        warnings.push(format!(
-            "province {:?} is not in data/provinces.csv: the peak cap {} from scenario.toml cannot be checked against the grid-parity price (notice 196 §二(二))",
-            config.province,
-            peak.unwrap_or_default()
-        ));
-    }
     Ok(Resolved {
         caps: Caps {
             fr_mileage_price_yuan_per_mw: fr,

@@ -51,6 +51,9 @@ pub struct CapsConfig {
     pub fr_mileage_price_yuan_per_mw: Option<f64>,
     pub performance_factor: Option<f64>,
     pub peak_price_yuan_per_mwh: Option<f64>,
+    /// Where the peak cap comes from, required where the province has no benchmark in
+    /// `data/provinces.csv` (the audit cannot check such a cap; it says whose it is).
+    pub peak_price_source: Option<String>,
     pub reserve_price_yuan_per_mwh: Option<f64>,
     pub energy_market_price_cap_yuan_per_mwh: Option<f64>,
 }
