@@ -337,7 +337,7 @@ pub fn prepare(
                 start: o.start.clone(),
                 end: o.end.clone(),
                 reason: format!(
-                    "performance factor K rounds to 0 on {day}, so the offer cannot be ranked (notice 196 三(四))"
+                    "performance factor K rounds to 0 on {day}, so the offer cannot be ranked (our rule: ranking divides by K; notice 196 三(四) defines K)"
                 ),
             }),
             None => offers.push(o),

@@ -153,8 +153,8 @@ pub struct AllocationConfig {
     pub non_bidder_weight: Option<f64>,
 }
 
-/// Penalties (考核), notice 196 §五(九). Each multiple × clearing price × the MWh short;
-/// default 0: no penalties.
+/// Penalties (考核): our rule, the scenario's to set (notice 196 §五(九) asks only that they be
+/// itemised apart). Each multiple × clearing price × the MWh short; default 0: no penalties.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PenaltyConfig {

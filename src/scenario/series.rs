@@ -12,7 +12,8 @@ use crate::scenario::horizon::{Horizon, TIME_FORMAT};
 use crate::scenario::table::{Row, Table};
 use crate::scenario::units::{Fleet, FrParams};
 
-/// The dispatcher's requirements for one interval (§五(七): set by the dispatcher).
+/// The dispatcher's requirements for one interval (notice 196 §四(五): 备用容量需求由电力调度机构
+/// … 确定, the reserve requirement is set by the dispatcher; the same for FR and peak).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requirement {
     pub fr_mw: Decimal,

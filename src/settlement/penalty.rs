@@ -1,5 +1,6 @@
-//! Penalties (考核), notice 196 §五(九): computed apart from compensation and shown apart.
-//! Rules are the scenario's (`[penalty]`); by default there are none.
+//! Penalties (考核). Notice 196 §五(九) asks only that they be computed apart from compensation
+//! and shown apart; the rule itself (a multiple × price × the MWh short) is ours, the
+//! scenario's to set (`[penalty]`), and by default there are none.
 
 use std::collections::BTreeMap;
 
