@@ -1,6 +1,8 @@
 //! OUT_DIR under concurrent, killed and forged conditions, with real processes: it always
 //! holds the whole earlier output or the whole new one, never a mix; nothing we did not write
 //! is deleted; no symbolic link inside it is followed; nothing is left beside it.
+//! (Unix: the tests use symbolic links, FIFOs, `kill -9`, bash and `ulimit`.)
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -428,15 +430,15 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     );
     // As a kill leaves them: a whole output swapped out but not yet deleted (a copy of the
     // current one, manifest and all), a staging folder half written, and a stale lock file.
-    let swapped = tmp.path().join(".out.ancillary-tmp-AAAA");
+    let swapped = tmp.path().join(".out.ancillary-tmp-AAAAAA");
     let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&swapped)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let half = tmp.path().join(".out.ancillary-tmp-BBBB");
+    let half = tmp.path().join(".out.ancillary-tmp-BBBBBB");
     std::fs::create_dir_all(half.join("statements")).unwrap();
     std::fs::write(half.join("awards.csv"), "time,product").unwrap();
     std::fs::write(tmp.path().join(".out.ancillary-lock"), "99999").unwrap();
     // And one whose whole output holds a file nobody vouches for.
-    let odd = tmp.path().join(".out.ancillary-tmp-CCCC");
+    let odd = tmp.path().join(".out.ancillary-tmp-CCCCCC");
     assert!(
         ancillary(&["run", "scenarios/fr-basic", "--out", s(&odd)])
             .status
@@ -508,4 +510,81 @@ fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn an_output_moved_aside_by_a_killed_swap_is_put_back() {
+    // Where the system cannot exchange two folders, OUT_DIR is moved aside, the new output
+    // renamed in, and the earlier one renamed to the staging name. Killed after the first
+    // rename: OUT_DIR is absent, the earlier output sits at `….ancillary-tmp-XXXXXX-swap`
+    // and the new one, whole, at `….ancillary-tmp-XXXXXX`.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let earlier = reference(tmp.path(), "scenarios/fr-basic");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    std::fs::rename(&out, tmp.path().join(".out.ancillary-tmp-Q1w2E3-swap")).unwrap();
+    let staged = tmp.path().join(".out.ancillary-tmp-Q1w2E3");
+    assert!(
+        ancillary(&["run", "scenarios/peak-basic", "--out", s(&staged)])
+            .status
+            .success()
+    );
+    std::fs::remove_dir_all(tmp.path().join("ref-scenarios-fr-basic")).unwrap();
+    // The next command that takes the lock puts the earlier output back before anything else.
+    let o = ancillary(&["report", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut now = snapshot(&out);
+    assert!(now.remove("report.html").is_some());
+    now.remove("ancillary.sha256");
+    let mut earlier = earlier;
+    earlier.remove("ancillary.sha256");
+    assert_eq!(now, earlier);
+    assert_eq!(names(tmp.path()), ["out"], "left beside");
+}
+
+#[test]
+fn a_reader_never_sees_half_of_one_output_and_half_of_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = ("scenarios/month-nonspot", "scenarios/month-spot");
+    let read = |dir: &Path| ancillary::audit::results::read_dir(dir).unwrap();
+    let out = tmp.path().join("out");
+    for sc in [a, b] {
+        assert!(
+            ancillary(&[
+                "run",
+                sc,
+                "--out",
+                s(&tmp.path().join(sc.replace('/', "-")))
+            ])
+            .status
+            .success()
+        );
+    }
+    let ref_a = read(&tmp.path().join(a.replace('/', "-")));
+    let ref_b = read(&tmp.path().join(b.replace('/', "-")));
+    assert!(ancillary(&["run", a, "--out", s(&out)]).status.success());
+    // A writer swapping the two outputs back and forth while the folder is read, again and
+    // again, by the reader `report`, `diff` and `audit --results` share.
+    let writer = {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            for k in 0..8 {
+                let sc = if k % 2 == 0 { b } else { a };
+                let o = ancillary(&["run", sc, "--out", s(&out)]);
+                assert!(o.status.success(), "{}", stderr(&o));
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() {
+        let files = read(&out);
+        assert!(files == ref_a || files == ref_b, "a read mixed two outputs");
+        reads += 1;
+    }
+    writer.join().unwrap();
+    assert!(reads > 0);
 }

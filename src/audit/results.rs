@@ -196,7 +196,59 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
 }
 
 /// Reads every file under `dir` (recursively) into name → bytes.
+///
+/// A folder of ours is read whole, never half before and half after a run swapped a new output
+/// in: the files must match the manifest (`ancillary.sha256`) read with them, else the folder
+/// is read again. A folder that differs from its manifest the same way twice (edited by hand,
+/// or made elsewhere) is taken as it is: checking it is the audit's job.
 pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
+    let mut previous: Option<BTreeMap<String, Vec<u8>>> = None;
+    for _ in 0..8 {
+        let files = read_once(dir)?;
+        if matches_manifest(&files) || previous.as_ref() == Some(&files) {
+            return Ok(files);
+        }
+        previous = Some(files);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err(InputError::new(
+        ErrorKind::Unreadable,
+        dir.display().to_string(),
+        "kept changing while being read (another run writing it?): try again when it is done",
+    ))
+}
+
+/// True when `files` has no manifest, or every file but the manifest is listed in it with the
+/// digest of the bytes read.
+fn matches_manifest(files: &BTreeMap<String, Vec<u8>>) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(manifest) = files.get(crate::output::dir::MANIFEST) else {
+        return true;
+    };
+    let Ok(text) = std::str::from_utf8(manifest) else {
+        return false;
+    };
+    let listed: BTreeMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(d, n)| (n, d)))
+        .collect();
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .filter(|(name, _)| name.as_str() != crate::output::dir::MANIFEST)
+        .all(|(name, bytes)| {
+            listed.get(name.as_str()).is_some_and(|d| {
+                let digest: String = Sha256::digest(bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                d.eq_ignore_ascii_case(&digest)
+            })
+        })
+        && listed.keys().all(|n| files.contains_key(*n))
+}
+
+fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
     let cannot = |e: std::io::Error| {
         InputError::new(
             ErrorKind::Unreadable,

@@ -185,7 +185,28 @@ impl Place {
     fn error(&self, what: impl Into<String>) -> Error {
         Error::Output(self.shown.clone(), what.into())
     }
+
+    /// Whether `name` is one of our staging folders for OUT_DIR: `.NAME.ancillary-tmp-` and
+    /// exactly the six random characters the staging folder gets, optionally `-swap` (an
+    /// earlier output moved aside). Nothing else is ever cleaned up, so another folder's
+    /// staging (`a.ancillary-tmp-x` gives `.a.ancillary-tmp-x.ancillary-tmp-…`) is safe.
+    /// `Some(true)` for a moved-aside earlier output.
+    fn staging_kind(&self, name: &OsStr) -> Option<bool> {
+        let prefix = self.beside("tmp-");
+        let rest = name
+            .as_encoded_bytes()
+            .strip_prefix(prefix.as_encoded_bytes())?;
+        let (random, swapped) = match rest.strip_suffix(b"-swap") {
+            Some(r) => (r, true),
+            None => (rest, false),
+        };
+        (random.len() == STAGING_RANDOM && random.iter().all(u8::is_ascii_alphanumeric))
+            .then_some(swapped)
+    }
 }
+
+/// Random characters in a staging folder's name.
+const STAGING_RANDOM: usize = 6;
 
 /// An exclusive hold on an output folder, released (and its lock file removed) on drop or
 /// when the process ends, however it ends.
@@ -229,11 +250,14 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
         if still_at(&file, &path) {
             let _ = file.set_len(0);
             let _ = write!(file, "{}", std::process::id());
-            return Ok(Lock {
+            let lock = Lock {
                 place,
                 path,
                 _file: file,
-            });
+            };
+            // First thing under the lock: put back or clean up what a killed run left.
+            lock.clean_stale()?;
+            return Ok(lock);
         }
     }
     Err(place.error("cannot lock it: its lock file keeps changing"))
@@ -255,7 +279,9 @@ fn still_at(_file: &fs::File, path: &Path) -> bool {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        // Removed while still held; the file closes (and unlocks) after this.
+        // Removed while still held; the file closes (and unlocks) after this. (Windows cannot
+        // remove a file another process holds open: there the lock file stays, reused.)
+        #[cfg(unix)]
         let _ = fs::remove_file(&self.path);
     }
 }
@@ -264,35 +290,37 @@ impl Lock {
     /// Removes what killed runs left beside OUT_DIR. Only the lock holder creates staging
     /// folders, so while we hold it every one there is stale.
     fn clean_stale(&self) -> Result<(), Error> {
-        let prefix = self.place.beside("tmp-");
         let Ok(entries) = fs::read_dir(&self.place.parent) else {
             return Ok(());
         };
-        for entry in entries.flatten() {
-            if !entry
-                .file_name()
-                .as_encoded_bytes()
-                .starts_with(prefix.as_encoded_bytes())
-            {
-                continue;
-            }
-            let path = entry.path();
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if !is_dir {
-                let _ = fs::remove_file(&path);
+        let mut stale: Vec<(PathBuf, bool)> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| {
+                let swapped = self.place.staging_kind(&e.file_name())?;
+                Some((e.path(), swapped))
+            })
+            .collect();
+        // A folder moved aside by the two-rename swap is an earlier output: where the swap
+        // did not finish, it goes back into place before anything is deleted.
+        stale.sort_by_key(|(_, swapped)| !swapped);
+        for (path, swapped) in stale {
+            if swapped && fs::symlink_metadata(&self.place.path).is_err() {
+                fs::rename(&path, &self.place.path).map_err(|e| {
+                    self.place.error(format!(
+                        "cannot put back the earlier output a killed run moved aside: {e}"
+                    ))
+                })?;
             } else if fs::symlink_metadata(path.join(MANIFEST)).is_ok() {
                 // A whole output (staged, or swapped out): delete what its manifest vouches for.
                 match scan(&path) {
-                    Ok(Earlier::Ours(snap)) => remove_verified(&self.place, &path, &snap)?,
-                    Ok(Earlier::Foreign(f)) => remove_verified(&self.place, &path, &f.ours)?,
+                    Ok(Earlier::Ours(snap)) => remove_verified(&self.place, &path, &snap),
+                    Ok(Earlier::Foreign(f)) => remove_verified(&self.place, &path, &f.ours),
                     _ => {}
                 }
             } else {
                 // A staging folder the killed run had not finished: only we wrote in it.
-                fs::remove_dir_all(&path).map_err(|e| {
-                    self.place
-                        .error(format!("cannot remove a killed run's staging folder: {e}"))
-                })?;
+                let _ = fs::remove_dir_all(&path);
             }
         }
         Ok(())
@@ -301,6 +329,7 @@ impl Lock {
     fn stage(self, earlier: Earlier, mode: Mode) -> Result<Staged, Error> {
         let tmp = tempfile::Builder::new()
             .prefix(&self.place.beside("tmp-"))
+            .rand_bytes(STAGING_RANDOM)
             .tempdir_in(&self.place.parent)
             .map_err(|e| {
                 self.place
@@ -325,7 +354,6 @@ impl Lock {
     /// file not listed, a link, no manifest) is refused at once; the digests of a large
     /// earlier output are read while the new one is computed, and checked at commit.
     pub fn replace(self, force: bool) -> Result<Staged, Error> {
-        self.clean_stale()?;
         let listing = listed(&self.place.path).map_err(|e| self.place.error(e))?;
         let earlier = match listing {
             None => Earlier::Absent,
@@ -353,7 +381,6 @@ impl Lock {
         for name in files.keys() {
             check_name(&self.place.shown, name)?;
         }
-        self.clean_stale()?;
         let earlier = scan(&self.place.path).map_err(|e| self.place.error(e))?;
         if let Earlier::Foreign(f) = &earlier
             && !force
@@ -628,8 +655,9 @@ impl Listing {
 
 /// Deletes from `dir` the files `snap` vouches for (listed, verified, unchanged since) and
 /// the folders that leaves empty. If anything else is left, `dir` is kept in sight as
-/// `NAME.ancillary-kept-SECONDS` beside OUT_DIR: somebody put it there, and it is theirs.
-fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) -> Result<(), Error> {
+/// `NAME.ancillary-kept-SECONDS-PID-N` beside OUT_DIR: somebody put it there, and it is theirs.
+/// Best effort: the new output is in place by now, and whatever is left is cleaned next time.
+fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) {
     let mut reasons = Vec::new();
     let now = walk(dir, &mut reasons).unwrap_or_default();
     let mut left = !reasons.is_empty();
@@ -651,38 +679,50 @@ fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) -> Result<(), Err
         let secs = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let mut kept = place.name.clone();
-        kept.push(format!(".ancillary-kept-{secs}"));
-        let kept = place.parent.join(kept);
-        fs::rename(dir, &kept).map_err(|e| {
-            place.error(format!(
-                "cannot move aside files that were not ours ({e}); they are in {}",
-                dir.display()
-            ))
-        })?;
+        for n in 0..100 {
+            let mut kept = place.name.clone();
+            kept.push(format!(".ancillary-kept-{secs}-{}-{n}", std::process::id()));
+            let kept = place.parent.join(kept);
+            if fs::symlink_metadata(&kept).is_err() && fs::rename(dir, &kept).is_ok() {
+                break;
+            }
+        }
     }
-    Ok(())
 }
 
-/// Swaps two folders in one step where the system can; elsewhere (or on a file system that
-/// cannot) by three renames, during which `b` is briefly absent.
-fn swap(a: &Path, b: &Path) -> io::Result<()> {
+/// Swaps the new output `a` with the earlier one at `b` in one step where the system can.
+/// Elsewhere (or on a file system that cannot) by renames: `b` aside to `a-swap`, `a` to `b`
+/// — rolled back if that fails — then `a-swap` to `a`; `b` is absent for an instant, and a
+/// kill in between leaves `a-swap`, which the next run puts back ([`Lock::clean_stale`]).
+/// Returns where the earlier output is now.
+fn swap(a: &Path, b: &Path) -> io::Result<PathBuf> {
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         use rustix::io::Errno;
         match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(a.to_path_buf()),
             Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::NOTSUP => {}
             Err(e) => return Err(e.into()),
         }
     }
+    swap_by_renames(a, b)
+}
+
+/// [`swap`] where the system cannot exchange two folders in one step.
+fn swap_by_renames(a: &Path, b: &Path) -> io::Result<PathBuf> {
     let mut aside = a.as_os_str().to_os_string();
     aside.push("-swap");
     let aside = PathBuf::from(aside);
     fs::rename(b, &aside)?;
-    fs::rename(a, b)?;
-    fs::rename(&aside, a)
+    if let Err(e) = fs::rename(a, b) {
+        fs::rename(&aside, b)?;
+        return Err(e);
+    }
+    Ok(match fs::rename(&aside, a) {
+        Ok(()) => a.to_path_buf(),
+        Err(_) => aside,
+    })
 }
 
 /// Makes a folder's entries durable (a no-op where folders cannot be opened).
@@ -851,12 +891,11 @@ impl Staged {
                         "changed while this run was writing it ({name}); nothing was replaced"
                     )));
                 }
-                swap(&self.tmp, &place.path)
+                let earlier_at = swap(&self.tmp, &place.path)
                     .map_err(|e| place.error(format!("cannot swap the new output in: {e}")))?;
                 self.committed = true;
                 sync_dir(&self.lock.place.parent);
-                // The staging folder now holds the earlier output.
-                remove_verified(&self.lock.place, &self.tmp, snap)?;
+                remove_verified(&self.lock.place, &earlier_at, snap);
             }
             Earlier::Foreign(foreign) => {
                 self.commit_file_by_file(&foreign.ours)?;
@@ -989,6 +1028,48 @@ mod tests {
         assert!(!is_safe_relative("/etc/passwd"));
         assert!(!is_safe_relative("statements/../../x"));
         assert!(!is_safe_relative(""));
+    }
+
+    #[test]
+    fn the_two_rename_swap_rolls_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("new"), tmp.path().join("out"));
+        fs::create_dir(&a).unwrap();
+        fs::write(a.join("x"), "new").unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(b.join("x"), "old").unwrap();
+        let earlier = swap_by_renames(&a, &b).unwrap();
+        assert_eq!(earlier, a);
+        assert_eq!(fs::read_to_string(b.join("x")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(a.join("x")).unwrap(), "old");
+        // The new output is gone before the second rename: OUT_DIR is put back as it was.
+        fs::remove_dir_all(&a).unwrap();
+        assert!(swap_by_renames(&a, &b).is_err());
+        assert_eq!(fs::read_to_string(b.join("x")).unwrap(), "new");
+        let mut left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["out"]);
+    }
+
+    #[test]
+    fn only_our_own_staging_names_are_cleaned() {
+        let place = Place {
+            shown: PathBuf::from("a"),
+            path: PathBuf::from("/x/a"),
+            parent: PathBuf::from("/x"),
+            name: OsString::from("a"),
+        };
+        let kind = |n: &str| place.staging_kind(OsStr::new(n));
+        assert_eq!(kind(".a.ancillary-tmp-Ab12Cd"), Some(false));
+        assert_eq!(kind(".a.ancillary-tmp-Ab12Cd-swap"), Some(true));
+        // Another OUT_DIR's staging, whose name happens to start the same way.
+        assert_eq!(kind(".a.ancillary-tmp-x.ancillary-tmp-Ab12Cd"), None);
+        assert_eq!(kind(".a.ancillary-tmp-Ab12"), None);
+        assert_eq!(kind(".a.ancillary-lock"), None);
+        assert_eq!(kind("a"), None);
     }
 
     #[test]
