@@ -101,6 +101,7 @@ fn two_runs_into_one_folder_never_mix() {
     let work = tmp.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let out = work.join("out");
+    let mut contended = 0;
     for trial in 0..6 {
         // An earlier output of a third scenario, as in the report that found the bug.
         let _ = std::fs::remove_dir_all(&out);
@@ -119,6 +120,7 @@ fn two_runs_into_one_folder_never_mix() {
                 assert_eq!(o.status.code(), Some(2), "{err}");
                 assert!(err.contains("another ancillary run"), "{err}");
                 assert!(!err.contains("ancillary-tmp"), "raw staging path: {err}");
+                contended += 1;
             }
         }
         let now = snapshot(&out);
@@ -130,6 +132,8 @@ fn two_runs_into_one_folder_never_mix() {
         }
         assert_eq!(names(&work), ["out"], "trial {trial}: left beside OUT_DIR");
     }
+    // Started together, runs of ~0.5 s overlap: the lock must actually have been contended.
+    assert!(contended > 0, "no trial had the two runs overlap");
 }
 
 #[test]
@@ -150,13 +154,19 @@ fn killed_runs_leave_the_earlier_or_the_new_output_whole() {
     let (mut before, mut after) = (0, 0);
     let mut seed: u64 = 0x2024_0301;
     let mut holds = b.to_string();
-    for _ in 0..16 {
+    for k in 0..16 {
         // Each try writes the other scenario, so a swap shows.
         let next = if holds == a { b } else { a };
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = (seed >> 33) % (whole * 3 / 2 + 1);
+        // The first kill at once (before any swap), the last two well past a whole run (after
+        // it, however loaded the machine), the rest spread over 0 to 1.5 runs.
+        let delay = match k {
+            0 => 0,
+            14 | 15 => whole * 6,
+            _ => (seed >> 33) % (whole * 3 / 2 + 1),
+        };
         let mut child = spawn(&["run", next, "--out", s(&out)]);
         std::thread::sleep(Duration::from_micros(delay));
         let _ = child.kill(); // SIGKILL
@@ -587,4 +597,58 @@ fn a_reader_never_sees_half_of_one_output_and_half_of_another() {
     }
     writer.join().unwrap();
     assert!(reads > 0);
+}
+
+#[test]
+fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(
+        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
+            .status
+            .success()
+    );
+    // --html onto a link or a FIFO: refused even with --force, the target untouched.
+    let target = tmp.path().join("target.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let link = tmp.path().join("link.html");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = tmp.path().join("fifo.html");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for html in [&link, &fifo] {
+        let o = ancillary(&["report", s(&out), "--html", s(html), "--force"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("is not a regular file"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // What a killed writer of r.html left (its temporary file, its lock file) goes with the
+    // next write of r.html.
+    std::fs::write(
+        tmp.path().join(".r.html.ancillary-tmp-Zx9Yw8"),
+        "half a page",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join(".r.html.ancillary-lock"), "99999").unwrap();
+    let o = ancillary(&["report", s(&out), "--html", s(&tmp.path().join("r.html"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        names(tmp.path()),
+        ["fifo.html", "link.html", "out", "r.html", "target.txt"]
+    );
 }

@@ -89,36 +89,38 @@ pub fn add(out: &Path, files: &BTreeMap<String, Vec<u8>>, force: bool) -> Result
 /// when whole (a full disk leaves nothing behind). An existing file is replaced only when
 /// `replace` is set.
 pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Output(path.to_path_buf(), "names no file".into()))?;
-    if !replace && fs::symlink_metadata(path).is_ok() {
-        return Err(Error::Output(
-            path.to_path_buf(),
-            "exists; choose another file, or pass --force to replace it".into(),
-        ));
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        if !meta.is_file() {
+            return Err(Error::Output(
+                path.to_path_buf(),
+                "exists and is not a regular file (a link, folder, FIFO or device is never replaced): choose another file".into(),
+            ));
+        }
+        if !replace {
+            return Err(Error::Output(
+                path.to_path_buf(),
+                "exists; choose another file, or pass --force to replace it".into(),
+            ));
+        }
     }
-    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let mut prefix = OsString::from(".");
-    prefix.push(name);
-    prefix.push(".ancillary-tmp-");
+    // The same lock and cleanup as a folder: one writer at a time, and the temporary file of a
+    // killed writer removed by the next.
+    let lock = lock(path)?;
+    let place = &lock.place;
     let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempfile_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
+        .prefix(&place.beside("tmp-"))
+        .rand_bytes(STAGING_RANDOM)
+        .tempfile_in(&place.parent)
+        .map_err(|e| place.error(format!("cannot create a temporary file beside it: {e}")))?;
     let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
-    written.map_err(|e| Error::io(path, e))?;
+    written.map_err(|e| place.error(format!("cannot write it: {e}")))?;
     let persisted = if replace {
-        tmp.persist(path).map(drop)
+        tmp.persist(&place.path).map(drop)
     } else {
-        tmp.persist_noclobber(path).map(drop)
+        tmp.persist_noclobber(&place.path).map(drop)
     };
-    persisted.map_err(|e| Error::io(path, e.error))?;
-    sync_dir(parent);
+    persisted.map_err(|e| place.error(format!("cannot write it: {}", e.error)))?;
+    sync_dir(&place.parent);
     Ok(())
 }
 
@@ -293,14 +295,20 @@ impl Lock {
         let Ok(entries) = fs::read_dir(&self.place.parent) else {
             return Ok(());
         };
-        let mut stale: Vec<(PathBuf, bool)> = entries
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| {
-                let swapped = self.place.staging_kind(&e.file_name())?;
-                Some((e.path(), swapped))
-            })
-            .collect();
+        let mut stale: Vec<(PathBuf, bool)> = Vec::new();
+        for e in entries.flatten() {
+            let Some(swapped) = self.place.staging_kind(&e.file_name()) else {
+                continue;
+            };
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stale.push((e.path(), swapped)),
+                // The temporary file of a killed `write_file`.
+                Ok(t) if t.is_file() && !swapped => {
+                    let _ = fs::remove_file(e.path());
+                }
+                _ => {}
+            }
+        }
         // A folder moved aside by the two-rename swap is an earlier output: where the swap
         // did not finish, it goes back into place before anything is deleted.
         stale.sort_by_key(|(_, swapped)| !swapped);
