@@ -200,6 +200,16 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
     warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));
+    let source = scenario.config.fr.benchmark_source.as_deref();
+    if !scenario.fr_offers.is_empty()
+        && scenario.config.fr.benchmark.is_some()
+        && fr::fleet_benchmark(&scenario.fleet).is_none()
+        && source.is_none_or(|s| s.trim().is_empty())
+    {
+        warnings.push(
+            "[fr] benchmark stands in for the best coal unit's design parameters, which units.csv does not give, and says not where it comes from: set [fr] benchmark_source (the audit fails an unsourced benchmark, notice 196 §三(四))".to_string(),
+        );
+    }
     if !scenario.fr_offers.is_empty()
         && let Some((set, fleet)) = fr::benchmark_override_differs(scenario)
     {

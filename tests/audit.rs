@@ -553,7 +553,8 @@ fn the_benchmark_is_the_best_coal_units_whatever_the_scenario_says() {
 #[test]
 fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
     // C1 and C2 become gas units: no coal unit has design parameters, so the override is the
-    // benchmark, and it is C1's old design: K stays as in the shipped scenario.
+    // benchmark (here C1's old design, so K stays as in the shipped scenario) — but only a
+    // sourced one: the case, blank designs and a weak override, otherwise passes.
     let dir = Path::new("scenarios/fr-basic");
     let mut files = scenario::read_files(dir).unwrap();
     let units = String::from_utf8(files["units.csv"].clone()).unwrap();
@@ -566,14 +567,35 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
         "ranking = \"price_over_k\"\nbenchmark = { rate_pct_per_min = 2.0, precision_pct = 1.0, response_s = 30 }",
     );
     files.insert("scenario.toml".into(), toml.into_bytes());
+    // Unsourced: the audit cannot tell a real benchmark from a weak one, so it fails; the run
+    // warns.
+    let s = scenario::load_files(&files).unwrap();
+    let (st, detail) = status(&audit_with(&s, |_| {}), "三(四)", "K normalised");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("is unsourced: set [fr] benchmark_source"),
+        "{detail}"
+    );
+    let warnings = ancillary::run::run(&s).unwrap().warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("set [fr] benchmark_source")),
+        "{warnings:?}"
+    );
+    // Sourced: n/a, naming the source; K is recomputed against it.
+    let toml = String::from_utf8(files["scenario.toml"].clone())
+        .unwrap()
+        .replace(
+            "benchmark = {",
+            "benchmark_source = \"plant design sheet 2023\"\nbenchmark = {",
+        );
+    files.insert("scenario.toml".into(), toml.into_bytes());
     let s = scenario::load_files(&files).unwrap();
     let checks = audit_with(&s, |_| {});
     let (st, detail) = status(&checks, "三(四)", "K normalised");
-    assert_eq!(st, Status::Pass, "{detail}");
-    assert!(
-        detail.contains("no coal unit with design parameters"),
-        "{detail}"
-    );
+    assert_eq!(st, Status::NotApplicable, "{detail}");
+    assert!(detail.contains("from plant design sheet 2023"), "{detail}");
     assert_eq!(status(&checks, "三(四)", "every K").0, Status::Pass);
 }
 
@@ -656,7 +678,11 @@ fn every_check_says_what_it_looks_at() {
             seen.insert((c.rule, c.basis().as_str()));
         }
     }
-    assert!(seen.contains(&("every FR fee = clearing price × mileage × K", "inputs")));
+    assert!(seen.contains(&(
+        "every FR fee = clearing price × mileage × K",
+        "inputs+prices"
+    )));
+    assert!(seen.contains(&("every K ≤ 2 and as the inputs give it", "inputs")));
     assert!(seen.contains(&("results reproduce from the inputs", "re-run")));
     let csv = String::from_utf8(audit::to_csv(&audit_with(&load("fr-basic"), |_| {}))).unwrap();
     assert!(

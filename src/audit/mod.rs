@@ -43,6 +43,10 @@ pub enum Basis {
     Settings,
     /// Recomputed from the scenario's inputs alone, then compared with the results.
     Inputs,
+    /// A fee recomputed from the inputs (mileage, K, actuals, offers) and the clearing prices
+    /// in `clearing.csv` (themselves checked against the caps, not re-cleared; a fresh run
+    /// checks them in 五(七)).
+    InputsAndPrices,
     /// The results' own rows against the notice's limits (prices, providers, items).
     Results,
     /// A fresh run of the scenario compared file by file with the results.
@@ -54,6 +58,7 @@ impl Basis {
         match self {
             Basis::Settings => "settings",
             Basis::Inputs => "inputs",
+            Basis::InputsAndPrices => "inputs+prices",
             Basis::Results => "results",
             Basis::Rerun => "re-run",
         }
@@ -67,13 +72,10 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         "peak cap ≤ the local grid-parity price"
         | "performance-factor cap ≤ 2"
         | "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)"
-        | "reserve cap ≤ the energy-market cap"
-        | "K normalised to the best local coal unit's design parameters" => Settings,
+        | "reserve cap ≤ the energy-market cap" => Settings,
         "no peak market where the spot market runs continuously"
+        | "K normalised to the best local coal unit's design parameters"
         | "every K ≤ 2 and as the inputs give it"
-        | "every FR fee = clearing price × mileage × K"
-        | "every reserve fee = price × capacity × time, on the actual where lower"
-        | "every peak fee = price × delivered reduction × time"
         | "units paid a capacity price submitted offers"
         | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
         "no wind or PV peak providers; hydro only where enabled"
@@ -85,6 +87,9 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         | "items apart; Σ allocation = Σ compensation − penalties, daily"
         | "storage takes part as generator (discharging) and load (charging)"
         | "cleared jointly with energy where spot runs continuously" => Results,
+        "every FR fee = clearing price × mileage × K"
+        | "every reserve fee = price × capacity × time, on the actual where lower"
+        | "every peak fee = price × delivered reduction × time" => InputsAndPrices,
         "results reproduce from the inputs" => Rerun,
         _ => return None,
     })
@@ -383,12 +388,25 @@ pub fn audit(
             vec![],
             format!("{} ({}), coal_storage excluded", b.source, fr::describe(&b.params)),
         ),
-        (true, None, None) => verdict(
-            "三(四)",
-            rule,
-            vec![],
-            "no coal unit with design parameters: the benchmark is [fr] benchmark in scenario.toml".into(),
-        ),
+        (true, None, None) => match c.fr.benchmark_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(source) => na(
+                "三(四)",
+                rule,
+                &format!("no coal unit in units.csv has design parameters: the benchmark is [fr] benchmark, from {source}, and cannot be checked here"),
+            ),
+            None => verdict(
+                "三(四)",
+                rule,
+                vec![match &c.fr.benchmark {
+                    Some(b) => format!(
+                        "no coal unit in units.csv has design parameters, and [fr] benchmark (rate {} %/min, precision {} %, response {} s) is unsourced: set [fr] benchmark_source, or give the best coal unit its design parameters",
+                        b.rate_pct_per_min, b.precision_pct, b.response_s
+                    ),
+                    None => "no coal unit in units.csv has design parameters and no [fr] benchmark is set".into(),
+                }],
+                String::new(),
+            ),
+        },
     });
     // K per unit and day from the inputs alone: measured parameters (else design) against the
     // audit's own benchmark. The results' own K columns are what is checked, never what is used.
@@ -888,7 +906,7 @@ fn prices_above(
     let awards = results
         .awards
         .iter()
-        .filter(|a| a.product == product && a.cleared_mw > Decimal::ZERO && a.paid_price > limit)
+        .filter(|a| a.product == product && a.paid_price > limit)
         .map(|a| {
             format!(
                 "{} unit {} paid {} > {limit} for {name} (awards.csv line {})",

@@ -116,6 +116,9 @@ pub struct FrConfig {
     #[serde(default)]
     pub ranking: Ranking,
     pub benchmark: Option<BenchmarkConfig>,
+    /// Where `benchmark` comes from: required for an override to stand where no coal unit in
+    /// `units.csv` has design parameters (the audit cannot check it; it says whose it is).
+    pub benchmark_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
