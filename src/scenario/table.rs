@@ -92,14 +92,17 @@ impl Part {
                 start += 1;
             }
             let line = line_at(start);
-            if record.len() != width {
-                // A record over several lines with a quote in it: a quote left open swallowed
-                // the line breaks, and that, not the count of fields, is what to fix.
-                let end = (reader.position().byte() as usize).min(bytes.len());
-                let raw = &bytes[start..end];
-                let inner = raw.trim_ascii_end();
+            // A record over several lines with a quote in it: a quote left open swallowed the
+            // line breaks, and that, not the count of fields (which may even come out right,
+            // when the last cell swallows the lines), is what to fix. No cell of the format
+            // holds a line break.
+            let end = (reader.position().byte() as usize).min(bytes.len());
+            let raw = &bytes[start..end];
+            let inner = raw.trim_ascii_end();
+            let spans_lines = inner.contains(&b'\n');
+            if record.len() != width || spans_lines {
                 if let Some(q) = raw.iter().position(|&b| b == b'"')
-                    && inner.contains(&b'\n')
+                    && spans_lines
                 {
                     let quote_line = line_at(start + q);
                     let rule = if end >= bytes.len() {
@@ -154,7 +157,9 @@ impl Table {
     /// Parses CSV bytes. `file` is the name used in errors.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, InputError> {
         // Cells are trimmed as they are stored: csv's own trimming rebuilds every record.
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+        // Flexible: a first record of the wrong width is reported by `Part::read`, which can
+        // tell a quote left open from a short row.
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
         let mut columns: Vec<(String, usize)> = Vec::new();
         for (i, name) in header.iter().enumerate() {
@@ -753,6 +758,20 @@ mod tests {
                 .1
                 .contains("±1000000000")
         );
+    }
+
+    #[test]
+    fn a_quote_left_open_is_named_wherever_it_is() {
+        for (text, line) in [
+            // On the first row, on a later row, in the last column (the width comes out right).
+            (&b"a,b,c\n1,\"x,3\n4,5,6\n"[..], 2),
+            (&b"a,b,c\n1,2,3\n4,\"x,6\n7,8,9\n"[..], 3),
+            (&b"a,b,c\n1,2,\"3\n4,5,6\n"[..], 2),
+        ] {
+            let e = Table::parse("x.csv", text).err().unwrap();
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(e.rule.contains("the quote (\") opened on this line"), "{e}");
+        }
     }
 
     #[test]
