@@ -99,7 +99,10 @@ impl Part {
             let end = (reader.position().byte() as usize).min(bytes.len());
             let raw = &bytes[start..end];
             let inner = raw.trim_ascii_end();
-            let spans_lines = inner.contains(&b'\n');
+            // A cell quoted over lines and closed (an even count of quotes) with the width
+            // right is left to the cell's own checks (a line break in an id is refused there).
+            let open_quote = raw.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+            let spans_lines = inner.contains(&b'\n') && (open_quote || record.len() != width);
             if record.len() != width || spans_lines {
                 if let Some(q) = raw.iter().position(|&b| b == b'"')
                     && spans_lines
