@@ -200,6 +200,18 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
     warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));
+    // One implausible benchmark (a design precision of 1e-15 %, say) can round every K to 0
+    // and refuse every FR offer: say so once, naming the benchmark, not only offer by offer.
+    if !fr.factors.is_empty()
+        && fr.factors.iter().all(|f| f.factor.k.is_zero())
+        && let Some(b) = &fr.benchmark
+    {
+        warnings.push(format!(
+            "every unit's K rounds to 0 against the FR benchmark {} ({}), so every FR offer is refused: check that benchmark's design parameters (notice 196 §三(四))",
+            b.source,
+            fr::describe(&b.params)
+        ));
+    }
     let source = scenario.config.fr.benchmark_source.as_deref();
     if !scenario.fr_offers.is_empty()
         && scenario.config.fr.benchmark.is_some()

@@ -347,3 +347,27 @@ fn same_inputs_same_bytes() {
     let b = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_benchmark_that_zeroes_every_k_is_named() {
+    // C1's design precision and response of 1e-15 make it the benchmark (its score 2 / 1e-30
+    // beats every coal unit's), and against it every unit's K = rate/2 × 1e-15/precision ×
+    // 1e-15/response rounds to 0 at 4 decimals: every FR offer is refused.
+    let dir = std::path::Path::new("scenarios/fr-basic");
+    let mut files = ancillary::scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap().replace(
+        "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30",
+        "C1,Huaneng,coal,600,300,12,true,2.0,0.000000000000001,0.000000000000001",
+    );
+    files.insert("units.csv".into(), units.into_bytes());
+    let s = ancillary::scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(r.awards.iter().all(|a| a.cleared_mw.is_zero()));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("every unit's K rounds to 0 against the FR benchmark C1")),
+        "{:?}",
+        r.warnings
+    );
+}
