@@ -528,6 +528,16 @@ fn warn_requirements_without_offers(
 /// that small.
 pub const MIN_SETTING: f64 = 1e-9;
 
+/// A setting as a message shows it: plain, or in e-notation where plain would run to hundreds
+/// of digits (`1e-300`, not 0.000…0001).
+fn shown(v: f64) -> String {
+    if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A non-zero setting too small to compute with (see [`MIN_SETTING`]).
 fn tiny(v: f64) -> bool {
     v != 0.0 && v.abs() < MIN_SETTING
@@ -596,7 +606,7 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             return Err(bad(
                 key,
                 format!(
-                    "must be between {MIN_SETTING:e} and 1e9 (a smaller positive value would compute as 0), got {v}"
+                    "must be between {MIN_SETTING:e} and 1e9 (a smaller positive value would compute as 0), got {}", shown(v)
                 ),
             ));
         }
@@ -622,7 +632,7 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         if !(v.is_finite() && (0.0..=1.0).contains(&v)) || tiny(v) {
             return Err(bad(
                 key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1, got {v}"),
+                format!("must be 0 or between {MIN_SETTING:e} and 1, got {}", shown(v)),
             ));
         }
     }
@@ -645,7 +655,7 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             if !(v.is_finite() && (MIN_SETTING..=1e9).contains(&v)) {
                 return Err(bad(
                     key,
-                    format!("must be between {MIN_SETTING:e} and 1e9, got {v}"),
+                    format!("must be between {MIN_SETTING:e} and 1e9, got {}", shown(v)),
                 ));
             }
         }
@@ -693,7 +703,7 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         if !(v.is_finite() && (0.0..=1000.0).contains(&v)) || tiny(v) {
             return Err(bad(
                 &key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1000, got {v}"),
+                format!("must be 0 or between {MIN_SETTING:e} and 1000, got {}", shown(v)),
             ));
         }
     }
@@ -720,7 +730,7 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         {
             return Err(bad(
                 key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1440 minutes, got {v}"),
+                format!("must be 0 or between {MIN_SETTING:e} and 1440 minutes, got {}", shown(v)),
             ));
         }
     }
