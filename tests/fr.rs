@@ -355,10 +355,12 @@ fn a_benchmark_that_zeroes_every_k_is_named() {
     // 1e-15/response rounds to 0 at 4 decimals: every FR offer is refused.
     let dir = std::path::Path::new("scenarios/fr-basic");
     let mut files = ancillary::scenario::read_files(dir).unwrap();
-    let units = String::from_utf8(files["units.csv"].clone()).unwrap().replace(
-        "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30",
-        "C1,Huaneng,coal,600,300,12,true,2.0,0.000000000000001,0.000000000000001",
-    );
+    let units = String::from_utf8(files["units.csv"].clone())
+        .unwrap()
+        .replace(
+            "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30",
+            "C1,Huaneng,coal,600,300,12,true,2.0,0.000000000000001,0.000000000000001",
+        );
     files.insert("units.csv".into(), units.into_bytes());
     let s = ancillary::scenario::load_files(&files).unwrap();
     let r = ancillary::run::run(&s).unwrap();

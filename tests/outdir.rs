@@ -652,3 +652,13 @@ fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned()
         ["fifo.html", "link.html", "out", "r.html", "target.txt"]
     );
 }
+
+#[test]
+fn an_empty_folder_made_beforehand_is_filled_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), reference(tmp.path(), "scenarios/fr-basic"));
+}

@@ -365,6 +365,7 @@ impl Lock {
         let listing = listed(&self.place.path).map_err(|e| self.place.error(e))?;
         let earlier = match listing {
             None => Earlier::Absent,
+            Some(l) if l.entries.is_empty() => Earlier::Empty,
             Some(l) if !l.reasons.is_empty() => {
                 let earlier = l.verify(&self.place.path);
                 if let Earlier::Foreign(f) = &earlier
@@ -495,6 +496,8 @@ impl Foreign {
 
 enum Earlier {
     Absent,
+    /// An empty folder (made beforehand, or a mount point): nothing in it to keep.
+    Empty,
     Ours(Snapshot),
     Foreign(Foreign),
     /// Being verified alongside the run ([`Lock::replace`]).
@@ -889,6 +892,17 @@ impl Staged {
                 })?;
                 self.committed = true;
             }
+            Earlier::Empty => {
+                // Renaming over an empty folder replaces it in one step; a mount point cannot
+                // be replaced, so its files go in one by one.
+                if fs::rename(&self.tmp, &self.lock.place.path).is_err() {
+                    self.commit_file_by_file(&Snapshot {
+                        manifest: BTreeMap::new(),
+                        entries: BTreeMap::new(),
+                    })?;
+                }
+                self.committed = true;
+            }
             Earlier::Ours(snap) => {
                 let place = &self.lock.place;
                 let mut reasons = Vec::new();
@@ -930,7 +944,7 @@ impl Staged {
             if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
                 return Err(place.error(format!("{name} is a folder there")));
             }
-            fs::rename(self.tmp.join(name), &to)
+            move_in(&self.tmp.join(name), &to)
                 .map_err(|e| place.error(format!("cannot move {name} in: {e}")))?;
         }
         for (name, digest) in &ours.manifest {
@@ -955,11 +969,32 @@ impl Staged {
         let staged = self.tmp.join(MANIFEST);
         fs::write(&staged, manifest).map_err(|e| self.error(MANIFEST, e))?;
         let to = real_path_inside(place, MANIFEST)?;
-        fs::rename(&staged, &to)
+        move_in(&staged, &to)
             .map_err(|e| place.error(format!("cannot move {MANIFEST} in: {e}")))?;
         let _ = fs::remove_dir_all(&self.tmp);
         sync_dir(&place.path);
         Ok(())
+    }
+}
+
+/// Renames `from` to `to`; where they are on different file systems (OUT_DIR a mount point),
+/// copies into a temporary file beside `to`, synced, and renames that: still whole or nothing.
+fn move_in(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::rename(from, to) {
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+            let mut part = to.as_os_str().to_os_string();
+            part.push(".ancillary-part");
+            let part = PathBuf::from(part);
+            let copied = fs::copy(from, &part)
+                .and_then(|_| fs::File::open(&part)?.sync_all())
+                .and_then(|()| fs::rename(&part, to));
+            if copied.is_err() {
+                let _ = fs::remove_file(&part);
+            }
+            copied?;
+            fs::remove_file(from)
+        }
+        other => other,
     }
 }
 
@@ -1060,6 +1095,24 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["out"]);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn moving_in_across_file_systems_copies_whole() {
+        // /dev/shm (tmpfs) and the temporary folder are different file systems on Linux
+        // machines that have both; where they are not, rename works and so does the test.
+        let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+            return;
+        };
+        let disk = tempfile::tempdir().unwrap();
+        let (from, to) = (shm.path().join("a.csv"), disk.path().join("a.csv"));
+        fs::write(&from, "x,y\n1,2\n").unwrap();
+        move_in(&from, &to).unwrap();
+        assert_eq!(fs::read_to_string(&to).unwrap(), "x,y\n1,2\n");
+        assert!(!from.exists());
+        let left: Vec<_> = fs::read_dir(disk.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
     }
 
     #[test]

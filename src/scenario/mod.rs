@@ -606,7 +606,8 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             return Err(bad(
                 key,
                 format!(
-                    "must be between {MIN_SETTING:e} and 1e9 (a smaller positive value would compute as 0), got {}", shown(v)
+                    "must be between {MIN_SETTING:e} and 1e9 (a smaller positive value would compute as 0), got {}",
+                    shown(v)
                 ),
             ));
         }
@@ -632,7 +633,10 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         if !(v.is_finite() && (0.0..=1.0).contains(&v)) || tiny(v) {
             return Err(bad(
                 key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1, got {}", shown(v)),
+                format!(
+                    "must be 0 or between {MIN_SETTING:e} and 1, got {}",
+                    shown(v)
+                ),
             ));
         }
     }
@@ -703,7 +707,10 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         if !(v.is_finite() && (0.0..=1000.0).contains(&v)) || tiny(v) {
             return Err(bad(
                 &key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1000, got {}", shown(v)),
+                format!(
+                    "must be 0 or between {MIN_SETTING:e} and 1000, got {}",
+                    shown(v)
+                ),
             ));
         }
     }
@@ -730,7 +737,10 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
         {
             return Err(bad(
                 key,
-                format!("must be 0 or between {MIN_SETTING:e} and 1440 minutes, got {}", shown(v)),
+                format!(
+                    "must be 0 or between {MIN_SETTING:e} and 1440 minutes, got {}",
+                    shown(v)
+                ),
             ));
         }
     }
