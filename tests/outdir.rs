@@ -28,6 +28,12 @@ fn spawn(args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Runs `scenario` into `out`, which must succeed.
+fn run_ok(scenario: &str, out: &Path) {
+    let o = ancillary(&["run", scenario, "--out", s(out)]);
+    assert!(o.status.success(), "{scenario}: {}", stderr(&o));
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into()
 }
@@ -249,11 +255,7 @@ fn a_symbolic_link_inside_the_output_is_never_followed() {
     let victim = tmp.path().join("victim");
     std::fs::create_dir(&victim).unwrap();
     std::fs::write(victim.join("C1.csv"), "precious").unwrap();
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     std::fs::remove_dir_all(out.join("statements")).unwrap();
     std::os::unix::fs::symlink(&victim, out.join("statements")).unwrap();
     let before = snapshot(&out);
@@ -275,11 +277,7 @@ fn a_symbolic_link_inside_the_output_is_never_followed() {
 fn an_output_changed_by_hand_is_not_ours_any_more() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(2));
@@ -306,11 +304,7 @@ fn an_output_changed_by_hand_is_not_ours_any_more() {
 fn report_and_audit_join_the_output_and_never_overwrite_silently() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     let o = ancillary(&["report", s(&out)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = ancillary(&["audit", "scenarios/fr-basic", "--results", s(&out)]);
@@ -371,11 +365,7 @@ fn with_file_limit(kb: u32, args: &[&str]) -> Output {
 fn a_full_disk_leaves_the_earlier_output_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     let before = snapshot(&out);
     // month-spot's awards.csv is far over 8 KiB; the report of fr-basic is too.
     for args in [
@@ -433,11 +423,7 @@ fn a_party_named_index_keeps_its_statement() {
 fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     // As a kill leaves them: a whole output swapped out but not yet deleted (a copy of the
     // current one, manifest and all), a staging folder half written, and a stale lock file.
     let swapped = tmp.path().join(".out.ancillary-tmp-AAAAAA");
@@ -449,11 +435,7 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     std::fs::write(tmp.path().join(".out.ancillary-lock"), "99999").unwrap();
     // And one whose whole output holds a file nobody vouches for.
     let odd = tmp.path().join(".out.ancillary-tmp-CCCCCC");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&odd)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &odd);
     std::fs::write(odd.join("clearing.csv"), "edited by hand").unwrap();
     let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -471,11 +453,7 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
 fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     let fifo = out.join("notes.csv");
     assert!(
         Command::new("mkfifo")
@@ -531,18 +509,10 @@ fn an_output_moved_aside_by_a_killed_swap_is_put_back() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let earlier = reference(tmp.path(), "scenarios/fr-basic");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     std::fs::rename(&out, tmp.path().join(".out.ancillary-tmp-Q1w2E3-swap")).unwrap();
     let staged = tmp.path().join(".out.ancillary-tmp-Q1w2E3");
-    assert!(
-        ancillary(&["run", "scenarios/peak-basic", "--out", s(&staged)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/peak-basic", &staged);
     std::fs::remove_dir_all(tmp.path().join("ref-scenarios-fr-basic")).unwrap();
     // The next command that takes the lock puts the earlier output back before anything else.
     let o = ancillary(&["report", s(&out)]);
@@ -603,11 +573,7 @@ fn a_reader_never_sees_half_of_one_output_and_half_of_another() {
 fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)])
-            .status
-            .success()
-    );
+    run_ok("scenarios/fr-basic", &out);
     // --html onto a link or a FIFO: refused even with --force, the target untouched.
     let target = tmp.path().join("target.txt");
     std::fs::write(&target, "keep").unwrap();

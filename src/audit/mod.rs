@@ -281,19 +281,13 @@ pub fn audit(
         let hours = h.interval_hours();
         let price: HashMap<usize, Decimal> =
             prices("peak").map(|r| (r.interval, r.price)).collect();
-        let mut awards: Vec<&results::Award> = results
-            .awards
-            .iter()
-            .filter(|a| a.product == "peak" && a.cleared_mw > Decimal::ZERO)
-            .collect();
-        awards.sort_by_key(|a| (a.interval, a.unit.clone(), a.band));
+        let mut awards: Vec<(usize, &results::Award)> =
+            awarded(scenario, results, "peak").collect();
+        awards.sort_by_key(|(_, a)| (a.interval, a.unit.clone(), a.band));
         let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         let mut offences = Vec::new();
-        for a in awards {
-            let Some(u) = scenario.fleet.get(&a.unit) else {
-                continue;
-            };
+        for (u, a) in awards {
             let p = match c.peak.pricing {
                 crate::scenario::config::PeakPricing::Uniform => {
                     price.get(&a.interval).copied().unwrap_or_default()
@@ -445,14 +439,7 @@ pub fn audit(
         }
         // The K each award is paid with, as awards.csv says it.
         let mut awards_checked = 0;
-        for a in results
-            .awards
-            .iter()
-            .filter(|a| a.product == "fr" && a.cleared_mw > Decimal::ZERO)
-        {
-            let Some(u) = scenario.fleet.get(&a.unit) else {
-                continue;
-            };
+        for (u, a) in awarded(scenario, results, "fr") {
             awards_checked += 1;
             let want = k_from_inputs(u, h.day(a.interval));
             match a.performance_factor {
@@ -531,14 +518,7 @@ pub fn audit(
     checks.push(if fr_runs {
         let price: HashMap<usize, Decimal> = prices("fr").map(|r| (r.interval, r.price)).collect();
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-        for a in results
-            .awards
-            .iter()
-            .filter(|a| a.product == "fr" && a.cleared_mw > Decimal::ZERO)
-        {
-            let Some(u) = scenario.fleet.get(&a.unit) else {
-                continue;
-            };
+        for (u, a) in awarded(scenario, results, "fr") {
             let mileage = scenario.mileage.get(u, a.interval).unwrap_or_default();
             if mileage.is_zero() {
                 continue;
@@ -578,14 +558,7 @@ pub fn audit(
         let price: HashMap<usize, Decimal> =
             prices("reserve").map(|r| (r.interval, r.price)).collect();
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-        for a in results
-            .awards
-            .iter()
-            .filter(|a| a.product == "reserve" && a.cleared_mw > Decimal::ZERO)
-        {
-            let Some(u) = scenario.fleet.get(&a.unit) else {
-                continue;
-            };
+        for (u, a) in awarded(scenario, results, "reserve") {
             let held = scenario
                 .actuals
                 .reserve_available_mw
@@ -880,6 +853,20 @@ pub fn audit(
         }
     });
     Ok(checks)
+}
+
+/// The results' awards of `product` with MW cleared, with their unit's index (an award of a
+/// unit the scenario does not know is left out here).
+fn awarded<'a>(
+    scenario: &'a Scenario,
+    results: &'a Results,
+    product: &'a str,
+) -> impl Iterator<Item = (usize, &'a results::Award)> + 'a {
+    results
+        .awards
+        .iter()
+        .filter(move |a| a.product == product && a.cleared_mw > Decimal::ZERO)
+        .filter_map(|a| scenario.fleet.get(&a.unit).map(|u| (u, a)))
 }
 
 /// Every clearing price and every award's paid price of `product` above `limit`: a price paid

@@ -545,15 +545,8 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     let awards = records(
         files,
         "awards.csv",
-        &[
-            "time",
-            "product",
-            "unit",
-            "offered_mw",
-            "cleared_mw",
-            "offer_price",
-            "ranking_price",
-        ],
+        // The columns the report draws: awards.csv's first seven.
+        &crate::output::AWARDS.1[..7],
         &["offered_mw", "cleared_mw", "offer_price", "ranking_price"],
     )?;
     let settlement = records(
