@@ -102,12 +102,7 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
         "四(六)",
     );
     // notice 196 §二(二): peak cap ≤ the local grid-parity price.
-    let peak_runs = !scenario.peak_offers.is_empty()
-        || scenario
-            .requirements
-            .by_interval
-            .iter()
-            .any(|r| r.peak_mw > Decimal::ZERO);
+    let peak_runs = !scenario.peak_offers.is_empty() || scenario.requirements.asks_for_peak();
     let peak = match peak_price_limit(&config.province) {
         Some(limit) => Some(apply(
             "caps.peak_price_yuan_per_mwh",

@@ -19,11 +19,7 @@ pub fn check_market_runs(scenario: &Scenario) -> Result<(), InputError> {
     if scenario.config.spot_market != SpotMarket::Continuous {
         return Ok(());
     }
-    let has_requirement = scenario
-        .requirements
-        .by_interval
-        .iter()
-        .any(|r| r.peak_mw > Decimal::ZERO);
+    let has_requirement = scenario.requirements.asks_for_peak();
     if scenario.peak_offers.is_empty() && !has_requirement {
         return Ok(());
     }
@@ -59,11 +55,7 @@ pub fn ineligibility(kind: Kind, hydro_paid: bool) -> Option<&'static str> {
 /// Eligible peak offers (§二(一) providers, §二(二) cap), ready to clear.
 pub fn prepare(scenario: &Scenario, caps: &Caps) -> Result<(Prepared, Vec<Rejection>), InputError> {
     check_market_runs(scenario)?;
-    let has_requirement = scenario
-        .requirements
-        .by_interval
-        .iter()
-        .any(|r| r.peak_mw > Decimal::ZERO);
+    let has_requirement = scenario.requirements.asks_for_peak();
     if scenario.peak_offers.is_empty() && !has_requirement {
         return Ok((Prepared::empty(Product::Peak, Decimal::ZERO), Vec::new()));
     }

@@ -33,6 +33,13 @@ pub struct Requirements {
     pub has_load: bool,
 }
 
+impl Requirements {
+    /// Whether any interval asks for peak regulation (a peak market then runs).
+    pub fn asks_for_peak(&self) -> bool {
+        self.by_interval.iter().any(|r| r.peak_mw > Decimal::ZERO)
+    }
+}
+
 fn interval_of(row: &Row, column: &str, horizon: &Horizon) -> Result<usize, InputError> {
     let t = row.time(column)?;
     horizon.index_at(t).ok_or_else(|| {
