@@ -542,9 +542,10 @@ fn lp_case(load: &str) -> Case {
 fn lp_load_beyond_the_solver_range_is_refused_by_name() {
     // 1e8 MW × the energy cap 1500 yuan/MWh (Jiangsu default) = 1.5e11 > 1e9.
     let e = lp_case("100000000").error();
+    // The first interval's row is line 2 (the header is line 1).
     assert_eq!(
-        (e.file.as_str(), e.column.as_deref()),
-        ("requirements.csv", Some("load_mw"))
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("requirements.csv", Some(2), Some("load_mw"))
     );
     assert!(
         e.rule.contains("2024-03-01T00:00") && e.rule.contains("1000000000"),

@@ -67,7 +67,7 @@ pub fn check_lp_range(scenario: &Scenario, caps: &Caps) -> Result<(), InputError
             // Both factors are ≤ 1e9 on input, so the product (≤ 1e18) fits a decimal.
             let product = mw.checked_mul(cap).unwrap_or(Decimal::MAX);
             if product > LP_MAX_MW_TIMES_CAP {
-                return Err(InputError::new(
+                let error = InputError::new(
                     ErrorKind::Invalid,
                     "requirements.csv",
                     format!(
@@ -75,7 +75,11 @@ pub fn check_lp_range(scenario: &Scenario, caps: &Caps) -> Result<(), InputError
                         scenario.horizon.label(i),
                     ),
                 )
-                .at_column(column));
+                .at_column(column);
+                return Err(match scenario.requirements.lines.get(i) {
+                    Some(&line) if line > 0 => error.at_line(line),
+                    _ => error,
+                });
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct Requirements {
     pub has_reserve: bool,
     pub has_peak: bool,
     pub has_load: bool,
+    /// The line of `requirements.csv` each interval was read from, for errors found later.
+    pub lines: Vec<u64>,
 }
 
 impl Requirements {
@@ -102,6 +104,7 @@ pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requiremen
         has_reserve: table.has("reserve_mw"),
         has_peak: table.has("peak_mw"),
         has_load: table.has("load_mw"),
+        lines: Vec::new(),
     };
     let mut seen: Vec<Option<u64>> = vec![None; horizon.intervals];
     let mut unique = Seen::new();
@@ -130,6 +133,7 @@ pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requiremen
         )
         .at_column("time"));
     }
+    req.lines = seen.into_iter().map(Option::unwrap_or_default).collect();
     Ok(req)
 }
 

@@ -164,6 +164,11 @@ impl Chunks {
             has_reserve: r.has_reserve,
             has_peak: r.has_peak,
             has_load: r.has_load,
+            lines: r
+                .lines
+                .get(range.clone())
+                .map(<[u64]>::to_vec)
+                .unwrap_or_default(),
         };
         let mut actuals = Actuals::default();
         for (kind, map) in [
