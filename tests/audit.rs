@@ -641,9 +641,22 @@ fn a_token_or_refused_offer_is_not_taking_part() {
         )),
         "{warnings:?}"
     );
-    // C1 offers 0 MW, then 60 MW for 00:00–00:15 only: both token offers.
+    // C1 (600 MW) must hold at least 1 % of its capacity, 6 MW, in each of the four
+    // intervals: exactly 6 MW all hour takes part ...
+    let s = edit(
+        "C1,",
+        "C1,",
+        "C1,2024-03-01T00:00,2024-03-01T01:00,60,6",
+        "C1,2024-03-01T00:00,2024-03-01T01:00,6,6",
+    );
+    assert_eq!(
+        status(&audit_with(&s, |_| {}), "六(十)", rule).0,
+        Status::Pass
+    );
+    // ... while 0 MW, 0.001 MW all hour, or 60 MW for 00:00–00:15 only are token offers.
     for offer in [
         "C1,2024-03-01T00:00,2024-03-01T01:00,0,6",
+        "C1,2024-03-01T00:00,2024-03-01T01:00,0.001,6",
         "C1,2024-03-01T00:00,2024-03-01T00:15,60,6",
     ] {
         let s = edit(

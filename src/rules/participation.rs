@@ -3,11 +3,12 @@
 //!
 //! The notice does not say what taking part is; this is our reading, stated once here. A unit
 //! with `capacity_payment = true` takes part on a day when, in **every** interval of that day
-//! where a product it offers (FR, peak or reserve) has a requirement, it holds an admitted offer
-//! of more than 0 MW for such a product: admitted meaning not refused (eligible for the product,
-//! at or below the cap). A token offer — 0 MW, one interval of the day, or only offers the rules
-//! refuse — does not count. A province that asks less (a share of the day, or of capacity)
-//! would loosen this one function.
+//! where a product it offers (FR, peak or reserve) has a requirement, its admitted offers for
+//! such products hold more than 0 MW and at least `[policy] participation_min_share` of its
+//! capacity (default 1 %): admitted meaning not refused (eligible for the product, at or below
+//! the cap). A token offer — a few kW, one interval of the day, or only offers the rules refuse
+//! — does not count. A province that asks otherwise (a share of the day) would change this one
+//! function.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -39,6 +40,7 @@ pub fn absent(scenario: &Scenario, admitted: &[&Prepared]) -> Vec<(usize, NaiveD
         };
         offers.iter().any(|o| o.unit == unit)
     };
+    let min_share = crate::rules::caps::decimal(scenario.config.policy.participation_min_share);
     let mut out = Vec::new();
     for (unit, u) in scenario.fleet.units.iter().enumerate() {
         if !u.capacity_payment {
@@ -52,20 +54,21 @@ pub fn absent(scenario: &Scenario, admitted: &[&Prepared]) -> Vec<(usize, NaiveD
         if products.is_empty() {
             continue;
         }
-        let mut covered = vec![false; h.intervals];
+        // Admitted MW per interval, over the products asked for in it.
+        let mut held = vec![Decimal::ZERO; h.intervals];
         for p in admitted.iter().filter(|p| products.contains(&p.product)) {
-            for o in p
-                .offers
-                .iter()
-                .filter(|o| o.unit == unit && o.mw > Decimal::ZERO)
-            {
+            for o in p.offers.iter().filter(|o| o.unit == unit) {
                 for i in o.intervals.clone().filter(|&i| i < h.intervals) {
-                    covered[i] |= required(p.product, i);
+                    if required(p.product, i) {
+                        held[i] = held[i].saturating_add(o.mw);
+                    }
                 }
             }
         }
+        let least = u.capacity_mw.saturating_mul(min_share);
+        let covered = |i: usize| held[i] > Decimal::ZERO && held[i] >= least;
         let mut missed: Vec<NaiveDate> = (0..h.intervals)
-            .filter(|&i| !covered[i] && products.iter().any(|&p| required(p, i)))
+            .filter(|&i| !covered(i) && products.iter().any(|&p| required(p, i)))
             .map(|i| h.day(i))
             .collect();
         missed.dedup();
@@ -82,7 +85,7 @@ pub fn warning(scenario: &Scenario, unit: usize, days: &[NaiveDate]) -> String {
         named.push(format!("and {} more", days.len() - NAMED));
     }
     format!(
-        "unit {} is paid a capacity price but did not take part on {} day(s): {} (notice 196 §六(十); taking part = an admitted offer above 0 MW in every interval where a product it offers has a requirement)",
+        "unit {} is paid a capacity price but did not take part on {} day(s): {} (notice 196 §六(十); taking part = admitted offers of at least [policy] participation_min_share of its capacity in every interval where a product it offers has a requirement)",
         scenario.fleet.units[unit].id,
         days.len(),
         named.join(", ")

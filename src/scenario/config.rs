@@ -207,6 +207,15 @@ pub struct PolicyConfig {
     /// `false` lets an analyst study caps beyond the notice; outputs are then marked.
     #[serde(default = "yes")]
     pub enforce_notice_limits: bool,
+    /// notice 196 §六(十), our reading: the share of its capacity a capacity-paid unit's
+    /// admitted offers must hold in each interval with a requirement (default 0.01: a token
+    /// offer of a few kW does not count). See `rules::participation`.
+    #[serde(default = "one_percent")]
+    pub participation_min_share: f64,
+}
+
+fn one_percent() -> f64 {
+    0.01
 }
 
 fn yes() -> bool {
@@ -217,6 +226,7 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             enforce_notice_limits: true,
+            participation_min_share: one_percent(),
         }
     }
 }
