@@ -169,6 +169,9 @@ pub fn audit(
     // The rules refused the run (a peak market under continuous spot): only the clause that
     // refuses it fails; checks of what the run would have done do not pile on.
     let refused = results.files.is_empty() && rerun.is_empty();
+    // The caps the run used (clamped to the notice where the scenario asks): K and admission
+    // are recomputed with them, while the checks of the caps themselves read the raw settings.
+    let resolved_caps = caps::resolve(scenario)?.caps;
     let label = |i: usize| h.label(i);
     let cap_of = |v: Option<f64>, default: Decimal| v.map(decimal).unwrap_or(default);
     let prices = |product: &'static str| {
@@ -406,7 +409,7 @@ pub fn audit(
     // audit's own benchmark. The results' own K columns are what is checked, never what is used.
     let bench = fleet_bench.or_else(|| fr::benchmark(scenario));
     let k_cap_used = if fr_runs {
-        caps::resolve(scenario)?.caps.performance_factor
+        resolved_caps.performance_factor
     } else {
         k_cap
     };
@@ -770,10 +773,10 @@ pub fn audit(
     // 六(十): ... and take part, day by day (rules::participation says what that means).
     let admitted = {
         let rank = crate::run::id_rank(scenario);
-        let caps = caps::resolve(scenario)?.caps;
-        let fr = fr::prepare(scenario, &caps, &rank).map(|f| f.prepared).ok();
-        let peak = peak::prepare(scenario, &caps).map(|p| p.0).ok();
-        let (reserve, _) = crate::rules::reserve::prepare(scenario, &caps);
+        let caps = &resolved_caps;
+        let fr = fr::prepare(scenario, caps, &rank).map(|f| f.prepared).ok();
+        let peak = peak::prepare(scenario, caps).map(|p| p.0).ok();
+        let (reserve, _) = crate::rules::reserve::prepare(scenario, caps);
         [fr, peak, Some(reserve)]
     };
     let admitted: Vec<&crate::rules::market::Prepared> = admitted.iter().flatten().collect();

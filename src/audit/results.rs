@@ -221,31 +221,22 @@ pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, Inpu
 /// True when `files` has no manifest, or every file but the manifest is listed in it with the
 /// digest of the bytes read.
 fn matches_manifest(files: &BTreeMap<String, Vec<u8>>) -> bool {
-    use sha2::{Digest, Sha256};
-    let Some(manifest) = files.get(crate::output::dir::MANIFEST) else {
+    use crate::output::dir::{MANIFEST, parse_manifest, sha256_hex};
+    use rayon::prelude::*;
+    let Some(manifest) = files.get(MANIFEST) else {
         return true;
     };
-    let Ok(text) = std::str::from_utf8(manifest) else {
+    let Some(listed) = std::str::from_utf8(manifest)
+        .ok()
+        .and_then(|text| parse_manifest(text).ok())
+    else {
         return false;
     };
-    let listed: BTreeMap<&str, &str> = text
-        .lines()
-        .filter_map(|l| l.split_once("  ").map(|(d, n)| (n, d)))
-        .collect();
-    use rayon::prelude::*;
     files
         .par_iter()
-        .filter(|(name, _)| name.as_str() != crate::output::dir::MANIFEST)
-        .all(|(name, bytes)| {
-            listed.get(name.as_str()).is_some_and(|d| {
-                let digest: String = Sha256::digest(bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                d.eq_ignore_ascii_case(&digest)
-            })
-        })
-        && listed.keys().all(|n| files.contains_key(*n))
+        .filter(|(name, _)| name.as_str() != MANIFEST)
+        .all(|(name, bytes)| listed.get(name) == Some(&sha256_hex(bytes)))
+        && listed.keys().all(|n| files.contains_key(n))
 }
 
 fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {

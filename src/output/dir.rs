@@ -553,6 +553,11 @@ fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         Err(_) => return Err(format!("it has no {MANIFEST}")),
     }
     let text = fs::read_to_string(&path).map_err(|e| format!("{MANIFEST} is unreadable: {e}"))?;
+    parse_manifest(&text)
+}
+
+/// A manifest's text: name → digest, each name one we could have written, or why not.
+pub fn parse_manifest(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut manifest = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let bad = || format!("{MANIFEST} line {} is not \"SHA256  NAME\"", i + 1);
@@ -568,6 +573,11 @@ fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, String> {
 
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of `bytes` as the manifest writes it (lower-case hex).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn digest_file(path: &Path) -> io::Result<String> {
@@ -795,8 +805,7 @@ impl Staged {
         let _ = fs::remove_file(&path);
         let written = fs::File::create(&path).and_then(|mut f| f.write_all(bytes));
         written.map_err(|e| self.error(name, e))?;
-        self.digests
-            .insert(name.to_string(), hex(&Sha256::digest(bytes)));
+        self.digests.insert(name.to_string(), sha256_hex(bytes));
         self.names.insert(name.to_string());
         Ok(())
     }

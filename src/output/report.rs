@@ -532,14 +532,8 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     let clearing = records(
         files,
         "clearing.csv",
-        &[
-            "time",
-            "product",
-            "requirement_mw",
-            "cleared_mw",
-            "shortfall_mw",
-            "price",
-        ],
+        // The columns the report draws: clearing.csv's first six.
+        &crate::output::CLEARING.1[..6],
         &["requirement_mw", "cleared_mw", "shortfall_mw", "price"],
     )?;
     let awards = records(
