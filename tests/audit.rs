@@ -775,3 +775,33 @@ fn a_misspelt_province_warns_where_nothing_depends_on_it() {
         r.warnings
     );
 }
+
+#[test]
+fn peak_cleared_while_the_spot_market_runs_fails() {
+    // peak-basic clears 190 MW at 02:15. Results made without the flag, audited against the
+    // same scenario whose requirements.csv says the spot market ran at 02:15: §二(一) fails,
+    // naming the interval, both from the inputs and from the awards.
+    let base = load("peak-basic");
+    let rerun = render(&base);
+    let dir = Path::new("scenarios").join("peak-basic");
+    let mut files = scenario::read_files(&dir).unwrap();
+    files.insert(
+        "requirements.csv".into(),
+        b"time,peak_mw,spot_running\n2024-03-01T02:00,130,false\n2024-03-01T02:15,190,true\n2024-03-01T02:30,260,false\n2024-03-01T02:45,350,false\n".to_vec(),
+    );
+    let flagged = scenario::load_files(&files).unwrap();
+    let r = results::parse(rerun.clone(), &flagged.horizon).unwrap();
+    let checks = audit::audit(&flagged, &r, &rerun).unwrap();
+    let (st, detail) = status(&checks, "二(一)", "peak market only while");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("line 3"), "{detail}");
+    assert!(detail.contains("02:15 while the spot market runs"), "{detail}");
+    // With 02:15 marked as not running, the same results pass.
+    files.insert(
+        "requirements.csv".into(),
+        b"time,peak_mw,spot_running\n2024-03-01T02:00,130,false\n2024-03-01T02:15,190,false\n2024-03-01T02:30,260,false\n2024-03-01T02:45,350,false\n".to_vec(),
+    );
+    let clean = scenario::load_files(&files).unwrap();
+    let checks = audit::audit(&clean, &r, &rerun).unwrap();
+    assert_eq!(status(&checks, "二(一)", "peak market only while").0, Status::Pass);
+}

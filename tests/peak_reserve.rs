@@ -197,6 +197,53 @@ fn continuous_spot_refuses_the_peak_market() {
 }
 
 #[test]
+fn peak_runs_only_in_intervals_where_the_spot_market_does_not() {
+    // §二(一) "在现货市场未运行期间": the spot market runs at 00:00 and 00:15 only.
+    let req = |mw: [&str; 4]| {
+        format!(
+            "time,peak_mw,spot_running\n{T0},{},true\n{T1},{},TRUE\n{T2},{},false\n{T3},{},\n",
+            mw[0], mw[1], mw[2], mw[3]
+        )
+    };
+    // No peak asked while it runs: the other two intervals clear exactly as without the
+    // column (the uniform test above: 260 → 300, 350 → short 30 at the cap 391).
+    let r = peak_case("", &BASIC, ["0", "0", "260", "350"])
+        .file("requirements.csv", &req(["0", "0", "260", "350"]))
+        .run();
+    assert_eq!(price(&r, Peak, 2), d("300"));
+    assert_eq!(clearing(&r, Peak, 3).shortfall_mw, d("30"));
+    assert_eq!(clearing(&r, Peak, 0).cleared_mw, d("0"));
+    // Peak asked at 00:15 while the spot market runs: refused, naming line 3 and peak_mw.
+    let e = peak_case("", &BASIC, ["0", "0", "0", "0"])
+        .file("requirements.csv", &req(["0", "190", "260", "350"]))
+        .error();
+    assert_eq!(e.kind, ErrorKind::Refused);
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("requirements.csv", Some(3), Some("peak_mw"))
+    );
+    assert!(e.to_string().contains("§二(一)"), "{e}");
+    // Continuous spot with an interval where it does not run contradicts itself: an error.
+    let mut c = peak_case("", &[], ["0", "0", "0", "0"])
+        .without("peak_offers.csv")
+        .file("requirements.csv", &req(["0", "0", "0", "0"]));
+    c.files.insert(
+        "scenario.toml".into(),
+        toml("").replace("\"none\"", "\"continuous\"").into_bytes(),
+    );
+    let e = c.error();
+    assert_eq!((e.line, e.column.as_deref()), (Some(4), Some("spot_running")));
+    // Neither true nor false: a parse error at its cell.
+    let e = peak_case("", &BASIC, ["0", "0", "0", "0"])
+        .file(
+            "requirements.csv",
+            &format!("time,peak_mw,spot_running\n{T0},0,maybe\n{T1},0,\n{T2},0,\n{T3},0,\n"),
+        )
+        .error();
+    assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("spot_running")));
+}
+
+#[test]
 fn band_prices_must_not_fall() {
     let rows = [("C1", 1, "100", "300"), ("C1", 2, "80", "200")];
     let e = peak_case("", &rows, ["0", "0", "0", "0"]).error();

@@ -79,6 +79,7 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         | "units paid a capacity price submitted offers"
         | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
         "no wind or PV peak providers; hydro only where enabled"
+        | "peak market only while the spot market does not run"
         | "every peak price ≤ the cap"
         | "every FR clearing price ≤ the cap"
         | "every reserve price ≤ the cap"
@@ -205,6 +206,47 @@ pub fn audit(
                 "continuous spot, no peak offers or requirement".into(),
             ),
         }
+    } else if scenario
+        .requirements
+        .by_interval
+        .iter()
+        .any(|r| r.spot_running.is_some())
+    {
+        // Partial spot running: peak only in the intervals where the spot market does not run.
+        let mut offences: Vec<String> = peak::check_market_runs(scenario)
+            .err()
+            .map(|e| e.to_string())
+            .into_iter()
+            .collect();
+        offences.extend(
+            results
+                .awards
+                .iter()
+                .filter(|a| {
+                    a.product == "peak"
+                        && a.cleared_mw > Decimal::ZERO
+                        && scenario
+                            .requirements
+                            .by_interval
+                            .get(a.interval)
+                            .is_some_and(|r| r.spot_running == Some(true))
+                })
+                .map(|a| {
+                    format!(
+                        "unit {} cleared {} MW of peak at {} while the spot market runs (awards.csv line {})",
+                        a.unit,
+                        a.cleared_mw,
+                        label(a.interval),
+                        a.line
+                    )
+                }),
+        );
+        verdict(
+            "二(一)",
+            "peak market only while the spot market does not run",
+            offences,
+            "spot_running per interval checked against peak requirements and clearing".into(),
+        )
     } else {
         na(
             "二(一)",

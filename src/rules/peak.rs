@@ -17,7 +17,21 @@ use crate::scenario::{Kind, Offer, Scenario};
 /// runs. A scenario that asks for one there is refused as a whole.
 pub fn check_market_runs(scenario: &Scenario) -> Result<(), InputError> {
     if scenario.config.spot_market != SpotMarket::Continuous {
-        return Ok(());
+        // Not continuous: the peak market runs only in the intervals where the spot market
+        // does not run (§二(一) "在现货市场未运行期间").
+        return match scenario.requirements.peak_while_spot_runs() {
+            Some((i, line)) => Err(InputError::new(
+                ErrorKind::Refused,
+                "requirements.csv",
+                format!(
+                    "asks for peak regulation at {} while the spot market runs (spot_running = true), but the peak market runs only while the spot market does not (notice 196 §二(一)): set peak_mw to 0 there",
+                    scenario.horizon.label(i)
+                ),
+            )
+            .at_line(line)
+            .at_column("peak_mw")),
+            None => Ok(()),
+        };
     }
     let has_requirement = scenario.requirements.asks_for_peak();
     if scenario.peak_offers.is_empty() && !has_requirement {

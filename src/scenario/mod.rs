@@ -79,7 +79,7 @@ pub const CONTRACT: [FileSpec; 12] = [
     spec(
         "requirements.csv",
         &["time"],
-        &["fr_mw", "reserve_mw", "peak_mw", "load_mw"],
+        &["fr_mw", "reserve_mw", "peak_mw", "load_mw", "spot_running"],
     ),
     spec(
         "fr_offers.csv",
@@ -382,6 +382,23 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     let peak_offers = offers_of("peak_offers.csv", &offers::PEAK, w)?;
     let reserve_offers = offers_of("reserve_offers.csv", &offers::RESERVE, w)?;
     let energy_offers = offers_of("energy_offers.csv", &offers::ENERGY, w)?;
+    if config.spot_market == config::SpotMarket::Continuous
+        && let Some(i) = requirements
+            .by_interval
+            .iter()
+            .position(|r| r.spot_running == Some(false))
+    {
+        return Err(InputError::new(
+            ErrorKind::Invalid,
+            "requirements.csv",
+            format!(
+                "spot_running is false at {}, but spot_market = \"continuous\" says the spot market runs in every interval: set spot_market = \"none\" and mark the intervals where it runs with spot_running = true",
+                horizon.label(i)
+            ),
+        )
+        .at_line(requirements.lines[i])
+        .at_column("spot_running"));
+    }
     if !energy_offers.is_empty() {
         if config.spot_market != config::SpotMarket::Continuous {
             return Err(key_error(

@@ -20,6 +20,9 @@ pub struct Requirement {
     pub reserve_mw: Decimal,
     pub peak_mw: Decimal,
     pub load_mw: Option<Decimal>,
+    /// Whether the spot market runs in this interval (现货市场运行), from the optional
+    /// `spot_running` column; absent: as `spot_market` says for the whole horizon.
+    pub spot_running: Option<bool>,
 }
 
 /// Which requirement columns the file has; a product whose column is absent has no
@@ -39,6 +42,16 @@ impl Requirements {
     /// Whether any interval asks for peak regulation (a peak market then runs).
     pub fn asks_for_peak(&self) -> bool {
         self.by_interval.iter().any(|r| r.peak_mw > Decimal::ZERO)
+    }
+
+    /// The first interval that asks for peak regulation while the spot market runs in it
+    /// (`spot_running = true`), with its line: notice 196 §二(一) lets the peak market run
+    /// only "在现货市场未运行期间".
+    pub fn peak_while_spot_runs(&self) -> Option<(usize, u64)> {
+        self.by_interval
+            .iter()
+            .position(|r| r.peak_mw > Decimal::ZERO && r.spot_running == Some(true))
+            .map(|i| (i, self.lines.get(i).copied().unwrap_or_default()))
     }
 }
 
@@ -120,6 +133,10 @@ pub fn parse_requirements(table: &Table, horizon: &Horizon) -> Result<Requiremen
             reserve_mw: opt("reserve_mw")?,
             peak_mw: opt("peak_mw")?,
             load_mw: row.optional_non_negative("load_mw")?,
+            spot_running: match row.optional("spot_running") {
+                Some(_) => Some(row.flag("spot_running")?),
+                None => None,
+            },
         };
     }
     if let Some(i) = seen.iter().position(Option::is_none) {
