@@ -66,7 +66,7 @@ fn key_columns(file: &str) -> &'static [&'static str] {
     match file {
         "clearing.csv" => &["time", "product"],
         "awards.csv" => &["time", "product", "unit", "band"],
-        "settlement.csv" => &["day", "party", "product", "item"],
+        "settlement.csv" => &["day", "party", "product", "item", "role"],
         "rejected_offers.csv" => &["unit", "product", "start", "end"],
         "statement_monthly.csv" => &["month", "party", "product"],
         "performance_factors.csv" => &["day", "unit"],
@@ -74,7 +74,7 @@ fn key_columns(file: &str) -> &'static [&'static str] {
         "audit.csv" => &["clause", "rule"],
         "market_power.csv" => &["time", "product", "owner"],
         "storage.csv" => &["time", "unit"],
-        f if f.starts_with("statements/") => &["period", "product", "item"],
+        f if f.starts_with("statements/") => &["period", "product", "item", "role"],
         _ => &[],
     }
 }
@@ -112,11 +112,9 @@ fn keyed_rows(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Rows), InputErro
         .headers()
         .map(|h| h.iter().map(String::from).collect())
         .unwrap_or_default();
-    let keys: Vec<&str> = key_columns(file)
-        .iter()
-        .copied()
-        .filter(|k| table.has(k))
-        .collect();
+    // A key column one side lacks (an older output without `role`) reads as empty, so rows
+    // still pair up across versions.
+    let keys: Vec<&str> = key_columns(file).to_vec();
     let mut rows: Rows = BTreeMap::new();
     for (n, row) in table.rows().enumerate() {
         let mut key: Vec<String> = keys
@@ -163,7 +161,9 @@ fn diff_csv(
     }
     let keys: BTreeSet<&Vec<String>> = ra.keys().chain(rb.keys()).collect();
     for key in keys {
-        let label = key.join(", ");
+        // Empty trailing key cells (no role on a compensation row) are not shown.
+        let shown = key.len() - key.iter().rev().take_while(|k| k.is_empty()).count();
+        let label = key[..shown.max(1)].join(", ");
         match (ra.get(key), rb.get(key)) {
             (Some(x), Some(y)) => {
                 let y: BTreeMap<&str, &str> =

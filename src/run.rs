@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::error::InputError;
 use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
+use crate::product::Product;
 use crate::rules::caps::{self, Caps};
 use crate::rules::fr::{self, Benchmark, FactorRow};
 use crate::rules::{engine, market, participation, peak, reserve};
@@ -270,6 +271,16 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
         awards.sort_by_cached_key(key);
     }
     let settlement = settlement::settle(scenario, &fees, &awards)?;
+    if crate::rules::opportunity::split(scenario) == crate::rules::opportunity::Split::NoEnergy
+        && scenario.metering.is_some()
+        && fees
+            .iter()
+            .any(|f| matches!(f.product, Product::Fr | Product::Reserve))
+    {
+        warnings.push(
+            "users bear only the lost energy opportunity of FR and reserve (notice 196 §五(八)), which needs energy cleared jointly (energy_offers.csv); without it the whole FR and reserve cost is passed to users and non-market generation at user_share".to_string(),
+        );
+    }
     let result = RunResult {
         caps: resolved.caps,
         within_notice: resolved.within_notice,

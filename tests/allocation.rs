@@ -274,3 +274,163 @@ fn market_power_screens_three_owners_one_pivotal() {
     // Zero requirement: not screened.
     assert!(rows.iter().all(|x| x.interval < 2));
 }
+
+/// The co-optimisation textbook case (A 20 yuan/MWh, B 60, C 100, each 100 MW; load 180,
+/// reserve 40 from B) on four 15-minute intervals of continuous spot, for §五(八)'s split.
+fn lost_opportunity_case(extra: &str, metering: &str) -> Case {
+    let mut toml = toml(&format!(
+        "[clearing]\nengine = \"lp\"\n[caps]\nenergy_market_price_cap_yuan_per_mwh = 1500\n[allocation]\nuser_share = 0.5\n{extra}"
+    ));
+    toml = toml.replace("\"none\"", "\"continuous\"");
+    let mut c = Case::new("")
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw\nA,a,coal,100,0\nB,b,coal,100,0\nC,c,gas,100,0\n",
+        )
+        .file(
+            "requirements.csv",
+            &format!("time,load_mw,reserve_mw\n{T0},180,40\n{T1},180,40\n{T2},180,40\n{T3},180,40\n"),
+        )
+        .file(
+            "energy_offers.csv",
+            &format!("unit,start,end,segment,mw,price_yuan_per_mwh\nA,{T0},{END},1,100,20\nB,{T0},{END},1,100,60\nC,{T0},{END},1,100,100\n"),
+        )
+        .file(
+            "reserve_offers.csv",
+            &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\nB,{T0},{END},50,5\n"),
+        )
+        .file("metering.csv", metering);
+    c.files.insert("scenario.toml".into(), toml.into_bytes());
+    c
+}
+
+fn row<'a>(
+    r: &'a RunResult,
+    party: &str,
+    item: Item,
+    role: Option<ancillary::scenario::Role>,
+) -> &'a ancillary::settlement::SettlementRow {
+    r.settlement
+        .iter()
+        .find(|s| s.party == party && s.item == item && s.role == role)
+        .unwrap_or_else(|| panic!("no {party} {item:?} {role:?} row"))
+}
+
+#[test]
+fn users_bear_only_the_lost_energy_opportunity() {
+    use ancillary::scenario::Role::{Generator, NonMarketGenerator, User};
+    // Dispatch A 100, B 60, C 20 (marginal): energy price λ = 100. B holds the 40 MW of
+    // reserve, so its headroom binds (60 + 40 = 100) and its next energy (its own segment at
+    // 60) is what it could not sell: lost opportunity 100 − 60 = 40 yuan/MWh. Reserve price =
+    // B's offer 5 + 40 = 45 (the marginal offer plus its lost opportunity).
+    // Per interval (¼ h): fee 45 × 40 × ¼ = 450, lost part min(450, 40 × 40 × ¼) = 400.
+    // Day: compensation 1800.00, of which 1600.00 lost opportunity, 200.00 other.
+    // S1 (a storage party, not a unit here) meters as user (charging, 40 MWh) and as
+    // generator (discharging, 30 MWh) the same day (§六(十)).
+    let metering = "day,party,role,energy_mwh
+2024-03-01,U1,user,300
+2024-03-01,U2,user,100
+2024-03-01,S1,user,40
+2024-03-01,S1,generator,30
+2024-03-01,A,generator,100
+2024-03-01,B,generator,60
+2024-03-01,C,generator,20
+2024-03-01,NM,non_market_generator,100
+";
+    let r = lost_opportunity_case("", metering).run();
+    assert_eq!(price(&r, Reserve, 0), d("45"));
+    let b = row(&r, "B", Item::Compensation, None);
+    assert_eq!(b.amount.to_string(), "1800.00");
+    assert_eq!(b.lost_opportunity.unwrap().to_string(), "1600.00");
+    // User-borne 1600: users 0.5 × 1600 = 800 by consumption 300 : 100 : 40 (of 440):
+    // 545.4545…, 181.8181…, 72.7272… → floors 545.45 + 181.81 + 72.72 = 799.98; the two fen
+    // go to the largest remainders (.8181, .7272): 545.45, 181.82, 72.73. NM pays 800.
+    let charged = |p: &str, role| row(&r, p, Item::Allocation, Some(role)).amount.to_string();
+    assert_eq!(charged("U1", User), "-545.45");
+    assert_eq!(charged("U2", User), "-181.82");
+    assert_eq!(charged("S1", User), "-72.73");
+    assert_eq!(charged("NM", NonMarketGenerator), "-800.00");
+    // Other 200: market generators by on-grid energy 100 : 60 : 20 : 30 (of 210): 95.238…,
+    // 57.142…, 19.047…, 28.571… → floors 95.23 + 57.14 + 19.04 + 28.57 = 199.98; the two fen
+    // to .8095 (A) and .7619 (C): 95.24, 57.14, 19.05, 28.57.
+    assert_eq!(charged("A", Generator), "-95.24");
+    assert_eq!(charged("B", Generator), "-57.14");
+    assert_eq!(charged("C", Generator), "-19.05");
+    assert_eq!(charged("S1", Generator), "-28.57");
+    // Users' rows are all lost opportunity; generators' none.
+    let u1 = row(&r, "U1", Item::Allocation, Some(User));
+    assert_eq!(u1.lost_opportunity.unwrap().to_string(), "-545.45");
+    let a = row(&r, "A", Item::Allocation, Some(Generator));
+    assert_eq!(a.lost_opportunity.unwrap().to_string(), "0.00");
+    // Monthly statement: S1's allocation is both roles, −72.73 − 28.57 = −101.30, of which
+    // −72.73 lost opportunity.
+    let m = ancillary::settlement::statement::monthly(&r.settlement);
+    let s1 = m.iter().find(|m| m.party == "S1").unwrap();
+    assert_eq!(
+        (
+            s1.allocation.to_string(),
+            s1.allocation_lost.unwrap().to_string()
+        ),
+        ("-101.30".to_string(), "-72.73".to_string())
+    );
+
+    // Without generator metering, the other part goes by energy cleared: A 100 MW × 1 h =
+    // 100 MWh, B 60, C 20 (of 180): 111.111…, 66.666…, 22.222… → 111.11, 66.67, 22.22.
+    let users_only = "day,party,role,energy_mwh\n2024-03-01,U1,user,300\n2024-03-01,NM,non_market_generator,100\n";
+    let r = lost_opportunity_case("", users_only).run();
+    let b = row(&r, "B", Item::Allocation, Some(Generator));
+    assert_eq!(
+        (b.amount.to_string(), b.quantity_unit),
+        ("-66.67".to_string(), "MWh cleared")
+    );
+    assert_eq!(
+        row(&r, "A", Item::Allocation, Some(Generator))
+            .amount
+            .to_string(),
+        "-111.11"
+    );
+    assert_eq!(
+        row(&r, "C", Item::Allocation, Some(Generator))
+            .amount
+            .to_string(),
+        "-22.22"
+    );
+    assert_eq!(
+        row(&r, "U1", Item::Allocation, Some(User))
+            .amount
+            .to_string(),
+        "-800.00"
+    );
+
+    // The earlier reading: users and non-market generation share the whole 1800.
+    let r = lost_opportunity_case("user_borne = \"all\"\n", users_only).run();
+    assert_eq!(
+        row(&r, "U1", Item::Allocation, Some(User))
+            .amount
+            .to_string(),
+        "-900.00"
+    );
+    assert!(r.settlement.iter().all(|s| s.role != Some(Generator)));
+    assert!(r.settlement.iter().all(|s| s.lost_opportunity.is_none()));
+}
+
+#[test]
+fn a_party_meters_once_per_role_class_a_day() {
+    // S1 twice as user on one day: a duplicate; as market and non-market generator: too.
+    let m = |rows: &str| format!("day,party,role,energy_mwh\n{rows}");
+    let e = lost_opportunity_case("", &m("2024-03-01,S1,user,1\n2024-03-01,S1,user,2\n")).error();
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("metering.csv", Some(3), Some("party"))
+    );
+    let e = lost_opportunity_case(
+        "",
+        &m("2024-03-01,S1,generator,1\n2024-03-01,S1,non_market_generator,2\n"),
+    )
+    .error();
+    assert_eq!(e.line, Some(3));
+    assert!(
+        e.to_string().contains("as generator (market or not)"),
+        "{e}"
+    );
+}

@@ -795,7 +795,10 @@ fn peak_cleared_while_the_spot_market_runs_fails() {
     let (st, detail) = status(&checks, "二(一)", "peak market only while");
     assert_eq!(st, Status::Fail);
     assert!(detail.contains("line 3"), "{detail}");
-    assert!(detail.contains("02:15 while the spot market runs"), "{detail}");
+    assert!(
+        detail.contains("02:15 while the spot market runs"),
+        "{detail}"
+    );
     // With 02:15 marked as not running, the same results pass.
     files.insert(
         "requirements.csv".into(),
@@ -803,5 +806,38 @@ fn peak_cleared_while_the_spot_market_runs_fails() {
     );
     let clean = scenario::load_files(&files).unwrap();
     let checks = audit::audit(&clean, &r, &rerun).unwrap();
-    assert_eq!(status(&checks, "二(一)", "peak market only while").0, Status::Pass);
+    assert_eq!(
+        status(&checks, "二(一)", "peak market only while").0,
+        Status::Pass
+    );
+}
+
+#[test]
+fn the_lost_opportunity_split_is_recomputed_from_the_awards() {
+    // joint-spot-day: C2's reserve pay 14521.96, of which 115.02 lost opportunity (its
+    // headroom binds where the energy price is above its next segment). Claiming 215.02
+    // fails §五(八), naming the row; so does shifting 0.01 of the users' charge onto a market
+    // generator (the pool still balances, so §五(九) passes).
+    let s = load("joint-spot-day");
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "settlement.csv",
+            "C2,reserve,compensation,1079.69,MWh,14521.96,notice-196,,115.02",
+            "C2,reserve,compensation,1079.69,MWh,14521.96,notice-196,,215.02",
+        )
+    });
+    let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains(
+            "C2 reserve on 2024-03-01: lost opportunity 215.02 but the awards give 115.02"
+        ),
+        "{detail}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "五(八)", "only FR and reserve").0,
+        Status::Pass
+    );
 }

@@ -232,7 +232,10 @@ fn peak_runs_only_in_intervals_where_the_spot_market_does_not() {
         toml("").replace("\"none\"", "\"continuous\"").into_bytes(),
     );
     let e = c.error();
-    assert_eq!((e.line, e.column.as_deref()), (Some(4), Some("spot_running")));
+    assert_eq!(
+        (e.line, e.column.as_deref()),
+        (Some(4), Some("spot_running"))
+    );
     // Neither true nor false: a parse error at its cell.
     let e = peak_case("", &BASIC, ["0", "0", "0", "0"])
         .file(
@@ -240,7 +243,10 @@ fn peak_runs_only_in_intervals_where_the_spot_market_does_not() {
             &format!("time,peak_mw,spot_running\n{T0},0,maybe\n{T1},0,\n{T2},0,\n{T3},0,\n"),
         )
         .error();
-    assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("spot_running")));
+    assert_eq!(
+        (e.line, e.column.as_deref()),
+        (Some(2), Some("spot_running"))
+    );
 }
 
 #[test]

@@ -10,11 +10,13 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::error::InputError;
+use crate::product::Product;
 use crate::rules::caps::{
     self, FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW, PERFORMANCE_FACTOR_LIMIT, decimal,
 };
+use crate::rules::opportunity::{self, AwardView, Split};
 use crate::rules::{fr, peak};
-use crate::scenario::config::SpotMarket;
+use crate::scenario::config::{OtherCosts, SpotMarket};
 use crate::scenario::{Kind, Role, Scenario};
 use crate::settlement::money::Yuan;
 use results::Results;
@@ -84,7 +86,7 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         | "every FR clearing price ≤ the cap"
         | "every reserve price ≤ the cap"
         | "no cost passed to users where spot does not run continuously"
-        | "only FR and reserve passed through, users at user_share, market generators exempt"
+        | "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest"
         | "items apart; Σ allocation = Σ compensation − penalties, daily"
         | "storage takes part as generator (discharging) and load (charging)"
         | "cleared jointly with energy where spot runs continuously" => Results,
@@ -559,6 +561,46 @@ pub fn audit(
         )
     });
 
+    // 五(八): the lost-opportunity part of each FR and reserve fee, recomputed from the audit's
+    // own fees and the units' positions in awards.csv (energy, FR, reserve held, energy price).
+    let split = opportunity::split(scenario) == Split::Joint;
+    let positions = opportunity::positions(results.awards.iter().map(|a| AwardView {
+        interval: a.interval,
+        product: a.product.as_str(),
+        unit: a.unit.as_str(),
+        offered_mw: a.offered_mw,
+        cleared_mw: a.cleared_mw,
+        offer_price: a.offer_price,
+        paid_price: a.paid_price,
+    }));
+    let mut want_lost: BTreeMap<(String, String, &'static str), Decimal> = BTreeMap::new();
+    let mut add_lost = |u: usize, a: &results::Award, product: Product, quantity, fee| {
+        let unit = &scenario.fleet.units[u];
+        if !split || unit.kind == Kind::Storage {
+            return;
+        }
+        let loss = positions
+            .get(&(a.interval, a.unit.as_str()))
+            .map_or(Decimal::ZERO, |p| {
+                opportunity::loss_per_mwh(p, unit.capacity_mw)
+            });
+        let part = opportunity::lost_part(
+            product,
+            quantity,
+            fee,
+            a.cleared_mw,
+            loss,
+            h.interval_hours(),
+        );
+        *want_lost
+            .entry((
+                h.day(a.interval).to_string(),
+                a.unit.clone(),
+                product.as_str(),
+            ))
+            .or_default() += part;
+    };
+
     // 三(三): FR fee = clearing price × mileage × K, recomputed per day and unit.
     checks.push(if fr_runs {
         let price: HashMap<usize, Decimal> = prices("fr").map(|r| (r.interval, r.price)).collect();
@@ -571,6 +613,7 @@ pub fn audit(
             // K from the inputs, not from awards.csv (which the 三(四) check compares).
             let k = k_from_inputs(u, h.day(a.interval)).unwrap_or_default();
             let fee = price.get(&a.interval).copied().unwrap_or_default() * mileage * k;
+            add_lost(u, a, Product::Fr, mileage, fee);
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
                 .or_default() += fee;
@@ -610,6 +653,7 @@ pub fn audit(
                 .get(&(u, a.interval))
                 .map_or(a.cleared_mw, |&v| v.min(a.cleared_mw));
             let p = price.get(&a.interval).copied().unwrap_or_default();
+            add_lost(u, a, Product::Reserve, held * hours, p * held * hours);
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
                 .or_default() += p * held * hours;
@@ -690,58 +734,135 @@ pub fn audit(
         )
     });
 
-    // 五(八): who pays.
-    let role: HashMap<(String, String), Role> = scenario
-        .metering
-        .iter()
-        .flatten()
-        .map(|m| ((m.day.to_string(), m.party.clone()), m.role))
-        .collect();
+    // 五(八): who pays. An allocation row's role is its `role` column, or where results lack
+    // it, the party's only role in metering.csv that day.
+    let mut roles: HashMap<(String, String), Vec<Role>> = HashMap::new();
+    for m in scenario.metering.iter().flatten() {
+        roles
+            .entry((m.day.to_string(), m.party.clone()))
+            .or_default()
+            .push(m.role);
+    }
+    let column_role = |s: &results::Settlement| -> Option<Role> {
+        match s.role.as_deref() {
+            Some("user") => Some(Role::User),
+            Some("generator") => Some(Role::Generator),
+            Some("non_market_generator") => Some(Role::NonMarketGenerator),
+            _ => None,
+        }
+    };
+    let metered_roles = |s: &results::Settlement| -> &[Role] {
+        roles
+            .get(&(s.day.clone(), s.party.clone()))
+            .map_or(&[], Vec::as_slice)
+    };
+    // metering.csv (the input) decides where it names one role; the column, where it names
+    // one of the party's metered roles or the party is not metered (cleared energy).
+    let role_of = |s: &results::Settlement| -> Option<Role> {
+        match (column_role(s), metered_roles(s)) {
+            (Some(r), m) if m.contains(&r) => Some(r),
+            (_, [r]) => Some(*r),
+            (c, _) => c,
+        }
+    };
     let allocations: Vec<_> = results
         .settlement
         .iter()
         .filter(|s| s.item == "allocation")
         .collect();
+    let role_mismatch: Vec<String> = allocations
+        .iter()
+        .filter_map(|s| {
+            let r = column_role(s)?;
+            let m = metered_roles(s);
+            (!m.is_empty() && !m.contains(&r)).then(|| {
+                format!(
+                    "{} charged as {} on {} but metering.csv gives it as {} (settlement.csv line {})",
+                    s.party,
+                    r.as_str(),
+                    s.day,
+                    m.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and "),
+                    s.line
+                )
+            })
+        })
+        .collect();
+    let five_eight = "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest";
     checks.push(match c.spot_market {
         SpotMarket::None => verdict(
             "五(八)",
             "no cost passed to users where spot does not run continuously",
-            allocations.iter().filter(|s| role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::User) && s.amount < Decimal::ZERO).map(|s| format!("user {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line)).collect(),
+            allocations.iter().filter(|s| role_of(s) == Some(Role::User) && s.amount < Decimal::ZERO).map(|s| format!("user {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line)).chain(role_mismatch.iter().cloned()).collect(),
             format!("{} allocation rows, none to users", allocations.len()),
         ),
         SpotMarket::Continuous => {
+            let generators_pay = split && c.allocation.other_costs == OtherCosts::MarketGenerators;
             let mut offences: Vec<String> = allocations
                 .iter()
                 .filter_map(|s| {
                     if !matches!(s.product.as_str(), "fr" | "reserve") {
                         Some(format!("{} cost passed through on {} to {} (settlement.csv line {}): only FR and reserve may be", s.product, s.day, s.party, s.line))
-                    } else if role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::Generator) {
+                    } else if !generators_pay && role_of(s) == Some(Role::Generator) {
                         Some(format!("market generator {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line))
                     } else {
                         None
                     }
                 })
                 .collect();
+            offences.extend(role_mismatch.iter().cloned());
+            // Each compensation row's lost-opportunity part, as the audit computes it.
+            let mut lost_pool: BTreeMap<(String, String), Yuan> = BTreeMap::new();
+            for s in results.settlement.iter().filter(|s| split && s.item == "compensation" && matches!(s.product.as_str(), "fr" | "reserve")) {
+                let want = want_lost
+                    .get(&(s.day.clone(), s.party.clone(), if s.product == "fr" { "fr" } else { "reserve" }))
+                    .map_or(Yuan::ZERO, |d| Yuan::round_to_fen(*d));
+                *lost_pool.entry((s.day.clone(), s.product.clone())).or_default() += want;
+                match s.lost_opportunity {
+                    Some(got) if got == want.0 => {}
+                    got => offences.push(format!(
+                        "{} {} on {}: lost opportunity {} but the awards give {} (settlement.csv line {})",
+                        s.party,
+                        s.product,
+                        s.day,
+                        got.map_or("not given".to_string(), |g| Yuan(g).to_string()),
+                        want,
+                        s.line
+                    )),
+                }
+            }
             if let Some(share) = c.allocation.user_share {
-                let mut pool: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+                // (pool, users, generators) per (day, product).
+                let mut pool: BTreeMap<(String, String), (Decimal, Decimal, Decimal)> = BTreeMap::new();
                 for s in &results.settlement {
                     let e = pool.entry((s.day.clone(), s.product.clone())).or_default();
                     if s.item == "allocation" {
-                        if role.get(&(s.day.clone(), s.party.clone())) == Some(&Role::User) {
-                            e.1 += s.amount;
+                        match role_of(s) {
+                            Some(Role::User) => e.1 += s.amount,
+                            Some(Role::Generator) => e.2 += s.amount,
+                            _ => {}
                         }
                     } else {
                         e.0 += s.amount;
                     }
                 }
-                for ((day, product), (recover, users)) in pool {
-                    let want = -Yuan::round_to_fen(recover * decimal(share)).0;
-                    if users != want && matches!(product.as_str(), "fr" | "reserve") {
-                        offences.push(format!("users paid {} of the {product} cost on {day}; user_share {share} of {} is {}", Yuan(users), Yuan(recover), Yuan(want)));
+                for ((day, product), (recover, users, generators)) in pool {
+                    if !matches!(product.as_str(), "fr" | "reserve") {
+                        continue;
+                    }
+                    let recover = Yuan(recover);
+                    let lost = lost_pool.get(&(day.clone(), product.clone())).copied().unwrap_or(Yuan::ZERO);
+                    let user_borne = if !split || recover < Yuan::ZERO { recover } else { lost.min(recover) };
+                    let to_users = if generators_pay { user_borne } else { recover };
+                    let want = -Yuan::round_to_fen(to_users.0 * decimal(share));
+                    if Yuan(users) != want {
+                        offences.push(format!("users paid {} of the {product} cost on {day}; user_share {share} of the user-borne {} is {}", Yuan(users), to_users, want));
+                    }
+                    if generators_pay && Yuan(generators) != -(recover - user_borne) {
+                        offences.push(format!("market generators paid {} of the {product} cost on {day}; the part users do not bear is {}", Yuan(generators), recover - user_borne));
                     }
                 }
             }
-            verdict("五(八)", "only FR and reserve passed through, users at user_share, market generators exempt", offences, format!("{} allocation rows; user_share {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string())))
+            verdict("五(八)", five_eight, offences, format!("{} allocation rows; user_share {}; {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string()), if split { "lost opportunity recomputed from awards.csv" } else { "no split (no joint clearing, or user_borne = all)" }))
         }
     });
 

@@ -24,6 +24,9 @@ pub struct Award {
     pub product: String,
     pub unit: String,
     pub cleared_mw: Decimal,
+    /// `offered_mw` and `offer_price` (0 where absent): which energy segments had room left.
+    pub offered_mw: Decimal,
+    pub offer_price: Decimal,
     pub performance_factor: Option<Decimal>,
     pub paid_price: Decimal,
     /// The depth band of a peak award (empty for other products).
@@ -38,6 +41,10 @@ pub struct Settlement {
     pub product: String,
     pub item: String,
     pub amount: Decimal,
+    /// The payer's role on allocation rows (`role`; empty elsewhere or absent).
+    pub role: Option<String>,
+    /// `lost_opportunity_yuan` (§五(八) split), where given.
+    pub lost_opportunity: Option<Decimal>,
     pub line: u64,
 }
 
@@ -138,6 +145,8 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
                 product: row.text("product")?.to_string(),
                 unit: row.text("unit")?.to_string(),
                 cleared_mw: row.decimal("cleared_mw")?,
+                offered_mw: row.optional_decimal("offered_mw")?.unwrap_or_default(),
+                offer_price: row.optional_decimal("offer_price")?.unwrap_or_default(),
                 performance_factor: row.optional_decimal("performance_factor")?,
                 paid_price: row.decimal("paid_price")?,
                 band: match row.optional("band") {
@@ -160,6 +169,8 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
                 product: row.text("product")?.to_string(),
                 item: row.text("item")?.to_string(),
                 amount: row.decimal("amount_yuan")?,
+                role: row.optional("role").map(str::to_string),
+                lost_opportunity: row.optional_decimal("lost_opportunity_yuan")?,
                 line: row.line,
             });
         }

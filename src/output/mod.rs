@@ -251,6 +251,8 @@ pub const STATEMENT_MONTHLY: (&str, &[&str]) = (
         "allocation_yuan",
         "penalty_yuan",
         "net_yuan",
+        "compensation_lost_opportunity_yuan",
+        "allocation_lost_opportunity_yuan",
     ],
 );
 
@@ -453,6 +455,8 @@ pub fn render_rest(
         "quantity_unit",
         "amount_yuan",
         "basis",
+        "role",
+        "lost_opportunity_yuan",
     ]);
     for s in &result.settlement {
         c.text(&s.day.to_string())
@@ -463,6 +467,8 @@ pub fn render_rest(
             .text(s.quantity_unit)
             .text(&s.amount.to_string())
             .text(basis)
+            .text(s.role.map_or("", |r| r.as_str()))
+            .text(&s.lost_opportunity.map_or(String::new(), |y| y.to_string()))
             .end();
     }
     files.insert("settlement.csv".into(), c.bytes());
@@ -478,6 +484,8 @@ pub fn render_rest(
             m.allocation.to_string(),
             m.penalty.to_string(),
             m.net().to_string(),
+            m.compensation_lost.map_or(String::new(), |y| y.to_string()),
+            m.allocation_lost.map_or(String::new(), |y| y.to_string()),
         ]);
     }
     files.insert(STATEMENT_MONTHLY.0.into(), c.bytes());
@@ -531,6 +539,8 @@ fn render_statements(
             "quantity",
             "quantity_unit",
             "amount_yuan",
+            "role",
+            "lost_opportunity_yuan",
         ]);
         for r in result.settlement.iter().filter(|r| r.party == *party) {
             c.row([
@@ -540,6 +550,8 @@ fn render_statements(
                 num(r.quantity),
                 r.quantity_unit.into(),
                 r.amount.to_string(),
+                r.role.map_or("", |r| r.as_str()).into(),
+                r.lost_opportunity.map_or(String::new(), |y| y.to_string()),
             ]);
         }
         for m in monthly.iter().filter(|m| m.party == *party) {
@@ -549,6 +561,11 @@ fn render_statements(
                 ("penalty", m.penalty),
                 ("net", m.net()),
             ] {
+                let lost = match item {
+                    "compensation" => m.compensation_lost,
+                    "allocation" => m.allocation_lost,
+                    _ => None,
+                };
                 c.row([
                     m.month.clone(),
                     m.product.as_str().into(),
@@ -556,6 +573,8 @@ fn render_statements(
                     String::new(),
                     String::new(),
                     amount.to_string(),
+                    String::new(),
+                    lost.map_or(String::new(), |y| y.to_string()),
                 ]);
             }
         }

@@ -826,6 +826,8 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
                 "allocation, yuan",
                 "penalty, yuan",
                 "net, yuan",
+                "of compensation: lost opportunity, yuan",
+                "of allocation: lost opportunity, yuan",
             ],
             monthly.iter().map(|r| {
                 // statement_monthly.csv's columns, as the run wrote them.

@@ -5,6 +5,7 @@ pub mod caps;
 pub mod engine;
 pub mod fr;
 pub mod market;
+pub mod opportunity;
 pub mod participation;
 pub mod peak;
 pub mod province;

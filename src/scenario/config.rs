@@ -154,6 +154,39 @@ pub struct AllocationConfig {
     /// Non-spot, FR costs: a multiplier for FR-capable units that made no FR offer that day
     /// (Hunan uses 1.5, to give force to §六(十)). Default 1.
     pub non_bidder_weight: Option<f64>,
+    /// Continuous spot: which part of FR and reserve pay users (and non-market generation)
+    /// bear (§五(八)). Default `lost_opportunity`; see `rules::opportunity`.
+    #[serde(default)]
+    pub user_borne: UserBorne,
+    /// Continuous spot: who pays the rest ("其他…辅助服务费用", §五(八)). Default
+    /// `market_generators`.
+    #[serde(default)]
+    pub other_costs: OtherCosts,
+}
+
+/// What users bear where the spot market runs continuously (§五(八)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserBorne {
+    /// Only the energy a provider could not sell for holding capacity (our reading of
+    /// "电能量市场无法补偿的因提供辅助服务而未能发电带来的损失").
+    #[default]
+    LostOpportunity,
+    /// The whole FR and reserve pool (the earlier reading).
+    All,
+}
+
+/// Who pays the part of FR and reserve pay that users do not bear (§五(八) "其他需由经营主体
+/// 承担的辅助服务费用，按程序报批": the province decides; these are the options we offer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherCosts {
+    /// Market generators (metering role `generator`), pro rata to on-grid energy; where a day
+    /// has no such metering, the units' energy cleared that day.
+    #[default]
+    MarketGenerators,
+    /// Users and non-market generation at `user_share`, like the user-borne part.
+    UsersAndNonMarket,
 }
 
 /// Penalties (考核): our rule, the scenario's to set (notice 196 §五(九) asks only that they be

@@ -513,8 +513,20 @@ pub fn parse_metering(table: &Table, horizon: &Horizon) -> Result<Vec<Metering>,
                 ));
             }
         };
-        seen.check((day, party.clone()), &row, "party", || {
-            format!("metering of party {party:?} for {day} is")
+        // §六(十): a party that both generates and consumes (storage) meters as generator
+        // when discharging and as user when charging, so it may have a row in each role. A
+        // market and a non-market generator at once is a contradiction.
+        let class = match role {
+            Role::User => 0,
+            Role::Generator | Role::NonMarketGenerator => 1,
+        };
+        seen.check((day, party.clone(), class), &row, "party", || {
+            let what = if class == 0 {
+                "user"
+            } else {
+                "generator (market or not)"
+            };
+            format!("metering of party {party:?} as {what} for {day} is")
         })?;
         out.push(Metering {
             day,

@@ -51,21 +51,36 @@ pub struct SettlementRow {
     pub quantity_unit: &'static str,
     /// Paid to the party positive, charged negative.
     pub amount: Yuan,
+    /// Allocation rows: the role the party pays in (a party may meter as generator and as
+    /// user on one day, §六(十)); `None` for compensation and penalties.
+    pub role: Option<crate::scenario::Role>,
+    /// Where the §五(八) split applies (continuous spot, joint clearing): the part of `amount`
+    /// that is lost energy opportunity, borne by users and non-market generation; the rest is
+    /// other cost. `None` where no split is made.
+    pub lost_opportunity: Option<Yuan>,
 }
 
-/// Sums exact fee lines per (day, unit, product) and rounds each sum once to the fen.
-pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow> {
+/// Sums exact fee lines per (day, unit, product) and rounds each sum once to the fen; with
+/// `lost` (each fee line's lost-opportunity part, §五(八)), that part is summed and rounded
+/// the same way (rounding is monotone, so it never exceeds the amount).
+pub fn compensation(
+    scenario: &Scenario,
+    fees: &[FeeLine],
+    lost: Option<&[Decimal]>,
+) -> Vec<SettlementRow> {
     // Summed by unit index (fee lines are many), then ordered by the unit's id.
-    let mut by_unit: std::collections::HashMap<(NaiveDate, usize, Product), (Decimal, Decimal)> =
+    type Sums = (Decimal, Decimal, Decimal);
+    let mut by_unit: std::collections::HashMap<(NaiveDate, usize, Product), Sums> =
         std::collections::HashMap::new();
-    for f in fees {
+    for (i, f) in fees.iter().enumerate() {
         let e = by_unit
             .entry((scenario.horizon.day(f.interval), f.unit, f.product))
             .or_default();
         e.0 += f.quantity;
         e.1 += f.amount;
+        e.2 += lost.map_or(Decimal::ZERO, |l| l[i]);
     }
-    let sums: BTreeMap<(NaiveDate, &str, Product), (Decimal, Decimal)> = by_unit
+    let sums: BTreeMap<(NaiveDate, &str, Product), Sums> = by_unit
         .into_iter()
         .map(|((day, unit, product), v)| {
             ((day, scenario.fleet.units[unit].id.as_str(), product), v)
@@ -73,7 +88,7 @@ pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow>
         .collect();
     sums.into_iter()
         .map(
-            |((day, party, product), (quantity, amount))| SettlementRow {
+            |((day, party, product), (quantity, amount, lost_sum))| SettlementRow {
                 day,
                 party: party.to_string(),
                 product,
@@ -81,6 +96,10 @@ pub fn compensation(scenario: &Scenario, fees: &[FeeLine]) -> Vec<SettlementRow>
                 quantity,
                 quantity_unit: product.quantity_unit(),
                 amount: Yuan::round_to_fen(amount),
+                role: None,
+                lost_opportunity: (lost.is_some()
+                    && matches!(product, Product::Fr | Product::Reserve))
+                .then(|| Yuan::round_to_fen(lost_sum)),
             },
         )
         .collect()
@@ -93,12 +112,16 @@ pub fn settle(
     fees: &[FeeLine],
     awards: &[AwardRow],
 ) -> Result<Vec<SettlementRow>, InputError> {
-    let mut rows = compensation(scenario, fees);
+    let lost = (crate::rules::opportunity::split(scenario)
+        == crate::rules::opportunity::Split::Joint)
+        .then(|| crate::rules::opportunity::lost_parts(scenario, awards, fees));
+    let mut rows = compensation(scenario, fees, lost.as_deref());
     rows.extend(penalty::penalties(scenario, awards));
-    let allocation = allocation::allocate(scenario, &rows)?;
+    let allocation = allocation::allocate(scenario, &rows, awards)?;
     rows.extend(allocation);
     rows.sort_by(|a, b| {
-        (a.day, &a.party, a.product, a.item).cmp(&(b.day, &b.party, b.product, b.item))
+        (a.day, &a.party, a.product, a.item, a.role)
+            .cmp(&(b.day, &b.party, b.product, b.item, b.role))
     });
     Ok(rows)
 }

@@ -76,6 +76,8 @@ pub fn penalties(scenario: &Scenario, awards: &[AwardRow]) -> Vec<SettlementRow>
             quantity: mwh,
             quantity_unit: "MWh short",
             amount: -Yuan::round_to_fen(amount),
+            role: None,
+            lost_opportunity: None,
         })
         .collect()
 }

@@ -17,6 +17,9 @@ pub struct MonthlyRow {
     pub compensation: Yuan,
     pub allocation: Yuan,
     pub penalty: Yuan,
+    /// Of `compensation` and `allocation`, the lost-opportunity part (§五(八)), where split.
+    pub compensation_lost: Option<Yuan>,
+    pub allocation_lost: Option<Yuan>,
 }
 
 impl MonthlyRow {
@@ -26,7 +29,12 @@ impl MonthlyRow {
 }
 
 pub fn monthly(rows: &[SettlementRow]) -> Vec<MonthlyRow> {
-    let mut sums: BTreeMap<(String, &str, Product), [Yuan; 3]> = BTreeMap::new();
+    #[derive(Default)]
+    struct Sums {
+        items: [Yuan; 3],
+        lost: [Option<Yuan>; 2],
+    }
+    let mut sums: BTreeMap<(String, &str, Product), Sums> = BTreeMap::new();
     for r in rows {
         let e = sums
             .entry((
@@ -40,16 +48,23 @@ pub fn monthly(rows: &[SettlementRow]) -> Vec<MonthlyRow> {
             Item::Allocation => 1,
             Item::Penalty => 2,
         };
-        e[slot] += r.amount;
+        e.items[slot] += r.amount;
+        if let Some(l) = r.lost_opportunity
+            && slot < 2
+        {
+            *e.lost[slot].get_or_insert(Yuan::ZERO) += l;
+        }
     }
     sums.into_iter()
-        .map(|((month, party, product), [c, a, p])| MonthlyRow {
+        .map(|((month, party, product), s)| MonthlyRow {
             month,
             party: party.to_string(),
             product,
-            compensation: c,
-            allocation: a,
-            penalty: p,
+            compensation: s.items[0],
+            allocation: s.items[1],
+            penalty: s.items[2],
+            compensation_lost: s.lost[0],
+            allocation_lost: s.lost[1],
         })
         .collect()
 }
