@@ -375,7 +375,7 @@ pub fn rts_gmlc(
     files.insert(
         "scenario.toml".to_string(),
         format!(
-            "# RTS-GMLC (NREL public test system), {days} day(s) from {day}, imported by\n# `ancillary import rts-gmlc` (the mapping is in src/import.rs and the README).\n# Data: NREL RTS-GMLC, under its data-use notice (data/rts-gmlc/LICENSE.md).\nname = \"rts-gmlc-{day}\"\nprovince = \"RTS-GMLC\"\nspot_market = \"continuous\"\ninterval_minutes = 60\nstart = \"{}\"\nintervals = {n}\n\n[caps]\nenergy_market_price_cap_yuan_per_mwh = 1500.0\n\n[clearing]\nengine = \"lp\"\nsolver = \"clarabel\"\n\n[allocation]\nuser_share = 0.5\n",
+            "# RTS-GMLC (NREL public test system), {days} day(s) from {day}, imported by\n# `ancillary import rts-gmlc` (the mapping is in src/import.rs and the README).\n# Data: NREL RTS-GMLC, under its data-use notice (data/rts-gmlc/LICENSE.md).\nname = \"rts-gmlc-{day}\"\nprovince = \"RTS-GMLC\"\nspot_market = \"continuous\"\ninterval_minutes = 60\nstart = \"{}\"\nintervals = {n}\n\n[caps]\nenergy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"RTS-GMLC is not a Chinese province: 1500 yuan/MWh, the spot-market cap of Shanxi, Guangdong and Shandong (data/spot_markets.csv), as a stand-in\"\n\n[clearing]\nengine = \"lp\"\nsolver = \"clarabel\"\n\n[allocation]\nuser_share = 0.5\n",
             t(0)
         ),
     );

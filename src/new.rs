@@ -19,6 +19,19 @@ fn toml(province: &str, continuous: bool) -> String {
         format!("# peak_price_yuan_per_mwh = {p}   # default: {province}'s coal benchmark × 1000 (notice 196 二(二)); lower it here if the province does")
     });
     let spot = if continuous { "continuous" } else { "none" };
+    let market = if continuous {
+        crate::scenario::config::SpotMarket::Continuous
+    } else {
+        crate::scenario::config::SpotMarket::None
+    };
+    // notice 196 四(六): the reserve cap defaults to the energy-market cap, which defaults to
+    // the province's data (rules::spot); without data the scenario must state it and its source.
+    let energy_caps = match crate::rules::spot::energy_cap(province, market) {
+        Some((cap, from)) => format!(
+            "# reserve_price_yuan_per_mwh = {cap}      # notice 196 四(六): ≤ the energy-market cap (the default)\n# energy_market_price_cap_yuan_per_mwh = {cap}   # default: {from}"
+        ),
+        None => "reserve_price_yuan_per_mwh = 1500.0      # notice 196 四(六): ≤ the energy-market cap\nenergy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"set it: where this cap comes from (the province's spot-market rules)\"".to_string(),
+    };
     let mut s = format!(
         r#"# A scenario for ancillary (notice 196, 发改价格〔2024〕196号). Edit the CSV files in a
 # spreadsheet; README.md explains every column. Run: ancillary run THIS_FOLDER --out OUT
@@ -33,8 +46,7 @@ intervals = 4                    # requirements.csv needs a row for each
 fr_mileage_price_yuan_per_mw = 15.0      # notice 196 三(四): ≤ 0.015 yuan/kW = 15 yuan/MW
 performance_factor = 2.0                 # notice 196 三(四): K ≤ 2
 {peak_cap}
-reserve_price_yuan_per_mwh = 1500.0      # notice 196 四(六): ≤ the energy-market cap
-energy_market_price_cap_yuan_per_mwh = 1500.0
+{energy_caps}
 
 [fr]
 performance = "product"          # K = k_rate × k_precision × k_response; or "weighted"

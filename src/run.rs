@@ -198,6 +198,13 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     let resolved = caps::resolve(scenario)?;
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
+    if let Some(w) = crate::rules::spot::contradiction(
+        &scenario.config.province,
+        scenario.config.spot_market,
+        scenario.horizon.day(0),
+    ) {
+        warnings.push(format!("{w} (the audit fails it)"));
+    }
 
     let fr = fr::prepare(scenario, &resolved.caps, &rank)?;
     warnings.extend(fr::out_of_range_warnings(scenario, &fr.factors));

@@ -841,3 +841,59 @@ fn the_lost_opportunity_split_is_recomputed_from_the_awards() {
         Status::Pass
     );
 }
+
+#[test]
+fn spot_status_and_energy_cap_are_checked_against_the_provinces_data() {
+    // reserve-basic is Shandong under continuous spot, energy cap 1500 = Shandong's spot cap.
+    let checks = audit_with(&load("reserve-basic"), |_| {});
+    assert_eq!(status(&checks, "二(一)", "spot_market as").0, Status::Pass);
+    assert_eq!(
+        status(&checks, "四(六)", "the energy-market cap").0,
+        Status::Pass
+    );
+    // Saying there is no continuous spot in Shandong in 2024 contradicts the data (from
+    // 2021-12-01): §二(一) fails, naming the date.
+    let s = with_toml("reserve-basic", |t| t.replace("\"continuous\"", "\"none\""));
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(一)", "spot_market as");
+    assert_eq!(st, Status::Fail);
+    assert!(detail.contains("since 2021-12-01"), "{detail}");
+    // An energy cap of 2000 is above Shandong's 1500: §四(六) fails though the reserve cap
+    // (800) is below both.
+    let s = with_toml("reserve-basic", |t| {
+        t.replace(
+            "energy_market_price_cap_yuan_per_mwh = 1500.0",
+            "energy_market_price_cap_yuan_per_mwh = 2000.0",
+        )
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "四(六)", "the energy-market cap");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("above the local energy-market cap 1500"),
+        "{detail}"
+    );
+    // A province without data needs a source for its cap.
+    let s = with_toml("reserve-basic", |t| {
+        t.replace("\"Shandong\"", "\"Zhejiang\"")
+    });
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "四(六)", "the energy-market cap").0,
+        Status::Fail
+    );
+    assert_eq!(
+        status(&checks, "二(一)", "spot_market as").0,
+        Status::NotApplicable
+    );
+    let s = with_toml("reserve-basic", |t| {
+        t.replace("\"Shandong\"", "\"Zhejiang\"").replace(
+            "energy_market_price_cap_yuan_per_mwh = 1500.0",
+            "energy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"Zhejiang spot rules\"",
+        )
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "四(六)", "the energy-market cap");
+    assert_eq!(st, Status::Pass);
+    assert!(detail.contains("Zhejiang spot rules"), "{detail}");
+}

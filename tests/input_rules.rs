@@ -95,7 +95,8 @@ fn a_requirement_without_an_offer_file_clears_short_at_the_cap_and_warns() {
             .run();
         // FR asks 10 MW in all 4 intervals, reserve 5 MW in T1, peak 20 MW in T2: one row
         // each, all short by the whole requirement, priced at the cap — FR 15 元/MW (notice
-        // 196 §三(四)), reserve 1500 元/MWh (default energy cap, §四(六)), peak 391 元/MWh
+        // 196 §三(四)), reserve 469.2 元/MWh (the energy cap, §四(六): without a spot market
+        // Jiangsu's coal benchmark 0.391 元/kWh + 20 %, 发改价格〔2021〕1439号), peak 391 元/MWh
         // (Jiangsu coal benchmark 0.391 元/kWh × 1000, §二(二)).
         let rows: Vec<_> = r
             .clearing
@@ -107,7 +108,7 @@ fn a_requirement_without_an_offer_file_clears_short_at_the_cap_and_warns() {
             vec![
                 (0, Product::Fr, d("10"), d("15")),
                 (1, Product::Fr, d("10"), d("15")),
-                (1, Product::Reserve, d("5"), d("1500")),
+                (1, Product::Reserve, d("5"), d("469.2")),
                 (2, Product::Fr, d("10"), d("15")),
                 (2, Product::Peak, d("20"), d("391")),
                 (3, Product::Fr, d("10"), d("15")),

@@ -288,8 +288,10 @@ fn reserve_case(extra: &str, mw: [&str; 4], actuals: &str) -> Case {
 #[test]
 fn reserve_clearing_cap_and_actuals() {
     let actuals = format!("time,unit,reserve_available_mw\n{T2},G1,90\n{T3},C1,160\n");
+    // reserve-basic's caps: energy 1500 (above Jiangsu's 469.2 without spot, so it warns),
+    // reserve 800.
     let r = reserve_case(
-        "[caps]\nreserve_price_yuan_per_mwh = 800.0\n",
+        "[caps]\nreserve_price_yuan_per_mwh = 800.0\nenergy_market_price_cap_yuan_per_mwh = 1500.0\n",
         ["120", "150", "265", "400"],
         &actuals,
     )
@@ -333,4 +335,68 @@ fn reserve_cap_defaults_to_and_is_bounded_by_the_energy_cap() {
     let r = reserve_case("[caps]\nenergy_market_price_cap_yuan_per_mwh = 700.0\nreserve_price_yuan_per_mwh = 1000.0\n", ["0"; 4], "time,unit\n").without("actuals.csv").run();
     assert_eq!(r.caps.reserve_price_yuan_per_mwh, d("700"));
     assert!(r.warnings.iter().any(|w| w.contains("四(六)")));
+}
+
+#[test]
+fn the_energy_cap_comes_from_the_provinces_market_or_a_stated_source() {
+    let run = |extra: &str, province: &str, spot: &str| {
+        let mut c = reserve_case(extra, ["0"; 4], "time,unit\n").without("actuals.csv");
+        let t = toml(extra)
+            .replace("\"Jiangsu\"", &format!("{province:?}"))
+            .replace("\"none\"", &format!("{spot:?}"));
+        c.files.insert("scenario.toml".into(), t.into_bytes());
+        c.run()
+    };
+    let about_cap = |r: &ancillary::run::RunResult| {
+        r.warnings
+            .iter()
+            .filter(|w| w.contains("energy-market cap") || w.contains("energy_market_price_cap"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // Jiangsu, no continuous spot: coal benchmark 0.391 yuan/kWh + 20 % (发改价格〔2021〕1439号)
+    // = 0.4692 yuan/kWh = 469.2 yuan/MWh, and the reserve cap defaults to it (§四(六)).
+    let r = run("", "Jiangsu", "none");
+    assert_eq!(r.caps.energy_market_price_cap_yuan_per_mwh, d("469.2"));
+    assert_eq!(r.caps.reserve_price_yuan_per_mwh, d("469.2"));
+    assert!(about_cap(&r).is_empty(), "{:?}", r.warnings);
+    // A stated 700 is above the local cap: used as given (it is the energy market's rule, not
+    // the notice's), with a warning naming 469.2.
+    let r = run(
+        "[caps]\nenergy_market_price_cap_yuan_per_mwh = 700.0\n",
+        "Jiangsu",
+        "none",
+    );
+    assert_eq!(r.caps.energy_market_price_cap_yuan_per_mwh, d("700"));
+    assert!(
+        about_cap(&r)
+            .iter()
+            .any(|w| w.contains("above the local energy-market cap 469.2"))
+    );
+    // Shandong under continuous spot: its spot cap 1500 from data/spot_markets.csv.
+    let r = run("", "Shandong", "continuous");
+    assert_eq!(r.caps.energy_market_price_cap_yuan_per_mwh, d("1500"));
+    assert!(about_cap(&r).is_empty(), "{:?}", r.warnings);
+    // Gansu's cap is not in the data: the 1500 default is unsourced and says so, until the
+    // scenario states a source.
+    let r = run("", "Gansu", "continuous");
+    assert!(
+        about_cap(&r).iter().any(|w| w.contains("has no source")),
+        "{:?}",
+        r.warnings
+    );
+    let r = run(
+        "[caps]\nenergy_cap_source = \"Gansu spot rules 2024\"\n",
+        "Gansu",
+        "continuous",
+    );
+    assert!(about_cap(&r).is_empty(), "{:?}", r.warnings);
+    // Shandong's spot market runs continuously from 2021-12-01 in the data: "none" on
+    // 2024-03-01 contradicts it.
+    let r = run("", "Shandong", "none");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("has run continuously since 2021-12-01"))
+    );
 }

@@ -74,7 +74,9 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         "peak cap ≤ the local grid-parity price"
         | "performance-factor cap ≤ 2"
         | "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)"
-        | "reserve cap ≤ the energy-market cap" => Settings,
+        | "reserve cap ≤ the energy-market cap"
+        | "the energy-market cap is the local market's, or sourced"
+        | "spot_market as the province's spot status (data/spot_markets.csv)" => Settings,
         "no peak market where the spot market runs continuously"
         | "K normalised to the best local coal unit's design parameters"
         | "every K ≤ 2 and as the inputs give it"
@@ -255,6 +257,28 @@ pub fn audit(
             "no peak market where the spot market runs continuously",
             "the spot market does not run continuously",
         )
+    });
+    let spot_rule = "spot_market as the province's spot status (data/spot_markets.csv)";
+    checks.push(match crate::rules::spot::row(&c.province) {
+        None => na(
+            "二(一)",
+            spot_rule,
+            "the province has no row in data/spot_markets.csv",
+        ),
+        Some(row) => verdict(
+            "二(一)",
+            spot_rule,
+            crate::rules::spot::contradiction(&c.province, c.spot_market, h.day(0))
+                .into_iter()
+                .collect(),
+            format!(
+                "{} runs continuously since {} ({})",
+                row.province,
+                row.continuous_since
+                    .map_or("(not given)".to_string(), |d| d.to_string()),
+                row.firmness
+            ),
+        ),
     });
     if peak_runs {
         let mut offences = Vec::new();
@@ -634,9 +658,24 @@ pub fn audit(
     });
 
     // 四(五) and 四(六): reserve.
-    let energy_cap = cap_of(
-        c.caps.energy_market_price_cap_yuan_per_mwh,
-        caps::DEFAULT_ENERGY_CAP_YUAN_PER_MWH,
+    let energy = caps::energy_cap(scenario);
+    let energy_cap = energy.cap;
+    let energy_rule = "the energy-market cap is the local market's, or sourced";
+    checks.push(
+        if scenario.reserve_offers.is_empty() && scenario.energy_offers.is_empty() {
+            na(
+                "四(六)",
+                energy_rule,
+                "no reserve or energy market depends on it",
+            )
+        } else {
+            verdict(
+                "四(六)",
+                energy_rule,
+                energy.problem.clone().into_iter().collect(),
+                format!("{energy_cap} yuan/MWh: {}", energy.source),
+            )
+        },
     );
     let reserve_cap = cap_of(c.caps.reserve_price_yuan_per_mwh, energy_cap);
     let reserve_runs = !scenario.reserve_offers.is_empty();

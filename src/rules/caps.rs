@@ -15,8 +15,9 @@ use crate::scenario::config::key_error;
 pub const PERFORMANCE_FACTOR_LIMIT: Decimal = dec!(2);
 /// notice 196 §三(四): mileage clearing price at most 0.015 元/kW = 15 元/MW.
 pub const FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW: Decimal = dec!(15);
-/// Energy-market price cap when a scenario states none: 1500 元/MWh, the cap most provincial
-/// spot markets use. The notice sets no limit on it.
+/// Energy-market price cap when neither the scenario nor the data give one: 1500 元/MWh, the
+/// cap of the spot markets in `data/spot_markets.csv` that give one. Unsourced: a run that
+/// depends on it warns. The notice sets no limit on it.
 pub const DEFAULT_ENERGY_CAP_YUAN_PER_MWH: Decimal = dec!(1500);
 
 /// The caps a run applies.
@@ -90,10 +91,14 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
         PERFORMANCE_FACTOR_LIMIT,
         "三(四)",
     );
-    let energy = caps_in
-        .energy_market_price_cap_yuan_per_mwh
-        .map(decimal)
-        .unwrap_or(DEFAULT_ENERGY_CAP_YUAN_PER_MWH);
+    let energy_check = energy_cap(scenario);
+    let energy = energy_check.cap;
+    let reserve_or_energy =
+        !scenario.reserve_offers.is_empty() || !scenario.energy_offers.is_empty();
+    let energy_problem = energy_check
+        .problem
+        .filter(|_| reserve_or_energy)
+        .map(|p| format!("{p} (the audit fails it, notice 196 §四(六))"));
     // notice 196 §四(六): reserve cap ≤ the energy-market cap.
     let reserve = apply(
         "caps.reserve_price_yuan_per_mwh",
@@ -160,6 +165,7 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
             }
         }
     };
+    warnings.extend(energy_problem);
     Ok(Resolved {
         caps: Caps {
             fr_mileage_price_yuan_per_mw: fr,
@@ -171,6 +177,76 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
         warnings,
         within_notice,
     })
+}
+
+/// The energy-market cap a scenario runs with, where it comes from, and what is wrong with it.
+#[derive(Debug, Clone)]
+pub struct EnergyCap {
+    pub cap: Decimal,
+    pub source: String,
+    /// Why the cap cannot stand as it is: above the data's cap, or from nowhere.
+    pub problem: Option<String>,
+}
+
+/// The scenario's energy-market cap, else the data's (`rules::spot::energy_cap`), else 1500
+/// unsourced; checked against the data, or against `caps.energy_cap_source` where the data
+/// give none.
+pub fn energy_cap(scenario: &Scenario) -> EnergyCap {
+    let caps = &scenario.config.caps;
+    let data =
+        crate::rules::spot::energy_cap(&scenario.config.province, scenario.config.spot_market);
+    let stated = caps
+        .energy_cap_source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let given = caps.energy_market_price_cap_yuan_per_mwh.map(decimal);
+    match (given, data) {
+        (Some(given), Some((cap, from))) if given > cap => EnergyCap {
+            cap: given,
+            source: "scenario.toml".into(),
+            problem: Some(format!(
+                "caps.energy_market_price_cap_yuan_per_mwh = {given} is above the local energy-market cap {cap}, the {from}; the reserve cap may not exceed the local cap"
+            )),
+        },
+        (Some(given), Some(_)) => EnergyCap {
+            cap: given,
+            source: "scenario.toml".into(),
+            problem: None,
+        },
+        (None, Some((cap, from))) => EnergyCap {
+            cap,
+            source: from,
+            problem: None,
+        },
+        (given, None) => {
+            let cap = given.unwrap_or(DEFAULT_ENERGY_CAP_YUAN_PER_MWH);
+            match stated {
+                Some(s) => EnergyCap {
+                    cap,
+                    source: s.to_string(),
+                    problem: None,
+                },
+                None => EnergyCap {
+                    cap,
+                    source: "unsourced".into(),
+                    problem: Some(format!(
+                        "the energy-market cap {cap} yuan/MWh ({}) has no source: data/spot_markets.csv and data/provinces.csv give none for {:?} with spot_market = {:?}; say where it comes from with caps.energy_cap_source = \"…\"",
+                        if given.is_some() {
+                            "from scenario.toml"
+                        } else {
+                            "the default"
+                        },
+                        scenario.config.province,
+                        match scenario.config.spot_market {
+                            crate::scenario::config::SpotMarket::None => "none",
+                            crate::scenario::config::SpotMarket::Continuous => "continuous",
+                        }
+                    )),
+                },
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,3 +10,4 @@ pub mod participation;
 pub mod peak;
 pub mod province;
 pub mod reserve;
+pub mod spot;

@@ -56,6 +56,9 @@ pub struct CapsConfig {
     pub peak_price_source: Option<String>,
     pub reserve_price_yuan_per_mwh: Option<f64>,
     pub energy_market_price_cap_yuan_per_mwh: Option<f64>,
+    /// Where the energy-market cap comes from, needed where `data/spot_markets.csv` and
+    /// `data/provinces.csv` give none (see `rules::spot::energy_cap`).
+    pub energy_cap_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
