@@ -814,27 +814,32 @@ fn peak_cleared_while_the_spot_market_runs_fails() {
 
 #[test]
 fn the_lost_opportunity_split_is_recomputed_from_the_awards() {
-    // joint-spot-day: C2's reserve pay 14521.96, of which 115.02 lost opportunity (its
-    // headroom binds where the energy price is above its next segment). Claiming 215.02
-    // fails §五(八), naming the row; so does shifting 0.01 of the users' charge onto a market
-    // generator (the pool still balances, so §五(九) passes).
+    // joint-spot-day: take the first FR or reserve compensation row with a lost-opportunity
+    // part (a unit whose headroom binds where the energy price is above its next segment)
+    // and claim 100 yuan more of it: §五(八) fails, naming the row and the audit's own figure.
     let s = load("joint-spot-day");
-    let checks = audit_with(&s, |f| {
-        replace(
-            f,
-            "settlement.csv",
-            "C2,reserve,compensation,1079.69,MWh,14521.96,notice-196,,115.02",
-            "C2,reserve,compensation,1079.69,MWh,14521.96,notice-196,,215.02",
-        )
-    });
+    let out = render(&s);
+    let text = String::from_utf8(out["settlement.csv"].clone()).unwrap();
+    let row = text
+        .lines()
+        .find(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            c.len() == 10 && c[3] == "compensation" && !c[9].is_empty() && c[9] != "0.00"
+        })
+        .expect("joint-spot-day has a provider held back from selling energy")
+        .to_string();
+    let cells: Vec<&str> = row.split(',').collect();
+    let lost: rust_decimal::Decimal = cells[9].parse().unwrap();
+    let claimed = lost + rust_decimal::Decimal::from(100);
+    let tampered = format!("{},{claimed:.2}", cells[..9].join(","));
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", &row, &tampered));
     let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
     assert_eq!(st, Status::Fail);
-    assert!(
-        detail.contains(
-            "C2 reserve on 2024-03-01: lost opportunity 215.02 but the awards give 115.02"
-        ),
-        "{detail}"
+    let want = format!(
+        "{} {} on 2024-03-01: lost opportunity {claimed:.2} but the awards give {}",
+        cells[1], cells[2], cells[9]
     );
+    assert!(detail.contains(&want), "{detail}");
     let checks = audit_with(&s, |_| {});
     assert_eq!(
         status(&checks, "五(八)", "only FR and reserve").0,

@@ -273,3 +273,52 @@ mod backends {
         assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{a} vs {b}");
     }
 }
+
+/// Two coal units with K = 1 (measured = design = benchmark 2 %/min, 1 %, 30 s): A energy at
+/// 20, FR at 10 yuan/MW; B energy at 50, FR at 12; 100 MW each, load 150, FR 20 MW, one hour.
+fn fr_cost(extra: &str) -> Case {
+    hourly(1, extra)
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,design_rate_pct_per_min,design_precision_pct,design_response_s\nA,x,coal,100,0,2,1,30\nB,y,coal,100,0,2,1,30\n")
+        .file("fr_performance.csv", "unit,rate_pct_per_min,precision_pct,response_s\nA,2,1,30\nB,2,1,30\n")
+        .file("requirements.csv", "time,load_mw,fr_mw\n2024-03-01T00:00,150,20\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,1,100,20\nB,2024-03-01T00:00,2024-03-01T01:00,1,100,50\n")
+        .file("fr_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mw\nA,2024-03-01T00:00,2024-03-01T01:00,20,10\nB,2024-03-01T00:00,2024-03-01T01:00,20,12\n")
+        .file("fr_mileage.csv", "time,unit,mileage_mw\n2024-03-01T00:00,A,400\n")
+}
+
+#[test]
+fn fr_prices_are_converted_to_yuan_by_the_expected_mileage() {
+    // Expected mileage 20 MW per MW of FR per hour: an FR MW costs its price × 20 in 元/h.
+    // A holding FR: 10 × 20 = 200 plus its lost energy 50 − 20 = 30, i.e. 230; B: 12 × 20 =
+    // 240 (B has room, nothing lost). A holds the 20 MW, energy A 80, B 70, price 50.
+    // FR price = 230 / 20 = 11.5 yuan/MW of mileage. Objective 20×80 + 50×70 + 200×20 = 9100.
+    let r = fr_cost("[fr]\nexpected_mileage_per_mw = 20\n").run();
+    assert_eq!(
+        (award(&r, Fr, 0, 0), award(&r, Fr, 0, 1)),
+        (d("20"), d("0"))
+    );
+    assert_eq!(
+        (award(&r, Energy, 0, 0), award(&r, Energy, 0, 1)),
+        (d("80"), d("70"))
+    );
+    assert_eq!(price(&r, Energy, 0), d("50"));
+    assert_eq!(price(&r, Fr, 0), d("11.5"));
+    assert!((r.objective - 9100.0).abs() < 1e-3, "{}", r.objective);
+    // A's fee: 11.5 × 400 MW mileage × K 1 = 4600.
+    assert_eq!(paid(&r, Fr, "A"), "4600.00");
+    // Without the setting the expectation is the scenario's own: A's 400 MW of mileage over
+    // its 20 MW offered = 20 per MW per hour, the same result.
+    let r = fr_cost("").run();
+    assert_eq!(price(&r, Fr, 0), d("11.5"));
+    // One MW of mileage per MW per hour: A costs 10 + 30 = 40, B 12: B holds the FR with
+    // room to spare (50 + 20 ≤ 100), so its offer sets the price, 12; energy A 100, B 50.
+    // Objective 2000 + 2500 + 12 × 20 = 4740. (Before the conversion every scenario was
+    // cleared as if this were the expectation, whatever its mileage.)
+    let r = fr_cost("[fr]\nexpected_mileage_per_mw = 1\n").run();
+    assert_eq!(
+        (award(&r, Fr, 0, 0), award(&r, Fr, 0, 1)),
+        (d("0"), d("20"))
+    );
+    assert_eq!(price(&r, Fr, 0), d("12"));
+    assert!((r.objective - 4740.0).abs() < 1e-3, "{}", r.objective);
+}

@@ -99,5 +99,8 @@ pub fn day(units: usize, seed: u64) -> Problem {
         energy_cap: d(1500.0),
         fr_response_minutes: d(5.0),
         reserve_response_minutes: d(10.0),
+        // Mileage 0.25 MW per MW of FR per 15 minutes: one per hour, so FR prices weigh as
+        // they did before the conversion.
+        fr_cost_factor: d(1.0),
     }
 }

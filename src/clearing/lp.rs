@@ -1,8 +1,11 @@
 //! The LP engine: joint clearing per day with good_lp (notice 196 §六(十一) asks
 //! continuous-spot regions to clear ancillary services jointly with energy).
 //!
-//! Per day, minimise Σ energy offer cost + Σ ranking price × FR + Σ offer × reserve and peak
-//! + Σ cap × shortfall, subject to, for every interval t and unit u:
+//! Per day, minimise Σ energy offer cost + Σ ranking price × w × FR + Σ offer × reserve and
+//! peak + Σ cap × shortfall, subject to, for every interval t and unit u (every term in 元 per
+//! hour: FR is priced per MW of mileage, so its ranking price is weighted by
+//! w = expected mileage per MW per interval ÷ interval hours, `Problem::fr_cost_factor`, and FR
+//! duals are divided by w to give 元/MW of mileage again):
 //!
 //! - balance: Σ energy + Σ (discharge − charge) + short_e − spill = load (dual: energy price;
 //!   shortfall and spill both cost the energy cap, so prices stay within ± the cap);
@@ -87,6 +90,16 @@ fn shortfall_cost(a: &super::Auction) -> f64 {
     }
 }
 
+/// What one MW of a product's bid costs in the objective per unit of its price: FR prices are
+/// per MW of mileage, converted to 元 per hour by the expected mileage (`fr_cost_factor`);
+/// the others are per MWh already.
+fn cost_weight(p: &Problem, product: Product) -> f64 {
+    match product {
+        Product::Fr => f(p.fr_cost_factor),
+        _ => 1.0,
+    }
+}
+
 /// Variables of one day's model.
 struct Layout {
     /// Per auction in the day: (auction index, bid variables, shortfall variable).
@@ -138,13 +151,14 @@ fn build(
         .filter(|(_, a)| in_day(a.interval))
     {
         let req = f(a.requirement_mw);
+        let weight = cost_weight(p, a.product);
         let short = vars.add(variable().min(0.0).max(req.max(0.0)));
-        objective.add_mul(shortfall_cost(a), short);
+        objective.add_mul(shortfall_cost(a) * weight, short);
         let mut sum = Expression::from(short);
         let mut bid_vars = Vec::with_capacity(a.bids.len());
         for (unit, b) in &a.bids {
             let x = vars.add(variable().min(0.0).max(f(b.mw)));
-            objective.add_mul(f(b.key), x);
+            objective.add_mul(f(b.key) * weight, x);
             sum.add_mul(1.0, x);
             let key = (*unit, a.interval);
             match a.product {
@@ -396,6 +410,10 @@ impl Engine for Lp {
             let (values, _) = self.run(unsolved, constraints, &layout)?;
             let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
             let (shifted_values, mut duals) = self.run(unsolved, constraints, &shifted)?;
+            // Back from 元 per hour to each product's own price unit.
+            for (i, (k, _, _)) in shifted.auctions.iter().enumerate() {
+                duals[i] /= cost_weight(p, p.auctions[*k].product);
+            }
             // Complementary slackness: a requirement the shifted solve over-meets has price 0
             // (interior-point duals of slack rows are small but not zero).
             for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
@@ -529,12 +547,13 @@ fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f
     let mut total = 0.0;
     for (k, bids, short) in &layout.auctions {
         let a = &p.auctions[*k];
+        let weight = cost_weight(p, a.product);
         total += bids
             .iter()
             .zip(&a.bids)
-            .map(|(x, (_, b))| values[x] * f(b.key))
+            .map(|(x, (_, b))| values[x] * f(b.key) * weight)
             .sum::<f64>();
-        total += values[short] * shortfall_cost(a);
+        total += values[short] * shortfall_cost(a) * weight;
     }
     for (k, x) in &layout.energy {
         total += values[x] * f(p.energy[*k].price);

@@ -78,6 +78,11 @@ pub struct Problem {
     /// FR must be deliverable within this many minutes of ramp.
     pub fr_response_minutes: Decimal,
     pub reserve_response_minutes: Decimal,
+    /// FR bids are priced per MW of mileage, energy, reserve and peak per MWh: the LP weighs
+    /// an FR bid's ranking price by this (expected mileage per MW per interval ÷ interval
+    /// hours), so that every term of its objective is 元 per hour, and divides FR duals by it
+    /// to give prices per MW of mileage again. 1 where no conversion applies.
+    pub fr_cost_factor: Decimal,
 }
 
 /// One auction's result.

@@ -152,5 +152,9 @@ pub fn problem(
         reserve_response_minutes: clearing
             .reserve_response_minutes
             .map_or(Decimal::from(10), decimal),
+        fr_cost_factor: scenario
+            .fr_mileage_per_mw
+            .filter(|m| *m > Decimal::ZERO)
+            .map_or(Decimal::ONE, |m| m / h.interval_hours()),
     }
 }

@@ -122,6 +122,10 @@ pub struct FrConfig {
     /// Where `benchmark` comes from: required for an override to stand where no coal unit in
     /// `units.csv` has design parameters (the audit cannot check it; it says whose it is).
     pub benchmark_source: Option<String>,
+    /// FR mileage (MW) expected per MW of FR capacity per interval. The LP converts FR prices
+    /// (元/MW of mileage) to 元 per MW of capacity with it; default: the scenario's own
+    /// mileage per MW of FR offered (`rules::engine::fr_mileage_per_mw`).
+    pub expected_mileage_per_mw: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -166,6 +166,37 @@ pub struct Scenario {
     /// What loading noticed without refusing (unknown files and columns, a requirement with
     /// no offer file); the run lists them first among its warnings.
     pub warnings: Vec<String>,
+    /// FR mileage expected per MW of FR capacity per interval, for the LP's weighting of FR
+    /// prices (see [`expected_mileage_per_mw`]); resolved once for the whole horizon, so a
+    /// chunk of days weighs FR as the whole run does. `None` where the LP does not run or
+    /// nothing gives it.
+    pub fr_mileage_per_mw: Option<Decimal>,
+}
+
+/// `[fr] expected_mileage_per_mw`, else the scenario's own Σ mileage ÷ Σ FR MW offered over the
+/// (unit, interval) pairs that have both; `None` without FR offers with mileage.
+pub fn expected_mileage_per_mw(
+    config: &Config,
+    fr_offers: &[Offer],
+    mileage: &Mileage,
+) -> Option<Decimal> {
+    if let Some(v) = config.fr.expected_mileage_per_mw {
+        return Decimal::try_from(v).ok().map(|d| d.normalize());
+    }
+    let mut offered: std::collections::HashMap<(usize, usize), Decimal> =
+        std::collections::HashMap::new();
+    for o in fr_offers {
+        for i in o.intervals.clone() {
+            *offered.entry((o.unit, i)).or_default() += o.mw;
+        }
+    }
+    let (total, capacity) = mileage
+        .iter()
+        .filter_map(|(u, i, m)| offered.get(&(u, i)).map(|c| (m, *c)))
+        .fold((Decimal::ZERO, Decimal::ZERO), |(m, c), (dm, dc)| {
+            (m + dm, c + dc)
+        });
+    (capacity > Decimal::ZERO).then(|| total / capacity)
 }
 
 /// Reads the contract's files from `dir` and loads them.
@@ -489,7 +520,18 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         None => None,
     };
 
+    // Only the LP weighs FR against energy; a year of merit order need not scan its mileage.
+    let lp = config
+        .clearing
+        .engine
+        .map_or(!energy_offers.is_empty(), |e| e == config::Engine::Lp);
+    let fr_mileage_per_mw = if lp {
+        expected_mileage_per_mw(&config, &fr_offers, &mileage)
+    } else {
+        None
+    };
     Ok(Scenario {
+        fr_mileage_per_mw,
         config,
         config_text: text,
         horizon,
@@ -628,6 +670,17 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
                 ),
             ));
         }
+    }
+    if let Some(v) = config.fr.expected_mileage_per_mw
+        && !(v.is_finite() && (MIN_SETTING..=1000.0).contains(&v))
+    {
+        return Err(bad(
+            "fr.expected_mileage_per_mw",
+            format!(
+                "is MW of mileage per MW of FR capacity per interval: must be between {MIN_SETTING:e} and 1000, got {}",
+                shown(v)
+            ),
+        ));
     }
     // notice 196 §三(四) caps mileage at 0.015 元/kW; the setting is per MW. A cap below
     // 1 元/MW is all but surely the notice's figure typed without the × 1000.

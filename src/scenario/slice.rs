@@ -185,6 +185,7 @@ impl Chunks {
             );
         }
         Scenario {
+            fr_mileage_per_mw: scenario.fr_mileage_per_mw,
             config: scenario.config.clone(),
             config_text: scenario.config_text.clone(),
             horizon,
