@@ -108,6 +108,21 @@ def main(folder: Path) -> None:
         return out
 
     fr_mw, fr_key = matrix(fr, "capacity_mw"), matrix(fr, "key")
+    # FR prices are per MW of mileage: weighed against energy (per MWh) by the mileage expected
+    # per MW of FR per interval ÷ the interval's hours, as ancillary's LP does ([fr]
+    # expected_mileage_per_mw, else Σ mileage ÷ Σ FR MW offered where both are given).
+    expected = cfg.get("fr", {}).get("expected_mileage_per_mw")
+    if expected is None and (folder / "fr_mileage.csv").exists():
+        mil = pd.read_csv(folder / "fr_mileage.csv", parse_dates=["time"], dtype={"unit": str})
+        mil = mil[mil.unit.isin(ui)]
+        ti = {t: i for i, t in enumerate(times)}
+        offered = matrix(pd.read_csv(folder / "fr_offers.csv", dtype={"unit": str}), "capacity_mw")
+        pairs = [(offered[ui[u], ti[t]], m) for u, t, m in zip(mil.unit, mil.time, mil.mileage_mw)
+                 if t in ti and offered[ui[u], ti[t]] > 0]
+        if pairs and sum(c for c, _ in pairs) > 0:
+            expected = sum(m for _, m in pairs) / sum(c for c, _ in pairs)
+    fr_weight = (float(expected) / hours) if expected else 1.0
+    fr_key = fr_key * fr_weight
     res_mw, res_price = matrix(res, "capacity_mw"), matrix(res, "price_yuan_per_mwh")
     has_energy = np.zeros((len(names), n_t), dtype=bool)
     for row in energy.itertuples(index=False):
@@ -195,7 +210,7 @@ def main(folder: Path) -> None:
         m.add_constraints(delta >= -step, name="ramp_down", mask=limited)
 
         m.objective = m.objective.expression + (r * da(fr_key)).sum() + (q * da(res_price)).sum() \
-            + (s_fr * xr.DataArray(shortfall_cost(fr_key, fr_mw, fr_cap), coords=s_coords)).sum() \
+            + (s_fr * xr.DataArray(shortfall_cost(fr_key, fr_mw, fr_cap * fr_weight), coords=s_coords)).sum() \
             + (s_res * xr.DataArray(shortfall_cost(res_price, res_mw, reserve_cap), coords=s_coords)).sum()
         t1 = time.perf_counter()
         status, condition = n.optimize.solve_model(solver_name="highs", log_to_console=False)
