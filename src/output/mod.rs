@@ -454,6 +454,14 @@ pub fn render_rest(
         "amount_yuan",
         "basis",
     ]);
+    // FR rows rest on mileage synthesised from awards where the scenario gives none: marked,
+    // so that no one reads them as metered mileage.
+    let fr_basis = match scenario.mileage_source {
+        crate::scenario::MileageSource::FromAwards(_) => {
+            format!("{basis}{}", crate::scenario::MILEAGE_FROM_AWARDS)
+        }
+        crate::scenario::MileageSource::Measured => basis.to_string(),
+    };
     for s in &result.settlement {
         c.text(&s.day.to_string())
             .text(&s.party)
@@ -462,7 +470,11 @@ pub fn render_rest(
             .num(s.quantity)
             .text(s.quantity_unit)
             .text(&s.amount.to_string())
-            .text(basis)
+            .text(if s.product == Product::Fr {
+                &fr_basis
+            } else {
+                basis
+            })
             .end();
     }
     files.insert("settlement.csv".into(), c.bytes());

@@ -157,7 +157,14 @@ pub struct Scenario {
     /// Energy offers (joint clearing), segments in `band`.
     pub energy_offers: Vec<Offer>,
     pub performance: Performance,
+    /// Measured mileage (`fr_mileage.csv` or `agc_setpoints.csv`); empty where it is
+    /// synthesised from awards (see `mileage_source`).
     pub mileage: Mileage,
+    /// Whether FR is settled on `mileage` or on each award × `[fr] expected_mileage_per_mw`.
+    pub mileage_source: MileageSource,
+    /// See [`Scenario::fr_expected_mileage_per_mw`]; resolved over the whole horizon at load,
+    /// so that every chunk of a run sees the same value.
+    expected_mileage: Option<f64>,
     pub actuals: Actuals,
     /// `None` when `metering.csv` is absent: costs are then not allocated (with a warning).
     pub metering: Option<Vec<Metering>>,
@@ -166,6 +173,30 @@ pub struct Scenario {
     /// What loading noticed without refusing (unknown files and columns, a requirement with
     /// no offer file); the run lists them first among its warnings.
     pub warnings: Vec<String>,
+}
+
+/// Where the FR mileage that is settled comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MileageSource {
+    /// `fr_mileage.csv` or `agc_setpoints.csv` ([`Scenario::mileage`]); also a scenario without
+    /// FR offers.
+    Measured,
+    /// Neither file: each FR award's MW × this factor per interval (`[fr]
+    /// expected_mileage_per_mw`), a study assumption that the outputs mark.
+    FromAwards(Decimal),
+}
+
+/// Appended to the `basis` of settlement rows that rest on mileage synthesised from awards.
+pub const MILEAGE_FROM_AWARDS: &str = "+mileage-from-awards";
+
+impl Scenario {
+    /// FR mileage (MW) expected per MW of FR capacity per interval: `[fr]
+    /// expected_mileage_per_mw` where set; otherwise Σ measured mileage ÷ Σ FR offered MW over
+    /// the (unit, interval) pairs that have both, over the whole horizon; `None` without
+    /// either. Converts an FR price per MW of mileage into one per MW of capacity.
+    pub fn fr_expected_mileage_per_mw(&self) -> Option<f64> {
+        self.expected_mileage
+    }
 }
 
 /// Reads the contract's files from `dir` and loads them.
@@ -441,7 +472,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         Some(t) => Performance::parse(&t, &fleet, &horizon)?,
         None => Performance::default(),
     };
-    let mileage = match (
+    let (mileage, measured) = match (
         table(&tables, "fr_mileage.csv", w)?,
         table(&tables, "agc_setpoints.csv", w)?,
     ) {
@@ -452,16 +483,30 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
                 "give mileage either as fr_mileage.csv or as agc_setpoints.csv, not both",
             ));
         }
-        (Some(t), None) => series::parse_mileage(&t, &fleet, &horizon)?,
-        (None, Some(t)) => series::parse_agc_setpoints(&t, &fleet, &horizon)?,
-        (None, None) if !fr_offers.is_empty() => {
+        (Some(t), None) => (series::parse_mileage(&t, &fleet, &horizon)?, true),
+        (None, Some(t)) => (series::parse_agc_setpoints(&t, &fleet, &horizon)?, true),
+        (None, None) if !fr_offers.is_empty() && config.fr.expected_mileage_per_mw.is_none() => {
             return Err(InputError::new(
                 ErrorKind::MissingFile,
                 "fr_mileage.csv",
-                "fr_offers.csv holds offers, so FR mileage is needed: add fr_mileage.csv or agc_setpoints.csv",
+                "fr_offers.csv holds offers, so FR mileage is needed: add fr_mileage.csv or agc_setpoints.csv, or set [fr] expected_mileage_per_mw in scenario.toml to settle each award's MW × that factor (a study assumption)",
             ));
         }
-        (None, None) => Mileage::new(),
+        (None, None) => (Mileage::new(), false),
+    };
+    let mileage_source = match config.fr.expected_mileage_per_mw {
+        Some(factor) if !measured && !fr_offers.is_empty() => {
+            let factor = crate::rules::caps::decimal(factor);
+            w.push(format!(
+                "FR mileage synthesised from awards, not metered: there is no fr_mileage.csv or agc_setpoints.csv, so each FR award's mileage is its MW × [fr] expected_mileage_per_mw = {factor} per interval, a study assumption; FR fees rest on it (settlement.csv marks its FR rows basis …{MILEAGE_FROM_AWARDS})"
+            ));
+            MileageSource::FromAwards(factor)
+        }
+        _ => MileageSource::Measured,
+    };
+    let expected_mileage = match config.fr.expected_mileage_per_mw {
+        Some(v) => Some(v),
+        None => mileage_per_offered_mw(&mileage, &fr_offers, fleet.units.len()),
     };
     let actuals = match table(&tables, "actuals.csv", w)? {
         Some(t) => Actuals::parse(&t, &fleet, &horizon)?,
@@ -484,11 +529,47 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         energy_offers,
         performance,
         mileage,
+        mileage_source,
+        expected_mileage,
         actuals,
         metering,
         input_digest,
         warnings,
     })
+}
+
+/// Σ measured mileage ÷ Σ FR offered MW over the (unit, interval) pairs that have both; `None`
+/// where no pair has both or the offers there sum to 0. One pass over the mileage, each unit's
+/// offers (which never overlap) walked in time order beside it.
+fn mileage_per_offered_mw(mileage: &Mileage, fr_offers: &[Offer], units: usize) -> Option<f64> {
+    if mileage.is_empty() || fr_offers.is_empty() {
+        return None;
+    }
+    let mut by_unit: Vec<Vec<&Offer>> = vec![Vec::new(); units];
+    for o in fr_offers {
+        by_unit[o.unit].push(o);
+    }
+    for list in &mut by_unit {
+        list.sort_by_key(|o| o.intervals.start);
+    }
+    let mut next = vec![0usize; units];
+    let (mut miles, mut offered) = (Decimal::ZERO, Decimal::ZERO);
+    for (unit, i, m) in mileage.iter() {
+        let list = &by_unit[unit];
+        while next[unit] < list.len() && list[next[unit]].intervals.end <= i {
+            next[unit] += 1;
+        }
+        if let Some(o) = list.get(next[unit])
+            && o.intervals.contains(&i)
+        {
+            miles += m;
+            offered += o.mw;
+        }
+    }
+    use rust_decimal::prelude::ToPrimitive;
+    (offered > Decimal::ZERO)
+        .then(|| (miles / offered).to_f64())
+        .flatten()
 }
 
 /// A requirement with no offer file for its product still clears, short in every interval
@@ -673,6 +754,19 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
                 ));
             }
         }
+    }
+    // Mileage per MW awarded per interval: a few for a regulating unit (the shipped scenarios
+    // have about 3); 1000 is far past any AGC signal, so larger is a slip (MW for kW, …).
+    if let Some(v) = config.fr.expected_mileage_per_mw
+        && !(v.is_finite() && (MIN_SETTING..=1000.0).contains(&v))
+    {
+        return Err(bad(
+            "fr.expected_mileage_per_mw",
+            format!(
+                "must be between {MIN_SETTING:e} and 1000 (MW of mileage per MW of FR award per interval), got {}",
+                shown(v)
+            ),
+        ));
     }
     if let Some(s) = config.allocation.user_share
         && (!(s.is_finite() && (0.0..=1.0).contains(&s)) || tiny(s))

@@ -196,6 +196,8 @@ impl Chunks {
             energy_offers: clip(&scenario.energy_offers, 3),
             performance: scenario.performance.clone(),
             mileage: scenario.mileage.slice(range.clone()),
+            mileage_source: scenario.mileage_source,
+            expected_mileage: scenario.expected_mileage,
             actuals,
             metering: scenario.metering.as_ref().map(|rows| {
                 self.metering[k]
