@@ -402,8 +402,8 @@ pub fn prepare(
 
 /// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
 /// Mileage is the measured one, or the award × `[fr] expected_mileage_per_mw` where the
-/// scenario gives none ([`MileageSource`]). Mileage without an award earns nothing: the second list counts such intervals per unit
-/// (see [`unpaid_warnings`]).
+/// scenario gives none ([`MileageSource`]). Mileage without an award earns nothing: the second
+/// list counts such intervals per unit (see [`unpaid_warnings`]).
 pub fn fees(
     scenario: &Scenario,
     clearing: &[ClearingRow],
