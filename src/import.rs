@@ -19,8 +19,14 @@
 //!   the unit's full-load energy cost.
 //! - FR performance: design rate = ramp / PMax (%/min); precision 1.0 % (coal), 0.8 % (gas);
 //!   response 30 s (steam), 20 s (combined cycle), 15 s (combustion turbine).
-//! - mileage: 3 × each unit's FR award per hour, from a first clearing pass.
+//! - mileage: none is metered in RTS-GMLC, so none is written: the scenario sets `[fr]
+//!   expected_mileage_per_mw = 3`, and each FR award's mileage is settled as 3 × the award
+//!   per hour (a study assumption, marked in the run's outputs).
 //! - metering: users consume the day's load; the nuclear unit is non-market generation.
+//! - `LICENSE.md`, NREL's data-use notice, is copied with the data: it must appear in all
+//!   copies of the data.
+//!
+//! Each raw file is read once; only the rows of the days imported are kept.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,77 +38,252 @@ use crate::error::{Error, ErrorKind, InputError};
 
 const USD_TO_YUAN: f64 = 6.9;
 
-type Rows = Vec<BTreeMap<String, String>>;
+/// FR mileage per MW of award per hour assumed for RTS-GMLC (`[fr] expected_mileage_per_mw`):
+/// a regulating unit's AGC signal typically travels about three times its award in an hour.
+const MILEAGE_PER_MW: f64 = 3.0;
 
-fn read(dir: &Path, rel: &str) -> Result<Rows, InputError> {
+fn read_bytes(dir: &Path, rel: &str) -> Result<Vec<u8>, InputError> {
     let path = dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| {
+    std::fs::read(&path).map_err(|e| {
         InputError::new(
             ErrorKind::MissingFile,
             rel,
             format!("cannot read {}: {e}", path.display()),
         )
-    })?;
-    crate::scenario::table::named_rows(rel, &bytes)
+    })
 }
 
-fn f(row: &BTreeMap<String, String>, column: &str) -> f64 {
-    row.get(column)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+fn csv_error(file: &str, e: &csv::Error) -> InputError {
+    let err = InputError::new(
+        ErrorKind::Unreadable,
+        file,
+        format!("is not valid CSV: {e}"),
+    );
+    match e.position() {
+        Some(p) => err.at_line(p.line()),
+        None => err,
+    }
 }
 
-/// A cell as text, empty when the column is missing (the file is then reported as lacking
-/// data, never a panic).
-fn cell<'a>(row: &'a BTreeMap<String, String>, column: &str) -> &'a str {
-    row.get(column).map_or("", String::as_str)
+/// A raw file's header, and the records kept from it.
+struct Raw {
+    header: Vec<String>,
+    records: Vec<csv::StringRecord>,
+}
+
+impl Raw {
+    /// Every record of a small table (`gen.csv`, `storage.csv`).
+    fn table(dir: &Path, rel: &str) -> Result<Raw, InputError> {
+        let bytes = read_bytes(dir, rel)?;
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        let header = header(rel, &mut r)?;
+        let records = r
+            .records()
+            .collect::<Result<_, _>>()
+            .map_err(|e| csv_error(rel, &e))?;
+        Ok(Raw { header, records })
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// A record's cell as text, empty when the column is missing.
+    fn cell<'a>(&self, record: &'a csv::StringRecord, column: &str) -> &'a str {
+        self.column(column)
+            .and_then(|i| record.get(i))
+            .map_or("", str::trim)
+    }
+
+    /// A record's cell as a number, 0 when empty or missing (RTS-GMLC leaves heat-rate cells
+    /// of units without fuel empty).
+    fn number(&self, record: &csv::StringRecord, column: &str) -> f64 {
+        self.cell(record, column).parse().unwrap_or(0.0)
+    }
+}
+
+fn header<R: std::io::Read>(file: &str, r: &mut csv::Reader<R>) -> Result<Vec<String>, InputError> {
+    Ok(r.headers()
+        .map_err(|e| csv_error(file, &e))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect())
+}
+
+/// A time series file's rows for the days imported, read in one pass: each kept row placed
+/// in its slot (hour of the window for long files `Year, Month, Day, Period, …`; day of the
+/// window for wide files `Year, Month, Day, 1 … 24`).
+struct Series {
+    file: String,
+    header: Vec<String>,
+    /// Each slot's row and its line in the file, `None` where the file has no row for it.
+    slots: Vec<Option<(u64, csv::StringRecord)>>,
+    long: bool,
+}
+
+impl Series {
+    fn read(dir: &Path, rel: &str, day: NaiveDate, days: i64) -> Result<Series, InputError> {
+        let bytes = read_bytes(dir, rel)?;
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        let header = header(rel, &mut r)?;
+        let at = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                InputError::new(ErrorKind::MissingColumn, rel, "RTS-GMLC series need it")
+                    .at_line(1)
+                    .at_column(name)
+            })
+        };
+        let (y, m, d) = (at("Year")?, at("Month")?, at("Day")?);
+        let period = header.iter().position(|h| h == "Period");
+        let per_day = if period.is_some() { 24 } else { 1 };
+        let mut slots = vec![None; days as usize * per_day];
+        let mut record = csv::ByteRecord::new();
+        let whole = |record: &csv::ByteRecord, i: usize| -> Option<u32> {
+            std::str::from_utf8(record.get(i)?)
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        while r
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(rel, &e))?
+        {
+            let line = record.position().map_or(0, |p| p.line());
+            let date = match (whole(&record, y), whole(&record, m), whole(&record, d)) {
+                (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d),
+                _ => None,
+            };
+            let Some(date) = date else {
+                return Err(InputError::new(
+                    ErrorKind::Parse,
+                    rel,
+                    "Year, Month and Day must form a date",
+                )
+                .at_line(line));
+            };
+            let offset = (date - day).num_days();
+            if !(0..days).contains(&offset) {
+                continue;
+            }
+            let hour = match period {
+                Some(p) => match whole(&record, p) {
+                    Some(h @ 1..=24) => h as usize - 1,
+                    _ => {
+                        return Err(InputError::new(
+                            ErrorKind::Parse,
+                            rel,
+                            "Period must be an hour from 1 to 24",
+                        )
+                        .at_line(line)
+                        .at_column("Period"));
+                    }
+                },
+                None => 0,
+            };
+            let text = csv::StringRecord::from_byte_record(record.clone()).map_err(|_| {
+                InputError::new(ErrorKind::Unreadable, rel, "is not valid UTF-8 text").at_line(line)
+            })?;
+            slots[offset as usize * per_day + hour] = Some((line, text));
+        }
+        Ok(Series {
+            file: rel.to_string(),
+            header,
+            slots,
+            long: period.is_some(),
+        })
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.column(column).is_some()
+    }
+
+    /// Hourly values of `column` over the window (long files), or of columns `1` … `24` day by
+    /// day (wide files, `column` unused). A missing hour or a cell that is not a number is an
+    /// error, never 0.
+    fn hourly(&self, column: &str, day: NaiveDate, days: i64) -> Result<Vec<f64>, InputError> {
+        let file = &self.file;
+        let cell = |line: u64, record: &csv::StringRecord, name: &str| {
+            let i = self.column(name).ok_or_else(|| {
+                InputError::new(ErrorKind::MissingColumn, file, "the import needs it")
+                    .at_line(1)
+                    .at_column(name)
+            })?;
+            let text = record.get(i).unwrap_or("").trim();
+            text.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    InputError::new(
+                        ErrorKind::Parse,
+                        file,
+                        format!("must be a number, got {text:?}"),
+                    )
+                    .at_line(line)
+                    .at_column(name)
+                })
+        };
+        let missing = |slot: usize| {
+            let (d, h) = if self.long {
+                (slot / 24, format!(" hour {}", slot % 24 + 1))
+            } else {
+                (slot, String::new())
+            };
+            InputError::new(
+                ErrorKind::Invalid,
+                file,
+                format!(
+                    "has no row for {}{h}: the import of {days} day(s) from {day} needs every hour (RTS-GMLC covers 2020)",
+                    day + Duration::days(d as i64)
+                ),
+            )
+        };
+        let mut out = Vec::with_capacity(days as usize * 24);
+        for (slot, row) in self.slots.iter().enumerate() {
+            let (line, record) = row.as_ref().ok_or_else(|| missing(slot))?;
+            if self.long {
+                out.push(cell(*line, record, column)?);
+            } else {
+                for h in 1..=24 {
+                    out.push(cell(*line, record, &h.to_string())?);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn r2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Hourly values for `days` from `day`: long files (Year, Month, Day, Period, columns…) give
-/// one column per name; wide files (Year, Month, Day, 1…24) give one series.
-fn long_series(rows: &Rows, day: NaiveDate, days: i64, column: &str) -> Vec<f64> {
-    let mut out = Vec::new();
-    for d in 0..days {
-        let date = day + Duration::days(d);
-        let key = (
-            date.format("%Y").to_string(),
-            date.format("%-m").to_string(),
-            date.format("%-d").to_string(),
-        );
-        let mut hours: Vec<(u32, f64)> = rows
-            .iter()
-            .filter(|r| {
-                (cell(r, "Year"), cell(r, "Month"), cell(r, "Day"))
-                    == (key.0.as_str(), key.1.as_str(), key.2.as_str())
-            })
-            .map(|r| (cell(r, "Period").parse().unwrap_or(0), f(r, column)))
-            .collect();
-        hours.sort_by_key(|h| h.0);
-        out.extend(hours.into_iter().map(|h| h.1));
-    }
-    out
-}
-
-fn wide_series(rows: &Rows, day: NaiveDate, days: i64) -> Vec<f64> {
-    let mut out = Vec::new();
-    for d in 0..days {
-        let date = day + Duration::days(d);
-        if let Some(r) = rows.iter().find(|r| {
-            cell(r, "Year") == date.format("%Y").to_string()
-                && cell(r, "Month") == date.format("%-m").to_string()
-                && cell(r, "Day") == date.format("%-d").to_string()
-        }) {
-            out.extend((1..=24).map(|h| f(r, &h.to_string())));
+/// NREL's data-use notice, which must appear in all copies of the data: `LICENSE.md` in the
+/// folder given, or in its parent (NREL's repository keeps it above `RTS_Data/`).
+fn notice(rts: &Path) -> Result<String, InputError> {
+    let candidates = [rts.join("LICENSE.md"), rts.join("../LICENSE.md")];
+    for path in &candidates {
+        if path.is_file() {
+            return std::fs::read_to_string(path).map_err(|e| {
+                InputError::new(
+                    ErrorKind::Unreadable,
+                    path.display().to_string(),
+                    format!("cannot read NREL's data-use notice: {e}"),
+                )
+            });
         }
     }
-    out
+    Err(InputError::new(
+        ErrorKind::MissingFile,
+        rts.join("LICENSE.md").display().to_string(),
+        "NREL's data-use notice (LICENSE.md) is not here or in the parent folder: it must travel with every copy of the data, so the import copies it into the scenario",
+    ))
 }
 
-/// Imports `days` days from `day` into scenario files (name → text).
+/// Imports `days` days from `day` into scenario files (name → text), `LICENSE.md` included.
 pub fn rts_gmlc(
     rts: &Path,
     day: NaiveDate,
@@ -115,58 +296,27 @@ pub fn rts_gmlc(
             format!("must be between 1 and 366, got {days}"),
         ));
     }
-    let gens = read(rts, "SourceData/gen.csv")?;
-    let load_rows = read(
-        rts,
-        "timeseries_data_files/Load/DAY_AHEAD_regional_Load.csv",
-    )?;
+    let license = notice(rts)?;
+    let gens = Raw::table(rts, "SourceData/gen.csv")?;
+    let storage = Raw::table(rts, "SourceData/storage.csv")?;
+    let series = |rel: &str| Series::read(rts, rel, day, days);
     let n = (days * 24) as usize;
+
+    let load_file = series("timeseries_data_files/Load/DAY_AHEAD_regional_Load.csv")?;
     let load: Vec<f64> = {
         let parts: Vec<Vec<f64>> = ["1", "2", "3"]
             .iter()
-            .map(|c| long_series(&load_rows, day, days, c))
-            .collect();
-        (0..parts[0].len())
-            .map(|i| parts.iter().map(|p| p[i]).sum())
-            .collect()
+            .map(|c| load_file.hourly(c, day, days))
+            .collect::<Result<_, _>>()?;
+        (0..n).map(|i| parts.iter().map(|p| p[i]).sum()).collect()
     };
-    if load.len() != n {
-        return Err(InputError::new(
-            ErrorKind::Invalid,
-            "timeseries_data_files/Load/DAY_AHEAD_regional_Load.csv",
-            format!("has no complete data for {days} day(s) from {day} (RTS-GMLC covers 2020)"),
-        ));
-    }
+    // RTS-GMLC ships both layouts here: Reg_Up is wide (Year, Month, Day, 1…24), the Spin_Up_R*
+    // files are long (Year, Month, Day, Period, Spin_Up_Rk). Read by the header.
     let reserve_file = |name: &str| -> Result<Vec<f64>, InputError> {
-        let rel = format!("timeseries_data_files/Reserves/DAY_AHEAD_regional_{name}.csv");
-        let rows = read(rts, &rel)?;
-        // RTS-GMLC ships both layouts here: Reg_Up is wide (Year, Month, Day, 1…24), the
-        // Spin_Up_R* files are long (Year, Month, Day, Period, Spin_Up_Rk). Read by the header,
-        // and never let a missing hour become 0.
-        let first = rows.first();
-        let values = if first.is_some_and(|r| r.contains_key("Period")) {
-            if !first.is_some_and(|r| r.contains_key(name)) {
-                return Err(InputError::new(
-                    ErrorKind::MissingColumn,
-                    rel,
-                    format!("has a Period column but no {name} column"),
-                ));
-            }
-            long_series(&rows, day, days, name)
-        } else {
-            wide_series(&rows, day, days)
-        };
-        if values.len() != n {
-            return Err(InputError::new(
-                ErrorKind::Invalid,
-                rel,
-                format!(
-                    "has {} hourly values for {days} day(s) from {day}, not {n} (RTS-GMLC covers 2020)",
-                    values.len()
-                ),
-            ));
-        }
-        Ok(values)
+        series(&format!(
+            "timeseries_data_files/Reserves/DAY_AHEAD_regional_{name}.csv"
+        ))?
+        .hourly(name, day, days)
     };
     let reg_up = reserve_file("Reg_Up")?;
     let spin: Vec<f64> = {
@@ -176,55 +326,55 @@ pub fn rts_gmlc(
             .collect::<Result<_, _>>()?;
         (0..n).map(|i| s.iter().map(|v| v[i]).sum()).collect()
     };
-    let profiles: Vec<(Rows, &str)> = vec![
+    let profiles: Vec<(Series, &str)> = vec![
         (
-            read(rts, "timeseries_data_files/WIND/DAY_AHEAD_wind.csv")?,
+            series("timeseries_data_files/WIND/DAY_AHEAD_wind.csv")?,
             "WIND",
         ),
+        (series("timeseries_data_files/PV/DAY_AHEAD_pv.csv")?, "PV"),
         (
-            read(rts, "timeseries_data_files/PV/DAY_AHEAD_pv.csv")?,
-            "PV",
-        ),
-        (
-            read(rts, "timeseries_data_files/RTPV/DAY_AHEAD_rtpv.csv")?,
+            series("timeseries_data_files/RTPV/DAY_AHEAD_rtpv.csv")?,
             "RTPV",
         ),
         (
-            read(rts, "timeseries_data_files/Hydro/DAY_AHEAD_hydro.csv")?,
+            series("timeseries_data_files/Hydro/DAY_AHEAD_hydro.csv")?,
             "HYDRO",
         ),
         (
-            read(
-                rts,
-                "timeseries_data_files/CSP/DAY_AHEAD_Natural_Inflow.csv",
-            )?,
+            series("timeseries_data_files/CSP/DAY_AHEAD_Natural_Inflow.csv")?,
             "CSP",
         ),
     ];
-    let storage = read(rts, "SourceData/storage.csv")?;
 
-    let t = |i: usize| {
-        (day.and_hms_opt(0, 0, 0).expect("midnight") + Duration::hours(i as i64))
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    };
-    let end = t(n);
+    // Every interval boundary's label once.
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
+    let t: Vec<String> = (0..=n)
+        .map(|i| {
+            (midnight + Duration::hours(i as i64))
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        })
+        .collect();
+    let end = &t[n];
     let mut units = String::from(
         "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s,energy_capacity_mwh,efficiency,initial_soc_mwh\n",
     );
     let mut energy = String::from("unit,start,end,segment,mw,price_yuan_per_mwh\n");
     let mut fr = String::from("unit,start,end,capacity_mw,price_yuan_per_mw\n");
     let mut reserve = String::from("unit,start,end,capacity_mw,price_yuan_per_mwh\n");
-    let thermal: Vec<&BTreeMap<String, String>> = gens
+    let is_thermal_fuel = |fuel: &str| matches!(fuel, "Coal" | "NG" | "Oil");
+    let (hr_lo, hr_hi) = gens
+        .records
         .iter()
-        .filter(|g| matches!(cell(g, "Fuel"), "Coal" | "NG" | "Oil"))
-        .collect();
-    let (hr_lo, hr_hi) = thermal
-        .iter()
-        .map(|g| f(g, "HR_avg_0"))
+        .filter(|g| is_thermal_fuel(gens.cell(g, "Fuel")))
+        .map(|g| gens.number(g, "HR_avg_0"))
         .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    for g in &gens {
-        let (id, unit_type, fuel) = (cell(g, "GEN UID"), cell(g, "Unit Type"), cell(g, "Fuel"));
+    for g in &gens.records {
+        let (id, unit_type, fuel) = (
+            gens.cell(g, "GEN UID"),
+            gens.cell(g, "Unit Type"),
+            gens.cell(g, "Fuel"),
+        );
         let kind = match (unit_type, fuel) {
             ("SYNC_COND", _) => continue,
             (_, "Coal") => "coal",
@@ -236,10 +386,10 @@ pub fn rts_gmlc(
             (_, "Storage") => "storage",
             _ => continue,
         };
-        let pmax = f(g, "PMax MW");
-        let ramp = f(g, "Ramp Rate MW/Min");
+        let pmax = gens.number(g, "PMax MW");
+        let ramp = gens.number(g, "Ramp Rate MW/Min");
         let owner = format!("Area {}", id.chars().next().unwrap_or('?'));
-        let is_thermal = matches!(fuel, "Coal" | "NG" | "Oil");
+        let is_thermal = is_thermal_fuel(fuel);
         let design = if is_thermal {
             let precision = if fuel == "Coal" { 1.0 } else { 0.8 };
             let response = match unit_type {
@@ -255,13 +405,13 @@ pub fn rts_gmlc(
             ",,".into()
         };
         let storage_cols = if kind == "storage" {
-            let head = storage
-                .iter()
-                .find(|s| cell(s, "GEN UID") == id && cell(s, "position") == "head");
+            let head = storage.records.iter().find(|s| {
+                storage.cell(s, "GEN UID") == id && storage.cell(s, "position") == "head"
+            });
             let (cap, init) = head.map_or((pmax * 3.0, pmax * 1.5), |s| {
                 (
-                    f(s, "Max Volume GWh") * 1000.0,
-                    f(s, "Initial Volume GWh") * 1000.0,
+                    storage.number(s, "Max Volume GWh") * 1000.0,
+                    storage.number(s, "Initial Volume GWh") * 1000.0,
                 )
             });
             format!("{cap},0.9,{init}")
@@ -278,52 +428,52 @@ pub fn rts_gmlc(
             }
         );
         if is_thermal {
-            let fuel_price = f(g, "Fuel Price $/MMBTU");
-            let vom = f(g, "VOM");
+            let fuel_price = gens.number(g, "Fuel Price $/MMBTU");
+            let vom = gens.number(g, "VOM");
             let cost = |hr: f64| r2((hr * fuel_price / 1000.0 + vom) * USD_TO_YUAN);
             let mut last_pct = 0.0;
             let mut last_price = 0.0_f64;
             let mut segment = 1;
             for k in 0..5 {
-                let pct = f(g, &format!("Output_pct_{k}"));
+                let pct = gens.number(g, &format!("Output_pct_{k}"));
                 if pct <= last_pct {
                     continue;
                 }
                 let hr = if k == 0 {
-                    f(g, "HR_avg_0")
+                    gens.number(g, "HR_avg_0")
                 } else {
-                    f(g, &format!("HR_incr_{k}"))
+                    gens.number(g, &format!("HR_incr_{k}"))
                 };
                 let price = cost(hr).max(last_price);
                 // Cumulative rounding, so the segments add up to PMax exactly.
                 let mw = r2(r2(pct.min(1.0) * pmax) - r2(last_pct.min(1.0) * pmax));
-                let _ = writeln!(energy, "{id},{},{end},{segment},{mw},{price}", t(0));
+                let _ = writeln!(energy, "{id},{},{end},{segment},{mw},{price}", t[0]);
                 segment += 1;
                 last_pct = pct;
                 last_price = price;
             }
-            let full_load_cost = cost(f(g, "HR_avg_0"));
+            let full_load_cost = cost(gens.number(g, "HR_avg_0"));
             let fr_mw = r2((5.0 * ramp).min(0.1 * pmax));
             let position = if hr_hi > hr_lo {
-                (f(g, "HR_avg_0") - hr_lo) / (hr_hi - hr_lo)
+                (gens.number(g, "HR_avg_0") - hr_lo) / (hr_hi - hr_lo)
             } else {
                 0.5
             };
             let _ = writeln!(
                 fr,
                 "{id},{},{end},{fr_mw},{}",
-                t(0),
+                t[0],
                 r2(5.0 + 10.0 * position)
             );
             let _ = writeln!(
                 reserve,
                 "{id},{},{end},{},{}",
-                t(0),
+                t[0],
                 r2((10.0 * ramp).min(0.2 * pmax)),
                 r2(0.1 * full_load_cost)
             );
         } else if fuel == "Nuclear" {
-            let _ = writeln!(energy, "{id},{},{end},1,{pmax},0", t(0));
+            let _ = writeln!(energy, "{id},{},{end},1,{pmax},0", t[0]);
         } else if kind != "storage" {
             let tag = match unit_type {
                 "WIND" => "WIND",
@@ -332,15 +482,15 @@ pub fn rts_gmlc(
                 "CSP" => "CSP",
                 _ => "HYDRO",
             };
-            let (rows, _) = profiles
+            let (profile, _) = profiles
                 .iter()
                 .find(|(_, name)| *name == tag)
-                .expect("profile file");
-            if rows.first().is_some_and(|r| r.contains_key(id)) {
-                for (i, v) in long_series(rows, day, days, id).iter().enumerate() {
+                .expect("a profile file per tag");
+            if profile.has(id) {
+                for (i, v) in profile.hourly(id, day, days)?.iter().enumerate() {
                     let mw = r2(v.min(pmax).max(0.0));
                     if mw > 0.0 {
-                        let _ = writeln!(energy, "{id},{},{},1,{mw},0", t(i), t(i + 1));
+                        let _ = writeln!(energy, "{id},{},{},1,{mw},0", t[i], t[i + 1]);
                     }
                 }
             }
@@ -351,9 +501,9 @@ pub fn rts_gmlc(
         let _ = writeln!(
             req,
             "{},{},{},{}",
-            t(i),
+            t[i],
             r2(load[i]),
-            r2(reg_up.get(i).copied().unwrap_or(0.0)),
+            r2(reg_up[i]),
             r2(spin[i])
         );
     }
@@ -375,8 +525,31 @@ pub fn rts_gmlc(
     files.insert(
         "scenario.toml".to_string(),
         format!(
-            "# RTS-GMLC (NREL public test system), {days} day(s) from {day}, imported by\n# `ancillary import rts-gmlc` (the mapping is in src/import.rs and the README).\n# Data: NREL RTS-GMLC, under its data-use notice (data/rts-gmlc/LICENSE.md).\nname = \"rts-gmlc-{day}\"\nprovince = \"RTS-GMLC\"\nspot_market = \"continuous\"\ninterval_minutes = 60\nstart = \"{}\"\nintervals = {n}\n\n[caps]\nenergy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"RTS-GMLC is not a Chinese province: 1500 yuan/MWh, the spot-market cap of Shanxi, Guangdong and Shandong (data/spot_markets.csv), as a stand-in\"\n\n[clearing]\nengine = \"lp\"\nsolver = \"clarabel\"\n\n[allocation]\nuser_share = 0.5\n",
-            t(0)
+            "# RTS-GMLC (NREL public test system), {days} day(s) from {day}, imported by\n\
+             # `ancillary import rts-gmlc` (the mapping is in src/import.rs and the README).\n\
+             # Data: NREL RTS-GMLC, under its data-use notice (LICENSE.md, copied with the data).\n\
+             name = \"rts-gmlc-{day}\"\n\
+             province = \"RTS-GMLC\"\n\
+             spot_market = \"continuous\"\n\
+             interval_minutes = 60\n\
+             start = \"{}\"\n\
+             intervals = {n}\n\
+             \n\
+             [caps]\n\
+             energy_market_price_cap_yuan_per_mwh = 1500.0\n\
+             energy_cap_source = \"RTS-GMLC is not a Chinese province: 1500 yuan/MWh, the spot-market cap of Shanxi, Guangdong and Shandong (data/spot_markets.csv), as a stand-in\"\n\
+             \n\
+             [fr]\n\
+             # RTS-GMLC meters no mileage: each FR award's mileage is settled as this many MW\n\
+             # per MW awarded per hour, a study assumption (the run's outputs say so).\n\
+             expected_mileage_per_mw = {MILEAGE_PER_MW:.1}\n\
+             \n\
+             [clearing]\n\
+             engine = \"lp\"\n\
+             \n\
+             [allocation]\n\
+             user_share = 0.5\n",
+            t[0]
         ),
     );
     for (name, text) in [
@@ -386,41 +559,10 @@ pub fn rts_gmlc(
         ("reserve_offers.csv", reserve),
         ("requirements.csv", req),
         ("metering.csv", metering),
+        ("LICENSE.md", license),
     ] {
         files.insert(name.to_string(), text);
     }
-    // First pass: learn the FR awards; mileage = 3 × award. Awards do not depend on mileage,
-    // so the pass gives one zero row (the loader refuses a mileage file with no rows).
-    let mut bytes: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-        .collect();
-    let first_unit = files["units.csv"]
-        .lines()
-        .nth(1)
-        .and_then(|l| l.split(',').next())
-        .unwrap_or_default();
-    bytes.insert(
-        "fr_mileage.csv".into(),
-        format!("time,unit,mileage_mw\n{},{first_unit},0\n", t(0)).into_bytes(),
-    );
-    let scenario = crate::scenario::load_files(&bytes)?;
-    let result = crate::run::run(&scenario)?;
-    let mut mileage = String::from("time,unit,mileage_mw\n");
-    for a in result
-        .awards
-        .iter()
-        .filter(|a| a.product == crate::product::Product::Fr && !a.cleared_mw.is_zero())
-    {
-        let _ = writeln!(
-            mileage,
-            "{},{},{}",
-            scenario.horizon.label(a.interval),
-            scenario.fleet.units[a.unit].id,
-            (a.cleared_mw * rust_decimal::Decimal::from(3)).normalize()
-        );
-    }
-    files.insert("fr_mileage.csv".into(), mileage);
     Ok(files)
 }
 

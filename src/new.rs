@@ -53,6 +53,7 @@ performance = "product"          # K = k_rate × k_precision × k_response; or "
 weights = {{ rate = 0.5, precision = 0.25, response = 0.25 }}   # for "weighted"; sum to 1
 ranking = "price_over_k"         # "price_over_k" | "price_over_relative_k" | "price"
 # benchmark = {{ rate_pct_per_min = 2.0, precision_pct = 1.0, response_s = 30 }}   # default: best coal unit
+# expected_mileage_per_mw = 3.0  # without fr_mileage.csv: mileage = FR award × this (an assumption, marked)
 
 [policy]
 enforce_notice_limits = true     # false: study caps beyond the notice (outputs are marked)

@@ -902,3 +902,45 @@ fn spot_status_and_energy_cap_are_checked_against_the_provinces_data() {
     assert_eq!(st, Status::Pass);
     assert!(detail.contains("Zhejiang spot rules"), "{detail}");
 }
+
+#[test]
+fn fr_fees_on_mileage_synthesised_from_awards_are_recomputed() {
+    // fr-basic without its mileage file and with [fr] expected_mileage_per_mw = 2: C1 is
+    // awarded 30, 60, 60, 60 MW (the README's fr-basic) at prices 6, 6, 8.8889, 15 with K 1,
+    // so its mileage is 60 + 120 + 120 + 120 = 420 and its fee 360 + 720 + 1066.668 + 1800 = 3946.668
+    // → 3946.67.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    files.remove("fr_mileage.csv");
+    let text = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert(
+        "scenario.toml".into(),
+        text.replace("[fr]\n", "[fr]\nexpected_mileage_per_mw = 2\n")
+            .into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains("C1,fr,compensation,420,MW mileage,3946.67,"),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Pass);
+    // awards.csv says C1 cleared 31 MW at 00:00 instead of 30: the audit takes mileage from
+    // the award, 2 × 31 = 62, so its formula gives 6 × 62 = 372 for that interval, 12 more
+    // than the 360 paid: 3958.67 against 3946.67.
+    let checks = audit_with(&s, |f| {
+        replace(
+            f,
+            "awards.csv",
+            "2024-03-01T00:00,fr,C1,60,30,",
+            "2024-03-01T00:00,fr,C1,60,31,",
+        )
+    });
+    let (st, detail) = status(&checks, "三(三)", "every FR fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("C1 on 2024-03-01: paid 3946.67, the formula gives 3958.67"),
+        "{detail}"
+    );
+}

@@ -68,6 +68,10 @@ fn missing_file_and_column() {
         (e.kind, e.file.as_str()),
         (ErrorKind::MissingFile, "fr_mileage.csv")
     );
+    assert!(
+        e.rule.contains("or set [fr] expected_mileage_per_mw"),
+        "{e}"
+    );
     // Offers for a product whose requirement column is absent.
     let e = base()
         .file(
@@ -287,4 +291,34 @@ fn both_mileage_files_is_ambiguous() {
         .file("agc_setpoints.csv", "time,unit,setpoint_mw\n")
         .error();
     assert_eq!(e.file, "agc_setpoints.csv");
+}
+
+#[test]
+fn expected_mileage_must_be_positive_finite_and_at_most_1000() {
+    // Line 8 of the TOML: the six horizon lines, then [fr] on line 7.
+    for bad in ["0", "-1", "1000.5", "nan", "inf", "1e-12"] {
+        let mut c = base().without("fr_mileage.csv");
+        c.files.insert(
+            "scenario.toml".into(),
+            toml(&format!("[fr]\nexpected_mileage_per_mw = {bad}\n")).into_bytes(),
+        );
+        let e = c.error();
+        assert_at(
+            &e,
+            "scenario.toml",
+            Some(8),
+            Some("fr.expected_mileage_per_mw"),
+        );
+        assert_eq!(e.kind, ErrorKind::Invalid, "{bad}: {e}");
+        assert!(e.rule.contains("and 1000"), "{bad}: {e}");
+    }
+    // The bounds themselves load.
+    for good in ["1000", "0.5"] {
+        let mut c = base().without("fr_mileage.csv");
+        c.files.insert(
+            "scenario.toml".into(),
+            toml(&format!("[fr]\nexpected_mileage_per_mw = {good}\n")).into_bytes(),
+        );
+        c.load().unwrap();
+    }
 }

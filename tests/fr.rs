@@ -373,3 +373,103 @@ fn a_benchmark_that_zeroes_every_k_is_named() {
         r.warnings
     );
 }
+
+/// C1 (K 1) offers 60 MW at 6 and C2 (K 0.45, ranking price 4 / 0.45 = 8.8889) 30 MW at 4;
+/// the requirement is 70 MW at 00:00 and 50 MW at 00:15: C1 60 + C2 10 at 8.8889 (C2
+/// marginal), then C1 50 at 6.
+fn two_unit_case(extra: &str) -> Case {
+    case(
+        extra,
+        &[("C1", "60", "6"), ("C2", "30", "4")],
+        ["70", "50", "0", "0"],
+    )
+}
+
+#[test]
+fn mileage_from_awards_when_none_is_given() {
+    let c = two_unit_case("[fr]\nexpected_mileage_per_mw = 2.5\n").without("fr_mileage.csv");
+    let s = c.load().unwrap();
+    assert_eq!(
+        s.mileage_source,
+        ancillary::scenario::MileageSource::FromAwards(d("2.5"))
+    );
+    assert!(s.mileage.is_empty());
+    let r = ancillary::run::run(&s).unwrap();
+    // Mileage = award × 2.5. C1: 60 × 2.5 = 150 at 8.8889, 50 × 2.5 = 125 at 6, K 1:
+    // 1333.335 + 750 = 2083.335 → 2083.34 (half away from zero), quantity 275.
+    assert_eq!(paid(&r, Fr, "C1"), "2083.34");
+    // C2: 10 × 2.5 = 25 at 8.8889 × K 0.45 = 100.000125 → 100.00, quantity 25.
+    assert_eq!(paid(&r, Fr, "C2"), "100.00");
+    let quantity = |party: &str| {
+        r.settlement
+            .iter()
+            .find(|s| s.product == Fr && s.party == party)
+            .unwrap()
+            .quantity
+    };
+    assert_eq!((quantity("C1"), quantity("C2")), (d("275"), d("25")));
+    // Marked as an assumption: the warning, and the FR rows' basis in settlement.csv.
+    assert!(
+        r.warnings.iter().any(
+            |w| w.starts_with("FR mileage synthesised from awards, not metered")
+                && w.contains("expected_mileage_per_mw = 2.5")
+        ),
+        "{:?}",
+        r.warnings
+    );
+    let out = ancillary::output::render(&s, &r);
+    let settlement = String::from_utf8(out["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C1,fr,compensation,275,MW mileage,2083.34,notice-196+mileage-from-awards,,\n"
+        ),
+        "{settlement}"
+    );
+    let summary = String::from_utf8(out["summary.json"].clone()).unwrap();
+    assert!(summary.contains("FR mileage synthesised from awards"));
+    assert_eq!(s.fr_expected_mileage_per_mw(), Some(2.5));
+}
+
+#[test]
+fn measured_mileage_wins_over_the_expectation() {
+    // The same case with fr_mileage.csv (10 MW per unit and interval) and the setting: the
+    // measured mileage is settled. C1: 8.8889 × 10 + 6 × 10 = 148.889 → 148.89; C2: 8.8889 ×
+    // 10 × 0.45 = 40.00005 → 40.00.
+    let s = two_unit_case("[fr]\nexpected_mileage_per_mw = 2.5\n")
+        .load()
+        .unwrap();
+    assert_eq!(
+        s.mileage_source,
+        ancillary::scenario::MileageSource::Measured
+    );
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(paid(&r, Fr, "C1"), "148.89");
+    assert_eq!(paid(&r, Fr, "C2"), "40.00");
+    assert!(r.warnings.iter().all(|w| !w.contains("synthesised")));
+    let out = ancillary::output::render(&s, &r);
+    let settlement = String::from_utf8(out["settlement.csv"].clone()).unwrap();
+    assert!(!settlement.contains("mileage-from-awards"), "{settlement}");
+    // The setting stays the expectation.
+    assert_eq!(s.fr_expected_mileage_per_mw(), Some(2.5));
+}
+
+#[test]
+fn expected_mileage_from_measured_mileage_and_offers() {
+    // Every unit has 10 MW of mileage in each of the four intervals. C1 offers 60 MW all hour,
+    // C2 30 MW from 00:30 only; CS1 and S1 offer nothing, so their mileage does not count.
+    // Σ mileage over (unit, interval) pairs with an offer: C1 4 × 10 + C2 2 × 10 = 60;
+    // Σ offered there: 4 × 60 + 2 × 30 = 300; 60 / 300 = 0.2.
+    let offers = format!(
+        "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,{T0},{END},60,6\nC2,{T2},{END},30,4\n"
+    );
+    let c = case("", &[], ["10", "10", "10", "10"]).file("fr_offers.csv", &offers);
+    let s = c.load().unwrap();
+    assert_eq!(s.fr_expected_mileage_per_mw(), Some(0.2));
+    // No FR at all: nothing to expect.
+    let s = Case::new("")
+        .file("units.csv", UNITS)
+        .file("requirements.csv", &req(["0", "0", "0", "0"]))
+        .load()
+        .unwrap();
+    assert_eq!(s.fr_expected_mileage_per_mw(), None);
+}

@@ -18,6 +18,137 @@ fn import_reproduces_the_shipped_scenario() {
     }
     // 158 generators less 3 synchronous condensers.
     assert_eq!(files["units.csv"].lines().count() - 1, 155);
+    // NREL's data-use notice travels with the data, unchanged.
+    assert_eq!(
+        files["LICENSE.md"],
+        std::fs::read_to_string("data/rts-gmlc/LICENSE.md").unwrap()
+    );
+    // No metered mileage is invented: the scenario states its assumption instead, and leaves
+    // the LP solver to the build.
+    assert!(!files.contains_key("fr_mileage.csv"));
+    let toml = &files["scenario.toml"];
+    assert!(toml.contains("\n[fr]\n"), "{toml}");
+    assert!(toml.contains("\nexpected_mileage_per_mw = 3.0\n"), "{toml}");
+    assert!(!toml.contains("solver"), "{toml}");
+}
+
+/// The FR mileage settled for a few units, checked from `awards.csv` and `settlement.csv` as
+/// written, by plain string splitting: 3 × each hour's FR award, paid at that hour's price × K.
+#[test]
+fn imported_day_settles_mileage_as_three_times_the_award() {
+    let s = ancillary::scenario::load(Path::new("scenarios/rts-gmlc-2020-07-10")).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let out = ancillary::output::render(&s, &r);
+    let text = |name: &str| String::from_utf8(out[name].clone()).unwrap();
+    let dec = |c: &str| c.parse::<Decimal>().unwrap();
+    let (awards, settlement) = (text("awards.csv"), text("settlement.csv"));
+    assert!(awards.starts_with(
+        "time,product,unit,offered_mw,cleared_mw,offer_price,ranking_price,band,performance_factor,paid_price\n"
+    ));
+    let mut checked = 0;
+    for unit in ["102_STEAM_3", "107_CC_1", "115_STEAM_3", "321_CC_1"] {
+        let (mut mileage, mut fee) = (Decimal::ZERO, Decimal::ZERO);
+        for row in awards.lines().map(|l| l.split(',').collect::<Vec<_>>()) {
+            if row[1] == "fr" && row[2] == unit {
+                let (cleared, k, price) = (dec(row[4]), dec(row[8]), dec(row[9]));
+                mileage += Decimal::from(3) * cleared;
+                fee += price * Decimal::from(3) * cleared * k;
+            }
+        }
+        assert!(mileage > Decimal::ZERO, "{unit} has an FR award");
+        let row: Vec<&str> = settlement
+            .lines()
+            .find(|l| l.starts_with(&format!("2020-07-10,{unit},fr,compensation,")))
+            .unwrap_or_else(|| panic!("{unit}: no FR compensation"))
+            .split(',')
+            .collect();
+        assert_eq!(dec(row[4]), mileage, "{unit}");
+        assert_eq!(row[5], "MW mileage");
+        assert_eq!(
+            dec(row[6]),
+            fee.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+            "{unit}"
+        );
+        assert_eq!(row[7], "notice-196+mileage-from-awards", "{unit}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+    // By hand from awards.csv: 102_STEAM_3 cleared 7.6 MW in 7 hours, K 1, at 11.6162 (01:00,
+    // 02:00, 04:00), 11.8845 (05:00, 06:00), 11.8862 (07:00) and 11.5862 (08:00): mileage
+    // 3 × 7.6 × 7 = 159.6; fee 22.8 × (3 × 11.6162 + 2 × 11.8845 + 11.8862 + 11.5862)
+    // = 22.8 × 82.09 = 1871.652 → 1871.65.
+    assert!(
+        settlement.contains("2020-07-10,102_STEAM_3,fr,compensation,159.6,MW mileage,1871.65,"),
+        "{settlement}"
+    );
+}
+
+/// What the importer refuses, by file and rule: a copy without NREL's notice, an hour missing
+/// from a series, a value that is not a number.
+#[test]
+fn import_refuses_incomplete_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = |to: &Path| {
+        for entry in ["SourceData", "timeseries_data_files"] {
+            copy_dir(&Path::new("data/rts-gmlc").join(entry), &to.join(entry));
+        }
+        std::fs::copy("data/rts-gmlc/LICENSE.md", to.join("LICENSE.md")).unwrap();
+    };
+    let day = "2020-07-10".parse().unwrap();
+    let import = |dir: &Path| ancillary::import::rts_gmlc(dir, day, 1).unwrap_err();
+
+    let a = tmp.path().join("no-notice");
+    copy(&a);
+    std::fs::remove_file(a.join("LICENSE.md")).unwrap();
+    let e = import(&a);
+    assert!(e.file.ends_with("LICENSE.md"), "{e}");
+    assert!(e.rule.contains("must travel with every copy"), "{e}");
+
+    let wind = "timeseries_data_files/WIND/DAY_AHEAD_wind.csv";
+    let b = tmp.path().join("missing-hour");
+    copy(&b);
+    let text = std::fs::read_to_string(b.join(wind)).unwrap();
+    let hour5 = text
+        .lines()
+        .find(|l| l.starts_with("2020,7,10,5,"))
+        .unwrap();
+    std::fs::write(b.join(wind), text.replace(&format!("{hour5}\n"), "")).unwrap();
+    let e = import(&b);
+    assert_eq!(e.file, wind);
+    assert!(e.rule.contains("no row for 2020-07-10 hour 5"), "{e}");
+
+    let c = tmp.path().join("not-a-number");
+    copy(&c);
+    let text = std::fs::read_to_string(c.join(wind)).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("2020,7,10,5,"))
+        .unwrap() as u64
+        + 1;
+    let hour5 = text.lines().nth(line as usize - 1).unwrap();
+    // Header: Year, Month, Day, Period, 309_WIND_1, …: the first unit's cell becomes "n/a".
+    let cells: Vec<&str> = hour5.split(',').collect();
+    let broken = format!("{},n/a,{}", cells[..4].join(","), cells[5..].join(","));
+    std::fs::write(c.join(wind), text.replace(hour5, &broken)).unwrap();
+    let e = import(&c);
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        (wind, Some(line), Some("309_WIND_1")),
+        "{e}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }
 
 #[test]

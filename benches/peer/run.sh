@@ -28,7 +28,8 @@ trap 'rm -rf "$cases"' EXIT
 cp -r scenarios/rts-gmlc-2020-07-10 "$cases/rts-day"
 "$bin" import rts-gmlc data/rts-gmlc --day 2020-07-10 --days 7 --out "$cases/rts-week" >/dev/null
 for c in "$cases"/rts-day "$cases"/rts-week; do
-    sed -i 's/^solver = .*/solver = "highs"/' "$c/scenario.toml"
+    # The import sets no solver: add HiGHS under [clearing] (replacing any solver line).
+    sed -i -e '/^solver = /d' -e 's/^\[clearing\]$/[clearing]\nsolver = "highs"/' "$c/scenario.toml"
 done
 
 "$venv/bin/python" "$here/compare.py" "$bin" "$timing" "$cases/rts-day" "$cases/rts-week"

@@ -630,7 +630,20 @@ pub fn audit(
         let price: HashMap<usize, Decimal> = prices("fr").map(|r| (r.interval, r.price)).collect();
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for (u, a) in awarded(scenario, results, "fr") {
-            let mileage = scenario.mileage.get(u, a.interval).unwrap_or_default();
+            // Without measured mileage, the scenario's assumption: awards.csv's award × [fr]
+            // expected_mileage_per_mw, recomputed here from the setting itself.
+            let mileage = match scenario.mileage_source {
+                crate::scenario::MileageSource::FromAwards(_) => {
+                    a.cleared_mw
+                        * c.fr
+                            .expected_mileage_per_mw
+                            .map(decimal)
+                            .unwrap_or_default()
+                }
+                crate::scenario::MileageSource::Measured => {
+                    scenario.mileage.get(u, a.interval).unwrap_or_default()
+                }
+            };
             if mileage.is_zero() {
                 continue;
             }

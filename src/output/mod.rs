@@ -458,6 +458,14 @@ pub fn render_rest(
         "role",
         "lost_opportunity_yuan",
     ]);
+    // FR rows rest on mileage synthesised from awards where the scenario gives none: marked,
+    // so that no one reads them as metered mileage.
+    let fr_basis = match scenario.mileage_source {
+        crate::scenario::MileageSource::FromAwards(_) => {
+            format!("{basis}{}", crate::scenario::MILEAGE_FROM_AWARDS)
+        }
+        crate::scenario::MileageSource::Measured => basis.to_string(),
+    };
     for s in &result.settlement {
         c.text(&s.day.to_string())
             .text(&s.party)
@@ -466,7 +474,11 @@ pub fn render_rest(
             .num(s.quantity)
             .text(s.quantity_unit)
             .text(&s.amount.to_string())
-            .text(basis)
+            .text(if s.product == Product::Fr {
+                &fr_basis
+            } else {
+                basis
+            })
             .text(s.role.map_or("", |r| r.as_str()))
             .text(&s.lost_opportunity.map_or(String::new(), |y| y.to_string()))
             .end();

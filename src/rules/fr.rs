@@ -13,7 +13,7 @@ use crate::product::Product;
 use crate::rules::caps::{Caps, decimal};
 use crate::rules::market::{self, Prepared, PreparedBid, PreparedInterval};
 use crate::scenario::config::{PerformanceForm, Ranking, Weights};
-use crate::scenario::{FrParams, Kind, Scenario};
+use crate::scenario::{FrParams, Kind, MileageSource, Scenario};
 
 /// Decimal places of K (the settlement index) and of ranking and clearing prices. Rounded
 /// half away from zero; everything downstream (ranking, ties, fees) uses the rounded values,
@@ -401,8 +401,9 @@ pub fn prepare(
 }
 
 /// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
-/// Mileage without an award earns nothing: the second list counts such intervals per unit
-/// (see [`unpaid_warnings`]).
+/// Mileage is the measured one, or the award × `[fr] expected_mileage_per_mw` where the
+/// scenario gives none ([`MileageSource`]). Mileage without an award earns nothing: the second
+/// list counts such intervals per unit (see [`unpaid_warnings`]).
 pub fn fees(
     scenario: &Scenario,
     clearing: &[ClearingRow],
@@ -422,7 +423,11 @@ pub fn fees(
         .filter(|a| a.product == Product::Fr && a.cleared_mw > Decimal::ZERO)
     {
         awarded[a.interval * units + a.unit] = true;
-        let mileage = scenario.mileage.get(a.unit, a.interval).unwrap_or_default();
+        let mileage = match scenario.mileage_source {
+            MileageSource::Measured => scenario.mileage.get(a.unit, a.interval).unwrap_or_default(),
+            // No mileage given: the scenario's assumption of mileage per MW awarded.
+            MileageSource::FromAwards(per_mw) => a.cleared_mw * per_mw,
+        };
         if mileage.is_zero() {
             continue;
         }

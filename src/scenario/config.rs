@@ -122,9 +122,11 @@ pub struct FrConfig {
     /// Where `benchmark` comes from: required for an override to stand where no coal unit in
     /// `units.csv` has design parameters (the audit cannot check it; it says whose it is).
     pub benchmark_source: Option<String>,
-    /// FR mileage (MW) expected per MW of FR capacity per interval. The LP converts FR prices
-    /// (元/MW of mileage) to 元 per MW of capacity with it; default: the scenario's own
-    /// mileage per MW of FR offered (`rules::engine::fr_mileage_per_mw`).
+    /// FR mileage (MW) expected per MW of FR award per interval. The LP weighs FR prices
+    /// (元/MW of mileage) against energy with it. Without `fr_mileage.csv` or
+    /// `agc_setpoints.csv` it also settles FR (mileage = award × this, a study assumption,
+    /// marked in the outputs); with measured mileage, the measured mileage is settled and this
+    /// is only an expectation (see `Scenario::fr_expected_mileage_per_mw`).
     pub expected_mileage_per_mw: Option<f64>,
 }
 

@@ -157,7 +157,11 @@ pub struct Scenario {
     /// Energy offers (joint clearing), segments in `band`.
     pub energy_offers: Vec<Offer>,
     pub performance: Performance,
+    /// Measured mileage (`fr_mileage.csv` or `agc_setpoints.csv`); empty where it is
+    /// synthesised from awards (see `mileage_source`).
     pub mileage: Mileage,
+    /// Whether FR is settled on `mileage` or on each award × `[fr] expected_mileage_per_mw`.
+    pub mileage_source: MileageSource,
     pub actuals: Actuals,
     /// `None` when `metering.csv` is absent: costs are then not allocated (with a warning).
     pub metering: Option<Vec<Metering>>,
@@ -174,29 +178,76 @@ pub struct Scenario {
 }
 
 /// `[fr] expected_mileage_per_mw`, else the scenario's own Σ mileage ÷ Σ FR MW offered over the
-/// (unit, interval) pairs that have both; `None` without FR offers with mileage.
+/// (unit, interval) pairs that have both; `None` without FR offers with mileage. One pass over
+/// the mileage, each unit's offers (which never overlap) walked in time order beside it.
 pub fn expected_mileage_per_mw(
     config: &Config,
     fr_offers: &[Offer],
     mileage: &Mileage,
+    units: usize,
 ) -> Option<Decimal> {
     if let Some(v) = config.fr.expected_mileage_per_mw {
         return Decimal::try_from(v).ok().map(|d| d.normalize());
     }
-    let mut offered: std::collections::HashMap<(usize, usize), Decimal> =
-        std::collections::HashMap::new();
+    if mileage.is_empty() || fr_offers.is_empty() {
+        return None;
+    }
+    let mut by_unit: Vec<Vec<&Offer>> = vec![Vec::new(); units];
     for o in fr_offers {
-        for i in o.intervals.clone() {
-            *offered.entry((o.unit, i)).or_default() += o.mw;
+        by_unit[o.unit].push(o);
+    }
+    for list in &mut by_unit {
+        list.sort_by_key(|o| o.intervals.start);
+    }
+    let mut next = vec![0usize; units];
+    let (mut miles, mut offered) = (Decimal::ZERO, Decimal::ZERO);
+    for (unit, i, m) in mileage.iter() {
+        let list = &by_unit[unit];
+        while next[unit] < list.len() && list[next[unit]].intervals.end <= i {
+            next[unit] += 1;
+        }
+        if let Some(o) = list.get(next[unit])
+            && o.intervals.contains(&i)
+        {
+            miles += m;
+            offered += o.mw;
         }
     }
-    let (total, capacity) = mileage
-        .iter()
-        .filter_map(|(u, i, m)| offered.get(&(u, i)).map(|c| (m, *c)))
-        .fold((Decimal::ZERO, Decimal::ZERO), |(m, c), (dm, dc)| {
-            (m + dm, c + dc)
-        });
-    (capacity > Decimal::ZERO).then(|| total / capacity)
+    (offered > Decimal::ZERO).then(|| miles / offered)
+}
+
+/// Where the FR mileage that is settled comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MileageSource {
+    /// `fr_mileage.csv` or `agc_setpoints.csv` ([`Scenario::mileage`]); also a scenario without
+    /// FR offers.
+    Measured,
+    /// Neither file: each FR award's MW × this factor per interval (`[fr]
+    /// expected_mileage_per_mw`), a study assumption that the outputs mark.
+    FromAwards(Decimal),
+}
+
+/// Appended to the `basis` of settlement rows that rest on mileage synthesised from awards.
+pub const MILEAGE_FROM_AWARDS: &str = "+mileage-from-awards";
+
+impl Scenario {
+    /// FR mileage (MW) expected per MW of FR capacity per interval: `[fr]
+    /// expected_mileage_per_mw` where set; otherwise Σ measured mileage ÷ Σ FR offered MW over
+    /// the (unit, interval) pairs that have both, over the whole horizon; `None` without
+    /// either. Converts an FR price per MW of mileage into one per MW of capacity.
+    pub fn fr_expected_mileage_per_mw(&self) -> Option<f64> {
+        use rust_decimal::prelude::ToPrimitive;
+        self.fr_mileage_per_mw
+            .or_else(|| {
+                expected_mileage_per_mw(
+                    &self.config,
+                    &self.fr_offers,
+                    &self.mileage,
+                    self.fleet.units.len(),
+                )
+            })
+            .and_then(|d| d.to_f64())
+    }
 }
 
 /// Reads the contract's files from `dir` and loads them.
@@ -489,7 +540,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         Some(t) => Performance::parse(&t, &fleet, &horizon)?,
         None => Performance::default(),
     };
-    let mileage = match (
+    let (mileage, measured) = match (
         table(&tables, "fr_mileage.csv", w)?,
         table(&tables, "agc_setpoints.csv", w)?,
     ) {
@@ -500,16 +551,26 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
                 "give mileage either as fr_mileage.csv or as agc_setpoints.csv, not both",
             ));
         }
-        (Some(t), None) => series::parse_mileage(&t, &fleet, &horizon)?,
-        (None, Some(t)) => series::parse_agc_setpoints(&t, &fleet, &horizon)?,
-        (None, None) if !fr_offers.is_empty() => {
+        (Some(t), None) => (series::parse_mileage(&t, &fleet, &horizon)?, true),
+        (None, Some(t)) => (series::parse_agc_setpoints(&t, &fleet, &horizon)?, true),
+        (None, None) if !fr_offers.is_empty() && config.fr.expected_mileage_per_mw.is_none() => {
             return Err(InputError::new(
                 ErrorKind::MissingFile,
                 "fr_mileage.csv",
-                "fr_offers.csv holds offers, so FR mileage is needed: add fr_mileage.csv or agc_setpoints.csv",
+                "fr_offers.csv holds offers, so FR mileage is needed: add fr_mileage.csv or agc_setpoints.csv, or set [fr] expected_mileage_per_mw in scenario.toml to settle each award's MW × that factor (a study assumption)",
             ));
         }
-        (None, None) => Mileage::new(),
+        (None, None) => (Mileage::new(), false),
+    };
+    let mileage_source = match config.fr.expected_mileage_per_mw {
+        Some(factor) if !measured && !fr_offers.is_empty() => {
+            let factor = crate::rules::caps::decimal(factor);
+            w.push(format!(
+                "FR mileage synthesised from awards, not metered: there is no fr_mileage.csv or agc_setpoints.csv, so each FR award's mileage is its MW × [fr] expected_mileage_per_mw = {factor} per interval, a study assumption; FR fees rest on it (settlement.csv marks its FR rows basis …{MILEAGE_FROM_AWARDS})"
+            ));
+            MileageSource::FromAwards(factor)
+        }
+        _ => MileageSource::Measured,
     };
     let actuals = match table(&tables, "actuals.csv", w)? {
         Some(t) => Actuals::parse(&t, &fleet, &horizon)?,
@@ -526,7 +587,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         .engine
         .map_or(!energy_offers.is_empty(), |e| e == config::Engine::Lp);
     let fr_mileage_per_mw = if lp {
-        expected_mileage_per_mw(&config, &fr_offers, &mileage)
+        expected_mileage_per_mw(&config, &fr_offers, &mileage, fleet.units.len())
     } else {
         None
     };
@@ -543,6 +604,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         energy_offers,
         performance,
         mileage,
+        mileage_source,
         actuals,
         metering,
         input_digest,
@@ -671,17 +733,6 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ));
         }
     }
-    if let Some(v) = config.fr.expected_mileage_per_mw
-        && !(v.is_finite() && (MIN_SETTING..=1000.0).contains(&v))
-    {
-        return Err(bad(
-            "fr.expected_mileage_per_mw",
-            format!(
-                "is MW of mileage per MW of FR capacity per interval: must be between {MIN_SETTING:e} and 1000, got {}",
-                shown(v)
-            ),
-        ));
-    }
     // notice 196 §三(四) caps mileage at 0.015 元/kW; the setting is per MW. A cap below
     // 1 元/MW is all but surely the notice's figure typed without the × 1000.
     if let Some(v) = caps.fr_mileage_price_yuan_per_mw
@@ -743,6 +794,19 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
                 ));
             }
         }
+    }
+    // Mileage per MW awarded per interval: a few for a regulating unit (the shipped scenarios
+    // have about 3); 1000 is far past any AGC signal, so larger is a slip (MW for kW, …).
+    if let Some(v) = config.fr.expected_mileage_per_mw
+        && !(v.is_finite() && (MIN_SETTING..=1000.0).contains(&v))
+    {
+        return Err(bad(
+            "fr.expected_mileage_per_mw",
+            format!(
+                "must be between {MIN_SETTING:e} and 1000 (MW of mileage per MW of FR award per interval), got {}",
+                shown(v)
+            ),
+        ));
     }
     if let Some(s) = config.allocation.user_share
         && (!(s.is_finite() && (0.0..=1.0).contains(&s)) || tiny(s))

@@ -197,6 +197,7 @@ impl Chunks {
             energy_offers: clip(&scenario.energy_offers, 3),
             performance: scenario.performance.clone(),
             mileage: scenario.mileage.slice(range.clone()),
+            mileage_source: scenario.mileage_source,
             actuals,
             metering: scenario.metering.as_ref().map(|rows| {
                 self.metering[k]
