@@ -87,7 +87,7 @@ enum Command {
     },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
-        after_help = "Examples:\n  ancillary new my-study --province Guangdong\n  ancillary new spot-study --spot continuous\n  ancillary new tibet-study --province Tibet --peak-cap 300 --peak-cap-source \"Tibet price notice 2024\"\n\nEvery file of the contract, with a README.md explaining each column and its unit. The\nscenario is named after its folder. It runs as is, without warnings, and passes the\naudit: ancillary run my-study --out out/my-study"
+        after_help = "Examples:\n  ancillary new my-study --province Guangdong\n  ancillary new spot-study --spot continuous\n  ancillary new tibet-study --province Tibet --peak-cap 300 --peak-cap-source \"DOCUMENT\"\n\nEvery file of the contract, with a README.md explaining each column and its unit. The\nscenario is named after its folder. It runs as is and passes the audit, without a\nwarning where the province has a coal benchmark: ancillary run my-study --out out/my-study"
     )]
     New {
         /// The folder to create (must not exist, or be empty); its name is the scenario's.
