@@ -78,10 +78,10 @@ impl Progress {
         }
     }
 
-    /// Leaves the bar at its end (a terminal keeps the last state on screen).
+    /// Clears the bar, so that what follows (warnings, the summary) starts on a line of its own.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish();
+            bar.finish_and_clear();
         }
     }
 }
