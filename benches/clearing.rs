@@ -40,7 +40,7 @@ fn jiangsu_day_end_to_end(c: &mut Criterion) {
 
 /// Batch throughput: eight generated scenarios (40 units × 2 days each), on 1 and 2 threads.
 fn batch_throughput(c: &mut Criterion) {
-    use ancillary::batch::{Job, run_batch};
+    use ancillary::batch::{Job, Options, run_batch};
     use ancillary::generate::{Size, scenario};
     let tmp = tempfile::tempdir().unwrap();
     let mut jobs = Vec::new();
@@ -76,7 +76,12 @@ fn batch_throughput(c: &mut Criterion) {
             g.bench_function(format!("{place}_{threads}_thread"), |b| {
                 b.iter(|| {
                     let out = root.join(format!("out{threads}"));
-                    black_box(run_batch(jobs.clone(), &out, threads, false).unwrap())
+                    let options = Options {
+                        threads,
+                        report: false,
+                        quiet: true,
+                    };
+                    black_box(run_batch(jobs.clone(), &out, options).unwrap())
                 })
             });
         }

@@ -4,7 +4,6 @@
 //! independent and each run is sequential and deterministic.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -159,51 +158,14 @@ pub fn read_scenario(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, InputError
     crate::scenario::read_files(dir)
 }
 
-/// Progress on a terminal as a bar, otherwise one plain line per finished scenario.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    done: std::sync::atomic::AtomicUsize,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            done: 0.into(),
-        }
-    }
-
-    fn finished(&self, name: &str, ok: bool, wall: Duration) {
-        let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        let status = if ok { "ok" } else { "FAILED" };
-        match &self.bar {
-            Some(bar) => {
-                bar.set_message(format!("{name} {status}"));
-                bar.inc(1);
-            }
-            None => eprintln!(
-                "[{n}/{}] {name} {status} {:.2} s",
-                self.total,
-                wall.as_secs_f64()
-            ),
-        }
-    }
-
-    fn close(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
-        }
-    }
+/// How a batch or sweep runs: threads, reports, progress.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub threads: usize,
+    /// Also write `report.html` for each scenario.
+    pub report: bool,
+    /// No progress on stderr.
+    pub quiet: bool,
 }
 
 /// Runs named jobs (name, files) on `threads` threads, writing each job's outputs to
@@ -211,10 +173,11 @@ impl Progress {
 fn run_parallel(
     work: Vec<(Job, Files)>,
     out_root: &Path,
-    threads: usize,
-    report: bool,
+    options: Options,
 ) -> Result<Vec<Outcome>, Error> {
-    run_parallel_with(work, out_root, threads, |files| run_files(files, report))
+    run_parallel_with(work, out_root, options, |_, files| {
+        run_files(files, options.report)
+    })
 }
 
 /// [`run_parallel`] with the run of one scenario given, so that a test can give one that
@@ -222,13 +185,17 @@ fn run_parallel(
 fn run_parallel_with<F>(
     work: Vec<(Job, Files)>,
     out_root: &Path,
-    threads: usize,
+    options: Options,
     run: F,
 ) -> Result<Vec<Outcome>, Error>
 where
-    F: Fn(&BTreeMap<String, Vec<u8>>) -> Result<(BTreeMap<String, Vec<u8>>, Totals), InputError>
+    F: Fn(
+            &Job,
+            &BTreeMap<String, Vec<u8>>,
+        ) -> Result<(BTreeMap<String, Vec<u8>>, Totals), InputError>
         + Sync,
 {
+    let threads = options.threads;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -239,7 +206,7 @@ where
             )
         })?;
     std::fs::create_dir_all(out_root).map_err(|e| Error::io(out_root, e))?;
-    let progress = Progress::new(work.len());
+    let progress = crate::progress::Progress::new(work.len() as u64, "scenarios", options.quiet);
     let outcomes = pool.install(|| {
         work.into_par_iter()
             .map(|(job, files)| {
@@ -247,7 +214,7 @@ where
                 let result = isolated(|| {
                     files
                         .map_err(Error::from)
-                        .and_then(|files| run(&files).map_err(Error::from))
+                        .and_then(|files| run(&job, &files).map_err(Error::from))
                         .and_then(|(out, totals)| {
                             crate::output::dir::write(&out_root.join(&job.folder), &out, false)?;
                             Ok(totals)
@@ -255,12 +222,17 @@ where
                         .map_err(|e| e.to_string())
                 });
                 let wall = start.elapsed();
-                progress.finished(&job.folder, result.is_ok(), wall);
+                let status = if result.is_ok() { "ok" } else { "FAILED" };
+                progress.item(&format!(
+                    "{} {status} {:.2} s",
+                    job.folder,
+                    wall.as_secs_f64()
+                ));
                 Outcome { job, result, wall }
             })
             .collect::<Vec<_>>()
     });
-    progress.close();
+    progress.finish();
     Ok(outcomes)
 }
 
@@ -281,12 +253,7 @@ fn isolated<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
 }
 
 /// `ancillary batch`: runs `jobs` and writes their outputs under `out_root`.
-pub fn run_batch(
-    jobs: Vec<Job>,
-    out_root: &Path,
-    threads: usize,
-    report: bool,
-) -> Result<Vec<Outcome>, Error> {
+pub fn run_batch(jobs: Vec<Job>, out_root: &Path, options: Options) -> Result<Vec<Outcome>, Error> {
     let work = jobs
         .into_iter()
         .map(|job| {
@@ -294,7 +261,7 @@ pub fn run_batch(
             (job, files)
         })
         .collect();
-    run_parallel(work, out_root, threads, report)
+    run_parallel(work, out_root, options)
 }
 
 /// `batch_summary.csv`: `scenario, folder, status, products, fr_yuan, peak_yuan, reserve_yuan,
@@ -461,47 +428,150 @@ impl std::str::FromStr for Setting {
 }
 
 /// A value as TOML would read it (`15`, `0.5`, `true`, `"uniform"`), or a bare word as a string.
-fn toml_value(raw: &str) -> toml::Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+fn toml_value(raw: &str) -> toml_edit::Value {
+    raw.parse::<toml_edit::Value>()
+        .unwrap_or_else(|_| toml_edit::Value::from(raw))
 }
 
-/// `scenario.toml` text with `key` (dotted) set to `raw`.
-fn set_key(text: &str, key: &str, raw: &str) -> Result<String, InputError> {
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        InputError::new(ErrorKind::Parse, "scenario.toml", e.message().to_string())
+/// A `scenario.toml` as a sweep variant changed it, and where its lines came from.
+struct Edited {
+    text: String,
+    /// Per line of `text`: the user's line number (1-based), or `None` for a line a `--set`
+    /// wrote or changed.
+    origin: Vec<Option<u64>>,
+    /// This variant's settings, `key=value`.
+    sets: Vec<String>,
+}
+
+/// `text` (the user's `scenario.toml`) with each dotted key set to its value. Edited in place
+/// with `toml_edit`: every other line, comment and key stays as the user wrote it, a key set
+/// in a table keeps the table's other keys (and serde's defaults for absent ones), and a key
+/// absent from the file is added to its table (as a dotted key where the table is absent).
+fn set_keys(text: &str, sets: &[(&str, &str)]) -> Result<Edited, InputError> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let mut err = InputError::new(ErrorKind::Parse, "scenario.toml", e.message().trim());
+        if let Some(span) = e.span() {
+            err = err.at_line(text[..span.start.min(text.len())].matches('\n').count() as u64 + 1);
+        }
+        err
     })?;
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut cur = &mut table;
-    for p in &parts[..parts.len() - 1] {
-        cur = cur
-            .entry(p.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            .as_table_mut()
-            .ok_or_else(|| {
-                InputError::new(
-                    ErrorKind::Invalid,
-                    "scenario.toml",
-                    format!("{p} is not a section, so {key} cannot be set"),
-                )
-                .at_column(key)
-            })?;
+    for (key, raw) in sets {
+        let invalid = |rule: String| {
+            InputError::new(ErrorKind::Invalid, "scenario.toml", rule).at_column(*key)
+        };
+        let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(invalid(format!(
+                "--set {key}: not a dotted key such as caps.fr_mileage_price_yuan_per_mw"
+            )));
+        }
+        let (leaf, sections) = parts.split_last().expect("split gives at least one part");
+        let mut table: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+        for p in sections {
+            if !table.contains_key(p) {
+                let mut t = toml_edit::Table::new();
+                t.set_dotted(true);
+                table.insert(p, toml_edit::Item::Table(t));
+            }
+            table = table
+                .get_mut(p)
+                .and_then(toml_edit::Item::as_table_like_mut)
+                .ok_or_else(|| invalid(format!("{p} is not a section, so {key} cannot be set")))?;
+        }
+        let value = toml_value(raw);
+        match table.get_mut(leaf) {
+            // In place, keeping the user's spacing and comment.
+            Some(toml_edit::Item::Value(old)) => {
+                let decor = old.decor().clone();
+                *old = value;
+                *old.decor_mut() = decor;
+            }
+            Some(toml_edit::Item::Table(_) | toml_edit::Item::ArrayOfTables(_)) => {
+                return Err(invalid(format!(
+                    "{key} is a section: set its keys one by one, e.g. {key}.NAME=VALUE"
+                )));
+            }
+            _ => {
+                table.insert(leaf, toml_edit::Item::Value(value));
+            }
+        }
     }
-    cur.insert(parts[parts.len() - 1].to_string(), toml_value(raw));
-    toml::to_string(&table)
-        .map_err(|e| InputError::new(ErrorKind::Invalid, "scenario.toml", e.to_string()))
+    let edited = doc.to_string();
+    let (old, new): (Vec<&str>, Vec<&str>) = (text.lines().collect(), edited.lines().collect());
+    let mut origin = vec![None; new.len()];
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
+        let (tag, old_lines, new_lines) = op.as_tag_tuple();
+        if tag == similar::DiffTag::Equal {
+            for (o, n) in old_lines.zip(new_lines) {
+                origin[n] = Some(o as u64 + 1);
+            }
+        }
+    }
+    Ok(Edited {
+        text: edited,
+        origin,
+        sets: sets.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+    })
+}
+
+impl Edited {
+    /// `e` as the user should read it: a line of the edited `scenario.toml` becomes the line of
+    /// the user's own file it came from, or, for a line a `--set` wrote, says so.
+    fn place(&self, mut e: InputError) -> InputError {
+        if e.file != crate::scenario::config::FILE {
+            return e;
+        }
+        let Some(line) = e.line else {
+            return e;
+        };
+        match self.origin.get(line as usize - 1).copied().flatten() {
+            Some(user_line) => e.line = Some(user_line),
+            None => {
+                // The --set whose dotted key holds this line's key (`b = 3`, `weights.rate =
+                // 0.5`, `[fr.weights]`), or every --set of the variant.
+                let text = self.text.lines().nth(line as usize - 1).unwrap_or("");
+                let written: Vec<&str> = text
+                    .split('=')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['[', ']'])
+                    .split('.')
+                    .map(|p| p.trim().trim_matches(['"', '\'']))
+                    .collect();
+                let named: Vec<&String> = self
+                    .sets
+                    .iter()
+                    .filter(|s| {
+                        let key = s.split_once('=').map_or(s.as_str(), |(k, _)| k);
+                        let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+                        parts
+                            .windows(written.len())
+                            .any(|w| w == written.as_slice())
+                    })
+                    .collect();
+                let shown: Vec<&String> = if named.is_empty() {
+                    self.sets.iter().collect()
+                } else {
+                    named
+                };
+                let list: Vec<String> = shown.iter().map(|s| format!("--set {s}")).collect();
+                e.line = None;
+                e.rule = format!("{} (in what {} wrote)", e.rule, list.join(" and "));
+            }
+        }
+        e
+    }
 }
 
 /// `ancillary sweep`: the cross product of `settings` applied to one scenario, run as a batch.
-/// Returns each variant's settings and outcome, in order.
+/// Returns each variant's settings and outcome, in order. Errors in a variant's
+/// `scenario.toml` name the user's line, or the `--set` that wrote it.
 pub fn run_sweep(
     scenario: &Path,
     settings: &[Setting],
     out_root: &Path,
-    threads: usize,
-    report: bool,
+    options: Options,
 ) -> Result<Vec<(Vec<String>, Outcome)>, Error> {
     let base = read_scenario(scenario)?;
     // read_scenario checked the file exists, but it may go between the check and the read.
@@ -532,22 +602,30 @@ pub fn run_sweep(
             .collect();
     }
     let mut work = Vec::with_capacity(combos.len());
+    let mut edits = BTreeMap::new();
     for combo in &combos {
-        let mut t = text.clone();
-        let mut label = Vec::new();
-        for (s, v) in settings.iter().zip(combo) {
-            t = set_key(&t, &s.key, v)?;
-            label.push(format!("{}-{v}", s.key));
-        }
+        let sets: Vec<(&str, &str)> = settings
+            .iter()
+            .zip(combo)
+            .map(|(s, v)| (s.key.as_str(), v.as_str()))
+            .collect();
+        let edited = set_keys(&text, &sets)?;
+        let label: Vec<String> = sets.iter().map(|(k, v)| format!("{k}-{v}")).collect();
         let mut files = base.clone();
-        files.insert("scenario.toml".into(), t.into_bytes());
+        files.insert("scenario.toml".into(), edited.text.clone().into_bytes());
         let job = Job {
             folder: names::encode(&label.join("__")),
             dir: scenario.to_path_buf(),
         };
+        edits.insert(job.folder.clone(), edited);
         work.push((job, Ok(files)));
     }
-    let outcomes = run_parallel(work, out_root, threads, report)?;
+    let outcomes = run_parallel_with(work, out_root, options, |job, files| {
+        run_files(files, options.report).map_err(|e| match edits.get(&job.folder) {
+            Some(edited) => edited.place(e),
+            None => e,
+        })
+    })?;
     Ok(combos.into_iter().zip(outcomes).collect())
 }
 
@@ -611,7 +689,12 @@ mod tests {
         };
         let files = |tag: &[u8]| Ok(BTreeMap::from([("tag".to_string(), tag.to_vec())]));
         let work = vec![(job("bad"), files(b"bad")), (job("good"), files(b"good"))];
-        let outcomes = run_parallel_with(work, root.path(), 2, |f| {
+        let options = Options {
+            threads: 2,
+            report: false,
+            quiet: true,
+        };
+        let outcomes = run_parallel_with(work, root.path(), options, |_, f| {
             if f["tag"] == b"bad" {
                 panic!("boom");
             }
@@ -633,5 +716,54 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
         assert_eq!(left, ["good"], "{left:?}");
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_set_in_place_and_lines_mapped_back() {
+        let text = "name = \"x\"   # n\n\n[caps]\na = 1.0   # keep\n[fr]\nranking = \"price\"\n";
+        let e = set_keys(
+            text,
+            &[
+                ("caps.a", "2"),
+                ("caps.b", "3"),
+                ("fr.weights.rate", "0.5"),
+                ("new.k", "yes"),
+            ],
+        )
+        .unwrap();
+        // Comments and spacing stay; a new key joins its table, or is dotted where the table
+        // is absent (at the root, before the first header).
+        assert_eq!(
+            e.text,
+            "name = \"x\"   # n\nnew.k = \"yes\"\n\n[caps]\na = 2   # keep\nb = 3\n[fr]\nranking = \"price\"\nweights.rate = 0.5\n"
+        );
+        // Lines of the user's file keep their numbers; the four lines --set wrote have none.
+        assert_eq!(
+            e.origin,
+            [
+                Some(1),
+                None,
+                Some(2),
+                Some(3),
+                None,
+                None,
+                Some(5),
+                Some(6),
+                None
+            ]
+        );
+        let at = |line| InputError::new(ErrorKind::Invalid, "scenario.toml", "bad").at_line(line);
+        assert_eq!(e.place(at(8)).line, Some(6));
+        let ours = e.place(at(9));
+        assert_eq!(ours.line, None);
+        assert_eq!(ours.rule, "bad (in what --set fr.weights.rate=0.5 wrote)");
+        // A key of a value that is not a table cannot be set.
+        let err = set_keys(text, &[("name.x", "1")]).err().unwrap();
+        assert!(err.rule.contains("name is not a section"), "{err}");
     }
 }

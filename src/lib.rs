@@ -30,6 +30,7 @@ pub mod new;
 pub mod outcome;
 pub mod output;
 pub mod product;
+pub mod progress;
 pub mod rules;
 pub mod run;
 pub mod scenario;
@@ -41,23 +42,79 @@ use std::path::Path;
 
 /// What `ancillary run` does: load `scenario_dir`, run it, write the outputs to `out_dir`
 /// (with `report.html` when `report` is set). Returns the warnings (caps clamped, unpaid
-/// mileage, …) for the caller to show.
+/// mileage, …) for the caller to show. Shows no progress.
 pub fn run_to_dir(
     scenario_dir: &Path,
     out_dir: &Path,
     force: bool,
     report: bool,
 ) -> Result<Vec<String>, Error> {
+    run_to_dir_showing(scenario_dir, out_dir, force, report, false)
+}
+
+/// [`run_to_dir`], with the days cleared shown on stderr when `progress` is set and the run
+/// is cleared in more than one chunk (see [`progress`]).
+pub fn run_to_dir_showing(
+    scenario_dir: &Path,
+    out_dir: &Path,
+    force: bool,
+    report: bool,
+    progress: bool,
+) -> Result<Vec<String>, Error> {
     let scenario = scenario::load(scenario_dir)?;
+    let chunks = run::chunks(&scenario)?;
+    let days = DaysCleared::new(&scenario, &chunks, progress);
     if report {
         // The report audits the outputs it shows, so they are built in memory first.
-        let result = run::run(&scenario)?;
+        let mut merged = run::Merge::new(&scenario, true);
+        for k in 0..chunks.len() {
+            merged.add(run::run_chunk(&scenario, &chunks, k)?);
+            days.chunk_done(k);
+        }
+        days.finish();
+        let result = merged.finish();
         let mut files = output::render(&scenario, &result);
         add_report(&scenario, &mut files)?;
         output::dir::write(out_dir, &files, force)?;
         return Ok(result.warnings);
     }
-    Ok(stream_to_dir(&scenario, out_dir, force)?.warnings)
+    Ok(stream(&scenario, &chunks, out_dir, force, &days)?.warnings)
+}
+
+/// Progress of a run in days cleared, chunk by chunk.
+struct DaysCleared<'a> {
+    scenario: &'a scenario::Scenario,
+    chunks: &'a scenario::slice::Chunks,
+    progress: progress::Progress,
+}
+
+impl<'a> DaysCleared<'a> {
+    /// Shown only when asked for and the run has more than one chunk: a run in one piece
+    /// (a day, or the LP's whole horizon) has nothing to count.
+    fn new(
+        scenario: &'a scenario::Scenario,
+        chunks: &'a scenario::slice::Chunks,
+        show: bool,
+    ) -> DaysCleared<'a> {
+        let total = scenario.horizon.days().len() as u64;
+        let quiet = !show || chunks.len() < 2;
+        DaysCleared {
+            scenario,
+            chunks,
+            progress: progress::Progress::new(total, "days", quiet),
+        }
+    }
+
+    fn chunk_done(&self, k: usize) {
+        let h = &self.scenario.horizon;
+        let last = self.chunks.ranges[k].end.saturating_sub(1);
+        let days = (h.day(last) - h.day(0)).num_days() + 1;
+        self.progress.reach(days.max(0) as u64);
+    }
+
+    fn finish(&self) {
+        self.progress.finish();
+    }
 }
 
 /// Runs `scenario` a few chunks of days at a time, in parallel, appending each chunk's rows
@@ -69,8 +126,25 @@ pub fn stream_to_dir(
     out_dir: &Path,
     force: bool,
 ) -> Result<run::RunResult, Error> {
-    use rayon::prelude::*;
     let chunks = run::chunks(scenario)?;
+    stream(
+        scenario,
+        &chunks,
+        out_dir,
+        force,
+        &DaysCleared::new(scenario, &chunks, false),
+    )
+}
+
+/// [`stream_to_dir`] over `chunks`, counting the days cleared.
+fn stream(
+    scenario: &scenario::Scenario,
+    chunks: &scenario::slice::Chunks,
+    out_dir: &Path,
+    force: bool,
+    days: &DaysCleared,
+) -> Result<run::RunResult, Error> {
+    use rayon::prelude::*;
     let labels = output::labels(scenario);
     let mut staged = output::dir::Staged::begin(out_dir, force)?;
     let mut merge = run::Merge::new(scenario, false);
@@ -83,7 +157,7 @@ pub fn stream_to_dir(
         range
             .into_par_iter()
             .map(|k| {
-                let chunk = run::run_chunk(scenario, &chunks, k)?;
+                let chunk = run::run_chunk(scenario, chunks, k)?;
                 let rows = output::render_rows(scenario, &chunk.result, &labels);
                 Ok((chunk, rows))
             })
@@ -94,6 +168,7 @@ pub fn stream_to_dir(
         .step_by(window)
         .map(|start| start..(start + window).min(chunks.len()))
         .collect();
+    let mut written = 0;
     let mut write = |done: Vec<Result<Rendered, InputError>>| -> Result<(), Error> {
         for d in done {
             let (chunk, rows) = d?;
@@ -104,6 +179,8 @@ pub fn stream_to_dir(
                 }
             }
             merge.add(chunk);
+            days.chunk_done(written);
+            written += 1;
         }
         Ok(())
     };
@@ -114,6 +191,7 @@ pub fn stream_to_dir(
         pending = computed;
     }
     write(pending)?;
+    days.finish();
     let result = merge.finish();
     let row_files: Vec<String> = staged.names().iter().cloned().collect();
     for (name, bytes) in output::render_rest(scenario, &result, &totals, &row_files) {

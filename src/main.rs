@@ -21,13 +21,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Clear, price and bill one scenario folder and write the results to OUT_DIR.
-    #[command(
-        after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n\nWrites clearing.csv, awards.csv, settlement.csv, rejected_offers.csv,\nperformance_factors.csv, statement_monthly.csv, statements/, market_power.csv,\nstorage.csv (with storage), summary.json and ancillary.sha256 (the files and their\nSHA-256 digests; check a copy with `sha256sum -c ancillary.sha256`).\n\nOUT_DIR is never torn: the output is built beside it and swapped in whole, so a\nfailed or killed run leaves the earlier output as it was. A second run into the same\nOUT_DIR fails at once while the first holds it. An existing OUT_DIR is replaced only\nif it is an intact earlier ancillary output (every file listed in its ancillary.sha256,\ndigests matching); any other folder needs --force, and then only our files are written\ninto it, one by one."
-    )]
+    #[command(after_help = run_help())]
     Run {
         /// Scenario folder (scenario.toml and CSV files).
         scenario: PathBuf,
-        /// Output folder.
+        /// Output folder: created, or replaced whole if it is an earlier ancillary output.
         #[arg(long, short)]
         out: PathBuf,
         /// Write our files into an existing folder that is not an intact earlier ancillary
@@ -37,6 +35,9 @@ enum Command {
         /// Also write report.html (plots, statements, the audit) into OUT_DIR.
         #[arg(long)]
         report: bool,
+        /// Show no progress (warnings and errors still show).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Write a self-contained HTML report (plots, statements, audit) for a run's output folder.
     #[command(
@@ -65,12 +66,16 @@ enum Command {
         after_help = "Examples:\n  ancillary generate --units 300 --days 7 --out /tmp/synthetic-300x7\n  ancillary generate --units 50 --days 1 --spot continuous --seed 3 --out /tmp/joint-50"
     )]
     Generate {
+        /// Number of units (a mix of coal, gas, hydro, storage, wind and PV).
         #[arg(long, default_value_t = 50)]
         units: usize,
+        /// Number of days, from 2024-03-01.
         #[arg(long, default_value_t = 1)]
         days: usize,
+        /// Interval length in minutes (must divide 1440).
         #[arg(long, default_value_t = 15)]
         interval_minutes: u32,
+        /// Random seed: the same seed gives the same scenario, byte for byte.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// none: FR, peak, reserve; continuous: energy, FR, reserve (LP).
@@ -82,29 +87,40 @@ enum Command {
     },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
-        after_help = "Examples:\n  ancillary new my-scenario --province Guangdong\n  ancillary new spot-study --spot continuous\n\nEvery file of the contract, with a README.md explaining each column and its unit.\nThe scaffold runs as is: ancillary run my-scenario --out out/my-scenario"
+        after_help = "Examples:\n  ancillary new my-study --province Guangdong\n  ancillary new spot-study --spot continuous\n  ancillary new tibet-study --province Tibet --peak-cap 300 --peak-cap-source \"DOCUMENT\"\n\nEvery file of the contract, with a README.md explaining each column and its unit. The\nscenario is named after its folder. It runs as is and passes the audit, without a\nwarning where the province has a coal benchmark: ancillary run my-study --out out/my-study"
     )]
     New {
-        /// The folder to create (must not exist, or be empty).
+        /// The folder to create (must not exist, or be empty); its name is the scenario's.
         scenario: PathBuf,
-        /// Province (its coal benchmark sets the default peak cap).
+        /// Provincial grid, as named in data/provinces.csv (English, Chinese or an alias);
+        /// its coal benchmark sets the default peak cap.
         #[arg(long, default_value = "Jiangsu")]
         province: String,
-        /// Whether the spot market runs continuously.
-        #[arg(long, default_value = "none", value_parser = ["none", "continuous"])]
-        spot: String,
+        /// Whether the spot market runs continuously (continuous: no peak market). Default:
+        /// as data/spot_markets.csv says for the province on the scaffold's day.
+        #[arg(long, value_parser = ["none", "continuous"])]
+        spot: Option<String>,
+        /// Peak cap, yuan/MWh: at most the province's coal benchmark; required where the
+        /// province has none (Tibet; Hebei and Inner Mongolia as a whole).
+        #[arg(long)]
+        peak_cap: Option<f64>,
+        /// Where --peak-cap comes from (the province's price document); required with it
+        /// where the province has no coal benchmark.
+        #[arg(long, requires = "peak_cap")]
+        peak_cap_source: Option<String>,
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
-        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first. Writes audit.csv and audit.json to --out,\nor into the --results folder (and with neither, only prints the table). Exit status: 0 nothing fails, 1 a rule fails, 2 bad input."
+        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\nExit status: 0 nothing fails, 1 a rule fails, 2 bad input."
     )]
     Audit {
         /// Scenario folder.
         scenario: PathBuf,
-        /// An output folder of `ancillary run` for this scenario.
+        /// An output folder of `ancillary run` for this scenario (default: run it first).
         #[arg(long)]
         results: Option<PathBuf>,
-        /// Where to write audit.csv and audit.json (default: the --results folder).
+        /// Where to write audit.csv and audit.json (default: the --results folder; with
+        /// neither, they are not written).
         #[arg(long, short)]
         out: Option<PathBuf>,
         /// Replace an audit.csv or audit.json there that we did not write.
@@ -116,7 +132,9 @@ enum Command {
         after_help = "Examples:\n  ancillary diff tests/golden/fr-basic out/fr-basic\n  ancillary diff expected/ actual/ --price-tol 1e-4 --money-tol 0.01\n\nRows are matched by their keys (time, product, unit / party, item). Money columns\n(*_yuan) must match within --money-tol, other numbers within --price-tol.\nExit status: 0 equal, 1 different, 2 unreadable input."
     )]
     Diff {
+        /// The output folder taken as right (a golden copy).
         expected: PathBuf,
+        /// The output folder checked against it.
         actual: PathBuf,
         /// Absolute tolerance on prices and quantities.
         #[arg(long, default_value = "1e-6", value_parser = tolerance)]
@@ -127,7 +145,7 @@ enum Command {
     },
     /// Run many scenarios in parallel, one output folder each, and a batch_summary.csv.
     #[command(
-        after_help = "Examples:\n  ancillary batch scenarios --out out/all\n  ancillary batch scenarios/fr-basic scenarios/peak-basic --out out/two --jobs 2\n  ancillary batch scenarios --out out/all --shard 2/4     # the 2nd of 4 slices\n  ancillary batch --merge --out out/all                   # join the shard summaries\n\nA folder without scenario.toml stands for the scenarios inside it. Exit status: 0 all ran,\n1 any scenario failed (see batch_summary.csv), 2 bad usage."
+        after_help = "Examples:\n  ancillary batch scenarios --out out/all\n  ancillary batch scenarios/fr-basic scenarios/peak-basic --out out/two --jobs 2\n  ancillary batch scenarios --out out/all --shard 2/4     # the 2nd of 4 slices\n  ancillary batch --merge --out out/all                   # join the shard summaries\n\nA folder without scenario.toml stands for the scenarios inside it. Progress: a bar on a\nterminal, a line per scenario elsewhere. Exit status: 0 all ran, 1 any scenario failed\n(see batch_summary.csv), 2 bad usage."
     )]
     Batch {
         /// Scenario folders, or folders of scenario folders.
@@ -148,21 +166,55 @@ enum Command {
         /// Also write report.html for each scenario.
         #[arg(long)]
         report: bool,
+        /// Show no progress (errors still show).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Run the cross product of settings of one scenario and tabulate the totals.
     #[command(
-        after_help = "Examples:\n  ancillary sweep scenarios/jiangsu-typical-day --set caps.fr_mileage_price_yuan_per_mw=5,10,15 --out out/sweep\n  ancillary sweep scenarios/month-spot --set allocation.user_share=0.3,0.5 --set caps.reserve_price_yuan_per_mwh=50,100 --out out/s2\n\nWrites one output folder per combination and sweep_summary.csv."
+        after_help = "Examples:\n  ancillary sweep scenarios/jiangsu-typical-day --set caps.fr_mileage_price_yuan_per_mw=5,10,15 --out out/sweep\n  ancillary sweep scenarios/month-spot --set allocation.user_share=0.3,0.5 --set caps.reserve_price_yuan_per_mwh=50,100 --out out/s2\n\nEach variant is the scenario's own scenario.toml with the keys changed in place (a key\nof a table keeps the table's other keys); an error names the line of your file, or\nthe --set that wrote it. Writes one output folder per combination and\nsweep_summary.csv, which is printed too."
     )]
     Sweep {
+        /// Scenario folder to vary.
         scenario: PathBuf,
         /// key=v1,v2,… with a dotted scenario.toml key; repeat for a cross product.
         #[arg(long = "set", required = true)]
         settings: Vec<ancillary::batch::Setting>,
+        /// Output root: one folder per combination under it, and sweep_summary.csv.
         #[arg(long, short)]
         out: PathBuf,
+        /// Threads (default: all cores).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// Show no progress (errors still show).
+        #[arg(long, short)]
+        quiet: bool,
     },
+}
+
+/// The help of `run`: examples, and the files it writes, from the code's own list.
+fn run_help() -> String {
+    let width = ancillary::output::RUN_FILES
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    let files: String = ancillary::output::RUN_FILES
+        .iter()
+        .map(|(name, what)| format!("  {name:width$}  {what}\n"))
+        .collect();
+    format!(
+        "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n  ancillary run scenarios/month-spot --out /tmp/month-spot --report\n\n\
+         Writes into OUT_DIR (a file with no rows is left out):\n{files}\n\
+         A run cleared in chunks of days (a long merit-order horizon) shows the days cleared:\n\
+         a bar on a terminal, a line per tenth of the horizon elsewhere; --quiet hides it.\n\n\
+         OUT_DIR is never torn: the output is built beside it and swapped in whole, so a\n\
+         failed or killed run leaves the earlier output as it was. A second run into the same\n\
+         OUT_DIR fails at once while the first holds it. An existing OUT_DIR is replaced only\n\
+         if it is an intact earlier ancillary output (every file listed in its ancillary.sha256,\n\
+         digests matching); any other folder needs --force, and then only our files are written\n\
+         into it, one by one."
+    )
 }
 
 #[derive(Subcommand)]
@@ -235,16 +287,15 @@ fn report(
 fn batch(
     scenarios: &[PathBuf],
     out: &std::path::Path,
-    jobs: Option<usize>,
     shard: Option<(usize, usize)>,
-    report: bool,
+    options: ancillary::batch::Options,
 ) -> Result<bool, ancillary::Error> {
     let all = ancillary::batch::collect(scenarios)?;
     let jobs_list = match shard {
         Some((k, n)) => ancillary::batch::shard(all, k, n),
         None => all,
     };
-    let outcomes = ancillary::batch::run_batch(jobs_list, out, threads(jobs), report)?;
+    let outcomes = ancillary::batch::run_batch(jobs_list, out, options)?;
     let path = out.join(ancillary::batch::summary_name(shard));
     ancillary::output::dir::write_file(&path, &ancillary::batch::summary_csv(&outcomes), true)?;
     let failed: Vec<_> = outcomes.iter().filter(|o| o.result.is_err()).collect();
@@ -268,9 +319,9 @@ fn sweep(
     scenario: &std::path::Path,
     settings: &[ancillary::batch::Setting],
     out: &std::path::Path,
-    jobs: Option<usize>,
+    options: ancillary::batch::Options,
 ) -> Result<bool, ancillary::Error> {
-    let rows = ancillary::batch::run_sweep(scenario, settings, out, threads(jobs), false)?;
+    let rows = ancillary::batch::run_sweep(scenario, settings, out, options)?;
     let table = ancillary::batch::sweep_csv(settings, &rows);
     let path = out.join("sweep_summary.csv");
     ancillary::output::dir::write_file(&path, &table, true)?;
@@ -333,6 +384,8 @@ fn audit(
         if let Some(dir) = out.or(results) {
             eprintln!("wrote {}/audit.csv and audit.json", dir.display());
         }
+    } else {
+        eprintln!("audit.csv and audit.json not written: give --out DIR to keep them");
     }
     Ok(checks
         .iter()
@@ -357,7 +410,8 @@ fn main() -> ExitCode {
             out,
             force,
             report,
-        } => match ancillary::run_to_dir(&scenario, &out, force, report) {
+            quiet,
+        } => match ancillary::run_to_dir_showing(&scenario, &out, force, report, !quiet) {
             Ok(warnings) => {
                 // A long run can warn about hundreds of units: the first few here, all of
                 // them in summary.json.
@@ -435,8 +489,22 @@ fn main() -> ExitCode {
             scenario,
             province,
             spot,
+            peak_cap,
+            peak_cap_source,
         } => exit(
-            ancillary::new::scaffold(&scenario, &province, spot == "continuous").map(|()| {
+            ancillary::new::scaffold(
+                &scenario,
+                &ancillary::new::Options {
+                    continuous: match spot.as_deref() {
+                        Some(s) => s == "continuous",
+                        None => ancillary::new::spot_runs_continuously(&province),
+                    },
+                    province,
+                    peak_cap,
+                    peak_cap_source,
+                },
+            )
+            .map(|()| {
                 eprintln!(
                     "wrote {}; run it with: ancillary run {} --out out/{}",
                     scenario.display(),
@@ -455,6 +523,7 @@ fn main() -> ExitCode {
             shard,
             merge,
             report,
+            quiet,
         } => {
             if merge {
                 match ancillary::batch::merge(&out) {
@@ -468,7 +537,12 @@ fn main() -> ExitCode {
                     Err(e) => exit(Err(e)),
                 }
             } else {
-                exit(batch(&scenarios, &out, jobs, shard, report))
+                let options = ancillary::batch::Options {
+                    threads: threads(jobs),
+                    report,
+                    quiet,
+                };
+                exit(batch(&scenarios, &out, shard, options))
             }
         }
         Command::Sweep {
@@ -476,7 +550,15 @@ fn main() -> ExitCode {
             settings,
             out,
             jobs,
-        } => exit(sweep(&scenario, &settings, &out, jobs)),
+            quiet,
+        } => {
+            let options = ancillary::batch::Options {
+                threads: threads(jobs),
+                report: false,
+                quiet,
+            };
+            exit(sweep(&scenario, &settings, &out, options))
+        }
         Command::Diff {
             expected,
             actual,
@@ -513,4 +595,35 @@ fn tolerance(s: &str) -> Result<rust_decimal::Decimal, String> {
         .ok()
         .filter(|d| !d.is_sign_negative())
         .ok_or_else(|| format!("must be a number ≥ 0, got {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand says what it does, and every argument and option has a description.
+    #[test]
+    fn every_argument_is_described() {
+        fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let here = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(format!("{here}: no description"));
+                }
+                for arg in sub.get_arguments() {
+                    let id = arg.get_id().as_str();
+                    if !matches!(id, "help" | "version") && arg.get_help().is_none() {
+                        missing.push(format!("{here} {id}"));
+                    }
+                }
+                check(sub, &here, missing);
+            }
+        }
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        check(&cmd, "ancillary", &mut missing);
+        assert!(missing.is_empty(), "no help for: {missing:?}");
+    }
 }

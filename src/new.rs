@@ -1,10 +1,12 @@
 //! `ancillary new`: a small, valid scenario to start from, with every file of the contract and a
-//! README explaining each column and its unit. It runs as is.
+//! README explaining each column and its unit. It runs as is, without a warning, and passes the
+//! audit.
 
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, InputError};
-use crate::rules::caps::peak_price_limit;
+use crate::rules::caps::{decimal, peak_price_limit};
+use crate::rules::province::{self, Lookup};
 
 const T: [&str; 5] = [
     "2024-03-01T00:00",
@@ -14,19 +16,162 @@ const T: [&str; 5] = [
     "2024-03-01T01:00",
 ];
 
-fn toml(province: &str, continuous: bool) -> String {
-    let peak_cap = peak_price_limit(province).map_or("# peak_price_yuan_per_mwh = 391.0   # set it: the province is not in data/provinces.csv".to_string(), |p| {
-        format!("# peak_price_yuan_per_mwh = {p}   # default: {province}'s coal benchmark × 1000 (notice 196 二(二)); lower it here if the province does")
-    });
-    let spot = if continuous { "continuous" } else { "none" };
-    let market = if continuous {
+/// What to scaffold.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A provincial grid of `data/provinces.csv`, by any of its names.
+    pub province: String,
+    /// Whether the spot market runs continuously (no peak market then, notice 196 §二(一)).
+    pub continuous: bool,
+    /// A peak cap, 元/MWh (required where the province has no coal benchmark).
+    pub peak_cap: Option<f64>,
+    /// Where that cap comes from (required with it where the province has no benchmark).
+    pub peak_cap_source: Option<String>,
+}
+
+/// Whether the province's spot market runs continuously on the scaffold's first day, as
+/// `data/spot_markets.csv` says (the default of `ancillary new --spot`).
+pub fn spot_runs_continuously(province: &str) -> bool {
+    let day = T[0]
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match (crate::rules::spot::row(province), day) {
+        (Some(row), Some(day)) => row.continuous_since.is_some_and(|since| since <= day),
+        _ => false,
+    }
+}
+
+/// A string as a TOML literal, quoted and escaped by the `toml` crate.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn arg_error(arg: &str, rule: String) -> Error {
+    InputError::new(ErrorKind::Invalid, arg, rule).into()
+}
+
+/// The `province` line and the peak cap lines of `scenario.toml`, once the options are checked
+/// against the province table: a scaffold must run, so a province whose peak market would have
+/// no cap (notice 196 §二(二)) is refused here, not at the first run.
+fn province_lines(o: &Options) -> Result<(String, String), Error> {
+    let p = match province::lookup(&o.province) {
+        Lookup::Found(p) | Lookup::NoBenchmark(p) => p,
+        Lookup::Unknown { closest } => {
+            let hint = match closest {
+                Some(c) => format!("did you mean {c}?"),
+                None => format!("the grids are: {}", province::names().join(", ")),
+            };
+            return Err(arg_error(
+                "--province",
+                format!(
+                    "{:?} is not a provincial grid in data/provinces.csv; {hint}",
+                    o.province
+                ),
+            ));
+        }
+    };
+    let limit = peak_price_limit(&p.name);
+    let mut line = format!("province = {}", quoted(&p.name));
+    line += &match p.coal_benchmark_yuan_per_kwh {
+        Some(b) => format!(
+            "   # {}: coal benchmark {b} yuan/kWh (data/provinces.csv)",
+            p.name_zh
+        ),
+        None => format!("   # {}: {}", p.name_zh, p.note),
+    };
+    if o.continuous {
+        if o.peak_cap.is_some() {
+            return Err(arg_error(
+                "--peak-cap",
+                "has no use where the spot market runs continuously: there is no peak market (notice 196 §二(一))".into(),
+            ));
+        }
+        let caps = match limit {
+            Some(l) => format!(
+                "# peak_price_yuan_per_mwh = {l}   # no peak market where spot runs continuously (二(一))"
+            ),
+            None => "# no peak market where spot runs continuously (二(一)), so no peak cap".into(),
+        };
+        return Ok((line, caps));
+    }
+    let source = o
+        .peak_cap_source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let caps = match (o.peak_cap, limit) {
+        (Some(cap), _) if !cap.is_finite() || cap <= 0.0 => {
+            return Err(arg_error(
+                "--peak-cap",
+                format!("must be a price > 0 in yuan/MWh, got {cap}"),
+            ));
+        }
+        (Some(cap), Some(l)) if decimal(cap) > l => {
+            return Err(arg_error(
+                "--peak-cap",
+                format!(
+                    "{} exceeds {}'s limit {l} yuan/MWh, its coal benchmark (notice 196 §二(二))",
+                    decimal(cap),
+                    p.name
+                ),
+            ));
+        }
+        (Some(cap), Some(l)) => {
+            let mut s = format!(
+                "peak_price_yuan_per_mwh = {}   # notice 196 二(二): ≤ {l}, {}'s coal benchmark × 1000",
+                toml::Value::Float(cap),
+                p.name
+            );
+            if let Some(src) = source {
+                s += &format!("\npeak_price_source = {}", quoted(src));
+            }
+            s
+        }
+        (None, Some(l)) => format!(
+            "# peak_price_yuan_per_mwh = {l}   # default: {}'s coal benchmark × 1000 (notice 196 二(二)); lower it here if the province does",
+            p.name
+        ),
+        (Some(cap), None) => {
+            let Some(src) = source else {
+                return Err(arg_error(
+                    "--peak-cap-source",
+                    format!(
+                        "is needed with --peak-cap: {} has no coal benchmark to check the cap against (notice 196 §二(二)), so say where the cap comes from (the province's price document)",
+                        p.name
+                    ),
+                ));
+            };
+            format!(
+                "peak_price_yuan_per_mwh = {}   # {} has no coal benchmark in data/provinces.csv\npeak_price_source = {}",
+                toml::Value::Float(cap),
+                p.name,
+                quoted(src)
+            )
+        }
+        (None, None) => {
+            return Err(arg_error(
+                "--province",
+                format!(
+                    "{} ({}): {}, so its peak market (notice 196 §二(二)) has no default cap: name a grid with a benchmark, give --peak-cap and --peak-cap-source, or use --spot continuous (no peak market)",
+                    p.name, p.name_zh, p.note
+                ),
+            ));
+        }
+    };
+    Ok((line, caps))
+}
+
+fn toml(name: &str, o: &Options) -> Result<String, Error> {
+    let (province, peak_cap) = province_lines(o)?;
+    let spot = if o.continuous { "continuous" } else { "none" };
+    let market = if o.continuous {
         crate::scenario::config::SpotMarket::Continuous
     } else {
         crate::scenario::config::SpotMarket::None
     };
     // notice 196 四(六): the reserve cap defaults to the energy-market cap, which defaults to
     // the province's data (rules::spot); without data the scenario must state it and its source.
-    let energy_caps = match crate::rules::spot::energy_cap(province, market) {
+    let energy_caps = match crate::rules::spot::energy_cap(&o.province, market) {
         Some((cap, from)) => format!(
             "# reserve_price_yuan_per_mwh = {cap}      # notice 196 四(六): ≤ the energy-market cap (the default)\n# energy_market_price_cap_yuan_per_mwh = {cap}   # default: {from}"
         ),
@@ -35,8 +180,8 @@ fn toml(province: &str, continuous: bool) -> String {
     let mut s = format!(
         r#"# A scenario for ancillary (notice 196, 发改价格〔2024〕196号). Edit the CSV files in a
 # spreadsheet; README.md explains every column. Run: ancillary run THIS_FOLDER --out OUT
-name = "my-scenario"
-province = "{province}"          # looks up the coal benchmark price in data/provinces.csv
+name = {name}
+{province}
 spot_market = "{spot}"           # "none" | "continuous" (现货市场连续运行)
 interval_minutes = 15            # must divide 1440
 start = "{start}"  # first interval start
@@ -58,9 +203,10 @@ ranking = "price_over_k"         # "price_over_k" | "price_over_relative_k" | "p
 [policy]
 enforce_notice_limits = true     # false: study caps beyond the notice (outputs are marked)
 "#,
+        name = quoted(name),
         start = T[0]
     );
-    if continuous {
+    if o.continuous {
         s += r#"
 [allocation]
 user_share = 0.5                 # users' share of FR and reserve costs; the rest: non-market generation (五(八))
@@ -87,7 +233,7 @@ reserve_unavailable_multiple = 0.0
 peak_undelivered_multiple = 0.0
 "#;
     }
-    s
+    Ok(s)
 }
 
 fn offers(rows: &[(&str, &str, &str)], header: &str) -> String {
@@ -140,8 +286,17 @@ against the notice: `ancillary audit THIS_FOLDER`.
 - `day, party, role, energy_mwh`; role: user, generator, non_market_generator. Who pays the costs.
 "#;
 
+/// The scenario's name: its folder's (`.` and `..` resolved), or `my-scenario` for a root.
+fn scenario_name(dir: &Path) -> String {
+    let named = |p: &Path| p.file_name().map(|n| n.to_string_lossy().to_string());
+    named(dir)
+        .or_else(|| std::fs::canonicalize(dir).ok().as_deref().and_then(named))
+        .unwrap_or_else(|| "my-scenario".into())
+}
+
 /// Writes the scaffold into `dir`, which must not exist or be empty.
-pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Error> {
+pub fn scaffold(dir: &Path, options: &Options) -> Result<(), Error> {
+    let continuous = options.continuous;
     if dir.exists()
         && std::fs::read_dir(dir)
             .map(|mut d| d.next().is_some())
@@ -154,9 +309,10 @@ pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Erro
         )
         .into());
     }
+    let name = scenario_name(dir);
     let mut files: Vec<(&str, String)> = vec![
-        ("scenario.toml", toml(province, continuous)),
-        ("README.md", README.to_string()),
+        ("scenario.toml", toml(&name, options)?),
+        ("README.md", README.replacen("My scenario", &name, 1)),
     ];
     let storage_cols = if continuous {
         ",energy_capacity_mwh,efficiency,initial_soc_mwh"
@@ -174,11 +330,11 @@ pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Erro
         "units.csv",
         format!(
             "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s{storage_cols}\n\
-             C1,Owner A,coal,600,240,12,true,2.0,1.0,30{}\nC2,Owner B,coal,350,140,7,true,1.6,1.2,40{}\nG1,Owner C,gas,400,120,20,true,,,{}\nS1,Owner D,storage,100,0,100,false,,,{}\nW1,Owner E,wind,200,0,,false,,,{}\n",
+             C1,Owner A,coal,600,240,12,true,2.0,1.0,30{}\nC2,Owner B,coal,350,100,7,true,1.6,1.2,40{}\nG1,Owner C,gas,400,60,20,true,,,{}\nS1,Owner D,storage,100,0,100,false,,,{}\nW1,Owner E,wind,200,0,,false,,,{}\n",
             storage_vals(",,,"),
             storage_vals(",,,"),
             storage_vals(",,,"),
-            storage_vals(",200,0.9,100"),
+            storage_vals(",200,0.9,50"),
             storage_vals(",,,")
         ),
     ));
@@ -187,11 +343,16 @@ pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Erro
     } else {
         "time,fr_mw,reserve_mw,peak_mw\n"
     });
+    // FR: the offers hold 130 MW and C2 (20 MW) ranks last (5 / K 0.4688 = 10.67), so any
+    // requirement above 110 MW awards every offer something and every unit's mileage is paid
+    // (mileage without an award is not, and warns: notice 196 §三(三)).
+    // Spot: C2 and G1 run above their minimum output (footroom for FR) and S1's 50 MWh at
+    // 50 MW leaves it 50 MW of FR headroom; the load keeps C2's second segment marginal.
     for (i, t) in T[..4].iter().enumerate() {
         let (fr, reserve, third) = if continuous {
-            (110 + 5 * i, 80, 900 + 50 * i)
+            (112 + 4 * i, 80, 900 + 25 * i)
         } else {
-            (110 + 5 * i, 80, 150 + 50 * i)
+            (112 + 4 * i, 80, 150 + 50 * i)
         };
         req += &format!("{t},{fr},{reserve},{third}\n");
     }
@@ -228,7 +389,7 @@ pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Erro
         for (u, segs) in [
             ("C1", vec![(240, 200), (180, 330), (180, 380)]),
             ("C2", vec![(140, 220), (210, 360)]),
-            ("G1", vec![(120, 450), (280, 520)]),
+            ("G1", vec![(120, 300), (280, 520)]),
             ("W1", vec![(150, 0)]),
         ] {
             for (k, (mw, p)) in segs.into_iter().enumerate() {
@@ -254,7 +415,7 @@ pub fn scaffold(dir: &Path, province: &str, continuous: bool) -> Result<(), Erro
     files.push((
         "actuals.csv",
         format!(
-            "time,unit,reserve_available_mw,peak_delivered_mw\n{},G1,70,\n",
+            "time,unit,reserve_available_mw,peak_delivered_mw\n{},C2,15,\n",
             T[3]
         ),
     ));

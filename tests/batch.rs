@@ -217,3 +217,149 @@ fn sweep_runs_the_cross_product() {
         .unwrap();
     assert!(row.contains(",ok,135.00,"), "{row}");
 }
+
+/// The error of the one variant of a sweep of `scenario` with `set`, from sweep_summary.csv.
+fn sweep_error(scenario: &Path, set: &str, out: &Path) -> String {
+    let o = bin()
+        .args(["sweep", scenario.to_str().unwrap(), "--set", set])
+        .args(["--out", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let table = std::fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(table.as_bytes());
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[1], "error", "{table}");
+    row[row.len() - 1].to_string()
+}
+
+#[test]
+fn sweep_errors_name_the_users_own_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("s");
+    copy_scenario("scenarios/fr-basic", &s);
+    // Weights that do not sum to 1, below comments and a [caps] table that the sweep adds a
+    // key to (the added line must not shift what the error says).
+    let toml = std::fs::read_to_string(s.join("scenario.toml")).unwrap().replace(
+        "[fr]\n",
+        "[fr]\n# a comment the sweep must keep\n\nweights = { rate = 0.5, precision = 0.5, response = 0.5 }   # sums to 1.5\n",
+    );
+    std::fs::write(s.join("scenario.toml"), &toml).unwrap();
+    let line = toml.lines().position(|l| l.starts_with("weights")).unwrap() + 1;
+    // `run` names that line: the independent reference.
+    let o = bin()
+        .args(["run", s.to_str().unwrap(), "--out"])
+        .arg(tmp.path().join("run"))
+        .output()
+        .unwrap();
+    let run_err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        run_err.contains(&format!("scenario.toml line {line}, key fr.weights")),
+        "{run_err}"
+    );
+    // reserve_price_yuan_per_mwh is not in the file: the sweep adds it to [caps], above.
+    let err = sweep_error(
+        &s,
+        "caps.reserve_price_yuan_per_mwh=50",
+        &tmp.path().join("a"),
+    );
+    assert!(
+        err.starts_with(&format!("scenario.toml line {line}, key fr.weights: ")),
+        "{err}"
+    );
+    assert!(!err.contains("--set"), "{err}");
+}
+
+#[test]
+fn sweep_errors_in_a_set_value_name_the_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = sweep_error(
+        Path::new("scenarios/fr-basic"),
+        "caps.performance_factor=two",
+        &tmp.path().join("a"),
+    );
+    assert!(err.contains("expected f64"), "{err}");
+    assert!(err.contains("--set caps.performance_factor=two"), "{err}");
+    // The line of the value is the one --set wrote, not a line of the user's file.
+    assert!(!err.contains(" line "), "{err}");
+}
+
+#[test]
+fn sweep_sets_one_key_of_a_table_and_keeps_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    // fr-basic has no [fr] weights: the others take their defaults (0.25, 0.25), so a rate
+    // of 0.5 sums to 1.
+    let out = tmp.path().join("a");
+    let o = bin()
+        .args([
+            "sweep",
+            "scenarios/fr-basic",
+            "--set",
+            "fr.weights.rate=0.5",
+        ])
+        .args(["--set", "fr.performance=weighted", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // --quiet: no "[1/1] … ok" line, only where the summary is.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("[1/1]") && err.trim_end().ends_with("sweep_summary.csv"),
+        "{err}"
+    );
+    // A file with weights 0.2 / 0.4 / 0.4: setting rate to 0.2 again must keep precision and
+    // response at 0.4 (the defaults 0.25 would sum to 0.7 and fail), so the variant gives
+    // what `run` gives on the file itself.
+    let s = tmp.path().join("s");
+    copy_scenario("scenarios/fr-basic", &s);
+    let toml = std::fs::read_to_string(s.join("scenario.toml"))
+        .unwrap()
+        .replace(
+            "performance = \"product\"",
+            "performance = \"weighted\"\nweights = { rate = 0.2, precision = 0.4, response = 0.4 }",
+        );
+    std::fs::write(s.join("scenario.toml"), toml).unwrap();
+    let out = tmp.path().join("b");
+    let o = bin()
+        .args([
+            "sweep",
+            s.to_str().unwrap(),
+            "--set",
+            "fr.weights.rate=0.2,0.6",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1)); // 0.6 + 0.4 + 0.4 fails
+    let table = std::fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    let alone = tmp.path().join("alone");
+    assert!(
+        bin()
+            .args(["run", s.to_str().unwrap(), "--out"])
+            .arg(&alone)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(alone.join("summary.json")).unwrap())
+            .unwrap();
+    let fr = summary["products"]["fr"]["compensation_yuan"]
+        .as_str()
+        .unwrap();
+    assert!(table.contains(&format!("0.2,ok,{fr},")), "{fr}\n{table}");
+    assert!(
+        table.contains("0.6,error,")
+            && table.contains("sum to 1")
+            && table.contains("--set fr.weights.rate=0.6"),
+        "{table}"
+    );
+}

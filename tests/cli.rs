@@ -216,3 +216,316 @@ fn many_warnings_are_cut_short_on_stderr_and_kept_whole_in_the_summary() {
     assert_eq!(shown, 20, "{err}");
     assert!(err.contains(&format!("… and {} more", all - 20)), "{err}");
 }
+
+/// Every file under `dir`, relative, with `/` (statements/… as `statements/`).
+fn written(dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.file_type().unwrap().is_dir() {
+            names.insert(format!("{name}/"));
+        } else {
+            names.insert(name);
+        }
+    }
+    names
+}
+
+#[test]
+fn help_run_lists_exactly_the_files_runs_write() {
+    let listed: std::collections::BTreeSet<String> = ancillary::output::RUN_FILES
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    // What runs write: FR and peak (fr-basic), storage in joint clearing (joint-spot-day),
+    // each with --report. Together they write every file of the list and nothing else.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in ["fr-basic", "joint-spot-day"] {
+        let out = tmp.path().join(s);
+        let (code, _, err) = ancillary(&[
+            "run",
+            &format!("scenarios/{s}"),
+            "--out",
+            out.to_str().unwrap(),
+            "--report",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let files = written(&out);
+        assert!(
+            files.is_subset(&listed),
+            "{s} writes {files:?}, the list is {listed:?}"
+        );
+        seen.extend(files);
+    }
+    assert_eq!(seen, listed);
+    // The help names each, and so does the README's table.
+    for args in [&["help", "run"][..], &["run", "--help"]] {
+        let (code, out, _) = ancillary(args);
+        assert_eq!(code, 0);
+        for name in &listed {
+            assert!(
+                out.contains(&format!("  {name}")),
+                "{args:?} lacks {name}:\n{out}"
+            );
+        }
+    }
+    let readme = read(Path::new("README.md"));
+    let section = readme.split("## What a run writes").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let in_readme: std::collections::BTreeSet<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| {
+            let name = l.split('`').next().unwrap();
+            // statements/PARTY.csv stands for the folder.
+            match name.split_once('/') {
+                Some((dir, _)) => format!("{dir}/"),
+                None => name.to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(in_readme, listed);
+}
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    for cmd in [
+        "run", "audit", "diff", "batch", "sweep", "report", "new", "import", "generate",
+    ] {
+        let (code, out, err) = ancillary(&["help", cmd]);
+        assert_eq!(code, 0, "{cmd}: {err}");
+        assert!(out.contains("Usage: ancillary"), "{cmd}: {out}");
+        if cmd != "import" {
+            assert!(out.contains("Examples:"), "{cmd}: {out}");
+        }
+    }
+}
+
+#[test]
+fn audit_says_where_its_files_go_and_when_they_are_not_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s");
+    let (code, _, err) = ancillary(&["new", scenario.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, table, err) = ancillary(&["audit", scenario.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}{err}");
+    assert!(
+        err.contains("audit.csv and audit.json not written: give --out DIR to keep them"),
+        "{err}"
+    );
+    // Nowhere: not in the scenario, not in the working folder.
+    assert!(!scenario.join("audit.csv").exists());
+    assert!(!Path::new("audit.csv").exists());
+    let (_, help, _) = ancillary(&["help", "audit"]);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("With neither, nothing is written."), "{help}");
+    assert!(
+        help.contains("with neither, they are not written"),
+        "{help}"
+    );
+    let out = tmp.path().join("a");
+    let (code, _, err) = ancillary(&[
+        "audit",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("audit.csv").is_file() && out.join("audit.json").is_file());
+}
+
+#[test]
+fn a_long_run_shows_days_cleared_and_quiet_hides_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let o = out.to_str().unwrap();
+    // month-nonspot: 30 days, cleared a day at a time. Off a terminal, a line per tenth of
+    // the horizon: days 3, 6, …, 30.
+    let (code, _, err) = ancillary(&["run", "scenarios/month-nonspot", "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("cleared ")).collect();
+    let want: Vec<String> = (1..=10)
+        .map(|k| format!("cleared {}/30 days ({} %)", 3 * k, 10 * k))
+        .collect();
+    assert_eq!(lines, want, "{err}");
+    // --quiet: no progress; warnings still show.
+    for flag in ["--quiet", "-q"] {
+        let (code, _, err) = ancillary(&["run", "scenarios/month-nonspot", "--out", o, flag]);
+        assert_eq!(code, 0, "{err}");
+        assert!(!err.lines().any(|l| l.starts_with("cleared ")), "{err}");
+        assert!(err.contains("warning: "), "{err}");
+    }
+    // --report clears the same chunks in memory, and counts them too.
+    let (code, _, err) = ancillary(&["run", "scenarios/month-nonspot", "--out", o, "--report"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("cleared ")).count(),
+        10,
+        "{err}"
+    );
+    // One day is one chunk: nothing to count.
+    let (code, _, err) = ancillary(&["run", "scenarios/fr-basic", "--out", o]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("cleared ")), "{err}");
+}
+
+#[test]
+fn fresh_scaffolds_run_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    for spot in ["none", "continuous"] {
+        let dir = tmp.path().join(format!("study-{spot}"));
+        let (code, _, err) = ancillary(&["new", dir.to_str().unwrap(), "--spot", spot]);
+        assert_eq!(code, 0, "{err}");
+        let out = tmp.path().join(format!("o-{spot}"));
+        let (code, _, err) =
+            ancillary(&["run", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert!(!err.contains("warning"), "{spot}: {err}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+        assert_eq!(summary["warnings"], serde_json::json!([]), "{spot}");
+        assert_eq!(summary["scenario"]["name"], format!("study-{spot}"));
+        // Why: the FR requirement (112 MW and up) exceeds the 110 MW the offers hold without
+        // the last-ranked one, so every FR offer is awarded in every interval (its mileage is
+        // paid), and FR is never short (offers hold 130 MW, the most asked is 124).
+        let awards = read(&out.join("awards.csv"));
+        let fr: Vec<&str> = awards.lines().filter(|l| l.contains(",fr,")).collect();
+        assert_eq!(fr.len(), 16, "{spot}: 4 offers × 4 intervals");
+        for row in fr {
+            let cleared: f64 = row.split(',').nth(4).unwrap().parse().unwrap();
+            assert!(cleared > 0.0, "{spot}: {row}");
+        }
+        for row in read(&out.join("clearing.csv"))
+            .lines()
+            .filter(|l| l.contains(",fr,"))
+        {
+            assert_eq!(
+                row.split(',').nth(4),
+                Some("0"),
+                "{spot}: shortfall in {row}"
+            );
+        }
+    }
+}
+
+#[test]
+fn new_names_the_scenario_after_its_folder_and_quotes_what_it_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my \"study\" \\ 调峰");
+    let (code, _, err) = ancillary(&["new", dir.to_str().unwrap(), "--province", "广东"]);
+    assert_eq!(code, 0, "{err}");
+    let toml: toml::Table = read(&dir.join("scenario.toml")).parse().unwrap();
+    assert_eq!(toml["name"].as_str(), Some("my \"study\" \\ 调峰"));
+    // The province is written as the table names it.
+    assert_eq!(toml["province"].as_str(), Some("Guangdong"));
+    let out = tmp.path().join("o");
+    let (code, _, err) = ancillary(&["run", dir.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn new_refuses_a_province_whose_scaffold_would_not_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    for (province, says) in [
+        (
+            "Atlantis",
+            "\"Atlantis\" is not a provincial grid in data/provinces.csv; the grids are: Beijing,",
+        ),
+        (
+            "Jiangsu\"x",
+            "is not a provincial grid in data/provinces.csv; did you mean Jiangsu?",
+        ),
+        ("", "\"\" is not a provincial grid"),
+        // No benchmark, so a peak market has no default cap (二(二)).
+        (
+            "Tibet",
+            "give --peak-cap and --peak-cap-source, or use --spot continuous",
+        ),
+        ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
+    ] {
+        let dir = at("refused");
+        let (code, _, err) = ancillary(&["new", dir.to_str().unwrap(), "--province", province]);
+        assert_eq!(code, 2, "{province}: {err}");
+        assert!(err.contains(says), "{province}: {err}");
+        assert!(!dir.exists(), "{province}");
+    }
+    // A cap above the province's benchmark (Jiangsu 0.391 yuan/kWh = 391 yuan/MWh) would be
+    // clamped with a warning: refused. An unsourced cap where there is no benchmark too.
+    for (args, says) in [
+        (
+            &["--peak-cap", "391.5"][..],
+            "exceeds Jiangsu's limit 391 yuan/MWh",
+        ),
+        (
+            &["--province", "Tibet", "--peak-cap", "300"],
+            "--peak-cap-source: is needed",
+        ),
+        (
+            &["--spot", "continuous", "--peak-cap", "300"],
+            "no peak market",
+        ),
+    ] {
+        let dir = at("refused");
+        let (code, _, err) = ancillary(&[&["new", dir.to_str().unwrap()][..], args].concat());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!dir.exists());
+    }
+    // Tibet with a sourced cap runs; the run says the cap cannot be checked (its only warning).
+    let dir = at("tibet");
+    let (code, _, err) = ancillary(&[
+        "new",
+        dir.to_str().unwrap(),
+        "--province",
+        "Tibet",
+        "--peak-cap",
+        "300",
+        "--peak-cap-source",
+        "Xizang \"price\" notice",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let toml: toml::Table = read(&dir.join("scenario.toml")).parse().unwrap();
+    assert_eq!(
+        toml["caps"]["peak_price_yuan_per_mwh"].as_float(),
+        Some(300.0)
+    );
+    assert_eq!(
+        toml["caps"]["peak_price_source"].as_str(),
+        Some("Xizang \"price\" notice")
+    );
+    let (code, _, err) = ancillary(&[
+        "run",
+        dir.to_str().unwrap(),
+        "--out",
+        at("o").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("warning: ").count(), 1, "{err}");
+    assert!(
+        err.contains("cannot be checked against a grid-parity price"),
+        "{err}"
+    );
+    // Where spot runs continuously there is no peak market, so no cap is needed.
+    let dir = at("hebei-spot");
+    let (code, _, err) = ancillary(&[
+        "new",
+        dir.to_str().unwrap(),
+        "--province",
+        "Hebei",
+        "--spot",
+        "continuous",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = ancillary(&[
+        "run",
+        dir.to_str().unwrap(),
+        "--out",
+        at("o2").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}

@@ -261,6 +261,60 @@ pub const STATEMENT_MONTHLY: (&str, &[&str]) = (
 pub const ROW_FILES: [(&str, &[&str]); 5] =
     [CLEARING, AWARDS, MARKET_POWER, PERFORMANCE_FACTORS, STORAGE];
 
+/// Every file `ancillary run` can write into its output folder, with what it holds: the help
+/// of `run` is made from this list, and tests check that runs write nothing else and that the
+/// README lists the same files. `statements/` stands for the files under it.
+pub const RUN_FILES: [(&str, &str); 12] = [
+    (
+        CLEARING.0,
+        "per interval and product: requirement, cleared MW, shortfall, price, marginal unit(s)",
+    ),
+    (
+        AWARDS.0,
+        "per interval, product and offer: offered and cleared MW, prices, K, price paid",
+    ),
+    (
+        "settlement.csv",
+        "per day, party, product and item: quantity and amount in yuan, to the fen",
+    ),
+    (
+        "rejected_offers.csv",
+        "each refused offer row and the clause that refused it",
+    ),
+    (
+        PERFORMANCE_FACTORS.0,
+        "with FR: per day and unit, K and its three parts",
+    ),
+    (
+        STATEMENT_MONTHLY.0,
+        "per month, party and product: compensation, allocation, penalty and net",
+    ),
+    (
+        "statements/",
+        "each party's own statement, PARTY.csv, and index.csv mapping parties to files",
+    ),
+    (
+        MARKET_POWER.0,
+        "per interval, product and owner: RSI, pivotal, three-pivotal test, HHI",
+    ),
+    (
+        STORAGE.0,
+        "with storage in joint clearing: charge, discharge, state of charge",
+    ),
+    (
+        "report.html",
+        "with --report: plots, statements and the audit on one page",
+    ),
+    (
+        "summary.json",
+        "totals, caps, FR benchmark, input digest, rules, version, warnings",
+    ),
+    (
+        dir::MANIFEST,
+        "every file above and its SHA-256 (check a copy with sha256sum -c)",
+    ),
+];
+
 /// Whether row file `k` of [`ROW_FILES`] is written, given rows for it: clearing and awards
 /// always, the others only with rows.
 pub fn writes_row_file(k: usize, rows: &[u8]) -> bool {

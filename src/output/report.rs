@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{ErrorKind, InputError};
 
@@ -390,10 +391,51 @@ fn stack_chart(
     })
 }
 
-/// Horizontal bars, largest first (at most 30).
+/// Pixels a label takes at the charts' 12-pixel label font, estimated: CJK and other wide
+/// characters about a font size, the rest about half of it and a bit.
+fn label_px(s: &str) -> u32 {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 12 } else { 7 })
+        .sum()
+}
+
+/// `s` cut to at most `max_px` pixels of label, with `…` where it was cut.
+fn shorten(s: &str, max_px: u32) -> String {
+    if label_px(s) <= max_px {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if label_px(&out) + label_px(&c.to_string()) + 12 > max_px {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The widest a bar label may be before it is shortened, pixels.
+const BAR_LABEL_PX: u32 = 240;
+
+/// Horizontal bars, largest at the top (at most 30), every bar labelled beside it, long names
+/// shortened with `…` (the CSV files have them whole).
 fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
     bars.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
     bars.truncate(30);
+    // Drawn bottom up: the largest last, at the top.
+    bars.reverse();
+    let labels: Vec<String> = bars
+        .iter()
+        .map(|(name, _)| shorten(name, BAR_LABEL_PX))
+        .collect();
+    let label_area = labels
+        .iter()
+        .map(|l| label_px(l))
+        .max()
+        .unwrap_or(0)
+        .max(40)
+        + 16;
     let (lo, hi) = range(bars.iter().map(|b| b.1).chain([0.0]));
     let height = (80 + 28 * bars.len().max(1) as u32).max(220);
     svg(900, height, |root| {
@@ -402,17 +444,14 @@ fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(130)
+            .y_label_area_size(label_area)
             .build_cartesian_2d(lo..hi, 0f64..n as f64)
             .map_err(e)?;
+        // The axis draws no labels of its own (it picks "nice" ticks, which skip bars); each
+        // bar's label is drawn at the middle of its bar, right-aligned against the axis.
         chart
             .configure_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                bars.get(*y as usize)
-                    .map(|b| b.0.clone())
-                    .unwrap_or_default()
-            })
+            .y_labels(0)
             .x_desc(unit)
             .disable_y_mesh()
             .draw()
@@ -430,18 +469,122 @@ fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
                 )
             }))
             .map_err(e)?;
+        let style = TextStyle::from(("sans-serif", 12).into_font())
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        let (x_pixels, _) = chart.plotting_area().get_pixel_range();
+        for (i, label) in labels.iter().enumerate() {
+            let (_, y) = chart.backend_coord(&(lo, i as f64 + 0.5));
+            root.draw(&Text::new(
+                label.clone(),
+                (x_pixels.start - 6, y),
+                style.clone(),
+            ))
+            .map_err(e)?;
+        }
         root.present().map_err(e)
     })
 }
 
-/// Offer price against ranking price for FR (offer / K moves units along the diagonal).
-fn ranking_chart(offers: &[&Row]) -> String {
-    let (lo, hi) = range(
-        offers
+/// FR offers that plot at the same point (same offer and ranking price), numbered in ranking
+/// order: the scatter labels each point with its number and the table beside it names the
+/// units, so no two labels fall on one another.
+struct RankingPoint {
+    offer: f64,
+    ranking: f64,
+    k: String,
+    units: Vec<String>,
+}
+
+fn ranking_points(offers: &[&Row]) -> Vec<RankingPoint> {
+    let mut points: Vec<RankingPoint> = Vec::new();
+    for r in offers {
+        let (offer, ranking) = (num(r, "offer_price"), num(r, "ranking_price"));
+        match points
+            .iter_mut()
+            .find(|p| p.offer == offer && p.ranking == ranking)
+        {
+            Some(p) => p.units.push(r["unit"].clone()),
+            None => points.push(RankingPoint {
+                offer,
+                ranking,
+                k: r["performance_factor"].clone(),
+                units: vec![r["unit"].clone()],
+            }),
+        }
+    }
+    for p in &mut points {
+        p.units.sort();
+    }
+    points.sort_by(|a, b| {
+        a.ranking
+            .total_cmp(&b.ranking)
+            .then(a.offer.total_cmp(&b.offer))
+            .then(a.units.cmp(&b.units))
+    });
+    points
+}
+
+/// Where each label goes: the first of rings of places around its point, nearest first, that
+/// overlaps no label placed before it and no point (pixel boxes), else the first place. Also
+/// whether the place is off the nearest ring (the label then gets a line to its point).
+fn place_labels(
+    points: &[(i32, i32)],
+    widths: &[i32],
+    area: (i32, i32, i32, i32),
+) -> Vec<((i32, i32), bool)> {
+    const H: i32 = 12;
+    let overlaps = |a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)| {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    };
+    let marks: Vec<(i32, i32, i32, i32)> = points
+        .iter()
+        .map(|&(x, y)| (x - 5, y - 5, x + 5, y + 5))
+        .collect();
+    let mut taken: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let mut places = Vec::new();
+    for (&(x, y), &w) in points.iter().zip(widths) {
+        let mut candidates = Vec::new();
+        for d in [1, 2, 3, 4] {
+            let r = 7 * d;
+            candidates.extend([
+                (x + r, y - H / 2),
+                (x - r - w, y - H / 2),
+                (x - w / 2, y - r - H),
+                (x - w / 2, y + r),
+                (x + r, y - r - H / 2),
+                (x + r, y + r - H / 2),
+                (x - r - w, y - r - H / 2),
+                (x - r - w, y + r - H / 2),
+            ]);
+        }
+        let boxed = |(cx, cy): (i32, i32)| (cx, cy, cx + w, cy + H);
+        let inside = |b: (i32, i32, i32, i32)| {
+            b.0 >= area.0 && b.1 >= area.1 && b.2 <= area.2 && b.3 <= area.3
+        };
+        let (k, chosen) = candidates
             .iter()
-            .flat_map(|r| [num(r, "offer_price"), num(r, "ranking_price")]),
-    );
-    svg(520, 360, |root| {
+            .copied()
+            .enumerate()
+            .find(|&(_, c)| {
+                let b = boxed(c);
+                inside(b)
+                    && !taken.iter().any(|&t| overlaps(b, t))
+                    && !marks.iter().any(|&m| overlaps(b, m))
+            })
+            .unwrap_or((0, candidates[0]));
+        taken.push(boxed(chosen));
+        places.push((chosen, k >= 8));
+    }
+    places
+}
+
+/// Offer price against ranking price for FR (offer / K moves units along the diagonal), each
+/// point numbered, beside a table of the numbers' units.
+fn ranking_chart(offers: &[&Row]) -> String {
+    let points = ranking_points(offers);
+    let (lo, hi) = range(points.iter().flat_map(|p| [p.offer, p.ranking]));
+    let plot = svg(560, 400, |root| {
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 "FR 调频: ranking price (offer / K) against offer price",
@@ -461,21 +604,58 @@ fn ranking_chart(offers: &[&Row]) -> String {
         chart
             .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.4)))
             .map_err(e)?;
-        for r in offers {
-            let (x, y) = (num(r, "offer_price"), num(r, "ranking_price"));
-            chart
-                .draw_series(std::iter::once(Circle::new((x, y), 4, BLUE.filled())))
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new((p.offer, p.ranking), 4, BLUE.filled())),
+            )
+            .map_err(e)?;
+        let pixels: Vec<(i32, i32)> = points
+            .iter()
+            .map(|p| chart.backend_coord(&(p.offer, p.ranking)))
+            .collect();
+        let numbers: Vec<String> = (1..=points.len()).map(|i| i.to_string()).collect();
+        let widths: Vec<i32> = numbers.iter().map(|n| label_px(n) as i32).collect();
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let places = place_labels(&pixels, &widths, (xs.start, ys.start, xs.end, ys.end));
+        for ((number, ((x, y), far)), (&(px, py), &w)) in
+            numbers.iter().zip(places).zip(pixels.iter().zip(&widths))
+        {
+            if far {
+                let (cx, cy) = (x + w / 2, y + 6);
+                root.draw(&PathElement::new(
+                    vec![(px, py), (cx, cy)],
+                    BLACK.mix(0.35).stroke_width(1),
+                ))
                 .map_err(e)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    r["unit"].clone(),
-                    (x, y),
-                    ("sans-serif", 11),
-                )))
-                .map_err(e)?;
+            }
+            root.draw(&Text::new(
+                number.clone(),
+                (x, y),
+                ("sans-serif", 12).into_font().color(&BLACK),
+            ))
+            .map_err(e)?;
         }
         root.present().map_err(e)
-    })
+    });
+    let mut out = format!("<div class=\"side\">{plot}");
+    table(
+        &mut out,
+        &["#", "units", "offer, yuan/MW", "K", "ranking, yuan/MW"],
+        points.iter().enumerate().map(|(i, p)| {
+            vec![
+                (i + 1).to_string(),
+                p.units.join(", "),
+                p.offer.to_string(),
+                p.k.clone(),
+                p.ranking.to_string(),
+            ]
+        }),
+        usize::MAX,
+    );
+    out.push_str("</div>");
+    out
 }
 
 fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>, limit: usize) {
@@ -606,7 +786,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
          body{{font-family:sans-serif;margin:24px;max-width:1000px;color:#222}}\
          table{{border-collapse:collapse;margin:8px 0;font-size:13px}}td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}\
          th{{background:#eee}}td:first-child{{text-align:left}}.fail{{background:#fdd}}.pass{{background:#efe}}\
-         .note{{color:#666;font-size:13px}}h2{{border-bottom:2px solid #4682b4;padding-bottom:4px;margin-top:36px}}</style></head><body>",
+         .note{{color:#666;font-size:13px}}.side{{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}}h2{{border-bottom:2px solid #4682b4;padding-bottom:4px;margin-top:36px}}</style></head><body>",
         esc(&title)
     );
     let _ = write!(h, "<h1>{}</h1>", esc(&title));
@@ -890,4 +1070,142 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     }
     h.push_str("<p class=\"note\">Generated by ancillary from the output folder's files; every number here is in them.</p></body></html>\n");
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text's y and its words.
+    type Texts = Vec<(i32, String)>;
+
+    /// The SVG's texts as (y, text), and the bars' rectangles as (top, bottom).
+    fn texts_and_bars(svg: &str) -> (Texts, Vec<(i32, i32)>) {
+        let attr = |tag: &str, name: &str| -> i32 {
+            let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let mut texts = Vec::new();
+        for part in svg.split("<text ").skip(1) {
+            let (tag, rest) = part.split_once('>').unwrap();
+            let body = rest.split("</text>").next().unwrap().trim().to_string();
+            texts.push((attr(tag, "y"), body));
+        }
+        let mut bars = Vec::new();
+        for part in svg.split("<rect ").skip(1) {
+            let tag = part.split('>').next().unwrap();
+            if tag.contains("fill=\"#4682B4\"") {
+                let y = attr(tag, "y");
+                bars.push((y, y + attr(tag, "height")));
+            }
+        }
+        (texts, bars)
+    }
+
+    #[test]
+    fn every_bar_is_labelled_beside_it() {
+        // 30 units (the most a chart shows) with K falling from 2: U01 is the largest.
+        let long = "华能南京电厂第一期扩建工程有限责任公司二号机组";
+        let mut bars: Vec<(String, f64)> = (1..=29)
+            .map(|i| (format!("U{i:02}"), 2.0 - f64::from(i) * 0.05))
+            .collect();
+        bars.push((long.to_string(), 0.01));
+        let svg = bar_chart("K", "K", bars);
+        let (texts, rects) = texts_and_bars(&svg);
+        assert_eq!(rects.len(), 30);
+        // Top to bottom: U01 … U29, then the long name, shortened (23 CJK characters at 12
+        // pixels each are over the 240 allowed).
+        let short = shorten(long, BAR_LABEL_PX);
+        assert!(short.ends_with('…') && long.starts_with(short.trim_end_matches('…')));
+        let mut want: Vec<String> = (1..=29).map(|i| format!("U{i:02}")).collect();
+        want.push(short);
+        let mut labels: Vec<&(i32, String)> =
+            texts.iter().filter(|(_, t)| want.contains(t)).collect();
+        labels.sort();
+        let order: Vec<&String> = labels.iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            order,
+            want.iter().collect::<Vec<_>>(),
+            "every bar once, in order"
+        );
+        // Each label sits within its own bar's height (bars sorted top down too).
+        let mut rects = rects;
+        rects.sort();
+        for ((y, label), (top, bottom)) in labels.iter().zip(&rects) {
+            assert!(
+                top <= y && y <= bottom,
+                "{label} at {y}, bar {top}..{bottom}"
+            );
+        }
+        // One bar is labelled too.
+        let svg = bar_chart("one", "yuan", vec![("C1".into(), 5.0)]);
+        let (texts, rects) = texts_and_bars(&svg);
+        assert_eq!(rects.len(), 1);
+        assert!(texts.iter().any(|(_, t)| t == "C1"), "{svg}");
+    }
+
+    #[test]
+    fn scatter_labels_do_not_overlap_each_other_or_the_points() {
+        // Ten points within a few pixels of one another (a cluster near the origin).
+        let points: Vec<(i32, i32)> = (0..10).map(|i| (100 + 3 * (i % 4), 200 - 2 * i)).collect();
+        let widths = vec![14; 10];
+        let places = place_labels(&points, &widths, (0, 0, 500, 400));
+        let boxes: Vec<(i32, i32, i32, i32)> = places
+            .iter()
+            .zip(&widths)
+            .map(|(((x, y), _), w)| (*x, *y, x + w, y + 12))
+            .collect();
+        let overlaps = |a: &(i32, i32, i32, i32), b: &(i32, i32, i32, i32)| {
+            a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+        };
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                assert!(!overlaps(a, b), "{a:?} {b:?}");
+            }
+            for &(x, y) in &points {
+                assert!(
+                    !overlaps(a, &(x - 5, y - 5, x + 5, y + 5)),
+                    "{a:?} on ({x}, {y})"
+                );
+            }
+        }
+        // Those placed beyond the nearest ring get a line to their point.
+        assert!(places.iter().any(|(_, far)| *far));
+    }
+
+    #[test]
+    fn units_at_one_point_share_a_number_listed_beside_the_chart() {
+        let row = |unit: &str, offer: f64, ranking: f64| {
+            let cells = BTreeMap::from([
+                ("unit".to_string(), unit.to_string()),
+                ("performance_factor".to_string(), "2".to_string()),
+            ]);
+            let numbers = BTreeMap::from([
+                ("offer_price".to_string(), offer),
+                ("ranking_price".to_string(), ranking),
+            ]);
+            Row { cells, numbers }
+        };
+        let rows = [
+            row("G1", 8.0, 4.0),
+            row("S1", 10.0, 5.0),
+            row("G2", 8.0, 4.0),
+        ];
+        let refs: Vec<&Row> = rows.iter().collect();
+        let html = ranking_chart(&refs);
+        // G1 and G2 (8 / K 2 = 4) are point 1; S1 (10 / 2 = 5) point 2.
+        assert!(
+            html.contains("<td>1</td><td>G1, G2</td><td>8</td><td>2</td><td>4</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>2</td><td>S1</td><td>10</td><td>2</td><td>5</td>"),
+            "{html}"
+        );
+        let (texts, _) = texts_and_bars(&html);
+        // The two numbers, each beside its point: 1 at ranking 4 and 2 at ranking 5, so 1 is
+        // lower on the page (a larger y).
+        let at = |n: &str| texts.iter().find(|(_, t)| t == n).map(|(y, _)| *y).unwrap();
+        assert!(at("1") > at("2"), "{texts:?}");
+    }
 }

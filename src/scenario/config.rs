@@ -83,8 +83,9 @@ pub enum Ranking {
     Price,
 }
 
+/// A weight left out takes its default, so one can be set alone (then all must still sum to 1).
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Weights {
     pub rate: f64,
     pub precision: f64,
