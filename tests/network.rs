@@ -209,7 +209,16 @@ fn an_island_is_an_error_naming_its_buses() {
 fn each_bad_input_names_file_line_and_column() {
     let lines_with = |row: &str| format!("{LINES}{row}\n");
     type Edit = Box<dyn Fn(Case) -> Case>;
-    let cases: Vec<(Edit, &str, Option<u64>, Option<&str>, ErrorKind, &str)> = vec![
+    /// The edit, then where the error is (file, line, column), its kind and part of its rule.
+    type Expected = (
+        Edit,
+        &'static str,
+        Option<u64>,
+        Option<&'static str>,
+        ErrorKind,
+        &'static str,
+    );
+    let cases: Vec<Expected> = vec![
         (
             Box::new(|c| c.file("units.csv", &UNITS.replace(",b2", ",b9"))),
             "units.csv",
@@ -653,4 +662,117 @@ fn chunks_slice_the_network_series() {
     assert!(loads.of_interval(2).is_empty());
     assert_eq!(n.zone_requirements.get(1, 0).reserve_mw, d("3"));
     assert_eq!(n.zone_requirements.line(0, 0), Some(4));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A connected network of 2–12 buses: a spanning tree (bus k on one of the buses before
+    /// it) plus up to 8 chords (parallel lines included), reactances from 1e-4 to 10 p.u.;
+    /// and an injection per bus.
+    /// Buses, lines (from, to, reactance), injections and the reference bus.
+    type Grid = (usize, Vec<(usize, usize, f64)>, Vec<f64>, usize);
+
+    fn grid() -> impl Strategy<Value = Grid> {
+        (2usize..12)
+            .prop_flat_map(|n| {
+                let x = prop_oneof![Just(1e-4), Just(10.0), 0.001f64..2.0];
+                let tree =
+                    proptest::collection::vec((any::<prop::sample::Index>(), x.clone()), n - 1);
+                let chords = proptest::collection::vec((0..n, 1..n, x), 0..8);
+                let injection = proptest::collection::vec(-500.0f64..500.0, n);
+                (Just(n), tree, chords, injection, 0..n)
+            })
+            .prop_map(|(n, tree, chords, injection, reference)| {
+                let mut lines: Vec<(usize, usize, f64)> = tree
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (i, x))| (i.index(k + 1), k + 1, *x))
+                    .collect();
+                lines.extend(chords.iter().map(|&(a, step, x)| (a, (a + step) % n, x)));
+                (n, lines, injection, reference)
+            })
+    }
+
+    fn csv((n, lines): (usize, &[(usize, usize, f64)]), reference: usize) -> Case {
+        let buses: String = (0..n).map(|b| format!("n{b},z\n")).collect();
+        let rows: String = lines
+            .iter()
+            .enumerate()
+            .map(|(l, (f, t, x))| format!("l{l},n{f},n{t},{x},\n"))
+            .collect();
+        Case::new(&format!("[network]\nreference_bus = \"n{reference}\"\n"))
+            .file(
+                "units.csv",
+                "unit,owner,kind,capacity_mw,min_output_mw,bus\nG,A,coal,600,0,n0\n",
+            )
+            .file(
+                "requirements.csv",
+                &format!("time\n{T0}\n{T1}\n{T2}\n{T3}\n"),
+            )
+            .file("buses.csv", &format!("bus,zone\n{buses}"))
+            .file(
+                "lines.csv",
+                &format!("line,from_bus,to_bus,reactance_pu,limit_mw\n{rows}"),
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Through the files: for a balanced injection, what leaves each bus over its lines
+        /// (Aᵀ f) is its injection, and the flows are those with bus 0 as the reference.
+        #[test]
+        fn kirchhoff_holds_whatever_the_reference((n, lines, injection, reference) in grid()) {
+            let mean = injection.iter().sum::<f64>() / n as f64;
+            let p: ndarray::Array1<f64> = injection.iter().map(|v| v - mean).collect();
+            let net = network(&csv((n, &lines), reference));
+            prop_assert_eq!(net.reference, reference);
+            let f = Ptdf::new(&net).unwrap().flows(p.view());
+            let f0 = Ptdf::from_branches(n, 0, &lines).unwrap().flows(p.view());
+            let mut out = vec![0.0; n];
+            for (l, &(a, b, _)) in lines.iter().enumerate() {
+                out[a] += f[l];
+                out[b] -= f[l];
+                // Flows reach 1e3 MW over reactances 1e5 apart: agree to 1e-6 of that.
+                prop_assert!((f[l] - f0[l]).abs() < 1e-6 * 1e3, "{} vs {}", f[l], f0[l]);
+            }
+            for b in 0..n {
+                prop_assert!((out[b] - p[b]).abs() < 1e-6, "bus {b}: {} vs {}", out[b], p[b]);
+            }
+        }
+
+        /// Wild cells in any network file: an error or a network, never a panic; a network
+        /// that loads gives a PTDF.
+        #[test]
+        fn wild_network_files_never_panic(
+            which in 0usize..5,
+            rows in proptest::collection::vec(proptest::collection::vec(prop_oneof![
+                Just(String::new()), Just("b1".to_string()), Just("b2".to_string()), Just("b3".to_string()),
+                Just("north".to_string()), Just(T0.to_string()), Just("0".to_string()),
+                Just("-1".to_string()), Just("1e-28".to_string()), Just("1000000000".to_string()),
+                Just("NaN".to_string()), (0.0f64..10.0).prop_map(|v| format!("{v:.4}")), "[ -~]{0,6}",
+            ], 5), 0..6),
+        ) {
+            let (file, header) = [
+                ("buses.csv", "bus,zone,x,y,z"),
+                ("lines.csv", "line,from_bus,to_bus,reactance_pu,limit_mw"),
+                ("bus_loads.csv", "time,bus,load_mw,x,y"),
+                ("zone_requirements.csv", "time,zone,fr_mw,reserve_mw,x"),
+                ("units.csv", "unit,owner,kind,capacity_mw,bus"),
+            ][which];
+            let mut text = format!("{header}\n");
+            for r in rows {
+                text += &r.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect::<Vec<_>>().join(",");
+                text.push('\n');
+            }
+            if let Ok(s) = base().file(file, &text).load()
+                && let Some(n) = s.network
+            {
+                let p = Ptdf::new(&n).unwrap();
+                let _ = p.flows(ndarray::Array1::zeros(n.buses.len()).view());
+            }
+        }
+    }
 }

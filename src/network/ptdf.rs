@@ -43,7 +43,13 @@ impl Ptdf {
         let branches: Vec<(usize, usize, f64)> = network
             .lines
             .iter()
-            .map(|l| (l.from, l.to, 1.0 / l.susceptance()))
+            .map(|l| {
+                (
+                    l.from,
+                    l.to,
+                    f64::try_from(l.reactance_pu).unwrap_or(f64::NAN),
+                )
+            })
             .collect();
         Ptdf::from_branches(network.buses.len(), network.reference, &branches).map_err(|s| {
             InputError::new(
