@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | load and validate a scenario folder | [`scenario`] |
 //! | the notice's rules: caps, eligibility, K, prices | [`rules`] |
+//! | DC power flow on the network: PTDF, line flows | [`network`] |
 //! | clearing engines, free of policy | [`clearing`] |
 //! | fees to money, to the fen | [`settlement`] |
 //! | CSV and JSON outputs, written all at once | [`output`] |
@@ -26,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod import;
 pub mod market_power;
+pub mod network;
 pub mod new;
 pub mod outcome;
 pub mod output;

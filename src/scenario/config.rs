@@ -32,6 +32,8 @@ pub struct Config {
     pub clearing: ClearingConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub network: NetworkConfig,
 }
 
 /// Whether the region's spot market runs continuously (现货市场连续运行), which decides
@@ -272,6 +274,16 @@ impl Default for PolicyConfig {
             participation_min_share: one_percent(),
         }
     }
+}
+
+/// The transmission network's settings (with `buses.csv`; see `scenario::network`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The bus whose angle is 0 and which absorbs an unbalanced injection in DC power flow
+    /// (the slack); default: the first bus of `buses.csv`. Flows of a balanced injection do not
+    /// depend on it.
+    pub reference_bus: Option<String>,
 }
 
 /// Parses `scenario.toml` text, turning TOML and schema errors into positioned errors.

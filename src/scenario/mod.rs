@@ -9,6 +9,7 @@
 pub mod config;
 pub mod folder;
 pub mod horizon;
+pub mod network;
 pub mod offers;
 pub mod series;
 pub mod slice;
@@ -25,6 +26,7 @@ use crate::error::{ErrorKind, InputError};
 pub use config::Config;
 use config::key_error;
 pub use horizon::Horizon;
+pub use network::Network;
 pub use offers::Offer;
 pub use series::{Actuals, Metering, Mileage, Performance, Requirements, Role};
 use table::Table;
@@ -60,7 +62,7 @@ const fn spec(
 }
 
 /// Every file the contract knows, in the order they are loaded, with its columns.
-pub const CONTRACT: [FileSpec; 12] = [
+pub const CONTRACT: [FileSpec; 16] = [
     spec(config::FILE, &[], &[]),
     spec(
         units::FILE,
@@ -74,6 +76,7 @@ pub const CONTRACT: [FileSpec; 12] = [
             "energy_capacity_mwh",
             "efficiency",
             "initial_soc_mwh",
+            "bus",
         ],
     ),
     spec(
@@ -121,11 +124,23 @@ pub const CONTRACT: [FileSpec; 12] = [
         &["reserve_available_mw", "peak_delivered_mw"],
     ),
     spec("metering.csv", &["day", "party", "role", "energy_mwh"], &[]),
+    spec(network::BUSES, &["bus", "zone"], &[]),
+    spec(
+        network::LINES,
+        &["line", "from_bus", "to_bus", "reactance_pu"],
+        &["limit_mw"],
+    ),
+    spec(network::BUS_LOADS, &["time", "bus", "load_mw"], &[]),
+    spec(
+        network::ZONE_REQUIREMENTS,
+        &["time", "zone"],
+        &["fr_mw", "reserve_mw"],
+    ),
 ];
 
 /// The names of [`CONTRACT`]'s files, in the same order.
-pub const FILES: [&str; 12] = {
-    let mut names = [""; 12];
+pub const FILES: [&str; CONTRACT.len()] = {
+    let mut names = [""; CONTRACT.len()];
     let mut i = 0;
     while i < CONTRACT.len() {
         names[i] = CONTRACT[i].name;
@@ -165,6 +180,8 @@ pub struct Scenario {
     pub actuals: Actuals,
     /// `None` when `metering.csv` is absent: costs are then not allocated (with a warning).
     pub metering: Option<Vec<Metering>>,
+    /// The transmission network; `None` without `buses.csv` (a copper plate).
+    pub network: Option<Network>,
     /// SHA-256 over the contract's files present (name, length, bytes, in name order).
     pub input_digest: String,
     /// What loading noticed without refusing (unknown files and columns, a requirement with
@@ -447,9 +464,28 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     let horizon = validate_config(&config, &text)?;
 
     let w = &mut warnings;
-    let fleet = Fleet::parse(&required(&tables, units::FILE, w)?)?;
-    let requirements =
+    let units_table = required(&tables, units::FILE, w)?;
+    let fleet = Fleet::parse(&units_table)?;
+    let mut requirements =
         series::parse_requirements(&required(&tables, "requirements.csv", w)?, &horizon)?;
+    // Before the checks on load below: bus loads may give the system load.
+    let network_files = network::Files {
+        buses: table(&tables, network::BUSES, w)?,
+        lines: table(&tables, network::LINES, w)?,
+        bus_loads: table(&tables, network::BUS_LOADS, w)?,
+        zone_requirements: table(&tables, network::ZONE_REQUIREMENTS, w)?,
+    };
+    let network = network::load(
+        network_files,
+        &units_table,
+        &fleet,
+        &horizon,
+        (&config, &text),
+        &mut requirements,
+    )?;
+    if network.is_some() {
+        w.push(network::NOT_USED_YET.to_string());
+    }
 
     let offers_of = |name: &str,
                      columns: &offers::OfferColumns,
@@ -607,6 +643,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         mileage_source,
         actuals,
         metering,
+        network,
         input_digest,
         warnings,
     })

@@ -205,6 +205,7 @@ impl Chunks {
                     .map(|&index| rows[index].clone())
                     .collect()
             }),
+            network: scenario.network.as_ref().map(|n| n.slice(range.clone())),
             input_digest: scenario.input_digest.clone(),
             // The whole run reports the loader's warnings once (`run::Merge::finish`).
             warnings: Vec::new(),
