@@ -25,8 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use good_lp::solvers::{DualValues, SolutionWithDual};
 use good_lp::{
-    Constraint, Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint,
-    variable,
+    Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint, variable,
 };
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -87,21 +86,71 @@ fn shortfall_cost(a: &super::Auction) -> f64 {
     }
 }
 
-/// Variables of one day's model.
+/// One variable of a day's model.
+#[derive(Debug, Clone, Copy)]
+struct Var {
+    lo: f64,
+    hi: f64,
+    /// Cost per MW in the objective.
+    cost: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sense {
+    Le,
+    Ge,
+    Eq,
+}
+
+/// One row: Σ coefficient × variable (sense) rhs.
+#[derive(Debug, Clone)]
+struct Row {
+    terms: Vec<(usize, f64)>,
+    sense: Sense,
+    rhs: f64,
+}
+
+/// A day's LP as plain data, solved by whichever backend is built in.
+#[derive(Debug, Default)]
+struct Model {
+    vars: Vec<Var>,
+    rows: Vec<Row>,
+}
+
+impl Model {
+    fn var(&mut self, lo: f64, hi: f64, cost: f64) -> usize {
+        self.vars.push(Var { lo, hi, cost });
+        self.vars.len() - 1
+    }
+
+    fn row(&mut self, terms: Vec<(usize, f64)>, sense: Sense, rhs: f64) -> usize {
+        self.rows.push(Row { terms, sense, rhs });
+        self.rows.len() - 1
+    }
+
+    /// A unit's limit.
+    fn limit(&mut self, terms: Vec<(usize, f64)>, sense: Sense, rhs: f64) {
+        self.row(terms, sense, rhs);
+    }
+}
+
+/// Variables of one day's model (indices into [`Model::vars`]).
 struct Layout {
     /// Per auction in the day: (auction index, bid variables, shortfall variable).
-    auctions: Vec<(usize, Vec<Variable>, Variable)>,
+    auctions: Vec<(usize, Vec<usize>, usize)>,
     /// Per energy bid in the day: (energy bid index, variable).
-    energy: Vec<(usize, Variable)>,
+    energy: Vec<(usize, usize)>,
     /// Per interval with a balance: (interval, shortfall, spill).
-    balance: Vec<(usize, Variable, Variable)>,
+    balance: Vec<(usize, usize, usize)>,
     /// Per (storage unit, interval): charge, discharge, soc.
-    storage: Vec<(usize, usize, Variable, Variable, Variable)>,
-    vars: Vec<Variable>,
-    /// Indices into the constraint list whose duals are prices: auctions (in `auctions`
-    /// order), then balances (in `balance` order).
+    storage: Vec<(usize, usize, usize, usize, usize)>,
+    /// Rows whose duals are prices: auctions (in `auctions` order), then balances (in
+    /// `balance` order).
     priced: Vec<usize>,
 }
+
+/// A linear expression: (variable, coefficient).
+type Lin = Vec<(usize, f64)>;
 
 /// Builds one day's model; `shift` lowers every requirement and load (the price solve).
 fn build(
@@ -109,28 +158,24 @@ fn build(
     day: std::ops::Range<usize>,
     soc0: &HashMap<usize, Decimal>,
     shift: f64,
-) -> (good_lp::variable::UnsolvedProblem, Vec<Constraint>, Layout) {
-    let mut vars = ProblemVariables::new();
-    let mut objective = Expression::with_capacity(p.energy.len() + p.auctions.len());
-    let mut constraints: Vec<Constraint> = Vec::new();
+) -> (Model, Layout) {
+    let mut m = Model::default();
     let mut layout = Layout {
         auctions: Vec::new(),
         energy: Vec::new(),
         balance: Vec::new(),
         storage: Vec::new(),
-        vars: Vec::new(),
         priced: Vec::new(),
     };
     let hours = f64::from(p.interval_minutes) / 60.0;
     let in_day = |t: usize| day.contains(&t);
 
     // Per (unit, interval): energy output, FR and reserve held.
-    let mut output: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut output: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
     let mut has_energy: BTreeMap<(usize, usize), bool> = BTreeMap::new();
-    let mut fr: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
-    let mut reserve: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut fr: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
+    let mut reserve: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
 
-    let mut requirement_rows = Vec::new();
     for (k, a) in p
         .auctions
         .iter()
@@ -138,29 +183,24 @@ fn build(
         .filter(|(_, a)| in_day(a.interval))
     {
         let req = f(a.requirement_mw);
-        let short = vars.add(variable().min(0.0).max(req.max(0.0)));
-        objective.add_mul(shortfall_cost(a), short);
-        let mut sum = Expression::from(short);
+        let short = m.var(0.0, req.max(0.0), shortfall_cost(a));
+        let mut sum: Lin = vec![(short, 1.0)];
         let mut bid_vars = Vec::with_capacity(a.bids.len());
         for (unit, b) in &a.bids {
-            let x = vars.add(variable().min(0.0).max(f(b.mw)));
-            objective.add_mul(f(b.key), x);
-            sum.add_mul(1.0, x);
+            let x = m.var(0.0, f(b.mw), f(b.key));
+            sum.push((x, 1.0));
             let key = (*unit, a.interval);
             match a.product {
-                Product::Fr => fr.entry(key).or_default().add_mul(1.0, x),
-                Product::Reserve => reserve.entry(key).or_default().add_mul(1.0, x),
+                Product::Fr => fr.entry(key).or_default().push((x, 1.0)),
+                Product::Reserve => reserve.entry(key).or_default().push((x, 1.0)),
                 _ => {}
             }
             bid_vars.push(x);
-            layout.vars.push(x);
         }
-        layout.vars.push(short);
-        requirement_rows.push(constraint::geq(sum, req - shift));
+        let row = m.row(sum, Sense::Ge, req - shift);
+        layout.priced.push(row);
         layout.auctions.push((k, bid_vars, short));
     }
-    layout.priced.extend(0..requirement_rows.len());
-    constraints.extend(requirement_rows);
 
     for (k, e) in p
         .energy
@@ -168,73 +208,80 @@ fn build(
         .enumerate()
         .filter(|(_, e)| in_day(e.interval))
     {
-        let x = vars.add(variable().min(0.0).max(f(e.mw)));
-        objective.add_mul(f(e.price), x);
+        let x = m.var(0.0, f(e.mw), f(e.price));
         output
             .entry((e.unit, e.interval))
             .or_default()
-            .add_mul(1.0, x);
+            .push((x, 1.0));
         has_energy.insert((e.unit, e.interval), true);
         layout.energy.push((k, x));
-        layout.vars.push(x);
     }
 
     // Storage, where energy is balanced.
     for (u, limits) in p.units.iter().enumerate() {
         let Some(st) = limits.storage else { continue };
-        let mut soc_prev: Expression =
-            Expression::from_other_affine(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
+        let mut soc_prev: Result<usize, f64> =
+            Err(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
         for t in day.clone() {
             if p.load_mw[t].is_none() {
                 continue;
             }
             let cap = f(limits.capacity_mw);
-            let c = vars.add(variable().min(0.0).max(cap));
-            let d = vars.add(variable().min(0.0).max(cap));
-            let soc = vars.add(variable().min(0.0).max(f(st.energy_capacity_mwh)));
+            let c = m.var(0.0, cap, 0.0);
+            let d = m.var(0.0, cap, 0.0);
+            let soc = m.var(0.0, f(st.energy_capacity_mwh), 0.0);
             let out = output.entry((u, t)).or_default();
-            out.add_mul(1.0, d);
-            out.add_mul(-1.0, c);
-            let mut balance = Expression::from(soc);
-            balance.add_mul(-1.0, soc_prev.clone());
-            balance.add_mul(-f(st.efficiency) * hours, c);
-            balance.add_mul(hours, d);
-            constraints.push(constraint::eq(balance, 0.0));
-            soc_prev = Expression::from(soc);
+            out.push((d, 1.0));
+            out.push((c, -1.0));
+            // soc_t − soc_{t−1} − efficiency × charge × h + discharge × h = 0.
+            let mut balance = vec![(soc, 1.0), (c, -f(st.efficiency) * hours), (d, hours)];
+            let rhs = match soc_prev {
+                Ok(prev) => {
+                    balance.push((prev, -1.0));
+                    0.0
+                }
+                Err(initial) => initial,
+            };
+            m.row(balance, Sense::Eq, rhs);
+            soc_prev = Ok(soc);
             layout.storage.push((u, t, c, d, soc));
-            layout.vars.extend([c, d, soc]);
         }
     }
 
     // Balance per interval with a load.
-    let first_balance = constraints.len();
+    let mut by_interval: BTreeMap<usize, Lin> = BTreeMap::new();
+    for ((_, t), out) in &output {
+        by_interval
+            .entry(*t)
+            .or_default()
+            .extend(out.iter().copied());
+    }
     for t in day.clone() {
         let Some(load) = p.load_mw[t] else { continue };
         let load = f(load);
-        let short = vars.add(variable().min(0.0).max(load));
+        let short = m.var(0.0, load, f(p.energy_cap));
         // Over-generation (must-run output above the load) is spilled at the cap's cost, so
         // it happens only when nothing else can, and prices stay within ± the cap.
-        let spill = vars.add(variable().min(0.0));
-        objective.add_mul(f(p.energy_cap), short);
-        objective.add_mul(f(p.energy_cap), spill);
-        let mut sum = Expression::from(short);
-        sum.add_mul(-1.0, spill);
-        for ((_, tt), out) in output.iter() {
-            if *tt == t {
-                sum.add_mul(1.0, out.clone());
-            }
-        }
-        constraints.push(constraint::eq(sum, load - shift));
+        let spill = m.var(0.0, f64::INFINITY, f(p.energy_cap));
+        let mut sum: Lin = vec![(short, 1.0), (spill, -1.0)];
+        sum.extend(by_interval.get(&t).into_iter().flatten().copied());
+        let row = m.row(sum, Sense::Eq, load - shift);
+        layout.priced.push(row);
         layout.balance.push((t, short, spill));
-        layout.vars.extend([short, spill]);
     }
-    let n_requirements = layout.priced.len();
-    layout
-        .priced
-        .extend((0..layout.balance.len()).map(|i| first_balance + i));
-    debug_assert_eq!(layout.priced.len(), n_requirements + layout.balance.len());
 
     // Unit limits.
+    let sum = |parts: &[Option<&Lin>], signs: &[f64]| -> Lin {
+        let mut out = Lin::new();
+        for (part, sign) in parts.iter().zip(signs) {
+            out.extend(
+                part.iter()
+                    .flat_map(|l| l.iter())
+                    .map(|&(j, a)| (j, a * sign)),
+            );
+        }
+        out
+    };
     for (u, limits) in p.units.iter().enumerate() {
         let cap = f(limits.capacity_mw);
         let storage = limits.storage.is_some();
@@ -245,38 +292,24 @@ fn build(
             let energy = has_energy.contains_key(&key) || (storage && output.contains_key(&key));
             let p_ut = output.get(&key);
             if energy {
-                let p_ut = p_ut.cloned().unwrap_or_default();
                 if r.is_some() || q.is_some() {
-                    let mut head = p_ut.clone();
-                    for e in [r, q].into_iter().flatten() {
-                        head.add_mul(1.0, e.clone());
-                    }
-                    constraints.push(constraint::leq(head, cap));
-                }
-                let mut foot = p_ut.clone();
-                if let Some(r) = r {
-                    foot.add_mul(-1.0, r.clone());
+                    m.limit(sum(&[p_ut, r, q], &[1.0, 1.0, 1.0]), Sense::Le, cap);
                 }
                 let floor = if storage {
                     -cap
                 } else {
                     f(limits.min_output_mw)
                 };
-                constraints.push(constraint::geq(foot, floor));
+                m.limit(sum(&[p_ut, r], &[1.0, -1.0]), Sense::Ge, floor);
             } else if r.is_some() && q.is_some() {
-                let mut both = r.cloned().unwrap_or_default();
-                both.add_mul(1.0, q.cloned().unwrap_or_default());
-                constraints.push(constraint::leq(both, cap));
+                m.limit(sum(&[r, q], &[1.0, 1.0]), Sense::Le, cap);
             }
             if let Some(ramp) = limits.ramp_mw_per_min.map(f) {
                 if let Some(r) = r {
-                    constraints.push(constraint::leq(r.clone(), ramp * f(p.fr_response_minutes)));
+                    m.limit(r.clone(), Sense::Le, ramp * f(p.fr_response_minutes));
                 }
                 if let Some(q) = q {
-                    constraints.push(constraint::leq(
-                        q.clone(),
-                        ramp * f(p.reserve_response_minutes),
-                    ));
+                    m.limit(q.clone(), Sense::Le, ramp * f(p.reserve_response_minutes));
                 }
                 if !storage
                     && t > day.start
@@ -284,64 +317,73 @@ fn build(
                     && has_energy.contains_key(&(u, t - 1))
                 {
                     let step = ramp * f64::from(p.interval_minutes);
-                    let mut delta = output[&key].clone();
-                    delta.add_mul(-1.0, output[&(u, t - 1)].clone());
-                    constraints.push(constraint::leq(delta.clone(), step));
-                    constraints.push(constraint::geq(delta, -step));
+                    let delta = sum(&[output.get(&key), output.get(&(u, t - 1))], &[1.0, -1.0]);
+                    m.limit(delta.clone(), Sense::Le, step);
+                    m.limit(delta, Sense::Ge, -step);
                 }
             }
         }
     }
-    (vars.minimise(objective), constraints, layout)
+    (m, layout)
 }
 
-/// Solves with one backend: variable values and the duals of `priced`.
+/// Solves with one backend: every variable's value and every row's dual (the change in the
+/// objective per unit of its right-hand side).
 fn solve_model<M>(
     mut model: M,
-    constraints: Vec<Constraint>,
-    layout: &Layout,
-) -> Result<(HashMap<Variable, f64>, Vec<f64>), String>
+    vars: &[Variable],
+    m: &Model,
+) -> Result<(Vec<f64>, Vec<f64>), String>
 where
     M: SolverModel,
     for<'a> M::Solution: SolutionWithDual<'a>,
 {
-    let refs: Vec<_> = constraints
-        .into_iter()
-        .map(|c| model.add_constraint(c))
+    let refs: Vec<_> = m
+        .rows
+        .iter()
+        .map(|row| {
+            let mut e = Expression::with_capacity(row.terms.len());
+            for &(j, a) in &row.terms {
+                e.add_mul(a, vars[j]);
+            }
+            model.add_constraint(match row.sense {
+                Sense::Le => constraint::leq(e, row.rhs),
+                Sense::Ge => constraint::geq(e, row.rhs),
+                Sense::Eq => constraint::eq(e, row.rhs),
+            })
+        })
         .collect();
     let mut solution = model
         .solve()
         .map_err(|e| format!("the LP solver failed: {e}"))?;
-    let values: HashMap<Variable, f64> = layout
-        .vars
-        .iter()
-        .map(|&v| (v, solution.value(v)))
-        .collect();
+    let values = vars.iter().map(|&v| solution.value(v)).collect();
     let dual = solution.compute_dual();
-    let duals = layout
-        .priced
-        .iter()
-        .map(|&k| dual.dual(refs[k].clone()))
-        .collect();
+    let duals = refs.into_iter().map(|r| dual.dual(r)).collect();
     Ok((values, duals))
 }
 
 impl Lp {
-    fn run(
-        &self,
-        unsolved: good_lp::variable::UnsolvedProblem,
-        constraints: Vec<Constraint>,
-        layout: &Layout,
-    ) -> Result<(HashMap<Variable, f64>, Vec<f64>), String> {
-        match self.backend {
-            Backend::Clarabel => {
-                solve_model(unsolved.using(good_lp::clarabel), constraints, layout)
+    fn run(&self, m: &Model) -> Result<(Vec<f64>, Vec<f64>), String> {
+        let mut problem = ProblemVariables::new();
+        let vars: Vec<Variable> = m
+            .vars
+            .iter()
+            .map(|v| problem.add(variable().min(v.lo).max(v.hi)))
+            .collect();
+        let mut objective = Expression::with_capacity(m.vars.len());
+        for (v, &x) in m.vars.iter().zip(&vars) {
+            if v.cost != 0.0 {
+                objective.add_mul(v.cost, x);
             }
+        }
+        let unsolved = problem.minimise(objective);
+        match self.backend {
+            Backend::Clarabel => solve_model(unsolved.using(good_lp::clarabel), &vars, m),
             #[cfg(feature = "highs")]
             Backend::Highs => {
                 let mut model = unsolved.using(good_lp::highs).set_threads(1);
                 model.set_verbose(false);
-                solve_model(model, constraints, layout)
+                solve_model(model, &vars, m)
             }
         }
     }
@@ -355,7 +397,8 @@ impl Lp {
         p.days
             .iter()
             .map(|day| {
-                build(p, day.clone(), &soc, 0.0).1.len() + build(p, day.clone(), &soc, EPS).1.len()
+                build(p, day.clone(), &soc, 0.0).0.rows.len()
+                    + build(p, day.clone(), &soc, EPS).0.rows.len()
             })
             .sum()
     }
@@ -387,20 +430,21 @@ impl Engine for Lp {
         };
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
         for day in &p.days {
-            let (unsolved, constraints, layout) = build(p, day.clone(), &soc, 0.0);
-            if layout.vars.is_empty() {
+            let (model, layout) = build(p, day.clone(), &soc, 0.0);
+            if model.vars.is_empty() {
                 // Nothing to clear this day (no offers, no load): Clarabel panics on a model
                 // without variables, and there is nothing to read back.
                 continue;
             }
-            let (values, _) = self.run(unsolved, constraints, &layout)?;
-            let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
-            let (shifted_values, mut duals) = self.run(unsolved, constraints, &shifted)?;
+            let (values, _) = self.run(&model)?;
+            let (model, shifted) = build(p, day.clone(), &soc, EPS);
+            let (shifted_values, all_duals) = self.run(&model)?;
+            let mut duals: Vec<f64> = shifted.priced.iter().map(|&r| all_duals[r]).collect();
             // Complementary slackness: a requirement the shifted solve over-meets has price 0
             // (interior-point duals of slack rows are small but not zero).
             for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
                 let held: f64 =
-                    bids.iter().map(|x| shifted_values[x]).sum::<f64>() + shifted_values[short];
+                    bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
                 if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
                     duals[i] = 0.0;
                 }
@@ -417,21 +461,21 @@ impl Engine for Lp {
 /// strictly between its bounds, on a unit none of whose limits bind, has a reduced cost of
 /// zero, so the price is its key. An interior-point dual near such a point is only accurate
 /// to the solver's tolerance; the key is exact, and the same for every backend.
-fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &mut [f64]) {
+fn snap(p: &Problem, layout: &Layout, values: &[f64], duals: &mut [f64]) {
     let tol = EPS / 2.0;
     let mut output: HashMap<(usize, usize), f64> = HashMap::new();
     let mut held: HashMap<(Product, usize, usize), f64> = HashMap::new();
     for (k, x) in &layout.energy {
         let e = &p.energy[*k];
-        *output.entry((e.unit, e.interval)).or_default() += values[x];
+        *output.entry((e.unit, e.interval)).or_default() += values[*x];
     }
     for &(u, t, c, d, _) in &layout.storage {
-        *output.entry((u, t)).or_default() += values[&d] - values[&c];
+        *output.entry((u, t)).or_default() += values[d] - values[c];
     }
     for (k, bids, _) in &layout.auctions {
         let a = &p.auctions[*k];
         for (x, (u, _)) in bids.iter().zip(&a.bids) {
-            *held.entry((a.product, *u, a.interval)).or_default() += values[x];
+            *held.entry((a.product, *u, a.interval)).or_default() += values[*x];
         }
     }
     let get = |m: &HashMap<(Product, usize, usize), f64>, k| m.get(&k).copied().unwrap_or(0.0);
@@ -474,7 +518,7 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
         // An interior point spreads the shift over tied bids: each is EPS / n inside.
         let tol = EPS / (2.0 * bids.len().max(1) as f64);
         if let Some((_, (_, b))) = bids.iter().zip(&a.bids).find(|(x, (u, b))| {
-            let v = values[*x];
+            let v = values[**x];
             v > tol && v < f(b.mw) - tol && room(a.product, *u, a.interval) > tol
         }) {
             duals[i] = f(b.key).min(f(a.scarcity_price));
@@ -516,7 +560,7 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
         let tol = EPS / (2.0 * segments.max(1) as f64);
         if let Some((k, _)) = layout.energy.iter().find(|(k, x)| {
             let e = &p.energy[*k];
-            let v = values[x];
+            let v = values[*x];
             e.interval == *t && v > tol && v < f(e.mw) - tol && free(e.unit, *t)
         }) {
             duals[n + i] = f(p.energy[*k].price);
@@ -525,22 +569,22 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
 }
 
 /// The objective at the solution, from the problem's own costs.
-fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f64 {
+fn objective(p: &Problem, layout: &Layout, values: &[f64]) -> f64 {
     let mut total = 0.0;
     for (k, bids, short) in &layout.auctions {
         let a = &p.auctions[*k];
         total += bids
             .iter()
             .zip(&a.bids)
-            .map(|(x, (_, b))| values[x] * f(b.key))
+            .map(|(x, (_, b))| values[*x] * f(b.key))
             .sum::<f64>();
-        total += values[short] * shortfall_cost(a);
+        total += values[*short] * shortfall_cost(a);
     }
     for (k, x) in &layout.energy {
-        total += values[x] * f(p.energy[*k].price);
+        total += values[*x] * f(p.energy[*k].price);
     }
     for (_, short, spill) in &layout.balance {
-        total += (values[short] + values[spill]) * f(p.energy_cap);
+        total += (values[*short] + values[*spill]) * f(p.energy_cap);
     }
     total
 }
@@ -549,7 +593,7 @@ fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f
 fn read_day(
     p: &Problem,
     layout: &Layout,
-    values: &HashMap<Variable, f64>,
+    values: &[f64],
     duals: &[f64],
     sol: &mut Solution,
     soc: &mut HashMap<usize, Decimal>,
@@ -559,13 +603,13 @@ fn read_day(
     let mut dispatched: BTreeMap<usize, Decimal> = BTreeMap::new();
     for (k, x) in &layout.energy {
         let e = &p.energy[*k];
-        let v = mw(values[x]).min(e.mw);
+        let v = mw(values[*x]).min(e.mw);
         sol.energy_dispatch[*k] = v;
         *output.entry((e.unit, e.interval)).or_default() += v;
         *dispatched.entry(e.interval).or_default() += v;
     }
     for &(u, t, c, d, s) in &layout.storage {
-        let (c, d, s) = (mw(values[&c]), mw(values[&d]), mw(values[&s]));
+        let (c, d, s) = (mw(values[c]), mw(values[d]), mw(values[s]));
         *output.entry((u, t)).or_default() += d - c;
         *dispatched.entry(t).or_default() += d - c;
         sol.storage.push(StorageInterval {
@@ -580,10 +624,10 @@ fn read_day(
     let n_auctions = layout.auctions.len();
     for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
         let load = p.load_mw[t].unwrap_or_default();
-        let shortfall = if values[&short] < 5e-4 {
+        let shortfall = if values[short] < 5e-4 {
             Decimal::ZERO
         } else {
-            mw(values[&short])
+            mw(values[short])
         };
         let mut got = dispatched.get(&t).copied().unwrap_or_default();
         // Rounding to 0.001 MW can leave the balance a few kW off: the dearest dispatched
@@ -659,7 +703,7 @@ fn read_day(
     for (k, bids, _) in &layout.auctions {
         let a = &p.auctions[*k];
         for (x, (u, _)) in bids.iter().zip(&a.bids) {
-            *held.entry((a.product, *u, a.interval)).or_default() += mw(values[x]);
+            *held.entry((a.product, *u, a.interval)).or_default() += mw(values[*x]);
         }
     }
     for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
@@ -667,12 +711,12 @@ fn read_day(
         let lp: Vec<Decimal> = bids
             .iter()
             .zip(&a.bids)
-            .map(|(x, (_, b))| mw(values[x]).min(b.mw))
+            .map(|(x, (_, b))| mw(values[*x]).min(b.mw))
             .collect();
-        let shortfall = if values[short] < 5e-4 {
+        let shortfall = if values[*short] < 5e-4 {
             Decimal::ZERO
         } else {
-            mw(values[short]).min(a.requirement_mw)
+            mw(values[*short]).min(a.requirement_mw)
         };
         // Groups by (key, tier), cheapest first.
         let mut groups: BTreeMap<(Decimal, u32), Vec<usize>> = BTreeMap::new();
