@@ -48,7 +48,22 @@ pub fn run_to_dir(
     force: bool,
     report: bool,
 ) -> Result<Vec<String>, Error> {
-    let scenario = scenario::load(scenario_dir)?;
+    run_to_dir_with(scenario_dir, out_dir, force, report, None)
+}
+
+/// [`run_to_dir`] with the LP solver given (`run --solver`) in place of the scenario's
+/// preference. The outputs are the same bytes with either solver; only the time differs.
+pub fn run_to_dir_with(
+    scenario_dir: &Path,
+    out_dir: &Path,
+    force: bool,
+    report: bool,
+    solver: Option<scenario::config::LpSolver>,
+) -> Result<Vec<String>, Error> {
+    let mut scenario = scenario::load(scenario_dir)?;
+    if let Some(solver) = solver {
+        scenario.config.clearing.solver = Some(solver);
+    }
     if report {
         // The report audits the outputs it shows, so they are built in memory first.
         let result = run::run(&scenario)?;

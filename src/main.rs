@@ -37,6 +37,11 @@ enum Command {
         /// Also write report.html (plots, statements, the audit) into OUT_DIR.
         #[arg(long)]
         report: bool,
+        /// The LP solver: clarabel, or highs in a build with the highs feature. Default: the
+        /// scenario's [clearing] solver if built in, else the fastest built in. The outputs are
+        /// the same bytes with either; only the time differs.
+        #[arg(long, value_parser = solver)]
+        solver: Option<ancillary::scenario::config::LpSolver>,
     },
     /// Write a self-contained HTML report (plots, statements, audit) for a run's output folder.
     #[command(
@@ -200,6 +205,21 @@ fn shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+fn solver(s: &str) -> Result<ancillary::scenario::config::LpSolver, String> {
+    use ancillary::scenario::config::LpSolver;
+    let solver = match s {
+        "clarabel" => LpSolver::Clarabel,
+        "highs" => LpSolver::Highs,
+        _ => return Err(format!("expected clarabel or highs, got {s:?}")),
+    };
+    if !solver.built_in() {
+        return Err(format!(
+            "{s} is not built in: rebuild with `cargo build --release --features {s}` (needs cmake, libclang and a C++ compiler), or use clarabel, which gives the same results"
+        ));
+    }
+    Ok(solver)
+}
+
 fn threads(jobs: Option<usize>) -> usize {
     jobs.filter(|&j| j > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -357,7 +377,8 @@ fn main() -> ExitCode {
             out,
             force,
             report,
-        } => match ancillary::run_to_dir(&scenario, &out, force, report) {
+            solver,
+        } => match ancillary::run_to_dir_with(&scenario, &out, force, report, solver) {
             Ok(warnings) => {
                 // A long run can warn about hundreds of units: the first few here, all of
                 // them in summary.json.
