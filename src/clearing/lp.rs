@@ -176,8 +176,27 @@ impl Model {
         self.rows.len() - 1
     }
 
-    /// A unit's limit.
+    /// A unit's limit: on the variable's bound where it holds a single variable (most of a
+    /// day's limits: FR ≤ ramp × 5 and reserve ≤ ramp × 10 where a unit has one offer of each,
+    /// the floor of a unit's only segment), else a row. A bound that would cross the other
+    /// stays a row, so the model is infeasible exactly where it was.
     fn limit(&mut self, terms: Vec<(usize, f64)>, sense: Sense, rhs: f64) {
+        if let [(j, a)] = terms[..]
+            && a == 1.0
+        {
+            let v = &mut self.vars[j];
+            match sense {
+                Sense::Le if rhs >= v.lo => {
+                    v.hi = v.hi.min(rhs);
+                    return;
+                }
+                Sense::Ge if rhs <= v.hi => {
+                    v.lo = v.lo.max(rhs);
+                    return;
+                }
+                _ => {}
+            }
+        }
         self.row(terms, sense, rhs);
     }
 }
