@@ -51,6 +51,10 @@
 //! objective reported is that of the published quantities. Where the tie-break fails
 //! numerically, the backend's point is kept and a note says so (never seen on the shipped
 //! scenarios or the RTS-GMLC weeks; `tests/lp.rs` compares all outputs of both backends).
+//!
+//! A unit's limit on a single variable (FR ≤ ramp × 5 where the unit has one FR offer in the
+//! interval, reserve likewise, the floor of a unit's only segment) is that variable's bound,
+//! not a row: a third fewer rows, the same optimum and duals.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -526,7 +530,7 @@ impl Engine for Lp {
                 day.start,
             );
             let shifted_values = fill_segments(p, &shifted, shifted_values);
-            let all_duals = match dual_tie_break(&model, &shifted.priced, &shifted_values) {
+            let all_duals = match dual_tie_break(&model, &shifted_values) {
                 Ok(y) => y,
                 Err(e) => {
                     sol.notes.push(format!("LP prices of the day from interval {}: where they are not unique, the solver's are kept ({e})", day.start));
@@ -534,6 +538,16 @@ impl Engine for Lp {
                 }
             };
             let mut duals: Vec<f64> = shifted.priced.iter().map(|&r| all_duals[r]).collect();
+            // Complementary slackness: a requirement the shifted solve over-meets has price 0
+            // (the tie-break's duals say so already; this covers a fallback to the solver's,
+            // where an interior point leaves slack rows small non-zero duals).
+            for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
+                let held: f64 =
+                    bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
+                if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
+                    duals[i] = 0.0;
+                }
+            }
             snap(p, &shifted, &shifted_values, &mut duals);
             sol.objective += read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
         }
@@ -1049,10 +1063,11 @@ fn primal_tie_break(m: &Model, x: &[f64], y: &[f64]) -> Result<Vec<f64>, String>
 }
 
 /// The prices' tie-break: among the optimal duals of `m` (those complementary to the
-/// dispatch `x`, itself the tie-break's), the one with the least Σ price² over the priced
-/// rows. Rows slack at `x` have dual 0; a variable strictly between its bounds has reduced
-/// cost 0, one at its lower (upper) bound a reduced cost ≥ 0 (≤ 0). Returns every row's dual.
-fn dual_tie_break(m: &Model, priced: &[usize], x: &[f64]) -> Result<Vec<f64>, String> {
+/// dispatch `x`, itself the tie-break's), the one with the least Σ dual². Rows slack at `x`
+/// have dual 0; a variable strictly between its bounds has reduced cost 0, one at its lower
+/// (upper) bound a reduced cost ≥ 0 (≤ 0). Where the duals are unique (most intervals) this
+/// is them. Returns every row's dual.
+fn dual_tie_break(m: &Model, x: &[f64]) -> Result<Vec<f64>, String> {
     // Per row: its index among the duals solved for (rows that hold with equality at `x`).
     let mut tight: Vec<Option<usize>> = vec![None; m.rows.len()];
     let mut ys: Vec<usize> = Vec::new();
@@ -1100,14 +1115,9 @@ fn dual_tie_break(m: &Model, priced: &[usize], x: &[f64]) -> Result<Vec<f64>, St
             Sense::Eq => {}
         }
     }
-    // The limits' duals weigh a millionth of the prices': enough to make the problem
-    // strictly convex (one answer), too little to matter where the prices are unique.
-    let mut weights = vec![1.0; ys.len()];
-    for &i in priced {
-        if let Some(k) = tight[i] {
-            weights[k] = 1.0;
-        }
-    }
+    // Every dual weighs alike: with the prices' alone the problem is flat along the limits'
+    // duals, and an interior point's stop there is no point the polish can pin down.
+    let weights = vec![1.0; ys.len()];
     let solved = least_squares(&weights, &eq, &le)?;
     for (k, &i) in ys.iter().enumerate() {
         duals[i] = solved[k];
