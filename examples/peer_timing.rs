@@ -20,10 +20,10 @@ fn main() {
         std::process::exit(2)
     });
     let load_s = t.elapsed().as_secs_f64();
-    s.config.clearing.solver = match solver.as_deref() {
+    s.config.clearing.solver = Some(match solver.as_deref() {
         Some("highs") => LpSolver::Highs,
         _ => LpSolver::Clarabel,
-    };
+    });
     // The run's own steps up to the engine, as `run::run` takes them.
     let resolved = caps::resolve(&s).expect("caps");
     let rank = ancillary::run::id_rank(&s);

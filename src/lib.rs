@@ -51,19 +51,25 @@ pub fn run_to_dir(
     force: bool,
     report: bool,
 ) -> Result<Vec<String>, Error> {
-    run_to_dir_showing(scenario_dir, out_dir, force, report, false)
+    run_to_dir_showing(scenario_dir, out_dir, force, report, false, None)
 }
 
 /// [`run_to_dir`], with the days cleared shown on stderr when `progress` is set and the run
-/// is cleared in more than one chunk (see [`progress`]).
+/// is cleared in more than one chunk (see [`progress`]), and the LP solver given (`run
+/// --solver`) in place of the scenario's preference (the outputs are the same bytes with
+/// either solver; only the time differs).
 pub fn run_to_dir_showing(
     scenario_dir: &Path,
     out_dir: &Path,
     force: bool,
     report: bool,
     progress: bool,
+    solver: Option<scenario::config::LpSolver>,
 ) -> Result<Vec<String>, Error> {
-    let scenario = scenario::load(scenario_dir)?;
+    let mut scenario = scenario::load(scenario_dir)?;
+    if let Some(solver) = solver {
+        scenario.config.clearing.solver = Some(solver);
+    }
     let chunks = run::chunks(&scenario)?;
     let days = DaysCleared::new(&scenario, &chunks, progress);
     if report {

@@ -38,6 +38,11 @@ enum Command {
         /// Show no progress (warnings and errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The LP solver: clarabel, or highs in a build with the highs feature. Default: the
+        /// scenario's [clearing] solver if built in, else the fastest built in. The outputs are
+        /// the same bytes with either; only the time differs.
+        #[arg(long, value_parser = solver)]
+        solver: Option<ancillary::scenario::config::LpSolver>,
     },
     /// Write a self-contained HTML report (plots, statements, audit) for a run's output folder.
     #[command(
@@ -252,6 +257,21 @@ fn shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+fn solver(s: &str) -> Result<ancillary::scenario::config::LpSolver, String> {
+    use ancillary::scenario::config::LpSolver;
+    let solver = match s {
+        "clarabel" => LpSolver::Clarabel,
+        "highs" => LpSolver::Highs,
+        _ => return Err(format!("expected clarabel or highs, got {s:?}")),
+    };
+    if !solver.built_in() {
+        return Err(format!(
+            "{s} is not built in: rebuild with `cargo build --release --features {s}` (needs cmake, libclang and a C++ compiler), or use clarabel, which gives the same results"
+        ));
+    }
+    Ok(solver)
+}
+
 fn threads(jobs: Option<usize>) -> usize {
     jobs.filter(|&j| j > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -411,7 +431,8 @@ fn main() -> ExitCode {
             force,
             report,
             quiet,
-        } => match ancillary::run_to_dir_showing(&scenario, &out, force, report, !quiet) {
+            solver,
+        } => match ancillary::run_to_dir_showing(&scenario, &out, force, report, !quiet, solver) {
             Ok(warnings) => {
                 // A long run can warn about hundreds of units: the first few here, all of
                 // them in summary.json.

@@ -213,7 +213,7 @@ user_share = 0.5                 # users' share of FR and reserve costs; the res
 
 [clearing]
 engine = "lp"                    # energy, FR and reserve cleared jointly (六(十一))
-solver = "clarabel"              # or "highs" in a build with --features highs
+# solver = "highs"              # optional: same results with either; default the fastest built in
 fr_response_minutes = 5          # FR ≤ ramp × this
 reserve_response_minutes = 10    # reserve ≤ ramp × this
 "#;

@@ -490,7 +490,12 @@ fn joint_clearing_rule() {
     assert!(detail.contains("96 intervals of energy"), "{detail}");
     // Results claiming a merit-order clearing of a continuous-spot market with energy fail.
     let checks = audit_with(&s, |f| {
-        replace(f, "summary.json", "\"lp (clarabel)\"", "\"merit_order\"")
+        replace(
+            f,
+            "summary.json",
+            "\"engine\": \"lp\"",
+            "\"engine\": \"merit_order\"",
+        )
     });
     assert_eq!(
         status(&checks, "六(十一)", "cleared jointly").0,

@@ -160,6 +160,62 @@ fn same_inputs_same_bytes() {
     }
 }
 
+/// `--solver` picks the LP solver and changes no byte: joint-spot-day (LP, batteries) run with
+/// Clarabel named and with the build's default (HiGHS in a `--features highs` build, so there
+/// the two solvers are compared through the command line too).
+#[test]
+fn the_solver_flag_changes_no_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (code, _, err) = ancillary(&[
+        "run",
+        "scenarios/joint-spot-day",
+        "--out",
+        a.to_str().unwrap(),
+        "--solver",
+        "clarabel",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = ancillary(&[
+        "run",
+        "scenarios/joint-spot-day",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let manifest = read(&a.join("ancillary.sha256"));
+    assert_eq!(manifest, read(&b.join("ancillary.sha256")));
+    assert!(manifest.contains("storage.csv"), "{manifest}");
+    // A solver the build lacks, or none such: usage errors, nothing written.
+    let c = tmp.path().join("c");
+    let (code, _, err) = ancillary(&[
+        "run",
+        "scenarios/fr-basic",
+        "--out",
+        c.to_str().unwrap(),
+        "--solver",
+        "simplex",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected clarabel or highs"), "{err}");
+    if !cfg!(feature = "highs") {
+        let (code, _, err) = ancillary(&[
+            "run",
+            "scenarios/fr-basic",
+            "--out",
+            c.to_str().unwrap(),
+            "--solver",
+            "highs",
+        ]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("highs is not built in") && err.contains("--features highs"),
+            "{err}"
+        );
+    }
+    assert!(!c.exists());
+}
+
 #[test]
 fn usage_errors_exit_2_and_help_has_examples() {
     assert_eq!(ancillary(&["run"]).0, 2);

@@ -156,6 +156,58 @@ fn merit_order_engine_refuses_energy() {
     assert_eq!(c.error().column.as_deref(), Some("spot_market"));
 }
 
+#[test]
+fn energy_ties_share_pro_rata_and_fill_segments_in_order() {
+    // C (200 MW at 10) runs flat out; the other 60 MW of the 260 MW load come from A (60 + 40
+    // MW, both at 30) and B (50 MW at 30), tied. The tie-break (least Σ x² / offered MW among
+    // the optimal dispatches) shares the 60 MW pro rata to the MW offered at 30: A 100 → 40,
+    // B 50 → 20. Within A, segment 1 fills first: 40 + 0. Price 30 (A and B both free).
+    let r = hourly(1, "")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA,x,coal,100,0\nB,y,gas,50,0\nC,z,coal,200,0\n")
+        .file("requirements.csv", "time,load_mw\n2024-03-01T00:00,260\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,1,60,30\nA,2024-03-01T00:00,2024-03-01T01:00,2,40,30\nB,2024-03-01T00:00,2024-03-01T01:00,1,50,30\nC,2024-03-01T00:00,2024-03-01T01:00,1,200,10\n")
+        .run();
+    let segments = |unit: usize| -> Vec<rust_decimal::Decimal> {
+        r.awards
+            .iter()
+            .filter(|w| w.product == Energy && w.unit == unit)
+            .map(|w| w.cleared_mw)
+            .collect()
+    };
+    assert_eq!(segments(0), vec![d("40"), d("0")]);
+    assert_eq!(segments(1), vec![d("20")]);
+    assert_eq!(segments(2), vec![d("200")]);
+    assert_eq!(price(&r, Energy, 0), d("30"));
+    // Cost 200 × 10 + 60 × 30 = 3800, from the published quantities.
+    assert!((r.objective - 3800.0).abs() < 1e-9, "{}", r.objective);
+}
+
+#[test]
+fn coupled_ties_take_the_least_squares_split() {
+    // A (100 MW, energy 100 at 50, reserve 30 at 5) and B (80 MW, energy 80 at 50, reserve 30
+    // at 5) meet a load of 160 and a reserve of 20 with no room to spare: pA + qA = 100,
+    // pB + qB = 80, pA + pB = 160, qA + qB = 20. Every split costs 160 × 50 + 20 × 5, so the
+    // tie-break decides: with pA = t (pB = 160 − t, qA = 100 − t, qB = t − 80, 80 ≤ t ≤ 100)
+    // it minimises t²/100 + (160 − t)²/80 + (100 − t)²/30 + (t − 80)²/30. Its derivative is
+    // zero where (× 600) 12t − 15(160 − t) − 40(100 − t) + 40(t − 80) = 0, i.e. 107t = 9600,
+    // t = 89.7196…: A 89.72 + 10.28, B 70.28 + 9.72 (pro rata alone, 80/100 of the energy to
+    // each, would break B's capacity).
+    let r = hourly(1, "")
+        .file("units.csv", "unit,owner,kind,capacity_mw,min_output_mw\nA,x,coal,100,0\nB,y,coal,80,0\n")
+        .file("requirements.csv", "time,load_mw,reserve_mw\n2024-03-01T00:00,160,20\n")
+        .file("energy_offers.csv", "unit,start,end,segment,mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,1,100,50\nB,2024-03-01T00:00,2024-03-01T01:00,1,80,50\n")
+        .file("reserve_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mwh\nA,2024-03-01T00:00,2024-03-01T01:00,30,5\nB,2024-03-01T00:00,2024-03-01T01:00,30,5\n")
+        .run();
+    assert_eq!(
+        (award(&r, Energy, 0, 0), award(&r, Reserve, 0, 0)),
+        (d("89.72"), d("10.28"))
+    );
+    assert_eq!(
+        (award(&r, Energy, 0, 1), award(&r, Reserve, 0, 1)),
+        (d("70.28"), d("9.72"))
+    );
+}
+
 // Property: with nothing coupling the products (no energy, no ramp limits, each unit's FR and
 // reserve offers fitting in its capacity), the LP gives the merit order's prices and awards,
 // edges and ties included.
@@ -266,6 +318,59 @@ mod backends {
                     .collect::<Vec<_>>()
             };
             assert_eq!(rows(&a), rows(&b));
+        }
+    }
+
+    /// Issue 15: the same inputs give the same output bytes whichever solver is built in.
+    /// Every shipped scenario, each cleared by the LP engine (forced where it would use the
+    /// merit order), once with Clarabel and once with HiGHS: every output file byte for byte.
+    /// Neither may have fallen back on the solver's own tie split.
+    #[test]
+    fn every_shipped_scenario_gives_the_same_bytes_with_clarabel_and_highs() {
+        use ancillary::scenario::config::{Engine, LpSolver};
+        let names = common::shipped_scenarios();
+        assert!(names.len() >= 8, "{names:?}");
+        for dir in names {
+            let mut s = ancillary::scenario::load(&dir).unwrap();
+            s.config.clearing.engine = Some(Engine::Lp);
+            let render = |solver: LpSolver| {
+                let mut s = s.clone();
+                s.config.clearing.solver = Some(solver);
+                let r = ancillary::run::run(&s).unwrap();
+                assert_eq!(r.engine, "lp");
+                for w in &r.warnings {
+                    assert!(
+                        !w.starts_with("LP "),
+                        "{}, {}: {w}",
+                        dir.display(),
+                        solver.as_str()
+                    );
+                }
+                ancillary::output::render(&s, &r)
+            };
+            let (a, b) = (render(LpSolver::Clarabel), render(LpSolver::Highs));
+            assert_eq!(
+                a.keys().collect::<Vec<_>>(),
+                b.keys().collect::<Vec<_>>(),
+                "{}",
+                dir.display()
+            );
+            for (name, bytes) in &a {
+                if bytes != &b[name] {
+                    let (x, y) = (
+                        String::from_utf8_lossy(bytes),
+                        String::from_utf8_lossy(&b[name]),
+                    );
+                    let first = x.lines().zip(y.lines()).find(|(p, q)| p != q).map_or_else(
+                        || "(lengths differ)".to_string(),
+                        |(p, q)| format!("{p}\n{q}"),
+                    );
+                    panic!(
+                        "{}: {name} differs between Clarabel and HiGHS, first at\n{first}",
+                        dir.display()
+                    );
+                }
+            }
         }
     }
 

@@ -20,16 +20,50 @@
 //! Prices are duals, made unique by the merit order's convention: they are read from a second
 //! solve with every requirement and load lowered by 0.01 MW, where the marginal offer is
 //! accepted in part, so the dual is the left end of its interval (the last accepted offer's
-//! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW,
-//! and ties on (ranking price, band) are re-split pro rata by our code within what each unit's
-//! constraints leave free (energy ties are left as the solver splits them).
+//! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW.
+//!
+//! # The same bytes from every backend: the tie-break
+//!
+//! An LP's optimum is often not one point: offers at one price (identical units, a heat-rate
+//! curve kept flat, storage that can charge in either of two equal-priced intervals) can be
+//! swapped at no cost, and a simplex (HiGHS) returns a vertex of the optimal face where an
+//! interior point (Clarabel) returns a point inside it. So neither backend's point is
+//! published. Each solve goes through a tie-break that depends only on the optimal face:
+//!
+//! 1. The face is read from the backend's duals: a variable with a reduced cost (cost − Σ
+//!    coefficient × dual) is at the bound the sign points to, a row with a dual holds with
+//!    equality. Any optimal duals describe the same face; a reduced cost or dual counts when
+//!    it exceeds both `ZERO_COST` (1e-5 yuan per MW: a tenth of the data's price step, 1e-4,
+//!    well above the backends' noise once Clarabel is run to 1e-10) and the distance from its
+//!    bound or the row's slack (an interior point leaves both small near a bound).
+//! 2. On that face, the dispatch minimising Σ x² / (MW offered) over every offer, shortfall
+//!    and battery charge or discharge: strictly convex, so one point; where only the tied
+//!    offers' total is fixed it is their pro-rata split to the MW offered (the merit order's
+//!    tie rule), and where limits couple them the least-squares split within the limits. It
+//!    is solved with Clarabel as a quadratic program for both backends, then polished (the
+//!    limits it holds become equalities and that linear system is solved again), so that the
+//!    point does not depend on how the backend described the face.
+//! 3. Within one unit, segments at one price fill in segment order.
+//!
+//! The prices follow the same way: the duals of the 0.01 MW-lower solve are read complementary
+//! to its tie-broken dispatch (a row with slack has dual 0, a variable between its bounds a
+//! reduced cost of 0) and, where that still leaves a choice, the least Σ dual² is taken. Then
+//! a bid strictly inside its bounds on a unit with room pins its price to its key exactly.
+//! Quantities and prices are rounded in two steps (to 1e-6, then to 0.001 MW; to 1e-7, then
+//! to 1e-4), so that the last digits of a backend's arithmetic never decide a rounding. The
+//! objective reported is that of the published quantities. Where the tie-break fails
+//! numerically, the backend's point is kept and a note says so (never seen on the shipped
+//! scenarios or the RTS-GMLC weeks; `tests/lp.rs` compares all outputs of both backends).
+//!
+//! A unit's limit on a single variable (FR ≤ ramp × 5 where the unit has one FR offer in the
+//! interval, reserve likewise, the floor of a unit's only segment) is that variable's bound,
+//! not a row: a third fewer rows, the same optimum and duals.
 
 use std::collections::{BTreeMap, HashMap};
 
 use good_lp::solvers::{DualValues, SolutionWithDual};
 use good_lp::{
-    Constraint, Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint,
-    variable,
+    Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint, variable,
 };
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -63,30 +97,33 @@ fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-fn mw(v: f64) -> Decimal {
+/// Rounds in two steps: first to `fine` decimals, which absorbs a solver's last-digit noise
+/// (so that a value exactly halfway between two outputs rounds the same way from either
+/// backend), then to `places`, half away from zero.
+fn round2(v: f64, fine: u32, places: u32) -> Decimal {
     Decimal::from_f64(v)
         .unwrap_or_default()
-        .round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero)
-        .max(Decimal::ZERO)
-        .normalize()
+        .round_dp_with_strategy(fine, RoundingStrategy::MidpointNearestEven)
+        .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn mw(v: f64) -> Decimal {
+    round2(v, 6, 3).max(Decimal::ZERO).normalize()
 }
 
 fn price(v: f64) -> Decimal {
-    Decimal::from_f64(v)
-        .unwrap_or_default()
-        .round_dp_with_strategy(PRICE_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
-        .normalize()
+    round2(v, PRICE_DECIMALS + 3, PRICE_DECIMALS).normalize()
 }
 
 /// What falling short costs in the objective: the cap, or more than the dearest bid when an
 /// eligible bid ranks above the cap (an FR offer with K < 1), so that the LP, like the merit
 /// order, accepts every eligible bid before it falls short. The price is capped all the same.
-fn shortfall_cost(a: &super::Auction) -> f64 {
+fn shortfall_cost(a: &super::Auction) -> Decimal {
     let top = a.bids.iter().map(|(_, b)| b.key).max().unwrap_or_default();
     if top < a.scarcity_price {
-        f(a.scarcity_price)
+        a.scarcity_price
     } else {
-        f(top) + 1.0
+        top + Decimal::ONE
     }
 }
 
@@ -100,21 +137,104 @@ fn cost_weight(p: &Problem, product: Product) -> f64 {
     }
 }
 
-/// Variables of one day's model.
+/// One variable of a day's model.
+#[derive(Debug, Clone, Copy)]
+struct Var {
+    lo: f64,
+    hi: f64,
+    /// Cost per MW in the objective.
+    cost: f64,
+    /// The tie-break's weight: 1 / the MW offered, so that the least Σ weight × x² among
+    /// the optimal dispatches shares tied offers pro rata (0: left out of the tie-break).
+    weight: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sense {
+    Le,
+    Ge,
+    Eq,
+}
+
+/// One row: Σ coefficient × variable (sense) rhs.
+#[derive(Debug, Clone)]
+struct Row {
+    terms: Vec<(usize, f64)>,
+    sense: Sense,
+    rhs: f64,
+}
+
+/// A day's LP as plain data, solved by whichever backend is built in.
+#[derive(Debug, Default)]
+struct Model {
+    vars: Vec<Var>,
+    rows: Vec<Row>,
+}
+
+impl Model {
+    /// A variable whose tie-break weight is 1 / `offered` (none where nothing is offered).
+    fn var(&mut self, lo: f64, hi: f64, cost: f64, offered: f64) -> usize {
+        let weight = if offered > 0.0 && offered.is_finite() {
+            1.0 / offered
+        } else {
+            0.0
+        };
+        self.vars.push(Var {
+            lo,
+            hi,
+            cost,
+            weight,
+        });
+        self.vars.len() - 1
+    }
+
+    fn row(&mut self, terms: Vec<(usize, f64)>, sense: Sense, rhs: f64) -> usize {
+        self.rows.push(Row { terms, sense, rhs });
+        self.rows.len() - 1
+    }
+
+    /// A unit's limit: on the variable's bound where it holds a single variable (most of a
+    /// day's limits: FR ≤ ramp × 5 and reserve ≤ ramp × 10 where a unit has one offer of each,
+    /// the floor of a unit's only segment), else a row. A bound that would cross the other
+    /// stays a row, so the model is infeasible exactly where it was.
+    fn limit(&mut self, terms: Vec<(usize, f64)>, sense: Sense, rhs: f64) {
+        if let [(j, a)] = terms[..]
+            && a == 1.0
+        {
+            let v = &mut self.vars[j];
+            match sense {
+                Sense::Le if rhs >= v.lo => {
+                    v.hi = v.hi.min(rhs);
+                    return;
+                }
+                Sense::Ge if rhs <= v.hi => {
+                    v.lo = v.lo.max(rhs);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.row(terms, sense, rhs);
+    }
+}
+
+/// Variables of one day's model (indices into [`Model::vars`]).
 struct Layout {
     /// Per auction in the day: (auction index, bid variables, shortfall variable).
-    auctions: Vec<(usize, Vec<Variable>, Variable)>,
+    auctions: Vec<(usize, Vec<usize>, usize)>,
     /// Per energy bid in the day: (energy bid index, variable).
-    energy: Vec<(usize, Variable)>,
+    energy: Vec<(usize, usize)>,
     /// Per interval with a balance: (interval, shortfall, spill).
-    balance: Vec<(usize, Variable, Variable)>,
+    balance: Vec<(usize, usize, usize)>,
     /// Per (storage unit, interval): charge, discharge, soc.
-    storage: Vec<(usize, usize, Variable, Variable, Variable)>,
-    vars: Vec<Variable>,
-    /// Indices into the constraint list whose duals are prices: auctions (in `auctions`
-    /// order), then balances (in `balance` order).
+    storage: Vec<(usize, usize, usize, usize, usize)>,
+    /// Rows whose duals are prices: auctions (in `auctions` order), then balances (in
+    /// `balance` order).
     priced: Vec<usize>,
 }
+
+/// A linear expression: (variable, coefficient).
+type Lin = Vec<(usize, f64)>;
 
 /// Builds one day's model; `shift` lowers every requirement and load (the price solve).
 fn build(
@@ -122,28 +242,24 @@ fn build(
     day: std::ops::Range<usize>,
     soc0: &HashMap<usize, Decimal>,
     shift: f64,
-) -> (good_lp::variable::UnsolvedProblem, Vec<Constraint>, Layout) {
-    let mut vars = ProblemVariables::new();
-    let mut objective = Expression::with_capacity(p.energy.len() + p.auctions.len());
-    let mut constraints: Vec<Constraint> = Vec::new();
+) -> (Model, Layout) {
+    let mut m = Model::default();
     let mut layout = Layout {
         auctions: Vec::new(),
         energy: Vec::new(),
         balance: Vec::new(),
         storage: Vec::new(),
-        vars: Vec::new(),
         priced: Vec::new(),
     };
     let hours = f64::from(p.interval_minutes) / 60.0;
     let in_day = |t: usize| day.contains(&t);
 
     // Per (unit, interval): energy output, FR and reserve held.
-    let mut output: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut output: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
     let mut has_energy: BTreeMap<(usize, usize), bool> = BTreeMap::new();
-    let mut fr: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
-    let mut reserve: BTreeMap<(usize, usize), Expression> = BTreeMap::new();
+    let mut fr: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
+    let mut reserve: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
 
-    let mut requirement_rows = Vec::new();
     for (k, a) in p
         .auctions
         .iter()
@@ -152,29 +268,24 @@ fn build(
     {
         let req = f(a.requirement_mw);
         let weight = cost_weight(p, a.product);
-        let short = vars.add(variable().min(0.0).max(req.max(0.0)));
-        objective.add_mul(shortfall_cost(a) * weight, short);
-        let mut sum = Expression::from(short);
+        let short = m.var(0.0, req.max(0.0), f(shortfall_cost(a)) * weight, req);
+        let mut sum: Lin = vec![(short, 1.0)];
         let mut bid_vars = Vec::with_capacity(a.bids.len());
         for (unit, b) in &a.bids {
-            let x = vars.add(variable().min(0.0).max(f(b.mw)));
-            objective.add_mul(f(b.key) * weight, x);
-            sum.add_mul(1.0, x);
+            let x = m.var(0.0, f(b.mw), f(b.key) * weight, f(b.mw));
+            sum.push((x, 1.0));
             let key = (*unit, a.interval);
             match a.product {
-                Product::Fr => fr.entry(key).or_default().add_mul(1.0, x),
-                Product::Reserve => reserve.entry(key).or_default().add_mul(1.0, x),
+                Product::Fr => fr.entry(key).or_default().push((x, 1.0)),
+                Product::Reserve => reserve.entry(key).or_default().push((x, 1.0)),
                 _ => {}
             }
             bid_vars.push(x);
-            layout.vars.push(x);
         }
-        layout.vars.push(short);
-        requirement_rows.push(constraint::geq(sum, req - shift));
+        let row = m.row(sum, Sense::Ge, req - shift);
+        layout.priced.push(row);
         layout.auctions.push((k, bid_vars, short));
     }
-    layout.priced.extend(0..requirement_rows.len());
-    constraints.extend(requirement_rows);
 
     for (k, e) in p
         .energy
@@ -182,73 +293,81 @@ fn build(
         .enumerate()
         .filter(|(_, e)| in_day(e.interval))
     {
-        let x = vars.add(variable().min(0.0).max(f(e.mw)));
-        objective.add_mul(f(e.price), x);
+        let x = m.var(0.0, f(e.mw), f(e.price), f(e.mw));
         output
             .entry((e.unit, e.interval))
             .or_default()
-            .add_mul(1.0, x);
+            .push((x, 1.0));
         has_energy.insert((e.unit, e.interval), true);
         layout.energy.push((k, x));
-        layout.vars.push(x);
     }
 
     // Storage, where energy is balanced.
     for (u, limits) in p.units.iter().enumerate() {
         let Some(st) = limits.storage else { continue };
-        let mut soc_prev: Expression =
-            Expression::from_other_affine(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
+        let mut soc_prev: Result<usize, f64> =
+            Err(f(soc0.get(&u).copied().unwrap_or(st.initial_soc_mwh)));
         for t in day.clone() {
             if p.load_mw[t].is_none() {
                 continue;
             }
             let cap = f(limits.capacity_mw);
-            let c = vars.add(variable().min(0.0).max(cap));
-            let d = vars.add(variable().min(0.0).max(cap));
-            let soc = vars.add(variable().min(0.0).max(f(st.energy_capacity_mwh)));
+            let c = m.var(0.0, cap, 0.0, cap);
+            let d = m.var(0.0, cap, 0.0, cap);
+            // Follows from charge and discharge: no weight of its own.
+            let soc = m.var(0.0, f(st.energy_capacity_mwh), 0.0, 0.0);
             let out = output.entry((u, t)).or_default();
-            out.add_mul(1.0, d);
-            out.add_mul(-1.0, c);
-            let mut balance = Expression::from(soc);
-            balance.add_mul(-1.0, soc_prev.clone());
-            balance.add_mul(-f(st.efficiency) * hours, c);
-            balance.add_mul(hours, d);
-            constraints.push(constraint::eq(balance, 0.0));
-            soc_prev = Expression::from(soc);
+            out.push((d, 1.0));
+            out.push((c, -1.0));
+            // soc_t − soc_{t−1} − efficiency × charge × h + discharge × h = 0.
+            let mut balance = vec![(soc, 1.0), (c, -f(st.efficiency) * hours), (d, hours)];
+            let rhs = match soc_prev {
+                Ok(prev) => {
+                    balance.push((prev, -1.0));
+                    0.0
+                }
+                Err(initial) => initial,
+            };
+            m.row(balance, Sense::Eq, rhs);
+            soc_prev = Ok(soc);
             layout.storage.push((u, t, c, d, soc));
-            layout.vars.extend([c, d, soc]);
         }
     }
 
     // Balance per interval with a load.
-    let first_balance = constraints.len();
+    let mut by_interval: BTreeMap<usize, Lin> = BTreeMap::new();
+    for ((_, t), out) in &output {
+        by_interval
+            .entry(*t)
+            .or_default()
+            .extend(out.iter().copied());
+    }
     for t in day.clone() {
         let Some(load) = p.load_mw[t] else { continue };
         let load = f(load);
-        let short = vars.add(variable().min(0.0).max(load));
+        let short = m.var(0.0, load, f(p.energy_cap), load);
         // Over-generation (must-run output above the load) is spilled at the cap's cost, so
         // it happens only when nothing else can, and prices stay within ± the cap.
-        let spill = vars.add(variable().min(0.0));
-        objective.add_mul(f(p.energy_cap), short);
-        objective.add_mul(f(p.energy_cap), spill);
-        let mut sum = Expression::from(short);
-        sum.add_mul(-1.0, spill);
-        for ((_, tt), out) in output.iter() {
-            if *tt == t {
-                sum.add_mul(1.0, out.clone());
-            }
-        }
-        constraints.push(constraint::eq(sum, load - shift));
+        let spill = m.var(0.0, f64::INFINITY, f(p.energy_cap), load);
+        let mut sum: Lin = vec![(short, 1.0), (spill, -1.0)];
+        sum.extend(by_interval.get(&t).into_iter().flatten().copied());
+        let row = m.row(sum, Sense::Eq, load - shift);
+        layout.priced.push(row);
         layout.balance.push((t, short, spill));
-        layout.vars.extend([short, spill]);
     }
-    let n_requirements = layout.priced.len();
-    layout
-        .priced
-        .extend((0..layout.balance.len()).map(|i| first_balance + i));
-    debug_assert_eq!(layout.priced.len(), n_requirements + layout.balance.len());
 
     // Unit limits.
+    let sum = |parts: &[Option<&Lin>], signs: &[f64]| -> Lin {
+        let mut out = Lin::new();
+        for (part, sign) in parts.iter().zip(signs) {
+            out.extend(
+                part.iter()
+                    .flat_map(|l| l.iter())
+                    .map(|&(j, a)| (j, a * sign)),
+            );
+        }
+        out
+    };
     for (u, limits) in p.units.iter().enumerate() {
         let cap = f(limits.capacity_mw);
         let storage = limits.storage.is_some();
@@ -259,38 +378,24 @@ fn build(
             let energy = has_energy.contains_key(&key) || (storage && output.contains_key(&key));
             let p_ut = output.get(&key);
             if energy {
-                let p_ut = p_ut.cloned().unwrap_or_default();
                 if r.is_some() || q.is_some() {
-                    let mut head = p_ut.clone();
-                    for e in [r, q].into_iter().flatten() {
-                        head.add_mul(1.0, e.clone());
-                    }
-                    constraints.push(constraint::leq(head, cap));
-                }
-                let mut foot = p_ut.clone();
-                if let Some(r) = r {
-                    foot.add_mul(-1.0, r.clone());
+                    m.limit(sum(&[p_ut, r, q], &[1.0, 1.0, 1.0]), Sense::Le, cap);
                 }
                 let floor = if storage {
                     -cap
                 } else {
                     f(limits.min_output_mw)
                 };
-                constraints.push(constraint::geq(foot, floor));
+                m.limit(sum(&[p_ut, r], &[1.0, -1.0]), Sense::Ge, floor);
             } else if r.is_some() && q.is_some() {
-                let mut both = r.cloned().unwrap_or_default();
-                both.add_mul(1.0, q.cloned().unwrap_or_default());
-                constraints.push(constraint::leq(both, cap));
+                m.limit(sum(&[r, q], &[1.0, 1.0]), Sense::Le, cap);
             }
             if let Some(ramp) = limits.ramp_mw_per_min.map(f) {
                 if let Some(r) = r {
-                    constraints.push(constraint::leq(r.clone(), ramp * f(p.fr_response_minutes)));
+                    m.limit(r.clone(), Sense::Le, ramp * f(p.fr_response_minutes));
                 }
                 if let Some(q) = q {
-                    constraints.push(constraint::leq(
-                        q.clone(),
-                        ramp * f(p.reserve_response_minutes),
-                    ));
+                    m.limit(q.clone(), Sense::Le, ramp * f(p.reserve_response_minutes));
                 }
                 if !storage
                     && t > day.start
@@ -298,64 +403,85 @@ fn build(
                     && has_energy.contains_key(&(u, t - 1))
                 {
                     let step = ramp * f64::from(p.interval_minutes);
-                    let mut delta = output[&key].clone();
-                    delta.add_mul(-1.0, output[&(u, t - 1)].clone());
-                    constraints.push(constraint::leq(delta.clone(), step));
-                    constraints.push(constraint::geq(delta, -step));
+                    let delta = sum(&[output.get(&key), output.get(&(u, t - 1))], &[1.0, -1.0]);
+                    m.limit(delta.clone(), Sense::Le, step);
+                    m.limit(delta, Sense::Ge, -step);
                 }
             }
         }
     }
-    (vars.minimise(objective), constraints, layout)
+    (m, layout)
 }
 
-/// Solves with one backend: variable values and the duals of `priced`.
+/// Solves with one backend: every variable's value and every row's dual (the change in the
+/// objective per unit of its right-hand side).
 fn solve_model<M>(
     mut model: M,
-    constraints: Vec<Constraint>,
-    layout: &Layout,
-) -> Result<(HashMap<Variable, f64>, Vec<f64>), String>
+    vars: &[Variable],
+    m: &Model,
+) -> Result<(Vec<f64>, Vec<f64>), String>
 where
     M: SolverModel,
     for<'a> M::Solution: SolutionWithDual<'a>,
 {
-    let refs: Vec<_> = constraints
-        .into_iter()
-        .map(|c| model.add_constraint(c))
+    let refs: Vec<_> = m
+        .rows
+        .iter()
+        .map(|row| {
+            let mut e = Expression::with_capacity(row.terms.len());
+            for &(j, a) in &row.terms {
+                e.add_mul(a, vars[j]);
+            }
+            model.add_constraint(match row.sense {
+                Sense::Le => constraint::leq(e, row.rhs),
+                Sense::Ge => constraint::geq(e, row.rhs),
+                Sense::Eq => constraint::eq(e, row.rhs),
+            })
+        })
         .collect();
     let mut solution = model
         .solve()
         .map_err(|e| format!("the LP solver failed: {e}"))?;
-    let values: HashMap<Variable, f64> = layout
-        .vars
-        .iter()
-        .map(|&v| (v, solution.value(v)))
-        .collect();
+    let values = vars.iter().map(|&v| solution.value(v)).collect();
     let dual = solution.compute_dual();
-    let duals = layout
-        .priced
-        .iter()
-        .map(|&k| dual.dual(refs[k].clone()))
-        .collect();
+    let duals = refs.into_iter().map(|r| dual.dual(r)).collect();
     Ok((values, duals))
 }
 
 impl Lp {
-    fn run(
-        &self,
-        unsolved: good_lp::variable::UnsolvedProblem,
-        constraints: Vec<Constraint>,
-        layout: &Layout,
-    ) -> Result<(HashMap<Variable, f64>, Vec<f64>), String> {
+    fn run(&self, m: &Model) -> Result<(Vec<f64>, Vec<f64>), String> {
+        let mut problem = ProblemVariables::new();
+        let vars: Vec<Variable> = m
+            .vars
+            .iter()
+            .map(|v| problem.add(variable().min(v.lo).max(v.hi)))
+            .collect();
+        let mut objective = Expression::with_capacity(m.vars.len());
+        for (v, &x) in m.vars.iter().zip(&vars) {
+            if v.cost != 0.0 {
+                objective.add_mul(v.cost, x);
+            }
+        }
+        let unsolved = problem.minimise(objective);
         match self.backend {
             Backend::Clarabel => {
-                solve_model(unsolved.using(good_lp::clarabel), constraints, layout)
+                let mut model = unsolved.using(good_lp::clarabel);
+                // Tighter than Clarabel's defaults (1e-8): the tie-break reads which reduced
+                // costs are zero from the duals, and at the defaults their noise reaches
+                // 1e-4 yuan, the data's price step (measured on joint-spot-day).
+                model
+                    .settings()
+                    .tol_gap_abs(1e-10)
+                    .tol_gap_rel(1e-10)
+                    .tol_feas(1e-10)
+                    .tol_ktratio(1e-8);
+                solve_model(model, &vars, m)
             }
             #[cfg(feature = "highs")]
             Backend::Highs => {
                 let mut model = unsolved.using(good_lp::highs).set_threads(1);
                 model.set_verbose(false);
-                solve_model(model, constraints, layout)
+                solve_model(model, &vars, m)
             }
         }
     }
@@ -369,19 +495,17 @@ impl Lp {
         p.days
             .iter()
             .map(|day| {
-                build(p, day.clone(), &soc, 0.0).1.len() + build(p, day.clone(), &soc, EPS).1.len()
+                build(p, day.clone(), &soc, 0.0).0.rows.len()
+                    + build(p, day.clone(), &soc, EPS).0.rows.len()
             })
             .sum()
     }
 }
 
 impl Engine for Lp {
+    /// The same for every backend: they give the same results (see the module doc).
     fn name(&self) -> &'static str {
-        match self.backend {
-            Backend::Clarabel => "lp (clarabel)",
-            #[cfg(feature = "highs")]
-            Backend::Highs => "lp (highs)",
-        }
+        "lp"
     }
 
     fn solve(&self, p: &Problem) -> Result<Solution, String> {
@@ -401,31 +525,49 @@ impl Engine for Lp {
         };
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
         for day in &p.days {
-            let (unsolved, constraints, layout) = build(p, day.clone(), &soc, 0.0);
-            if layout.vars.is_empty() {
+            let (model, layout) = build(p, day.clone(), &soc, 0.0);
+            if model.vars.is_empty() {
                 // Nothing to clear this day (no offers, no load): Clarabel panics on a model
                 // without variables, and there is nothing to read back.
                 continue;
             }
-            let (values, _) = self.run(unsolved, constraints, &layout)?;
-            let (unsolved, constraints, shifted) = build(p, day.clone(), &soc, EPS);
-            let (shifted_values, mut duals) = self.run(unsolved, constraints, &shifted)?;
+            let (values, duals) = self.run(&model)?;
+            let values = tie_break(&model, &values, &duals, &mut sol.notes, day.start);
+            let values = fill_segments(p, &layout, values);
+            let (model, shifted) = build(p, day.clone(), &soc, EPS);
+            let (shifted_values, shifted_duals) = self.run(&model)?;
+            let shifted_values = tie_break(
+                &model,
+                &shifted_values,
+                &shifted_duals,
+                &mut sol.notes,
+                day.start,
+            );
+            let shifted_values = fill_segments(p, &shifted, shifted_values);
+            let all_duals = match dual_tie_break(&model, &shifted_values) {
+                Ok(y) => y,
+                Err(e) => {
+                    sol.notes.push(format!("LP prices of the day from interval {}: where they are not unique, the solver's are kept ({e})", day.start));
+                    shifted_duals
+                }
+            };
+            let mut duals: Vec<f64> = shifted.priced.iter().map(|&r| all_duals[r]).collect();
             // Back from 元 per hour to each product's own price unit.
             for (i, (k, _, _)) in shifted.auctions.iter().enumerate() {
                 duals[i] /= cost_weight(p, p.auctions[*k].product);
             }
             // Complementary slackness: a requirement the shifted solve over-meets has price 0
-            // (interior-point duals of slack rows are small but not zero).
+            // (the tie-break's duals say so already; this covers a fallback to the solver's,
+            // where an interior point leaves slack rows small non-zero duals).
             for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
                 let held: f64 =
-                    bids.iter().map(|x| shifted_values[x]).sum::<f64>() + shifted_values[short];
+                    bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
                 if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
                     duals[i] = 0.0;
                 }
             }
             snap(p, &shifted, &shifted_values, &mut duals);
-            sol.objective += objective(p, &layout, &values);
-            read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
+            sol.objective += read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
         }
         Ok(sol)
     }
@@ -435,21 +577,21 @@ impl Engine for Lp {
 /// strictly between its bounds, on a unit none of whose limits bind, has a reduced cost of
 /// zero, so the price is its key. An interior-point dual near such a point is only accurate
 /// to the solver's tolerance; the key is exact, and the same for every backend.
-fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &mut [f64]) {
+fn snap(p: &Problem, layout: &Layout, values: &[f64], duals: &mut [f64]) {
     let tol = EPS / 2.0;
     let mut output: HashMap<(usize, usize), f64> = HashMap::new();
     let mut held: HashMap<(Product, usize, usize), f64> = HashMap::new();
     for (k, x) in &layout.energy {
         let e = &p.energy[*k];
-        *output.entry((e.unit, e.interval)).or_default() += values[x];
+        *output.entry((e.unit, e.interval)).or_default() += values[*x];
     }
     for &(u, t, c, d, _) in &layout.storage {
-        *output.entry((u, t)).or_default() += values[&d] - values[&c];
+        *output.entry((u, t)).or_default() += values[d] - values[c];
     }
     for (k, bids, _) in &layout.auctions {
         let a = &p.auctions[*k];
         for (x, (u, _)) in bids.iter().zip(&a.bids) {
-            *held.entry((a.product, *u, a.interval)).or_default() += values[x];
+            *held.entry((a.product, *u, a.interval)).or_default() += values[*x];
         }
     }
     let get = |m: &HashMap<(Product, usize, usize), f64>, k| m.get(&k).copied().unwrap_or(0.0);
@@ -492,7 +634,7 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
         // An interior point spreads the shift over tied bids: each is EPS / n inside.
         let tol = EPS / (2.0 * bids.len().max(1) as f64);
         if let Some((_, (_, b))) = bids.iter().zip(&a.bids).find(|(x, (u, b))| {
-            let v = values[*x];
+            let v = values[**x];
             v > tol && v < f(b.mw) - tol && room(a.product, *u, a.interval) > tol
         }) {
             duals[i] = f(b.key).min(f(a.scarcity_price));
@@ -534,7 +676,7 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
         let tol = EPS / (2.0 * segments.max(1) as f64);
         if let Some((k, _)) = layout.energy.iter().find(|(k, x)| {
             let e = &p.energy[*k];
-            let v = values[x];
+            let v = values[*x];
             e.interval == *t && v > tol && v < f(e.mw) - tol && free(e.unit, *t)
         }) {
             duals[n + i] = f(p.energy[*k].price);
@@ -542,49 +684,29 @@ fn snap(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>, duals: &m
     }
 }
 
-/// The objective at the solution, from the problem's own costs.
-fn objective(p: &Problem, layout: &Layout, values: &HashMap<Variable, f64>) -> f64 {
-    let mut total = 0.0;
-    for (k, bids, short) in &layout.auctions {
-        let a = &p.auctions[*k];
-        let weight = cost_weight(p, a.product);
-        total += bids
-            .iter()
-            .zip(&a.bids)
-            .map(|(x, (_, b))| values[x] * f(b.key) * weight)
-            .sum::<f64>();
-        total += values[short] * shortfall_cost(a) * weight;
-    }
-    for (k, x) in &layout.energy {
-        total += values[x] * f(p.energy[*k].price);
-    }
-    for (_, short, spill) in &layout.balance {
-        total += (values[short] + values[spill]) * f(p.energy_cap);
-    }
-    total
-}
-
 /// Turns one day's solution into rounded quantities, pro-rata ties and unique prices.
 fn read_day(
     p: &Problem,
     layout: &Layout,
-    values: &HashMap<Variable, f64>,
+    values: &[f64],
     duals: &[f64],
     sol: &mut Solution,
     soc: &mut HashMap<usize, Decimal>,
-) {
+) -> f64 {
+    // The day's objective, from the quantities as published (the same for every backend).
+    let mut cost = Decimal::ZERO;
     // Energy first: output per (unit, interval) bounds what the auctions may re-split.
     let mut output: HashMap<(usize, usize), Decimal> = HashMap::new();
     let mut dispatched: BTreeMap<usize, Decimal> = BTreeMap::new();
     for (k, x) in &layout.energy {
         let e = &p.energy[*k];
-        let v = mw(values[x]).min(e.mw);
+        let v = mw(values[*x]).min(e.mw);
         sol.energy_dispatch[*k] = v;
         *output.entry((e.unit, e.interval)).or_default() += v;
         *dispatched.entry(e.interval).or_default() += v;
     }
     for &(u, t, c, d, s) in &layout.storage {
-        let (c, d, s) = (mw(values[&c]), mw(values[&d]), mw(values[&s]));
+        let (c, d, s) = (mw(values[c]), mw(values[d]), mw(values[s]));
         *output.entry((u, t)).or_default() += d - c;
         *dispatched.entry(t).or_default() += d - c;
         sol.storage.push(StorageInterval {
@@ -599,10 +721,10 @@ fn read_day(
     let n_auctions = layout.auctions.len();
     for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
         let load = p.load_mw[t].unwrap_or_default();
-        let shortfall = if values[&short] < 5e-4 {
+        let shortfall = if values[short] < 5e-4 {
             Decimal::ZERO
         } else {
-            mw(values[&short])
+            mw(values[short])
         };
         let mut got = dispatched.get(&t).copied().unwrap_or_default();
         // Rounding to 0.001 MW can leave the balance a few kW off: the dearest dispatched
@@ -620,7 +742,13 @@ fn read_day(
                         && d + residual <= e.mw
                         && (d > Decimal::ZERO || residual > Decimal::ZERO)
                 })
-                .max_by(|(a, _), (b, _)| p.energy[*a].price.cmp(&p.energy[*b].price).then(b.cmp(a)))
+                // The dearest; at one price a segment dispatched in part (the one the fill in
+                // segment order left partial), then the first in the problem's order.
+                .max_by_key(|(k, _)| {
+                    let d = sol.energy_dispatch[*k];
+                    let partial = d > Decimal::ZERO && d < p.energy[*k].mw;
+                    (p.energy[*k].price, partial, std::cmp::Reverse(*k))
+                })
                 .map(|(k, _)| *k);
             if let Some(k) = target {
                 sol.energy_dispatch[k] += residual;
@@ -663,6 +791,8 @@ fn read_day(
         }
         marginal.sort_unstable();
         marginal.dedup();
+        let spill = (got + shortfall - load).max(Decimal::ZERO);
+        cost += (shortfall + spill) * p.energy_cap;
         sol.energy.push(EnergyInterval {
             interval: t,
             load_mw: load,
@@ -678,7 +808,7 @@ fn read_day(
     for (k, bids, _) in &layout.auctions {
         let a = &p.auctions[*k];
         for (x, (u, _)) in bids.iter().zip(&a.bids) {
-            *held.entry((a.product, *u, a.interval)).or_default() += mw(values[x]);
+            *held.entry((a.product, *u, a.interval)).or_default() += mw(values[*x]);
         }
     }
     for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
@@ -686,12 +816,12 @@ fn read_day(
         let lp: Vec<Decimal> = bids
             .iter()
             .zip(&a.bids)
-            .map(|(x, (_, b))| mw(values[x]).min(b.mw))
+            .map(|(x, (_, b))| mw(values[*x]).min(b.mw))
             .collect();
-        let shortfall = if values[short] < 5e-4 {
+        let shortfall = if values[*short] < 5e-4 {
             Decimal::ZERO
         } else {
-            mw(values[short]).min(a.requirement_mw)
+            mw(values[*short]).min(a.requirement_mw)
         };
         // Groups by (key, tier), cheapest first.
         let mut groups: BTreeMap<(Decimal, u32), Vec<usize>> = BTreeMap::new();
@@ -763,6 +893,19 @@ fn read_day(
         } else {
             price(duals[i]).clamp(Decimal::ZERO, a.scarcity_price)
         };
+        let weight = if a.product == Product::Fr {
+            p.fr_cost_factor
+        } else {
+            Decimal::ONE
+        };
+        cost += (a
+            .bids
+            .iter()
+            .zip(&cleared)
+            .map(|((_, b), c)| b.key * c)
+            .sum::<Decimal>()
+            + shortfall * shortfall_cost(a))
+            * weight;
         sol.auctions[*k] = AuctionResult {
             cleared,
             total,
@@ -771,6 +914,12 @@ fn read_day(
             marginal,
         };
     }
+    cost += layout
+        .energy
+        .iter()
+        .map(|&(k, _)| sol.energy_dispatch[k] * p.energy[k].price)
+        .sum::<Decimal>();
+    f(cost)
 }
 
 /// How much more of `product` a unit could hold at `t` with everything else fixed.
@@ -816,4 +965,389 @@ fn free_room(
         }
     }
     room.max(Decimal::ZERO)
+}
+
+/// Reduced costs and duals smaller than this (yuan per MW) count as zero when the optimal
+/// face is read from a solver's duals: well below the 0.0001 yuan the data's prices are given
+/// in, well above the solvers' accuracy on them.
+const ZERO_COST: f64 = 1e-5;
+
+/// Quantities within this (MW) of a bound count as at it when the optimal prices are read from
+/// a dispatch: well below the 0.001 MW outputs show, well above the tie-break's accuracy.
+const AT_BOUND: f64 = 1e-6;
+
+/// The tie-break (see the module doc): among the optimal solutions of `m`, the one with the
+/// least Σ weight × x². The optimal solutions are those complementary to the solver's duals
+/// `y` (for any optimal duals, in exact arithmetic): variables with a positive (negative)
+/// reduced cost sit at their lower (upper) bound, rows with a non-zero dual hold with
+/// equality. What is left free is solved for with a quadratic objective alone, so the result
+/// depends on the solver only through which variables and rows are fixed, never on which
+/// optimal point it returned. Where it fails (numerically), the solver's point is kept and
+/// a note says so.
+fn tie_break(m: &Model, x: &[f64], y: &[f64], notes: &mut Vec<String>, day: usize) -> Vec<f64> {
+    match primal_tie_break(m, x, y) {
+        Ok(v) => v,
+        Err(e) => {
+            notes.push(format!(
+                "LP dispatch of the day from interval {day}: ties are left as the solver split them ({e})"
+            ));
+            x.to_vec()
+        }
+    }
+}
+
+fn primal_tie_break(m: &Model, x: &[f64], y: &[f64]) -> Result<Vec<f64>, String> {
+    let mut reduced: Vec<f64> = m.vars.iter().map(|v| v.cost).collect();
+    for (row, &dual) in m.rows.iter().zip(y) {
+        for &(j, a) in &row.terms {
+            reduced[j] -= a * dual;
+        }
+    }
+    let mut value = x.to_vec();
+    // Per variable: its index among the free ones, or None where fixed.
+    let mut free: Vec<Option<usize>> = vec![None; m.vars.len()];
+    let mut cols: Vec<usize> = Vec::new();
+    for (j, v) in m.vars.iter().enumerate() {
+        // A reduced cost counts where it exceeds both the noise and the variable's distance
+        // from the bound: an interior point leaves a free variable near a bound (a bid
+        // accepted up to 0.01 MW short of its offer) with a small reduced cost of the same
+        // order as the one it leaves a fixed variable's distance from it.
+        let fixed = if v.lo >= v.hi
+            || (reduced[j] > ZERO_COST && reduced[j] > x[j] - v.lo && v.lo.is_finite())
+        {
+            Some(v.lo)
+        } else if reduced[j] < -ZERO_COST && -reduced[j] > v.hi - x[j] && v.hi.is_finite() {
+            Some(v.hi)
+        } else {
+            None
+        };
+        match fixed {
+            Some(b) => value[j] = b,
+            None => {
+                free[j] = Some(cols.len());
+                cols.push(j);
+            }
+        }
+    }
+    if cols.is_empty() {
+        return Ok(value);
+    }
+    let mut eq: Vec<(Lin, f64)> = Vec::new();
+    let mut le: Vec<(Lin, f64)> = Vec::new();
+    for (row, &dual) in m.rows.iter().zip(y) {
+        let mut rhs = row.rhs;
+        let mut terms = Lin::new();
+        for &(j, a) in &row.terms {
+            match free[j] {
+                Some(k) => terms.push((k, a)),
+                None => rhs -= a * value[j],
+            }
+        }
+        // As for variables: the dual counts where it exceeds the noise and the row's slack.
+        let slack = (row.terms.iter().map(|&(j, a)| a * x[j]).sum::<f64>() - row.rhs).abs();
+        let tight = row.sense == Sense::Eq || (dual.abs() > ZERO_COST && dual.abs() > slack);
+        if terms.is_empty() {
+            // Fixed entirely: it must hold as it is, or the duals were misread.
+            let off = match row.sense {
+                _ if tight => rhs.abs(),
+                Sense::Le => -rhs,
+                _ => rhs,
+            };
+            if off > AT_BOUND * (1.0 + row.rhs.abs()) {
+                return Err(format!(
+                    "the optimal face read from the duals leaves a row {off:.1e} off"
+                ));
+            }
+            continue;
+        }
+        if tight {
+            eq.push((terms, rhs));
+        } else if row.sense == Sense::Le {
+            le.push((terms, rhs));
+        } else {
+            le.push((terms.into_iter().map(|(k, a)| (k, -a)).collect(), -rhs));
+        }
+    }
+    for (k, &j) in cols.iter().enumerate() {
+        let v = m.vars[j];
+        if v.hi.is_finite() {
+            le.push((vec![(k, 1.0)], v.hi));
+        }
+        if v.lo.is_finite() {
+            le.push((vec![(k, -1.0)], -v.lo));
+        }
+    }
+    let weights: Vec<f64> = cols.iter().map(|&j| m.vars[j].weight).collect();
+    let solved = least_squares(&weights, &eq, &le)?;
+    for (k, &j) in cols.iter().enumerate() {
+        let v = m.vars[j];
+        value[j] = solved[k].clamp(v.lo, v.hi);
+    }
+    Ok(value)
+}
+
+/// The prices' tie-break: among the optimal duals of `m` (those complementary to the
+/// dispatch `x`, itself the tie-break's), the one with the least Σ dual². Rows slack at `x`
+/// have dual 0; a variable strictly between its bounds has reduced cost 0, one at its lower
+/// (upper) bound a reduced cost ≥ 0 (≤ 0). Where the duals are unique (most intervals) this
+/// is them. Returns every row's dual.
+fn dual_tie_break(m: &Model, x: &[f64]) -> Result<Vec<f64>, String> {
+    // Per row: its index among the duals solved for (rows that hold with equality at `x`).
+    let mut tight: Vec<Option<usize>> = vec![None; m.rows.len()];
+    let mut ys: Vec<usize> = Vec::new();
+    for (i, row) in m.rows.iter().enumerate() {
+        let lhs: f64 = row.terms.iter().map(|&(j, a)| a * x[j]).sum();
+        if row.sense == Sense::Eq || (lhs - row.rhs).abs() <= AT_BOUND * (1.0 + row.rhs.abs()) {
+            tight[i] = Some(ys.len());
+            ys.push(i);
+        }
+    }
+    let mut duals = vec![0.0; m.rows.len()];
+    if ys.is_empty() {
+        return Ok(duals);
+    }
+    // Columns: per variable, Σ a × y over the tight rows.
+    let mut columns: Vec<Lin> = vec![Lin::new(); m.vars.len()];
+    for (i, row) in m.rows.iter().enumerate() {
+        if let Some(k) = tight[i] {
+            for &(j, a) in &row.terms {
+                columns[j].push((k, a));
+            }
+        }
+    }
+    let mut eq: Vec<(Lin, f64)> = Vec::new();
+    let mut le: Vec<(Lin, f64)> = Vec::new();
+    for (j, v) in m.vars.iter().enumerate() {
+        let column = std::mem::take(&mut columns[j]);
+        if column.is_empty() || v.lo >= v.hi {
+            continue;
+        }
+        let at_lo = v.lo.is_finite() && x[j] - v.lo <= AT_BOUND * (1.0 + v.lo.abs());
+        let at_hi = v.hi.is_finite() && v.hi - x[j] <= AT_BOUND * (1.0 + v.hi.abs());
+        // Reduced cost: cost − Σ a × y.
+        match (at_lo, at_hi) {
+            (true, false) => le.push((column, v.cost)),
+            (false, true) => le.push((column.into_iter().map(|(k, a)| (k, -a)).collect(), -v.cost)),
+            _ => eq.push((column, v.cost)),
+        }
+    }
+    // Signs: a ≥ row's dual is ≥ 0, a ≤ row's ≤ 0.
+    for (k, &i) in ys.iter().enumerate() {
+        match m.rows[i].sense {
+            Sense::Ge => le.push((vec![(k, -1.0)], 0.0)),
+            Sense::Le => le.push((vec![(k, 1.0)], 0.0)),
+            Sense::Eq => {}
+        }
+    }
+    // Every dual weighs alike: with the prices' alone the problem is flat along the limits'
+    // duals, and an interior point's stop there is no point the polish can pin down.
+    let weights = vec![1.0; ys.len()];
+    let solved = least_squares(&weights, &eq, &le)?;
+    for (k, &i) in ys.iter().enumerate() {
+        duals[i] = solved[k];
+    }
+    Ok(duals)
+}
+
+/// Solves min ½ Σ weight_k z_k² subject to `eq` (Σ a z = b) and `le` (Σ a z ≤ b) with
+/// Clarabel, whatever LP backend is built in. An interior point stops once the objective is
+/// within its tolerance, which leaves the point itself off by up to ~1e-4 along flat
+/// directions (the objective is quadratic there), and off differently for two descriptions
+/// of one face. So the point is polished: the limits it holds with equality (a dual above
+/// the slack) become equalities, the others are dropped, and that equality-constrained
+/// problem, a linear system, is solved again: exact to rounding, the same for any
+/// description of the face.
+fn least_squares(
+    weights: &[f64],
+    eq: &[(Lin, f64)],
+    le: &[(Lin, f64)],
+) -> Result<Vec<f64>, String> {
+    // Values an equality pins down alone are computed exactly, and substituted: the problem
+    // left is smaller and its objective no longer dominated by them.
+    let n = weights.len();
+    let mut known: Vec<Option<f64>> = vec![None; n];
+    loop {
+        let mut progress = false;
+        for (terms, rhs) in eq {
+            let mut unknown = None;
+            let mut count = 0;
+            let mut rest = *rhs;
+            for &(k, a) in terms {
+                match known[k] {
+                    Some(v) => rest -= a * v,
+                    None => {
+                        count += 1;
+                        unknown = Some((k, a));
+                    }
+                }
+            }
+            if count == 1
+                && let Some((k, a)) = unknown
+                && a.abs() > 1e-9
+            {
+                known[k] = Some(rest / a);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let mut index: Vec<Option<usize>> = vec![None; n];
+    let mut left: Vec<usize> = Vec::new();
+    for k in 0..n {
+        if known[k].is_none() {
+            index[k] = Some(left.len());
+            left.push(k);
+        }
+    }
+    let reduce = |rows: &[(Lin, f64)]| -> Vec<(Lin, f64)> {
+        rows.iter()
+            .filter_map(|(terms, rhs)| {
+                let mut rest = *rhs;
+                let mut out = Lin::new();
+                for &(k, a) in terms {
+                    match (known[k], index[k]) {
+                        (Some(v), _) => rest -= a * v,
+                        (None, Some(i)) => out.push((i, a)),
+                        (None, None) => {}
+                    }
+                }
+                (!out.is_empty()).then_some((out, rest))
+            })
+            .collect()
+    };
+    let mut value: Vec<f64> = known.iter().map(|v| v.unwrap_or(0.0)).collect();
+    if !left.is_empty() {
+        let w: Vec<f64> = left.iter().map(|&k| weights[k]).collect();
+        let solved = polished_qp(&w, &reduce(eq), &reduce(le))?;
+        for (i, &k) in left.iter().enumerate() {
+            value[k] = solved[i];
+        }
+    }
+    Ok(value)
+}
+
+/// The least-squares problem by interior point, then polished (see [`least_squares`]).
+fn polished_qp(weights: &[f64], eq: &[(Lin, f64)], le: &[(Lin, f64)]) -> Result<Vec<f64>, String> {
+    let (_, s, z) = clarabel_qp(weights, eq, le)?;
+    let slack = |k: usize| s[eq.len() + k];
+    let leaning = |k: usize| z[eq.len() + k] > slack(k);
+    let held = |k: usize| slack(k) <= AT_BOUND * (1.0 + le[k].1.abs());
+    // First the limits the interior point leans on (dual above slack) or holds (no slack);
+    // if those contradict each other, only the ones it holds. A limit the polished point
+    // breaks joins them, and the system is solved again.
+    for only_held in [false, true] {
+        let mut binding: Vec<bool> = (0..le.len())
+            .map(|k| held(k) || (!only_held && leaning(k)))
+            .collect();
+        for _ in 0..20 {
+            let rows: Vec<(Lin, f64)> = eq
+                .iter()
+                .chain(le.iter().zip(&binding).filter(|(_, b)| **b).map(|(r, _)| r))
+                .cloned()
+                .collect();
+            let Ok((polished, _, _)) = clarabel_qp(weights, &rows, &[]) else {
+                break;
+            };
+            let mut broken = false;
+            for (k, (terms, rhs)) in le.iter().enumerate() {
+                let lhs: f64 = terms.iter().map(|&(j, a)| a * polished[j]).sum();
+                if !binding[k] && lhs > rhs + AT_BOUND * (1.0 + rhs.abs()) {
+                    binding[k] = true;
+                    broken = true;
+                }
+            }
+            if !broken {
+                return Ok(polished);
+            }
+        }
+    }
+    Err("polishing did not settle".into())
+}
+
+/// One Clarabel solve of the least-squares problem: the point, the slacks and the duals of
+/// the rows (`eq` first, then `le`).
+#[allow(clippy::type_complexity)]
+fn clarabel_qp(
+    weights: &[f64],
+    eq: &[(Lin, f64)],
+    le: &[(Lin, f64)],
+) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), String> {
+    use clarabel::algebra::CscMatrix;
+    use clarabel::solver::{
+        DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+    };
+    let n = weights.len();
+    let diag: Vec<usize> = (0..n).filter(|&k| weights[k] != 0.0).collect();
+    let quadratic = CscMatrix::new_from_triplets(
+        n,
+        n,
+        diag.clone(),
+        diag.clone(),
+        diag.iter().map(|&k| weights[k]).collect(),
+    );
+    let (mut rows, mut cols, mut vals, mut b) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, (terms, rhs)) in eq.iter().chain(le).enumerate() {
+        for &(k, a) in terms {
+            rows.push(i);
+            cols.push(k);
+            vals.push(a);
+        }
+        b.push(*rhs);
+    }
+    let a = CscMatrix::new_from_triplets(b.len(), n, rows, cols, vals);
+    let mut cones = Vec::new();
+    if !eq.is_empty() {
+        cones.push(SupportedConeT::ZeroConeT(eq.len()));
+    }
+    if !le.is_empty() {
+        cones.push(SupportedConeT::NonnegativeConeT(le.len()));
+    }
+    let mut builder = DefaultSettingsBuilder::default();
+    builder.verbose(false);
+    let settings = builder.build().map_err(|e| e.to_string())?;
+    let q = vec![0.0; n];
+    let mut solver =
+        DefaultSolver::new(&quadratic, &q, &a, &b, &cones, settings).map_err(|e| e.to_string())?;
+    solver.solve();
+    let sol = solver.solution;
+    match sol.status {
+        SolverStatus::Solved | SolverStatus::AlmostSolved => Ok((sol.x, sol.s, sol.z)),
+        status => Err(format!("{status:?}")),
+    }
+}
+
+/// Within a unit, offer segments at one price are filled in segment order (the first MW of
+/// a unit's curve first): the LP is indifferent, and the unit's output is kept.
+fn fill_segments(p: &Problem, layout: &Layout, mut values: Vec<f64>) -> Vec<f64> {
+    // Per (unit, interval): (price, segment, variable, MW offered).
+    type Segments = Vec<(Decimal, u32, usize, f64)>;
+    let mut by_unit: BTreeMap<(usize, usize), Segments> = BTreeMap::new();
+    for &(k, x) in &layout.energy {
+        let e = &p.energy[k];
+        by_unit
+            .entry((e.unit, e.interval))
+            .or_default()
+            .push((e.price, e.segment, x, f(e.mw)));
+    }
+    for segments in by_unit.values_mut() {
+        segments.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut i = 0;
+        while i < segments.len() {
+            let same = segments[i..]
+                .iter()
+                .take_while(|s| s.0 == segments[i].0)
+                .count();
+            let group = &segments[i..i + same];
+            let mut left: f64 = group.iter().map(|s| values[s.2]).sum::<f64>().max(0.0);
+            for &(_, _, x, mw) in group {
+                let take = left.min(mw);
+                values[x] = take;
+                left -= take;
+            }
+            i += same;
+        }
+    }
+    values
 }

@@ -14,7 +14,8 @@ use crate::scenario::Scenario;
 use crate::scenario::config::{Engine as EngineChoice, LpSolver};
 
 /// The engine `[clearing]` asks for: by default the merit order, or the LP where the scenario
-/// clears energy jointly (notice 196 §六(十一)).
+/// clears energy jointly (notice 196 §六(十一)). The LP's solver is `[clearing] solver` where
+/// it is built in, else the fastest built in; the results do not depend on it.
 pub fn choose(scenario: &Scenario) -> Result<Box<dyn Engine>, InputError> {
     let c = &scenario.config.clearing;
     let wanted = c.engine.unwrap_or(if scenario.energy_offers.is_empty() {
@@ -25,15 +26,22 @@ pub fn choose(scenario: &Scenario) -> Result<Box<dyn Engine>, InputError> {
     Ok(match wanted {
         EngineChoice::MeritOrder => Box::new(MeritOrder),
         EngineChoice::Lp => Box::new(Lp {
-            backend: match c.solver {
-                LpSolver::Clarabel => Backend::Clarabel,
-                #[cfg(feature = "highs")]
-                LpSolver::Highs => Backend::Highs,
-                #[cfg(not(feature = "highs"))]
-                LpSolver::Highs => Backend::Clarabel, // refused when the scenario loads
-            },
+            backend: backend(
+                c.solver
+                    .filter(|s| s.built_in())
+                    .unwrap_or_else(LpSolver::fastest),
+            ),
         }),
     })
+}
+
+/// The LP backend for a solver built in.
+fn backend(solver: LpSolver) -> Backend {
+    match solver {
+        #[cfg(feature = "highs")]
+        LpSolver::Highs => Backend::Highs,
+        _ => Backend::Clarabel,
+    }
 }
 
 /// The largest (MW × yuan/MWh) a quantity of an LP scenario may reach: a requirement or load

@@ -225,11 +225,39 @@ pub enum Engine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LpSolver {
-    /// Interior point, pure Rust (default).
+    /// Interior point, pure Rust: always built in.
     #[default]
     Clarabel,
-    /// Simplex, C++: needs the `highs` build feature.
+    /// Simplex, C++: in a build with the `highs` feature.
     Highs,
+}
+
+impl LpSolver {
+    /// Its name in scenario.toml and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LpSolver::Clarabel => "clarabel",
+            LpSolver::Highs => "highs",
+        }
+    }
+
+    /// Whether this build has it.
+    pub fn built_in(self) -> bool {
+        match self {
+            LpSolver::Clarabel => true,
+            LpSolver::Highs => cfg!(feature = "highs"),
+        }
+    }
+
+    /// The fastest solver built in: HiGHS where the feature is on, else Clarabel. Both give
+    /// the same results (the LP engine's tie-break), so this decides only the time taken.
+    pub fn fastest() -> LpSolver {
+        if LpSolver::Highs.built_in() {
+            LpSolver::Highs
+        } else {
+            LpSolver::Clarabel
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -238,8 +266,11 @@ pub struct ClearingConfig {
     /// Default: `merit_order`, or `lp` when the scenario needs coupling (energy offers, storage
     /// state of charge).
     pub engine: Option<Engine>,
+    /// The LP solver preferred (`run --solver` overrides it). Accepted for compatibility: the
+    /// results are the same with either, so it changes only the time taken. Absent, or not
+    /// built in: the fastest built in ([`LpSolver::fastest`]).
     #[serde(default)]
-    pub solver: LpSolver,
+    pub solver: Option<LpSolver>,
     /// FR must be deliverable within this many minutes of ramp (LP; default 5).
     pub fr_response_minutes: Option<f64>,
     /// Reserve likewise (LP; default 10).

@@ -895,14 +895,6 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ));
         }
     }
-    if config.clearing.solver == config::LpSolver::Highs && !cfg!(feature = "highs") {
-        return Err(key_error(
-            text,
-            "clearing.solver",
-            ErrorKind::Invalid,
-            "\"highs\" needs a build with the highs feature (cargo build --release --features highs); use \"clarabel\" or rebuild",
-        ));
-    }
     for (key, v) in [
         (
             "clearing.fr_response_minutes",
