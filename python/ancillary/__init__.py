@@ -39,6 +39,7 @@ __all__ = [
     "Result",
     "Scenario",
     "audit",
+    "column_type",
     "diff",
     "frame",
     "run",

@@ -303,8 +303,12 @@ impl PyRun {
     #[pyo3(signature = (at = None))]
     fn report_html(&self, py: Python<'_>, at: Option<String>) -> PyResult<String> {
         py.detach(|| {
+            // As `ancillary::add_report`, with `at`: the audit of these files goes in.
+            let parsed =
+                ancillary::audit::results::parse((*self.files).clone(), &self.scenario.horizon)?;
+            let checks = ancillary::audit::audit(&self.scenario, &parsed, &self.files)?;
             let mut files = (*self.files).clone();
-            ancillary::add_report(&self.scenario, &mut files)?;
+            files.insert("audit.csv".into(), ancillary::audit::to_csv(&checks));
             ancillary::output::report::render(&files, at.as_deref())
         })
         .map_err(input_error)
