@@ -1,0 +1,395 @@
+"""China's ancillary-service markets under notice 196 (发改价格〔2024〕196号), from Python.
+
+The Rust core loads, validates, clears, prices and bills; this package hands its outputs to
+pandas. Each DataFrame is read from the very bytes ``ancillary run`` writes to its CSV file, so
+its values are the CLI's values. Column types:
+
+- ``time``, ``start``, ``end``, ``day``: ``datetime64`` (naive, the scenario's local time);
+  ``month``: ``period[M]``;
+- money, every ``*_yuan`` column: ``decimal.Decimal`` objects, exact to the fen as written
+  (``Decimal("1779.45")``; an empty cell is ``None``);
+- ``pivotal``, ``three_pivotal_fail``, ``sets_price``, ``pivotal_sets_price``: ``bool``;
+- other quantities and prices (``*_mw``, ``*_mwh``, ``price``, ``performance_factor``, …):
+  ``float64`` (an empty cell is ``NaN``);
+- text (ids, products, items, reasons, the statements' ``period``): strings.
+
+>>> import ancillary
+>>> result = ancillary.run("scenarios/fr-basic")
+>>> result.clearing.groupby("product")["price"].max()
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+from decimal import Decimal
+from typing import Any, Mapping, NamedTuple, Optional, Union
+
+import pandas as pd
+
+from . import _ancillary
+from ._ancillary import InputError, OutputError, __version__
+
+__all__ = [
+    "Difference",
+    "InputError",
+    "OutputError",
+    "Result",
+    "Scenario",
+    "audit",
+    "column_type",
+    "diff",
+    "frame",
+    "run",
+    "__version__",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Column types by name (see the module's docstring). A column named in none of these sets is
+# kept as text: lossless, and a test lists every column the shipped scenarios write, so a new
+# one gets its type here.
+_DATETIME_FORMATS = {
+    "time": "%Y-%m-%dT%H:%M",
+    "start": "%Y-%m-%dT%H:%M",
+    "end": "%Y-%m-%dT%H:%M",
+    "day": "%Y-%m-%d",
+}
+_BOOL = {"pivotal", "three_pivotal_fail", "sets_price", "pivotal_sets_price"}
+_FLOAT = {
+    "price",
+    "offer_price",
+    "ranking_price",
+    "paid_price",
+    "band",
+    "performance_factor",
+    "k_rate",
+    "k_precision",
+    "k_response",
+    "k_uncapped",
+    "rsi",
+    "hhi",
+    "quantity",
+}
+_TEXT = {
+    "product",
+    "unit",
+    "owner",
+    "party",
+    "item",
+    "role",
+    "basis",
+    "price_unit",
+    "quantity_unit",
+    "marginal_unit",
+    "reason",
+    "period",
+    "file",
+    # audit
+    "clause",
+    "rule",
+    "status",
+    "detail",
+}
+
+
+def column_type(name: str) -> str:
+    """The type a column of that name is read as: ``datetime``, ``period``, ``decimal``,
+    ``bool``, ``float`` or ``text``."""
+    if name in _DATETIME_FORMATS:
+        return "datetime"
+    if name == "month":
+        return "period"
+    if name.endswith("_yuan"):
+        return "decimal"
+    if name in _BOOL:
+        return "bool"
+    if name in _FLOAT or name.endswith("_mw") or name.endswith("_mwh"):
+        return "float"
+    return "text"
+
+
+def _typed(name: str, cells: pd.Series) -> pd.Series:
+    kind = column_type(name)
+    if kind == "datetime":
+        return pd.to_datetime(cells, format=_DATETIME_FORMATS[name])
+    if kind == "period":
+        return pd.to_datetime(cells, format="%Y-%m").dt.to_period("M")
+    if kind == "decimal":
+        return pd.Series(
+            [Decimal(c) if c else None for c in cells], index=cells.index, dtype=object
+        )
+    if kind == "bool":
+        values = {"true": True, "false": False}
+        if cells.isin(list(values)).all():
+            return cells.map(values).astype(bool)
+        return pd.Series([values.get(c) for c in cells], index=cells.index, dtype=object)
+    if kind == "float":
+        return pd.to_numeric(cells.replace("", float("nan"))).astype("float64")
+    return cells
+
+
+def frame(csv: bytes) -> pd.DataFrame:
+    """A CSV file that ancillary writes (bytes) as a typed DataFrame (see the module's
+    docstring for the types)."""
+    # Every cell as its text first (no guessing, no NA words), then typed by column name.
+    df = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False, na_filter=False)
+    for name in df.columns:
+        df[name] = _typed(name, df[name])
+    return df
+
+
+class Scenario:
+    """A scenario folder, loaded and validated as ``ancillary run`` does.
+
+    Bad input raises :class:`InputError` with the CLI's message and ``file``, ``line``,
+    ``column`` and ``rule`` attributes.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any):
+        # Made by from_dir and with_settings.
+        self._inner = inner
+
+    @classmethod
+    def from_dir(cls, path: PathLike) -> "Scenario":
+        """Reads and validates the scenario folder ``path`` (scenario.toml and CSV files)."""
+        return cls(_ancillary._Scenario.from_dir(os.fspath(path)))
+
+    def with_settings(self, settings: Mapping[str, Any]) -> "Scenario":
+        """A copy with ``scenario.toml`` keys set, by dotted path, and validated again:
+
+        >>> s.with_settings({"caps.fr_mileage_price_yuan_per_mw": 12})
+
+        Values are bool, int, float, str or ``decimal.Decimal``; ``None`` removes the key (its
+        default applies). The rest of ``scenario.toml`` stays as written, comments included.
+        The scenario's CSV files are not read again.
+        """
+        return Scenario(self._inner.with_settings(dict(settings)))
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def path(self) -> Optional[str]:
+        """The folder it was read from."""
+        p = self._inner.path
+        return None if p is None else os.fspath(p)
+
+    @property
+    def toml(self) -> str:
+        """``scenario.toml`` as loaded, with any settings applied."""
+        return self._inner.toml
+
+    @property
+    def warnings(self) -> list:
+        """What loading noticed without refusing (unknown files or columns, …)."""
+        return self._inner.warnings
+
+    @property
+    def input_digest(self) -> str:
+        """``sha256:…`` of the scenario's files, as ``summary.json`` has it."""
+        return self._inner.input_digest
+
+    def __repr__(self) -> str:
+        where = f" from {self.path!r}" if self.path else ""
+        return f"<ancillary.Scenario {self.name!r}{where}>"
+
+
+def _scenario(path_or_scenario: Union[Scenario, PathLike]) -> Scenario:
+    if isinstance(path_or_scenario, Scenario):
+        return path_or_scenario
+    return Scenario.from_dir(path_or_scenario)
+
+
+class Result:
+    """A run's outputs: the files ``ancillary run`` writes, held in memory.
+
+    Each output is a DataFrame property; ``summary`` is ``summary.json`` as a dict;
+    ``write(dir)`` writes the CLI's folder, byte for byte.
+    """
+
+    __slots__ = ("_inner", "_scenario", "_frames", "_report")
+
+    def __init__(self, inner: Any, scenario: Scenario):
+        self._inner = inner
+        self._scenario = scenario
+        self._frames: dict = {}
+        self._report: Optional[str] = None
+
+    @property
+    def scenario(self) -> Scenario:
+        return self._scenario
+
+    @property
+    def files(self) -> list:
+        """The files' names as written under the output folder (``statements/C1.csv``, …),
+        without the manifest ``ancillary.sha256`` that ``write`` adds."""
+        return self._inner.names()
+
+    def bytes(self, name: str) -> bytes:
+        """One file's bytes, as the CLI writes them."""
+        data = self._inner.file(name)
+        if data is None:
+            raise KeyError(f"{name}: not among this run's files ({', '.join(self.files)})")
+        return data
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Any CSV file of the run as a typed DataFrame, e.g. ``statements/C1.csv``. A file the
+        run does not write because it has no rows (``market_power.csv``,
+        ``performance_factors.csv``, ``storage.csv``) is an empty DataFrame with its columns."""
+        if name not in self._frames:
+            data = self._inner.file(name)
+            if data is None:
+                columns = _ancillary.optional_headers().get(name)
+                if columns is None:
+                    raise KeyError(
+                        f"{name}: not among this run's files ({', '.join(self.files)})"
+                    )
+                data = (",".join(columns) + "\n").encode()
+            self._frames[name] = frame(data)
+        # A copy: editing a returned frame never changes what the next caller gets.
+        return self._frames[name].copy()
+
+    @property
+    def clearing(self) -> pd.DataFrame:
+        """``clearing.csv``: price and quantities per interval and product."""
+        return self.frame("clearing.csv")
+
+    @property
+    def awards(self) -> pd.DataFrame:
+        """``awards.csv``: each offer's award per interval."""
+        return self.frame("awards.csv")
+
+    @property
+    def settlement(self) -> pd.DataFrame:
+        """``settlement.csv``: compensation, penalties and allocation per day and party."""
+        return self.frame("settlement.csv")
+
+    @property
+    def statement_monthly(self) -> pd.DataFrame:
+        """``statement_monthly.csv``: each party's month, per product."""
+        return self.frame("statement_monthly.csv")
+
+    @property
+    def performance_factors(self) -> pd.DataFrame:
+        """``performance_factors.csv``: FR performance factor K per day and unit."""
+        return self.frame("performance_factors.csv")
+
+    @property
+    def market_power(self) -> pd.DataFrame:
+        """``market_power.csv``: RSI, pivotal suppliers and HHI per interval and owner."""
+        return self.frame("market_power.csv")
+
+    @property
+    def rejected_offers(self) -> pd.DataFrame:
+        """``rejected_offers.csv``: offers refused, and the clause that refused them."""
+        return self.frame("rejected_offers.csv")
+
+    @property
+    def storage(self) -> pd.DataFrame:
+        """``storage.csv``: charge, discharge and state of charge (LP runs with storage)."""
+        return self.frame("storage.csv")
+
+    @property
+    def summary(self) -> dict:
+        """``summary.json`` as ``json.loads`` reads it (money and prices are strings there,
+        exact as written: ``Decimal(summary["products"]["fr"]["compensation_yuan"])``)."""
+        return json.loads(self.bytes("summary.json"))
+
+    @property
+    def warnings(self) -> list:
+        """The run's warnings (caps clamped, unpaid mileage, …), also in ``summary``."""
+        return self._inner.warnings
+
+    def write(self, out: PathLike, *, force: bool = False, report: bool = False) -> None:
+        """Writes the outputs into the folder ``out`` as ``ancillary run --out OUT`` does (with
+        ``report``, as ``--report``): the same files, byte for byte, with the manifest
+        ``ancillary.sha256``. The folder is swapped in whole; an existing one is replaced only
+        if it is an intact earlier ancillary output, else :class:`OutputError` unless
+        ``force`` (then only our files are written into it)."""
+        self._inner.write(os.fspath(out), force, report)
+
+    def report_html(self, at: Optional[str] = None) -> str:
+        """The self-contained HTML report of ``ancillary run --report`` (plots, statements and
+        the audit of these results). ``at`` (e.g. ``"2024-03-01T18:00"``) picks the interval
+        of the offer stacks."""
+        if at is not None:
+            return self._inner.report_html(at)
+        if self._report is None:
+            self._report = self._inner.report_html(None)
+        return self._report
+
+    def _repr_html_(self) -> str:
+        # The report is a whole page with its own styles: framed, so that it neither restyles
+        # the notebook nor is restyled by it.
+        page = html.escape(self.report_html(), quote=True)
+        return (
+            f'<iframe srcdoc="{page}" style="width:100%;height:720px;border:1px solid #ddd" '
+            'sandbox="allow-same-origin"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        s = self.summary
+        products = ", ".join(
+            f"{p} {v.get('compensation_yuan', '?')} yuan" for p, v in s.get("products", {}).items()
+        )
+        return f"<ancillary.Result {self._scenario.name!r}: {products or 'no products'}>"
+
+
+def run(path_or_scenario: Union[Scenario, PathLike], *, solver: Optional[str] = None) -> Result:
+    """Loads (when given a folder), clears, prices and bills a scenario, as ``ancillary run``.
+
+    ``solver`` (``"clarabel"`` or ``"highs"``) overrides ``[clearing] solver`` for LP runs;
+    HiGHS needs the package built with it (``pip install ./python
+    --config-settings=build-args="--features highs"``). The GIL is released during the run.
+    """
+    scenario = _scenario(path_or_scenario)
+    if solver is not None:
+        scenario = scenario.with_settings({"clearing.solver": solver})
+    return Result(_ancillary.run(scenario._inner), scenario)
+
+
+def audit(scenario: Union[Scenario, PathLike], result: Optional[Result] = None) -> pd.DataFrame:
+    """Checks ``result`` (a fresh run when None) against notice 196, clause by clause, as
+    ``ancillary audit``: the rows of ``audit.csv`` (``clause, rule, status, detail, basis``;
+    ``status`` is ``pass``, ``fail`` or ``n/a``). The scenario is run again for the
+    reproduction check (§五(七)), so a result of other settings fails it."""
+    s = _scenario(scenario)
+    return frame(_ancillary.audit(s._inner, None if result is None else result._inner))
+
+
+class Difference(NamedTuple):
+    """One difference found by :func:`diff`; ``str()`` gives the CLI's line."""
+
+    file: str
+    key: str
+    column: str
+    expected: str
+    actual: str
+    line: str
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def diff(
+    expected: Union[Result, PathLike],
+    actual: Union[Result, PathLike],
+    *,
+    price_tol: Union[str, float, Decimal] = "1e-6",
+    money_tol: Union[str, float, Decimal] = "0",
+) -> list:
+    """Every difference between two outputs (output folders or Results), as ``ancillary
+    diff``: rows matched by key, money (``*_yuan``) within ``money_tol`` 元 (0: to the fen),
+    other numbers within ``price_tol``. An empty list: equal."""
+
+    def side(x: Union[Result, PathLike]) -> Any:
+        return x._inner if isinstance(x, Result) else os.fspath(x)
+
+    rows = _ancillary.diff(side(expected), side(actual), str(price_tol), str(money_tol))
+    return [Difference(*r) for r in rows]
