@@ -695,10 +695,7 @@ fn summary(
         "scenario": {
             "name": c.name,
             "province": c.province,
-            "spot_market": match c.spot_market {
-                crate::scenario::config::SpotMarket::None => "none",
-                crate::scenario::config::SpotMarket::Continuous => "continuous",
-            },
+            "spot_market": c.spot_market.as_str(),
             "start": scenario.horizon.label(0),
             "intervals": scenario.horizon.intervals,
             "interval_minutes": scenario.horizon.interval_minutes,

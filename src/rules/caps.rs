@@ -238,10 +238,7 @@ pub fn energy_cap(scenario: &Scenario) -> EnergyCap {
                             "the default"
                         },
                         scenario.config.province,
-                        match scenario.config.spot_market {
-                            crate::scenario::config::SpotMarket::None => "none",
-                            crate::scenario::config::SpotMarket::Continuous => "continuous",
-                        }
+                        scenario.config.spot_market.as_str()
                     )),
                 },
             }

@@ -45,6 +45,16 @@ pub enum SpotMarket {
     Continuous,
 }
 
+impl SpotMarket {
+    /// As `scenario.toml` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpotMarket::None => "none",
+            SpotMarket::Continuous => "continuous",
+        }
+    }
+}
+
 /// Caps as the scenario states them; `None` takes the default. They are resolved against the
 /// notice's limits in `rules::caps`.
 #[derive(Debug, Clone, Default, Deserialize)]
