@@ -160,7 +160,7 @@ fn stream(
     // Chunks are cleared and rendered in parallel a window at a time and written in order
     // (the bytes do not depend on the number of threads); a window is written while the next
     // one is computed.
-    type Rendered = (run::Chunk, [Vec<u8>; 5]);
+    type Rendered = (run::Chunk, [Vec<u8>; 7]);
     let compute = |range: std::ops::Range<usize>| -> Vec<Result<Rendered, InputError>> {
         range
             .into_par_iter()

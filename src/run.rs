@@ -32,6 +32,14 @@ pub struct RunResult {
     pub objective: f64,
     /// Storage schedules (LP with storage).
     pub storage: Vec<crate::clearing::StorageInterval>,
+    /// With a network cleared by the LP: nodal prices and line flows per interval.
+    pub nodal: Vec<crate::clearing::NodalPrice>,
+    pub flows: Vec<crate::clearing::LineFlow>,
+    /// With a network cleared by the LP: per day, the dispatch solves it took (see
+    /// `clearing::lp`); `None` where the run cleared no network.
+    pub rounds_per_day: Option<Vec<usize>>,
+    /// (interval, line) pairs whose limit binds (a shadow price above 0).
+    pub binding_lines: usize,
 }
 
 /// Unit index → rank of its id in sorted order: the deterministic tie-break that does not
@@ -92,6 +100,12 @@ pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk
     for s in &mut result.storage {
         s.interval += offset;
     }
+    for n in &mut result.nodal {
+        n.interval += offset;
+    }
+    for f in &mut result.flows {
+        f.interval += offset;
+    }
     Ok(Chunk {
         result,
         unpaid,
@@ -142,6 +156,8 @@ impl<'a> Merge<'a> {
             r.awards = Vec::new();
             r.fees = Vec::new();
             r.storage = Vec::new();
+            r.nodal = Vec::new();
+            r.flows = Vec::new();
         }
         let Some(m) = &mut self.merged else {
             self.merged = Some(r);
@@ -153,7 +169,13 @@ impl<'a> Merge<'a> {
         m.factors.extend(r.factors);
         m.settlement.extend(r.settlement);
         m.storage.extend(r.storage);
+        m.nodal.extend(r.nodal);
+        m.flows.extend(r.flows);
+        if let Some(rounds) = r.rounds_per_day {
+            m.rounds_per_day.get_or_insert_default().extend(rounds);
+        }
         m.objective += r.objective;
+        m.binding_lines += r.binding_lines;
         // An offer lies in one chunk, so its rejection is reported once; the same settings
         // warn the same way in every chunk.
         m.rejected.extend(r.rejected);
@@ -246,8 +268,10 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     let prepared = [fr.prepared, peak, reserve];
 
     let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);
-    let problem = engine::problem(scenario, &prepared, &energy, &rank, &resolved.caps);
+    let mut problem = engine::problem(scenario, &prepared, &energy, &rank, &resolved.caps);
     let engine = engine::choose(scenario)?;
+    problem.grid = engine::grid(scenario, engine.as_ref())?;
+    warnings.extend(engine::network_warnings(scenario, engine.as_ref())?);
     if engine.name().starts_with("lp") {
         engine::check_lp_range(scenario, &resolved.caps)?;
     }
@@ -288,6 +312,11 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
             "users bear only the lost energy opportunity of FR and reserve (notice 196 §五(八)), which needs energy cleared jointly (energy_offers.csv); without it the whole FR and reserve cost is passed to users and non-market generation at user_share".to_string(),
         );
     }
+    let binding_lines = solution
+        .flows
+        .iter()
+        .filter(|f| f.shadow_price > rust_decimal::Decimal::ZERO)
+        .count();
     let result = RunResult {
         caps: resolved.caps,
         within_notice: resolved.within_notice,
@@ -302,6 +331,10 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
         engine: engine.name(),
         objective: solution.objective,
         storage: solution.storage,
+        nodal: solution.nodal,
+        flows: solution.flows,
+        rounds_per_day: problem.grid.is_some().then_some(solution.rounds_per_day),
+        binding_lines,
     };
     Ok(Chunk {
         result,

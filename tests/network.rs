@@ -5,7 +5,7 @@
 mod common;
 use ancillary::ErrorKind;
 use ancillary::network::Ptdf;
-use ancillary::scenario::network::{LOAD_TOLERANCE_MW, NOT_USED_YET, Network};
+use ancillary::scenario::network::{LOAD_TOLERANCE_MW, Network};
 use common::*;
 use ndarray::arr1;
 
@@ -65,13 +65,11 @@ fn a_scenario_without_network_files_has_no_network() {
         .load()
         .unwrap();
     assert!(s.network.is_none());
-    assert!(!s.warnings.iter().any(|w| w == NOT_USED_YET));
 }
 
 #[test]
 fn the_network_is_read_with_its_indices_zones_and_limits() {
     let s = base().load().unwrap();
-    assert!(s.warnings.iter().any(|w| w == NOT_USED_YET));
     let n = s.network.unwrap();
     assert_eq!(n.buses.len(), 3);
     assert_eq!(n.zones, ["north", "south"]);
@@ -568,7 +566,8 @@ fn zone_requirements_are_read_per_interval_and_zone() {
 }
 
 /// A joint energy clearing whose load comes from bus_loads.csv clears as the same scenario
-/// with the load in requirements.csv: the network does not change the copper-plate run.
+/// with the load in requirements.csv: a network without line limits does not change the
+/// copper-plate run (limits are cleared in tests/network_clearing.rs).
 #[test]
 fn bus_loads_clear_like_the_same_system_load() {
     let spot = "spot_market = \"continuous\"\n";
@@ -578,6 +577,7 @@ fn bus_loads_clear_like_the_same_system_load() {
     );
     let with_network = base()
         .file("scenario.toml", &toml_spot)
+        .file("lines.csv", &LINES.replace(",100\n", ",\n").replace(",50\n", ",\n"))
         .file(
             "requirements.csv",
             &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),

@@ -102,5 +102,6 @@ pub fn day(units: usize, seed: u64) -> Problem {
         // Mileage 0.25 MW per MW of FR per 15 minutes: one per hour, so FR prices weigh as
         // they did before the conversion.
         fr_cost_factor: d(1.0),
+        grid: None,
     }
 }

@@ -70,7 +70,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
 
 use super::{
-    AuctionResult, EnergyInterval, Engine, Problem, Solution, StorageInterval, merit_order::share,
+    AuctionResult, EnergyInterval, Engine, Grid, LineFlow, NodalPrice, Problem, Solution,
+    StorageInterval, merit_order::share,
 };
 use crate::product::Product;
 
@@ -231,17 +232,26 @@ struct Layout {
     /// Rows whose duals are prices: auctions (in `auctions` order), then balances (in
     /// `balance` order).
     priced: Vec<usize>,
+    /// Per monitored line limit: (interval, line, its `≤ limit` row, its `≥ −limit` row).
+    lines: Vec<(usize, usize, usize, usize)>,
 }
 
 /// A linear expression: (variable, coefficient).
 type Lin = Vec<(usize, f64)>;
 
-/// Builds one day's model; `shift` lowers every requirement and load (the price solve).
+/// The (interval, line) limits a day's model enforces: only those a solve without them broke
+/// (see [`Lp::solve_rounds`]).
+type Monitored = std::collections::BTreeSet<(usize, usize)>;
+
+/// Builds one day's model; `shift` lowers every requirement and load (the price solve; the
+/// load is lowered at the reference bus, so line rows do not move); `monitored` names the
+/// line limits it enforces.
 fn build(
     p: &Problem,
     day: std::ops::Range<usize>,
     soc0: &HashMap<usize, Decimal>,
     shift: f64,
+    monitored: &Monitored,
 ) -> (Model, Layout) {
     let mut m = Model::default();
     let mut layout = Layout {
@@ -250,6 +260,7 @@ fn build(
         balance: Vec::new(),
         storage: Vec::new(),
         priced: Vec::new(),
+        lines: Vec::new(),
     };
     let hours = f64::from(p.interval_minutes) / 60.0;
     let in_day = |t: usize| day.contains(&t);
@@ -355,6 +366,9 @@ fn build(
         layout.priced.push(row);
         layout.balance.push((t, short, spill));
     }
+    if let Some(grid) = &p.grid {
+        line_rows(grid, &mut m, &mut layout, &output, monitored);
+    }
 
     // Unit limits.
     let sum = |parts: &[Option<&Lin>], signs: &[f64]| -> Lin {
@@ -411,6 +425,134 @@ fn build(
         }
     }
     (m, layout)
+}
+
+/// The monitored line limits as rows (DC power flow, PTDF form): per (interval t, line l),
+///
+/// ```text
+/// −limit ≤ Σ_u PTDF[l, bus(u)] × output_u,t + c_l,t × (short_t − spill_t) − Σ_b PTDF[l, b] × load_b,t ≤ limit
+/// ```
+///
+/// with output = energy + discharge − charge. A shortfall is load not served at every bus
+/// pro rata to its load (spill likewise), so its factor is c = Σ_b PTDF[l, b] × load_b ÷ Σ_b
+/// load_b. The load terms move to the right-hand side.
+fn line_rows(
+    grid: &Grid,
+    m: &mut Model,
+    layout: &mut Layout,
+    output: &BTreeMap<(usize, usize), Lin>,
+    monitored: &Monitored,
+) {
+    if monitored.is_empty() {
+        return;
+    }
+    let intervals: std::collections::BTreeSet<usize> = monitored.iter().map(|&(t, _)| t).collect();
+    // Per (interval, bus): the output terms of its units.
+    let mut by_bus: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
+    for ((u, t), out) in output {
+        if intervals.contains(t) {
+            by_bus
+                .entry((*t, grid.unit_bus[*u]))
+                .or_default()
+                .extend(out.iter().copied());
+        }
+    }
+    let balance: HashMap<usize, (usize, usize)> = layout
+        .balance
+        .iter()
+        .map(|&(t, short, spill)| (t, (short, spill)))
+        .collect();
+    for &(t, l) in monitored {
+        let (Some(&(short, spill)), Some(limit)) = (balance.get(&t), grid.limits[l]) else {
+            continue;
+        };
+        let loads = grid.loads.of_interval(t);
+        let total: f64 = loads.iter().map(|&(_, mw)| f(mw)).sum();
+        let shifted: f64 = loads
+            .iter()
+            .map(|&(b, mw)| grid.ptdf.get(l, b as usize) * f(mw))
+            .sum();
+        let mut terms = Lin::new();
+        for ((_, bus), out) in by_bus.range((t, 0)..(t + 1, 0)) {
+            let k = grid.ptdf.get(l, *bus);
+            if k != 0.0 {
+                terms.extend(out.iter().map(|&(j, a)| (j, a * k)));
+            }
+        }
+        if total > 0.0 && shifted != 0.0 {
+            let c = shifted / total;
+            terms.push((short, c));
+            terms.push((spill, -c));
+        }
+        let le = m.row(terms.clone(), Sense::Le, limit + shifted);
+        let ge = m.row(terms, Sense::Ge, -limit + shifted);
+        layout.lines.push((t, l, le, ge));
+    }
+}
+
+/// Every line's flow per interval of a day's balance, MW (`layout.balance` order), from a
+/// dispatch `values`: PTDF × the net injection at each bus (see [`line_rows`]).
+fn flows(grid: &Grid, p: &Problem, layout: &Layout, values: &[f64]) -> Vec<Vec<f64>> {
+    let buses = grid.ptdf.buses();
+    let index: HashMap<usize, usize> = layout
+        .balance
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, _, _))| (t, i))
+        .collect();
+    let mut injection: Vec<ndarray::Array1<f64>> = layout
+        .balance
+        .iter()
+        .map(|&(t, short, spill)| {
+            let loads = grid.loads.dense(t, buses);
+            let total: f64 = loads.iter().sum();
+            let served = if total > 0.0 {
+                (values[short] - values[spill]) / total
+            } else {
+                0.0
+            };
+            loads.iter().map(|&l| l * served - l).collect()
+        })
+        .collect();
+    for &(k, x) in &layout.energy {
+        let e = &p.energy[k];
+        if let Some(&i) = index.get(&e.interval) {
+            injection[i][grid.unit_bus[e.unit]] += values[x];
+        }
+    }
+    for &(u, t, c, d, _) in &layout.storage {
+        if let Some(&i) = index.get(&t) {
+            injection[i][grid.unit_bus[u]] += values[d] - values[c];
+        }
+    }
+    injection
+        .iter()
+        .map(|inj| grid.ptdf.flows(inj.view()).to_vec())
+        .collect()
+}
+
+/// The (interval, line) limits `values` break by more than a millionth (of the limit, or of a
+/// MW for small limits), not yet in `monitored`.
+fn violated(
+    grid: &Grid,
+    p: &Problem,
+    layout: &Layout,
+    values: &[f64],
+    monitored: &Monitored,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, flow) in flows(grid, p, layout, values).iter().enumerate() {
+        let t = layout.balance[i].0;
+        for (l, &mw) in flow.iter().enumerate() {
+            if let Some(limit) = grid.limits[l]
+                && mw.abs() > limit + 1e-6 * limit.max(1.0)
+                && !monitored.contains(&(t, l))
+            {
+                out.push((t, l));
+            }
+        }
+    }
+    out
 }
 
 /// Solves with one backend: every variable's value and every row's dual (the change in the
@@ -495,8 +637,9 @@ impl Lp {
         p.days
             .iter()
             .map(|day| {
-                build(p, day.clone(), &soc, 0.0).0.rows.len()
-                    + build(p, day.clone(), &soc, EPS).0.rows.len()
+                let none = Monitored::new();
+                build(p, day.clone(), &soc, 0.0, &none).0.rows.len()
+                    + build(p, day.clone(), &soc, EPS, &none).0.rows.len()
             })
             .sum()
     }
@@ -525,25 +668,30 @@ impl Engine for Lp {
         };
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
         for day in &p.days {
-            let (model, layout) = build(p, day.clone(), &soc, 0.0);
-            if model.vars.is_empty() {
+            let mut monitored = Monitored::new();
+            let Some((dispatch, rounds)) =
+                self.solve_rounds(p, day, &soc, 0.0, &mut monitored, &mut sol.notes)?
+            else {
                 // Nothing to clear this day (no offers, no load): Clarabel panics on a model
                 // without variables, and there is nothing to read back.
                 continue;
+            };
+            let (layout, values) = (dispatch.layout, dispatch.values);
+            // The price solve starts from the dispatch's lines, and adds any it breaks.
+            let Some((priced, more)) =
+                self.solve_rounds(p, day, &soc, EPS, &mut monitored, &mut sol.notes)?
+            else {
+                continue;
+            };
+            if p.grid.is_some() {
+                sol.rounds_per_day.push(rounds + more - 1);
             }
-            let (values, duals) = self.run(&model)?;
-            let values = tie_break(&model, &values, &duals, &mut sol.notes, day.start);
-            let values = fill_segments(p, &layout, values);
-            let (model, shifted) = build(p, day.clone(), &soc, EPS);
-            let (shifted_values, shifted_duals) = self.run(&model)?;
-            let shifted_values = tie_break(
-                &model,
-                &shifted_values,
-                &shifted_duals,
-                &mut sol.notes,
-                day.start,
-            );
-            let shifted_values = fill_segments(p, &shifted, shifted_values);
+            let Solved {
+                model,
+                layout: shifted,
+                values: shifted_values,
+                duals: shifted_duals,
+            } = priced;
             let all_duals = match dual_tie_break(&model, &shifted_values) {
                 Ok(y) => y,
                 Err(e) => {
@@ -568,8 +716,125 @@ impl Engine for Lp {
             }
             snap(p, &shifted, &shifted_values, &mut duals);
             sol.objective += read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
+            if let Some(grid) = &p.grid {
+                let lambda = &duals[shifted.auctions.len()..];
+                read_network(
+                    p, grid, &layout, &values, &shifted, lambda, &all_duals, &mut sol,
+                );
+            }
         }
         Ok(sol)
+    }
+}
+
+/// A day's model solved, tie-broken and filled in segment order.
+struct Solved {
+    model: Model,
+    layout: Layout,
+    values: Vec<f64>,
+    duals: Vec<f64>,
+}
+
+impl Lp {
+    /// Solves a day (lowered by `shift`) enforcing the line limits in `monitored`, adding the
+    /// ones its solution breaks and solving again until it breaks none (the practice of
+    /// industrial SCED engines: most lines never bind, so most are never rows). Returns the
+    /// last solve and how many solves it took; `None` for a day with nothing to clear.
+    fn solve_rounds(
+        &self,
+        p: &Problem,
+        day: &std::ops::Range<usize>,
+        soc: &HashMap<usize, Decimal>,
+        shift: f64,
+        monitored: &mut Monitored,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<(Solved, usize)>, String> {
+        let mut rounds = 0;
+        loop {
+            let (model, layout) = build(p, day.clone(), soc, shift, monitored);
+            if model.vars.is_empty() {
+                return Ok(None);
+            }
+            rounds += 1;
+            let (values, duals) = self.run(&model)?;
+            let values = tie_break(&model, &values, &duals, notes, day.start);
+            let values = fill_segments(p, &layout, values);
+            let broken = match &p.grid {
+                Some(grid) => violated(grid, p, &layout, &values, monitored),
+                None => Vec::new(),
+            };
+            if broken.is_empty() {
+                let solved = Solved {
+                    model,
+                    layout,
+                    values,
+                    duals,
+                };
+                return Ok(Some((solved, rounds)));
+            }
+            monitored.extend(broken);
+        }
+    }
+}
+
+/// A day's nodal prices and line flows. The price at bus b is the change in the objective per
+/// MW more load at b: it enters the balance (dual λ, the energy price after `snap`) and
+/// each monitored line's two rows with factor PTDF[l, b] (duals μ≤ ≤ 0, μ≥ ≥ 0), so
+/// price_b = λ + Σ_l PTDF[l, b] × (μ≤ + μ≥); the reference bus's PTDF column is 0, so its
+/// price is λ. Flows are those of the dispatch; a line's shadow price is what one more MW of
+/// its limit saves, μ≥ − μ≤ (limit enters the ≤ row as +limit, the ≥ row as −limit).
+#[allow(clippy::too_many_arguments)]
+fn read_network(
+    p: &Problem,
+    grid: &Grid,
+    layout: &Layout,
+    values: &[f64],
+    shifted: &Layout,
+    lambda: &[f64],
+    duals: &[f64],
+    sol: &mut Solution,
+) {
+    let cap = p.energy_cap;
+    let buses = grid.ptdf.buses();
+    let mut mu: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for &(t, l, le, ge) in &shifted.lines {
+        *mu.entry((t, l)).or_default() += duals[le] + duals[ge];
+    }
+    let mut shadow: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for &(t, l, le, ge) in &shifted.lines {
+        *shadow.entry((t, l)).or_default() += duals[ge] - duals[le];
+    }
+    for (i, &(t, _, _)) in shifted.balance.iter().enumerate() {
+        let energy = price(lambda[i]).clamp(-cap, cap);
+        for b in 0..buses {
+            let congestion: f64 = mu
+                .range((t, 0)..(t + 1, 0))
+                .map(|(&(_, l), &m)| grid.ptdf.get(l, b) * m)
+                .sum();
+            let at_bus = if b == grid.ptdf.reference() {
+                energy
+            } else {
+                price(lambda[i] + congestion).clamp(-cap, cap)
+            };
+            sol.nodal.push(NodalPrice {
+                interval: t,
+                bus: b,
+                price: at_bus,
+                energy,
+            });
+        }
+    }
+    for (i, flow) in flows(grid, p, layout, values).into_iter().enumerate() {
+        let t = layout.balance[i].0;
+        for (l, mw) in flow.into_iter().enumerate() {
+            let s = shadow.get(&(t, l)).copied().unwrap_or(0.0);
+            sol.flows.push(LineFlow {
+                interval: t,
+                line: l,
+                flow_mw: round2(mw, 6, 3).normalize(),
+                shadow_price: price(s).max(Decimal::ZERO),
+            });
+        }
     }
 }
 
@@ -666,18 +931,29 @@ fn snap(p: &Problem, layout: &Layout, values: &[f64], duals: &mut [f64]) {
         }
         true
     };
+    // Each interval's segments, grouped once (in the problem's order within an interval).
+    let mut segments: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+    for &(k, x) in &layout.energy {
+        segments
+            .entry(p.energy[k].interval)
+            .or_default()
+            .push((k, x));
+    }
+    // With a monitored line, a free segment pins the price at its own bus, which is not the
+    // balance's dual: those intervals keep the dual tie-break's (exact to rounding) value.
+    let congested: std::collections::BTreeSet<usize> =
+        layout.lines.iter().map(|&(t, _, _, _)| t).collect();
     let n = layout.auctions.len();
     for (i, (t, _, _)) in layout.balance.iter().enumerate() {
-        let segments = layout
-            .energy
-            .iter()
-            .filter(|(k, _)| p.energy[*k].interval == *t)
-            .count();
-        let tol = EPS / (2.0 * segments.max(1) as f64);
-        if let Some((k, _)) = layout.energy.iter().find(|(k, x)| {
+        if congested.contains(t) {
+            continue;
+        }
+        let segments = segments.get(t).map_or(&[][..], Vec::as_slice);
+        let tol = EPS / (2.0 * segments.len().max(1) as f64);
+        if let Some((k, _)) = segments.iter().find(|(k, x)| {
             let e = &p.energy[*k];
             let v = values[*x];
-            e.interval == *t && v > tol && v < f(e.mw) - tol && free(e.unit, *t)
+            v > tol && v < f(e.mw) - tol && free(e.unit, *t)
         }) {
             duals[n + i] = f(p.energy[*k].price);
         }

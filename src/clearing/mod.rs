@@ -83,6 +83,44 @@ pub struct Problem {
     /// hours), so that every term of its objective is 元 per hour, and divides FR duals by it
     /// to give prices per MW of mileage again. 1 where no conversion applies.
     pub fr_cost_factor: Decimal,
+    /// The transmission network where the scenario has one and energy is cleared (the LP
+    /// enforces its line limits); `None`: a copper plate.
+    pub grid: Option<Grid>,
+}
+
+/// What the LP needs of a network: DC power-flow factors, where each unit is, each bus's
+/// load per interval and the lines' limits.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub ptdf: crate::network::Ptdf,
+    /// The bus of each unit, by unit index.
+    pub unit_bus: Vec<usize>,
+    /// Per line: its limit in either direction, MW (`None`: unlimited).
+    pub limits: Vec<Option<f64>>,
+    /// Each bus's load per interval (`bus_loads.csv`); empty where the scenario has none,
+    /// which is allowed only without line limits (checked before clearing).
+    pub loads: crate::scenario::network::BusLoads,
+}
+
+/// A bus's price in one interval, 元/MWh: `price` = `energy` (the reference bus's price, the
+/// balance dual) + congestion (Σ over lines of −PTDF × the line's dual).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodalPrice {
+    pub interval: usize,
+    pub bus: usize,
+    pub price: Decimal,
+    pub energy: Decimal,
+}
+
+/// A line's flow in one interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineFlow {
+    pub interval: usize,
+    pub line: usize,
+    /// MW, positive from the line's `from_bus` to its `to_bus`, from the published dispatch.
+    pub flow_mw: Decimal,
+    /// What one more MW of the line's limit would save, 元/MWh (≥ 0; 0 where not binding).
+    pub shadow_price: Decimal,
 }
 
 /// One auction's result.
@@ -130,6 +168,13 @@ pub struct Solution {
     pub objective: f64,
     /// Notes from the engine (ties it could not split pro rata, say).
     pub notes: Vec<String>,
+    /// With a network: every bus's price per interval with a balance, interval-major.
+    pub nodal: Vec<NodalPrice>,
+    /// With a network: every line's flow per interval with a balance, interval-major.
+    pub flows: Vec<LineFlow>,
+    /// With a network: per day, how many times the dispatch LP was solved before no line
+    /// was over its limit (1: none had to be added).
+    pub rounds_per_day: Vec<usize>,
 }
 
 /// A clearing engine.

@@ -241,6 +241,15 @@ pub const STORAGE: (&str, &[&str]) = (
     &["time", "unit", "charge_mw", "discharge_mw", "soc_mwh"],
 );
 
+pub const NODAL_PRICES: (&str, &[&str]) = (
+    "nodal_prices.csv",
+    &["time", "bus", "price", "energy", "congestion"],
+);
+pub const FLOWS: (&str, &[&str]) = (
+    "flows.csv",
+    &["time", "line", "flow_mw", "limit_mw", "shadow_price"],
+);
+
 pub const STATEMENT_MONTHLY: (&str, &[&str]) = (
     "statement_monthly.csv",
     &[
@@ -258,13 +267,20 @@ pub const STATEMENT_MONTHLY: (&str, &[&str]) = (
 
 /// The files written row by row, in the order they are listed in the summary. A file with no
 /// rows in the whole run is not written (except clearing and awards, always present).
-pub const ROW_FILES: [(&str, &[&str]); 5] =
-    [CLEARING, AWARDS, MARKET_POWER, PERFORMANCE_FACTORS, STORAGE];
+pub const ROW_FILES: [(&str, &[&str]); 7] = [
+    CLEARING,
+    AWARDS,
+    MARKET_POWER,
+    PERFORMANCE_FACTORS,
+    STORAGE,
+    NODAL_PRICES,
+    FLOWS,
+];
 
 /// Every file `ancillary run` can write into its output folder, with what it holds: the help
 /// of `run` is made from this list, and tests check that runs write nothing else and that the
 /// README lists the same files. `statements/` stands for the files under it.
-pub const RUN_FILES: [(&str, &str); 12] = [
+pub const RUN_FILES: [(&str, &str); 14] = [
     (
         CLEARING.0,
         "per interval and product: requirement, cleared MW, shortfall, price, marginal unit(s)",
@@ -302,6 +318,14 @@ pub const RUN_FILES: [(&str, &str); 12] = [
         "with storage in joint clearing: charge, discharge, state of charge",
     ),
     (
+        NODAL_PRICES.0,
+        "with a network and joint clearing: per interval and bus, price = energy + congestion",
+    ),
+    (
+        FLOWS.0,
+        "with a network and joint clearing: per interval and line, flow, limit, shadow price",
+    ),
+    (
         "report.html",
         "with --report: plots, statements and the audit on one page",
     ),
@@ -329,7 +353,7 @@ pub fn labels(scenario: &Scenario) -> Vec<String> {
 
 /// The rows a run (or a chunk of one) adds to each of [`ROW_FILES`], without headers, in the
 /// same order.
-pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -> [Vec<u8>; 5] {
+pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -> [Vec<u8>; 7] {
     let units = &scenario.fleet.units;
     let basis = basis(result);
 
@@ -431,7 +455,42 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
     }
     let storage = c.bytes();
 
-    [clearing, awards, market_power, factors, storage]
+    let mut c = Csv::headless();
+    if let Some(network) = &scenario.network {
+        for n in &result.nodal {
+            c.text(&labels[n.interval])
+                .text(&network.buses[n.bus].id)
+                .num(n.price)
+                .num(n.energy)
+                .num(n.price - n.energy)
+                .end();
+        }
+    }
+    let nodal = c.bytes();
+
+    let mut c = Csv::headless();
+    if let Some(network) = &scenario.network {
+        for f in &result.flows {
+            let line = &network.lines[f.line];
+            c.text(&labels[f.interval])
+                .text(&line.id)
+                .num(f.flow_mw)
+                .opt_num(line.limit_mw)
+                .num(f.shadow_price)
+                .end();
+        }
+    }
+    let flows = c.bytes();
+
+    [
+        clearing,
+        awards,
+        market_power,
+        factors,
+        storage,
+        nodal,
+        flows,
+    ]
 }
 
 /// A header line as the CSV writer writes it.
@@ -687,7 +746,7 @@ fn summary(
     }
     let caps = &result.caps;
     names.push("summary.json");
-    json!({
+    let mut summary = json!({
         "program": "ancillary",
         "version": env!("CARGO_PKG_VERSION"),
         "rules": RULES,
@@ -719,7 +778,15 @@ fn summary(
         "products": products,
         "warnings": result.warnings,
         "files": names,
-    })
+    });
+    // Only for a network cleared by the LP, so a copper plate's summary is as it was.
+    if let (Some(rounds), Value::Object(map)) = (&result.rounds_per_day, &mut summary) {
+        map.insert(
+            "network".into(),
+            json!({ "rounds_per_day": rounds, "binding_lines": result.binding_lines }),
+        );
+    }
+    summary
 }
 
 #[cfg(test)]

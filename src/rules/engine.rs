@@ -4,14 +4,16 @@
 use rust_decimal::Decimal;
 
 use crate::clearing::lp::{Backend, Lp};
-use crate::clearing::{Engine, MeritOrder, Problem, Storage, UnitLimits};
+use crate::clearing::{Engine, Grid, MeritOrder, Problem, Storage, UnitLimits};
 use crate::error::{ErrorKind, InputError};
+use crate::network::Ptdf;
 use crate::outcome::Rejection;
 use crate::product::Product;
 use crate::rules::caps::{Caps, decimal};
 use crate::rules::market::{self, Prepared};
 use crate::scenario::Scenario;
 use crate::scenario::config::{Engine as EngineChoice, LpSolver};
+use crate::scenario::network;
 
 /// The engine `[clearing]` asks for: by default the merit order, or the LP where the scenario
 /// clears energy jointly (notice 196 §六(十一)). The LP's solver is `[clearing] solver` where
@@ -164,5 +166,86 @@ pub fn problem(
             .fr_mileage_per_mw
             .filter(|m| *m > Decimal::ZERO)
             .map_or(Decimal::ONE, |m| m / h.interval_hours()),
+        grid: None,
     }
 }
+
+/// The network as the LP clears it, where the scenario has one and `engine` clears energy
+/// (the merit order clears no energy, so no flows: see [`network_warnings`]). Line limits
+/// need each bus's load: with limits but without `bus_loads.csv` this is an error naming the
+/// first limited line (putting the whole load at one bus would make up flows).
+pub fn grid(scenario: &Scenario, engine: &dyn Engine) -> Result<Option<Grid>, InputError> {
+    let Some(network) = &scenario.network else {
+        return Ok(None);
+    };
+    if engine.name() == MeritOrder.name() || scenario.energy_offers.is_empty() {
+        return Ok(None);
+    }
+    let limits: Vec<Option<f64>> = network
+        .lines
+        .iter()
+        .map(|l| {
+            l.limit_mw
+                .map(|mw| f64::try_from(mw).unwrap_or(f64::INFINITY))
+        })
+        .collect();
+    let loads = match &network.loads {
+        Some(loads) => loads.clone(),
+        None => {
+            if let Some(l) = network.lines.iter().find(|l| l.limit_mw.is_some()) {
+                return Err(InputError::new(
+                    ErrorKind::MissingFile,
+                    network::LINES,
+                    format!(
+                        "line {:?} has a limit, and energy is cleared, but {} is absent: line flows need each bus's load (add {} with time,bus,load_mw, or leave limit_mw empty)",
+                        l.id,
+                        network::BUS_LOADS,
+                        network::BUS_LOADS
+                    ),
+                )
+                .at_line(l.line)
+                .at_column("limit_mw"));
+            }
+            network::BusLoads::default()
+        }
+    };
+    Ok(Some(Grid {
+        ptdf: Ptdf::new(network)?,
+        unit_bus: network.unit_bus.clone(),
+        limits,
+        loads,
+    }))
+}
+
+/// What the merit-order engine does with a network: it clears no energy, so line limits have
+/// nothing to constrain (a warning says so), and it clears system-wide requirements only, so
+/// zonal minimums, which would change who is paid, are an error that names the LP engine.
+pub fn network_warnings(
+    scenario: &Scenario,
+    engine: &dyn Engine,
+) -> Result<Vec<String>, InputError> {
+    let Some(network) = &scenario.network else {
+        return Ok(Vec::new());
+    };
+    if engine.name() != MeritOrder.name() {
+        return Ok(if network.zone_requirements.any() {
+            vec![ZONES_NOT_CLEARED.to_string()]
+        } else {
+            Vec::new()
+        });
+    }
+    if network.zone_requirements.any() {
+        return Err(InputError::new(
+            ErrorKind::Invalid,
+            network::ZONE_REQUIREMENTS,
+            "zonal minimums are cleared by the LP engine only: set [clearing] engine = \"lp\" in scenario.toml (the merit-order engine clears system-wide requirements)".to_string(),
+        ));
+    }
+    Ok(vec![NETWORK_WITHOUT_ENERGY.to_string()])
+}
+
+/// The warning a scenario with zonal minimums gets while the LP does not clear them.
+pub const ZONES_NOT_CLEARED: &str = "zone_requirements.csv: zonal minimums are read and checked, but the LP does not clear them yet: FR and reserve clear system-wide only";
+
+/// The warning a network scenario gets on the merit-order engine.
+pub const NETWORK_WITHOUT_ENERGY: &str = "buses.csv: the merit-order engine clears no energy, so the network's line limits constrain nothing in this run (no flows, no nodal prices); clear energy jointly (energy_offers.csv, the LP engine) to use them";

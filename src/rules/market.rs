@@ -260,6 +260,11 @@ pub fn energy_rows(problem: &Problem, solution: &Solution) -> (Vec<ClearingRow>,
         .iter()
         .map(|e| (e.interval, e.price))
         .collect();
+    let nodal: std::collections::HashMap<(usize, usize), Decimal> = solution
+        .nodal
+        .iter()
+        .map(|n| ((n.interval, n.bus), n.price))
+        .collect();
     let clearing = solution
         .energy
         .iter()
@@ -287,7 +292,14 @@ pub fn energy_rows(problem: &Problem, solution: &Solution) -> (Vec<ClearingRow>,
             offer_price: b.price,
             ranking_price: b.price,
             performance_factor: None,
-            paid_price: price.get(&b.interval).copied().unwrap_or_default(),
+            // With a network, energy is paid its bus's price (the nodal price).
+            paid_price: match &problem.grid {
+                Some(grid) if !nodal.is_empty() => nodal
+                    .get(&(b.interval, grid.unit_bus[b.unit]))
+                    .copied()
+                    .unwrap_or_default(),
+                _ => price.get(&b.interval).copied().unwrap_or_default(),
+            },
         })
         .collect();
     (clearing, awards)

@@ -483,9 +483,6 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         (&config, &text),
         &mut requirements,
     )?;
-    if network.is_some() {
-        w.push(network::NOT_USED_YET.to_string());
-    }
 
     let offers_of = |name: &str,
                      columns: &offers::OfferColumns,

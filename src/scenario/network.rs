@@ -36,10 +36,6 @@ pub const LOAD_TOLERANCE_MW: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
 /// Real grids span about 5 (a 10⁻⁴ p.u. busbar tie beside a 10 p.u. long line).
 pub const MAX_REACTANCE_RATIO: f64 = 1e10;
 
-/// The warning a scenario with a network gets while clearing does not use it yet. The
-/// engine that takes the network into account removes it.
-pub const NOT_USED_YET: &str = "buses.csv: the network is read and checked, but clearing does not use it yet: this scenario clears on a copper plate (no line limits, no zonal minimums)";
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bus {
     pub id: String,

@@ -1,0 +1,198 @@
+//! The LP clearing over a network (issue 14): line limits, nodal prices, flows and the
+//! rounds that add binding lines, on cases small enough that every number is derived by hand
+//! in the comments.
+
+mod common;
+use ancillary::ErrorKind;
+use ancillary::product::Product;
+use ancillary::rules::engine::NETWORK_WITHOUT_ENERGY;
+use common::*;
+
+/// G1 (cheap, 10 元/MWh) at b1, G2 (dear, 30) at b2, 200 MW each, no minimum output.
+const UNITS: &str = "unit,owner,kind,capacity_mw,min_output_mw,bus
+G1,A,coal,200,0,b1
+G2,B,gas,200,0,b2
+";
+const BUSES: &str = "bus,zone\nb1,north\nb2,north\nb3,south\n";
+
+/// The triangle with equal reactances; only L13 (b1 → b3) is limited, to 80 MW.
+const LINES: &str = "line,from_bus,to_bus,reactance_pu,limit_mw
+L12,b1,b2,0.1,
+L13,b1,b3,0.1,80
+L23,b2,b3,0.1,
+";
+
+/// The triangle case: 150 MW of load at b3 in each of the four intervals.
+fn triangle() -> Case {
+    let spot = toml("").replace("spot_market = \"none\"", "spot_market = \"continuous\"");
+    let loads: String = [T0, T1, T2, T3]
+        .iter()
+        .map(|t| format!("{t},b3,150\n"))
+        .collect();
+    Case::new("")
+        .file("scenario.toml", &spot)
+        .file("units.csv", UNITS)
+        .file("buses.csv", BUSES)
+        .file("lines.csv", LINES)
+        .file("bus_loads.csv", &format!("time,bus,load_mw\n{loads}"))
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .file(
+            "energy_offers.csv",
+            &format!(
+                "unit,start,end,segment,mw,price_yuan_per_mwh\nG1,{T0},{END},1,200,10\nG2,{T0},{END},1,200,30\n"
+            ),
+        )
+}
+
+/// The textbook three-bus case. PTDFs (reference b1, equal reactances x): 1 MW injected at
+/// b3 and withdrawn at b1 takes the direct path (x) 2/3 and the path by b2 (2x) 1/3, so
+/// column b3 is L12 −1/3, L13 −2/3, L23 −1/3; from b2: L12 −2/3, L13 −1/3, L23 +1/3.
+///
+/// Copper plate: G1 serves all 150 MW; L13 would carry −2/3 × (−150) = 100 MW > 80. With G2
+/// at g: flow L13 = −g/3 + 100 ≤ 80, so g ≥ 60: the cheapest feasible dispatch is G2 = 60,
+/// G1 = 90. Flows: L12 = −2/3 × 60 + (−1/3)(−150) = −40 + 50 = 10; L13 = −20 + 100 = 80;
+/// L23 = +1/3 × 60 + (−1/3)(−150) = 20 + 50 = 70. Check at b3: 80 + 70 = 150 in.
+///
+/// Prices (the cost of one more MW at a bus): at b1, G1 serves it, 10. At b2, G2 serves it:
+/// +1 MW at b2 with +1 MW of load there is no net injection, no flow changes, 30. At b3:
+/// L13 must stay at 80, −(g + Δg)/3 + 2/3 × 151 = 80 gives Δg = 2, so G2 +2 and G1 −1,
+/// 2 × 30 − 10 = 50, above
+/// both offers. The line's shadow price μ from price_b = λ − PTDF[L13, b] × μ: at b2,
+/// 30 = 10 + μ/3, μ = 60; at b3, 10 + 2/3 × 60 = 50 (agrees). Congestion = price − 10.
+#[test]
+fn a_binding_line_prices_the_load_bus_above_both_offers() {
+    let case = triangle();
+    let s = case.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.engine, "lp");
+    for i in 0..4 {
+        assert_eq!(price(&r, Product::Energy, i), d("10"), "interval {i}");
+    }
+    let energy: Vec<_> = r
+        .awards
+        .iter()
+        .filter(|a| a.product == Product::Energy && a.interval == 0)
+        .map(|a| {
+            (
+                s.fleet.units[a.unit].id.as_str(),
+                a.cleared_mw,
+                a.paid_price,
+            )
+        })
+        .collect();
+    // Each unit paid its own bus's price.
+    assert_eq!(energy, [("G1", d("90"), d("10")), ("G2", d("60"), d("30"))]);
+    let nodal: Vec<_> = r
+        .nodal
+        .iter()
+        .filter(|n| n.interval == 0)
+        .map(|n| (n.bus, n.price, n.energy))
+        .collect();
+    assert_eq!(
+        nodal,
+        [
+            (0, d("10"), d("10")),
+            (1, d("30"), d("10")),
+            (2, d("50"), d("10"))
+        ]
+    );
+    let flows: Vec<_> = r
+        .flows
+        .iter()
+        .filter(|f| f.interval == 3)
+        .map(|f| (f.line, f.flow_mw, f.shadow_price))
+        .collect();
+    assert_eq!(
+        flows,
+        [
+            (0, d("10"), d("0")),
+            (1, d("80"), d("60")),
+            (2, d("70"), d("0"))
+        ]
+    );
+    // Round 1 (no lines) breaks L13 in all four intervals; round 2 with them breaks none;
+    // the price solve, starting from those four, adds none: two solves of the dispatch.
+    assert_eq!(r.rounds_per_day, Some(vec![2]));
+    assert_eq!(r.binding_lines, 4);
+
+    // The files: congestion = price − energy, limit empty where unlimited.
+    let files = ancillary::output::render(&s, &r);
+    let text = |name: &str| String::from_utf8(files[name].clone()).unwrap();
+    assert!(text("nodal_prices.csv").starts_with(
+        "time,bus,price,energy,congestion\n2024-03-01T00:00,b1,10,10,0\n2024-03-01T00:00,b2,30,10,20\n2024-03-01T00:00,b3,50,10,40\n"
+    ));
+    assert!(text("flows.csv").starts_with(
+        "time,line,flow_mw,limit_mw,shadow_price\n2024-03-01T00:00,L12,10,,0\n2024-03-01T00:00,L13,80,80,60\n2024-03-01T00:00,L23,70,,0\n"
+    ));
+    let summary: serde_json::Value = serde_json::from_slice(&files["summary.json"]).unwrap();
+    assert_eq!(
+        summary["network"],
+        serde_json::json!({"rounds_per_day": [2], "binding_lines": 4})
+    );
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("network")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// The same case with L13 limited to 120 MW: the copper-plate dispatch (G1 150) puts 100 MW
+/// on it, within the limit: one round, one price everywhere, no congestion.
+#[test]
+fn a_line_within_its_limit_is_never_added() {
+    let r = triangle()
+        .file("lines.csv", &LINES.replace(",80\n", ",120\n"))
+        .run();
+    assert_eq!(r.rounds_per_day, Some(vec![1]));
+    assert_eq!(r.binding_lines, 0);
+    assert!(
+        r.nodal
+            .iter()
+            .all(|n| n.price == d("10") && n.energy == d("10"))
+    );
+    let l13: Vec<_> = r
+        .flows
+        .iter()
+        .filter(|f| f.line == 1)
+        .map(|f| f.flow_mw)
+        .collect();
+    assert_eq!(l13, [d("100"); 4]);
+}
+
+/// Flows need bus loads: a limited line without bus_loads.csv is an error at the line.
+#[test]
+fn a_limited_line_without_bus_loads_is_an_error() {
+    let e = triangle()
+        .without("bus_loads.csv")
+        .file(
+            "requirements.csv",
+            &format!(
+                "time,fr_mw,reserve_mw,load_mw\n{T0},0,0,150\n{T1},0,0,150\n{T2},0,0,150\n{T3},0,0,150\n"
+            ),
+        )
+        .error();
+    assert_eq!(e.kind, ErrorKind::MissingFile, "{e}");
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("lines.csv", Some(3), Some("limit_mw"))
+    );
+}
+
+/// Without energy offers the merit order clears: a warning says the lines constrain nothing,
+/// and no nodal prices or flows are written.
+#[test]
+fn the_merit_order_warns_that_lines_constrain_nothing() {
+    let r = triangle()
+        .without("energy_offers.csv")
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .run();
+    assert_eq!(r.engine, "merit_order");
+    assert!(r.warnings.iter().any(|w| w == NETWORK_WITHOUT_ENERGY));
+    assert!(r.nodal.is_empty() && r.flows.is_empty() && r.rounds_per_day.is_none());
+}
