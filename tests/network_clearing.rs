@@ -139,6 +139,31 @@ fn a_binding_line_prices_the_load_bus_above_both_offers() {
     );
 }
 
+/// The same line written the other way round (L31, b3 → b1): the limit now binds against
+/// the line's direction, flow −80, and nothing else changes — the same dispatch and prices,
+/// the same shadow price 60 (≥ 0 either way); μ is −60 in price_b = λ − PTDF[l, b] × μ and
+/// the PTDFs change sign with the direction (b2: +1/3, b3: +2/3), so b3 is again
+/// 10 − 2/3 × (−60) = 50.
+#[test]
+fn a_line_binding_against_its_direction_prices_the_same() {
+    let case = triangle().file("lines.csv", &LINES.replace("L13,b1,b3", "L31,b3,b1"));
+    let r = case.run();
+    let nodal: Vec<_> = r
+        .nodal
+        .iter()
+        .filter(|n| n.interval == 2)
+        .map(|n| n.price)
+        .collect();
+    assert_eq!(nodal, [d("10"), d("30"), d("50")]);
+    let l31 = &r
+        .flows
+        .iter()
+        .find(|f| f.interval == 2 && f.line == 1)
+        .unwrap();
+    assert_eq!((l31.flow_mw, l31.shadow_price), (d("-80"), d("60")));
+    assert_eq!(r.rounds_per_day, Some(vec![2]));
+}
+
 /// The same case with L13 limited to 120 MW: the copper-plate dispatch (G1 150) puts 100 MW
 /// on it, within the limit: one round, one price everywhere, no congestion.
 #[test]
@@ -195,4 +220,23 @@ fn the_merit_order_warns_that_lines_constrain_nothing() {
     assert_eq!(r.engine, "merit_order");
     assert!(r.warnings.iter().any(|w| w == NETWORK_WITHOUT_ENERGY));
     assert!(r.nodal.is_empty() && r.flows.is_empty() && r.rounds_per_day.is_none());
+}
+
+/// The same bytes from both backends on the congested triangle (issue 15's convention): the
+/// line rows go through the same tie-break as the rest.
+#[cfg(feature = "highs")]
+#[test]
+fn clarabel_and_highs_give_the_same_network_outputs() {
+    let with = |solver: &str| {
+        let c = triangle();
+        let t = String::from_utf8(c.files["scenario.toml"].clone()).unwrap()
+            + &format!("\n[clearing]\nengine = \"lp\"\nsolver = \"{solver}\"\n");
+        let c = c.file("scenario.toml", &t);
+        let s = c.load().unwrap();
+        let r = ancillary::run::run(&s).unwrap();
+        let mut files = ancillary::output::render(&s, &r);
+        files.remove("summary.json"); // names the solver in the input digest
+        files
+    };
+    assert_eq!(with("clarabel"), with("highs"));
 }

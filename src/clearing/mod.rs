@@ -97,8 +97,7 @@ pub struct Grid {
     pub unit_bus: Vec<usize>,
     /// Per line: its limit in either direction, MW (`None`: unlimited).
     pub limits: Vec<Option<f64>>,
-    /// Each bus's load per interval (`bus_loads.csv`); empty where the scenario has none,
-    /// which is allowed only without line limits (checked before clearing).
+    /// Each bus's load per interval (`bus_loads.csv`).
     pub loads: crate::scenario::network::BusLoads,
 }
 

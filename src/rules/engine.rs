@@ -173,7 +173,8 @@ pub fn problem(
 /// The network as the LP clears it, where the scenario has one and `engine` clears energy
 /// (the merit order clears no energy, so no flows: see [`network_warnings`]). Line limits
 /// need each bus's load: with limits but without `bus_loads.csv` this is an error naming the
-/// first limited line (putting the whole load at one bus would make up flows).
+/// first limited line (putting the whole load at one bus would make up flows); without limits
+/// and bus loads there is nothing to compute flows from, and the LP clears a copper plate.
 pub fn grid(scenario: &Scenario, engine: &dyn Engine) -> Result<Option<Grid>, InputError> {
     let Some(network) = &scenario.network else {
         return Ok(None);
@@ -206,7 +207,8 @@ pub fn grid(scenario: &Scenario, engine: &dyn Engine) -> Result<Option<Grid>, In
                 .at_line(l.line)
                 .at_column("limit_mw"));
             }
-            network::BusLoads::default()
+            // No limit and no bus loads: nothing to compute flows from, a copper plate.
+            return Ok(None);
         }
     };
     Ok(Some(Grid {
