@@ -315,6 +315,29 @@ fn help_run_lists_exactly_the_files_runs_write() {
         );
         seen.extend(files);
     }
+    // A network cleared with energy (the three-bus case of tests/network_clearing.rs) adds
+    // nodal prices and flows.
+    let net = tmp.path().join("network-in");
+    std::fs::create_dir(&net).unwrap();
+    let t = |h: u32| format!("2024-03-01T00:{:02}", h * 15);
+    for (name, text) in [
+        ("scenario.toml", "name = \"t\"\nprovince = \"Jiangsu\"\nspot_market = \"continuous\"\ninterval_minutes = 15\nstart = \"2024-03-01T00:00\"\nintervals = 2\n".to_string()),
+        ("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,bus\nG1,A,coal,200,0,b1\nG2,B,gas,200,0,b2\n".to_string()),
+        ("buses.csv", "bus,zone\nb1,n\nb2,n\nb3,s\n".to_string()),
+        ("lines.csv", "line,from_bus,to_bus,reactance_pu,limit_mw\nL12,b1,b2,0.1,\nL13,b1,b3,0.1,80\nL23,b2,b3,0.1,\n".to_string()),
+        ("bus_loads.csv", format!("time,bus,load_mw\n{},b3,150\n{},b3,150\n", t(0), t(1))),
+        ("requirements.csv", format!("time,fr_mw,reserve_mw\n{},0,0\n{},0,0\n", t(0), t(1))),
+        ("energy_offers.csv", format!("unit,start,end,segment,mw,price_yuan_per_mwh\nG1,{0},{1},1,200,10\nG2,{0},{1},1,200,30\n", t(0), t(2))),
+    ] {
+        std::fs::write(net.join(name), text).unwrap();
+    }
+    let out = tmp.path().join("network");
+    let (code, _, err) = ancillary(&["run", net.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let files = written(&out);
+    assert!(files.is_subset(&listed), "the network writes {files:?}");
+    assert!(files.contains("nodal_prices.csv") && files.contains("flows.csv"));
+    seen.extend(files);
     assert_eq!(seen, listed);
     // The help names each, and so does the README's table.
     for args in [&["help", "run"][..], &["run", "--help"]] {

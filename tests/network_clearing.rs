@@ -240,3 +240,23 @@ fn clarabel_and_highs_give_the_same_network_outputs() {
     };
     assert_eq!(with("clarabel"), with("highs"));
 }
+
+/// A streamed run writes the network files row by row: the same bytes as rendering the whole
+/// run at once, and the summary keeps the rounds and binding lines.
+#[test]
+fn streamed_network_outputs_are_the_rendered_ones() {
+    let s = triangle().load().unwrap();
+    let rendered = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("out");
+    ancillary::stream_to_dir(&s, &dir, false).unwrap();
+    let mut streamed = ancillary::audit::results::read_dir(&dir).unwrap();
+    streamed.remove(ancillary::output::dir::MANIFEST);
+    assert_eq!(
+        streamed.keys().collect::<Vec<_>>(),
+        rendered.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &rendered {
+        assert_eq!(&streamed[name], bytes, "{name}");
+    }
+}
