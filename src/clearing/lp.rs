@@ -58,6 +58,16 @@
 //! A unit's limit on a single variable (FR ≤ ramp × 5 where the unit has one FR offer in the
 //! interval, reserve likewise, the floor of a unit's only segment) is that variable's bound,
 //! not a row: a third fewer rows, the same optimum and duals.
+//!
+//! # The network
+//!
+//! With a network ([`Problem::grid`]), each limited line is a pair of rows per interval,
+//! −limit ≤ Σ_b PTDF[l, b] × (injection_b − load_b) ≤ limit (`line_rows`), added only where
+//! a solve without them breaks the limit (`Lp::solve_rounds`); the 0.01 MW shift of the
+//! price solve lowers the load at the reference bus, so line rows do not move. Line rows go
+//! through the same tie-breaks as every other row. A bus's price is λ + Σ PTDF × (line
+//! duals) (`read_network`); `snap` leaves the energy price of an interval with a monitored
+//! line to the dual tie-break, since a free segment there pins its own bus's price, not λ.
 
 use std::collections::{BTreeMap, HashMap};
 
