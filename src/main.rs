@@ -227,7 +227,7 @@ enum ImportSource {
     /// NREL's RTS-GMLC: units, heat-rate energy offers, load, Reg_Up and Spin_Up, renewables.
     #[command(
         name = "rts-gmlc",
-        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage) is in the README."
+        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --copper-plate --out /tmp/rts-day-no-grid\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage, network) is in the README."
     )]
     RtsGmlc {
         /// The RTS-GMLC folder (SourceData/, timeseries_data_files/).
@@ -241,6 +241,10 @@ enum ImportSource {
         /// The scenario folder to write (new or empty).
         #[arg(long, short)]
         out: PathBuf,
+        /// Leave the network out: no buses, lines or bus loads, and reserve asked system-wide
+        /// (Spin_Up_R1 + R2 + R3) instead of by zone.
+        #[arg(long)]
+        copper_plate: bool,
     },
 }
 
@@ -496,15 +500,25 @@ fn main() -> ExitCode {
                     day,
                     days,
                     out,
+                    copper_plate,
                 },
         } => exit(
-            ancillary::import::rts_gmlc(&rts_dir, day, days)
-                .map_err(ancillary::Error::from)
-                .and_then(|files| ancillary::import::write(&out, &files))
-                .map(|()| {
-                    eprintln!("wrote {}", out.display());
-                    false
-                }),
+            ancillary::import::rts_gmlc(
+                &rts_dir,
+                day,
+                days,
+                if copper_plate {
+                    ancillary::import::Grid::CopperPlate
+                } else {
+                    ancillary::import::Grid::Network
+                },
+            )
+            .map_err(ancillary::Error::from)
+            .and_then(|files| ancillary::import::write(&out, &files))
+            .map(|()| {
+                eprintln!("wrote {}", out.display());
+                false
+            }),
         ),
         Command::New {
             scenario,
