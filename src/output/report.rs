@@ -688,7 +688,7 @@ fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<Strin
 }
 
 /// Rows grouped by their `time`, in time order (ISO times sort as text).
-fn by_time<'a>(rows: &'a [Row]) -> BTreeMap<&'a str, Vec<&'a Row>> {
+fn by_time(rows: &[Row]) -> BTreeMap<&str, Vec<&Row>> {
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in rows {
         groups.entry(r["time"].as_str()).or_default().push(r);
