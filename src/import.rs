@@ -25,6 +25,18 @@
 //! - metering: users consume the day's load; the nuclear unit is non-market generation.
 //! - `LICENSE.md`, NREL's data-use notice, is copied with the data: it must appear in all
 //!   copies of the data.
+//! - the network (unless `Grid::CopperPlate`): the 73 buses of `bus.csv`, zone = `R` + the
+//!   bus's area; the 120 AC branches of `branch.csv` as lines (`X` as the reactance, the
+//!   continuous rating `Cont Rating` as the limit); each unit at its `Bus ID`. Each area's
+//!   load is spread over its buses by their share of the area's `MW Load` (the static load in
+//!   `bus.csv`), in whole fen of a MW (0.01 MW) with cumulative rounding, so that each area's
+//!   bus loads add up to its rounded load exactly. Spin_Up_R1, R2, R3 become the reserve
+//!   minimums of zones R1, R2, R3 (`zone_requirements.csv`; RTS-GMLC's `reserves.csv` makes
+//!   each eligible in its own region only), and the system-wide reserve minimum is 0: it
+//!   would equal the three zones' sum, a second row for the same need. Reg_Up stays
+//!   system-wide. RTS-GMLC's one HVDC link (`dc_branch.csv`, bus 113 to 316) is not in
+//!   `data/rts-gmlc` and is left out: the contract has no controllable lines, and its 100 MW
+//!   would be a fixed transfer we cannot choose without its schedule.
 //!
 //! Each raw file is read once; only the rows of the days imported are kept.
 
@@ -283,11 +295,22 @@ fn notice(rts: &Path) -> Result<String, InputError> {
     ))
 }
 
+/// What the import writes of RTS-GMLC's transmission grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grid {
+    /// Buses, lines, units at their buses, bus loads, zonal reserve (the default).
+    #[default]
+    Network,
+    /// No network files: load, FR and reserve system-wide, as before the network existed.
+    CopperPlate,
+}
+
 /// Imports `days` days from `day` into scenario files (name → text), `LICENSE.md` included.
 pub fn rts_gmlc(
     rts: &Path,
     day: NaiveDate,
     days: i64,
+    grid: Grid,
 ) -> Result<BTreeMap<String, String>, InputError> {
     if !(1..=366).contains(&days) {
         return Err(InputError::new(
@@ -303,13 +326,14 @@ pub fn rts_gmlc(
     let n = (days * 24) as usize;
 
     let load_file = series("timeseries_data_files/Load/DAY_AHEAD_regional_Load.csv")?;
-    let load: Vec<f64> = {
-        let parts: Vec<Vec<f64>> = ["1", "2", "3"]
-            .iter()
-            .map(|c| load_file.hourly(c, day, days))
-            .collect::<Result<_, _>>()?;
-        (0..n).map(|i| parts.iter().map(|p| p[i]).sum()).collect()
-    };
+    // Each area's load, hour by hour (areas 1, 2, 3).
+    let area_load: Vec<Vec<f64>> = ["1", "2", "3"]
+        .iter()
+        .map(|c| load_file.hourly(c, day, days))
+        .collect::<Result<_, _>>()?;
+    let load: Vec<f64> = (0..n)
+        .map(|i| area_load.iter().map(|p| p[i]).sum())
+        .collect();
     // RTS-GMLC ships both layouts here: Reg_Up is wide (Year, Month, Day, 1…24), the Spin_Up_R*
     // files are long (Year, Month, Day, Period, Spin_Up_Rk). Read by the header.
     let reserve_file = |name: &str| -> Result<Vec<f64>, InputError> {
@@ -319,13 +343,13 @@ pub fn rts_gmlc(
         .hourly(name, day, days)
     };
     let reg_up = reserve_file("Reg_Up")?;
-    let spin: Vec<f64> = {
-        let s: Vec<Vec<f64>> = ["Spin_Up_R1", "Spin_Up_R2", "Spin_Up_R3"]
-            .iter()
-            .map(|r| reserve_file(r))
-            .collect::<Result<_, _>>()?;
-        (0..n).map(|i| s.iter().map(|v| v[i]).sum()).collect()
-    };
+    let spin_by_region: Vec<Vec<f64>> = ["Spin_Up_R1", "Spin_Up_R2", "Spin_Up_R3"]
+        .iter()
+        .map(|r| reserve_file(r))
+        .collect::<Result<_, _>>()?;
+    let spin: Vec<f64> = (0..n)
+        .map(|i| spin_by_region.iter().map(|v| v[i]).sum())
+        .collect();
     let profiles: Vec<(Series, &str)> = vec![
         (
             series("timeseries_data_files/WIND/DAY_AHEAD_wind.csv")?,
@@ -356,9 +380,11 @@ pub fn rts_gmlc(
         })
         .collect();
     let end = &t[n];
+    let network = grid == Grid::Network;
     let mut units = String::from(
-        "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s,energy_capacity_mwh,efficiency,initial_soc_mwh\n",
+        "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s,energy_capacity_mwh,efficiency,initial_soc_mwh",
     );
+    units.push_str(if network { ",bus\n" } else { "\n" });
     let mut energy = String::from("unit,start,end,segment,mw,price_yuan_per_mwh\n");
     let mut fr = String::from("unit,start,end,capacity_mw,price_yuan_per_mw\n");
     let mut reserve = String::from("unit,start,end,capacity_mw,price_yuan_per_mwh\n");
@@ -418,7 +444,7 @@ pub fn rts_gmlc(
         } else {
             ",,".into()
         };
-        let _ = writeln!(
+        let _ = write!(
             units,
             "{id},{owner},{kind},{pmax},0,{},false,{design},{storage_cols}",
             if ramp > 0.0 {
@@ -427,6 +453,10 @@ pub fn rts_gmlc(
                 String::new()
             }
         );
+        if network {
+            let _ = write!(units, ",{}", gens.cell(g, "Bus ID"));
+        }
+        units.push('\n');
         if is_thermal {
             let fuel_price = gens.number(g, "Fuel Price $/MMBTU");
             let vom = gens.number(g, "VOM");
@@ -496,16 +526,19 @@ pub fn rts_gmlc(
             }
         }
     }
+    let grid_files = match grid {
+        Grid::Network => Some(network_files(rts, &t, &area_load, &spin_by_region)?),
+        Grid::CopperPlate => None,
+    };
     let mut req = String::from("time,load_mw,fr_mw,reserve_mw\n");
     for i in 0..n {
-        let _ = writeln!(
-            req,
-            "{},{},{},{}",
-            t[i],
-            r2(load[i]),
-            r2(reg_up[i]),
-            r2(spin[i])
-        );
+        // With the network, the system load is the bus loads' sum (each area's load rounded
+        // to 0.01 MW, then added) and reserve is asked by zone only (see the module doc).
+        let (load_mw, reserve_mw) = match &grid_files {
+            Some(g) => (g.load_mw[i], 0.0),
+            None => (r2(load[i]), r2(spin[i])),
+        };
+        let _ = writeln!(req, "{},{load_mw},{},{reserve_mw}", t[i], r2(reg_up[i]),);
     }
     let mut metering = String::from("day,party,role,energy_mwh\n");
     for d in 0..days as usize {
@@ -563,7 +596,137 @@ pub fn rts_gmlc(
     ] {
         files.insert(name.to_string(), text);
     }
+    if let Some(g) = grid_files {
+        files.extend(g.files);
+    }
     Ok(files)
+}
+
+/// The network's files, and the system load they add up to per hour.
+struct GridFiles {
+    files: Vec<(String, String)>,
+    load_mw: Vec<f64>,
+}
+
+/// A cell of a small source table that must be a number: an error naming the file, line and
+/// column where it is not (a grid with a made-up 0 reactance or rating is worse than none).
+fn number_at(
+    raw: &Raw,
+    file: &str,
+    record: &csv::StringRecord,
+    column: &str,
+) -> Result<f64, InputError> {
+    let cell = raw.cell(record, column);
+    cell.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| {
+            let err = InputError::new(
+                ErrorKind::Invalid,
+                file,
+                format!("must be a number, got {cell:?}"),
+            )
+            .at_column(column);
+            match record.position() {
+                Some(p) => err.at_line(p.line()),
+                None => err,
+            }
+        })
+}
+
+/// buses.csv, lines.csv, bus_loads.csv and zone_requirements.csv from `bus.csv`, `branch.csv`
+/// and the regional series (the mapping is in the module doc).
+fn network_files(
+    rts: &Path,
+    t: &[String],
+    area_load: &[Vec<f64>],
+    spin_by_region: &[Vec<f64>],
+) -> Result<GridFiles, InputError> {
+    const BUS_FILE: &str = "SourceData/bus.csv";
+    const BRANCH_FILE: &str = "SourceData/branch.csv";
+    let bus = Raw::table(rts, BUS_FILE)?;
+    let branch = Raw::table(rts, BRANCH_FILE)?;
+    let n = t.len() - 1;
+    let mut buses = String::from("bus,zone\n");
+    // Per area (1, 2, 3): its buses with a static load, and that load (MW).
+    let mut loaded: [Vec<(&str, f64)>; 3] = Default::default();
+    for b in &bus.records {
+        let id = bus.cell(b, "Bus ID");
+        let area = number_at(&bus, BUS_FILE, b, "Area")?;
+        let a = match [1.0, 2.0, 3.0].iter().position(|&x| x == area) {
+            Some(a) => a,
+            None => {
+                let err = InputError::new(
+                    ErrorKind::Invalid,
+                    BUS_FILE,
+                    format!(
+                        "must be 1, 2 or 3 (the regions of the load and reserve series), got {area}"
+                    ),
+                )
+                .at_column("Area");
+                return Err(match b.position() {
+                    Some(p) => err.at_line(p.line()),
+                    None => err,
+                });
+            }
+        };
+        let _ = writeln!(buses, "{id},R{}", a + 1);
+        let mw = number_at(&bus, BUS_FILE, b, "MW Load")?;
+        if mw > 0.0 {
+            loaded[a].push((id, mw));
+        }
+    }
+    let mut lines = String::from("line,from_bus,to_bus,reactance_pu,limit_mw\n");
+    for l in &branch.records {
+        // Checked as numbers here; written as the source spells them.
+        number_at(&branch, BRANCH_FILE, l, "X")?;
+        number_at(&branch, BRANCH_FILE, l, "Cont Rating")?;
+        let _ = writeln!(
+            lines,
+            "{},{},{},{},{}",
+            branch.cell(l, "UID"),
+            branch.cell(l, "From Bus"),
+            branch.cell(l, "To Bus"),
+            branch.cell(l, "X"),
+            branch.cell(l, "Cont Rating"),
+        );
+    }
+    let mut bus_loads = String::from("time,bus,load_mw\n");
+    let mut load_mw = vec![0.0; n];
+    for (i, total) in load_mw.iter_mut().enumerate() {
+        let mut cents_of_hour = 0_i64;
+        for (a, buses) in loaded.iter().enumerate() {
+            // In whole 0.01 MW: bus k gets round(L × S_k / S) − round(L × S_{k−1} / S), S_k the
+            // running sum of static loads, so the parts add up to round(L) exactly.
+            let cents = (area_load[a][i] * 100.0).round() as i64;
+            let whole: f64 = buses.iter().map(|(_, mw)| mw).sum();
+            let (mut running, mut given) = (0.0, 0_i64);
+            for (id, mw) in buses {
+                running += mw;
+                let upto = (cents as f64 * running / whole).round() as i64;
+                let part = upto - given;
+                given = upto;
+                let _ = writeln!(bus_loads, "{},{id},{}", t[i], part as f64 / 100.0);
+            }
+            cents_of_hour += cents;
+        }
+        *total = cents_of_hour as f64 / 100.0;
+    }
+    let mut zone_req = String::from("time,zone,fr_mw,reserve_mw\n");
+    for i in 0..n {
+        for (r, spin) in spin_by_region.iter().enumerate() {
+            let _ = writeln!(zone_req, "{},R{},,{}", t[i], r + 1, r2(spin[i]));
+        }
+    }
+    Ok(GridFiles {
+        files: vec![
+            ("buses.csv".into(), buses),
+            ("lines.csv".into(), lines),
+            ("bus_loads.csv".into(), bus_loads),
+            ("zone_requirements.csv".into(), zone_req),
+        ],
+        load_mw,
+    })
 }
 
 /// Writes the imported scenario to `out` (a new or empty folder).

@@ -68,13 +68,13 @@ enum Command {
     },
     /// Generate a synthetic scenario of any size, deterministic by seed (scale tests, benches).
     #[command(
-        after_help = "Examples:\n  ancillary generate --units 300 --days 7 --out /tmp/synthetic-300x7\n  ancillary generate --units 50 --days 1 --spot continuous --seed 3 --out /tmp/joint-50"
+        after_help = "Examples:\n  ancillary generate --units 300 --days 7 --out /tmp/synthetic-300x7\n  ancillary generate --units 50 --days 1 --spot continuous --seed 3 --out /tmp/joint-50\n  ancillary generate --units 300 --spot continuous --buses 500 --out /tmp/grid-500"
     )]
     Generate {
         /// Number of units (a mix of coal, gas, hydro, storage, wind and PV).
         #[arg(long, default_value_t = 50)]
         units: usize,
-        /// Number of days, from 2024-03-01.
+        /// Number of days, from 2024-01-01.
         #[arg(long, default_value_t = 1)]
         days: usize,
         /// Interval length in minutes (must divide 1440).
@@ -86,6 +86,14 @@ enum Command {
         /// none: FR, peak, reserve; continuous: energy, FR, reserve (LP).
         #[arg(long, default_value = "none", value_parser = ["none", "continuous"])]
         spot: String,
+        /// Add a meshed transmission network of this many buses (needs --spot continuous):
+        /// buses.csv, lines.csv, bus_loads.csv and each unit's bus.
+        #[arg(long)]
+        buses: Option<usize>,
+        /// With --buses: each line's limit as a share of peak load ÷ √buses (smaller: more
+        /// lines bind).
+        #[arg(long, default_value_t = 2.0, requires = "buses")]
+        line_limit_share: f64,
         /// The scenario folder to write (new or empty).
         #[arg(long, short)]
         out: PathBuf,
@@ -227,7 +235,7 @@ enum ImportSource {
     /// NREL's RTS-GMLC: units, heat-rate energy offers, load, Reg_Up and Spin_Up, renewables.
     #[command(
         name = "rts-gmlc",
-        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage) is in the README."
+        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --copper-plate --out /tmp/rts-day-no-grid\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage, network) is in the README."
     )]
     RtsGmlc {
         /// The RTS-GMLC folder (SourceData/, timeseries_data_files/).
@@ -241,6 +249,10 @@ enum ImportSource {
         /// The scenario folder to write (new or empty).
         #[arg(long, short)]
         out: PathBuf,
+        /// Leave the network out: no buses, lines or bus loads, and reserve asked system-wide
+        /// (Spin_Up_R1 + R2 + R3) instead of by zone.
+        #[arg(long)]
+        copper_plate: bool,
     },
 }
 
@@ -473,6 +485,8 @@ fn main() -> ExitCode {
             interval_minutes,
             seed,
             spot,
+            buses,
+            line_limit_share,
             out,
         } => exit(
             ancillary::generate::scenario(ancillary::generate::Size {
@@ -481,6 +495,13 @@ fn main() -> ExitCode {
                 interval_minutes,
                 seed,
                 continuous: spot == "continuous",
+            })
+            .and_then(|mut files| match buses {
+                Some(buses) => {
+                    ancillary::generate::add_network(&mut files, buses, line_limit_share, seed)
+                        .map(|()| files)
+                }
+                None => Ok(files),
             })
             .map_err(ancillary::Error::from)
             .and_then(|files| ancillary::import::write(&out, &files))
@@ -496,15 +517,25 @@ fn main() -> ExitCode {
                     day,
                     days,
                     out,
+                    copper_plate,
                 },
         } => exit(
-            ancillary::import::rts_gmlc(&rts_dir, day, days)
-                .map_err(ancillary::Error::from)
-                .and_then(|files| ancillary::import::write(&out, &files))
-                .map(|()| {
-                    eprintln!("wrote {}", out.display());
-                    false
-                }),
+            ancillary::import::rts_gmlc(
+                &rts_dir,
+                day,
+                days,
+                if copper_plate {
+                    ancillary::import::Grid::CopperPlate
+                } else {
+                    ancillary::import::Grid::Network
+                },
+            )
+            .map_err(ancillary::Error::from)
+            .and_then(|files| ancillary::import::write(&out, &files))
+            .map(|()| {
+                eprintln!("wrote {}", out.display());
+                false
+            }),
         ),
         Command::New {
             scenario,

@@ -178,3 +178,61 @@ fn new_scaffolds_run_as_they_are() {
         );
     }
 }
+
+/// The network part of the report, from hand-made network outputs beside fr-basic's: the
+/// spread of nodal prices, the binding lines and a zone's FR prices, every figure derived here.
+#[test]
+fn report_shows_nodal_spread_binding_lines_and_zonal_prices() {
+    let s = ancillary::scenario::load(Path::new("scenarios/fr-basic")).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let mut files = ancillary::output::render(&s, &r);
+    // Two intervals × three buses. 00:00 uncongested (all 300); 00:15 congested: 300, 350, 420,
+    // so the widest spread is 420 − 300 = 120 yuan/MWh, at 00:15.
+    files.insert(
+        "nodal_prices.csv".into(),
+        "time,bus,price,energy,congestion\n\
+         2024-03-01T00:00,b1,300,300,0\n2024-03-01T00:00,b2,300,300,0\n2024-03-01T00:00,b3,300,300,0\n\
+         2024-03-01T00:15,b1,300,300,0\n2024-03-01T00:15,b2,350,300,50\n2024-03-01T00:15,b3,420,300,120\n"
+            .into(),
+    );
+    // Two lines; only L2 at 00:15 has a shadow price (−180): one interval with a binding line.
+    files.insert(
+        "flows.csv".into(),
+        "time,line,flow_mw,limit_mw,shadow_price\n\
+         2024-03-01T00:00,L1,40,100,0\n2024-03-01T00:00,L2,-60,100,0\n\
+         2024-03-01T00:15,L1,70,100,0\n2024-03-01T00:15,L2,-100,100,-180\n"
+            .into(),
+    );
+    // clearing.csv with a zone column: fr-basic's system-wide rows (zone empty) and zone Z1's
+    // FR at its first two intervals, the second short by 5 MW.
+    let clearing = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+    let mut zoned = String::new();
+    for (i, line) in clearing.lines().enumerate() {
+        zoned += line;
+        zoned += if i == 0 { ",zone\n" } else { ",\n" };
+    }
+    zoned += "2024-03-01T00:00,fr,30,30,0,8,yuan/MW,C1,notice-196,Z1\n";
+    zoned += "2024-03-01T00:15,fr,30,25,5,15,yuan/MW,,notice-196,Z1\n";
+    files.insert("clearing.csv".into(), zoned.into_bytes());
+
+    let html = ancillary::output::report::render(&files, None).unwrap();
+    assert!(html.contains("Network: nodal prices, binding lines, zones"));
+    assert!(html.contains(
+        "Nodal prices at 3 buses: price = energy (the reference bus's) + congestion. 1 of 2 intervals have a spread across buses; the widest is 120 yuan/MWh at 2024-03-01T00:15 (from 300 to 420)."
+    ), "{html}");
+    assert!(html.contains("Nodal prices: spread across buses"));
+    assert!(html.contains(
+        "2 lines; 1 of 2 intervals have a binding line (a non-zero shadow price); 1 lines bind at some time."
+    ));
+    assert!(html.contains("<tr><td>2024-03-01T00:15</td><td>1</td><td>L2 (-180)</td></tr>"));
+    assert!(html.contains("<tr><td>L2</td><td>1</td><td>180</td></tr>"));
+    assert!(html.contains("调频: 1 zones; 1 zone-intervals short of the zone"));
+    assert!(html.contains("调频: zonal prices"));
+    // The product's own charts keep to the system-wide rows: fr-basic's four intervals.
+    assert!(html.contains("<p>4 intervals; highest price"), "{html}");
+
+    // Without network files, no network section.
+    let plain = ancillary::output::render(&s, &r);
+    let html = ancillary::output::report::render(&plain, None).unwrap();
+    assert!(!html.contains("Network:"));
+}

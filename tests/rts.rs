@@ -8,9 +8,13 @@ use rust_decimal::Decimal;
 
 #[test]
 fn import_reproduces_the_shipped_scenario() {
-    let files =
-        ancillary::import::rts_gmlc(Path::new("data/rts-gmlc"), "2020-07-10".parse().unwrap(), 1)
-            .unwrap();
+    let files = ancillary::import::rts_gmlc(
+        Path::new("data/rts-gmlc"),
+        "2020-07-10".parse().unwrap(),
+        1,
+        ancillary::import::Grid::CopperPlate,
+    )
+    .unwrap();
     for (name, text) in &files {
         let shipped =
             std::fs::read_to_string(Path::new("scenarios/rts-gmlc-2020-07-10").join(name)).unwrap();
@@ -95,7 +99,9 @@ fn import_refuses_incomplete_data() {
         std::fs::copy("data/rts-gmlc/LICENSE.md", to.join("LICENSE.md")).unwrap();
     };
     let day = "2020-07-10".parse().unwrap();
-    let import = |dir: &Path| ancillary::import::rts_gmlc(dir, day, 1).unwrap_err();
+    let import = |dir: &Path| {
+        ancillary::import::rts_gmlc(dir, day, 1, ancillary::import::Grid::Network).unwrap_err()
+    };
 
     let a = tmp.path().join("no-notice");
     copy(&a);
@@ -320,4 +326,174 @@ fn imported_requirements_equal_the_source_files() {
     }
     // Hour 1 by hand: Spin_Up R1 44.009 + R2 44.547 + R3 33.838 = 122.394 → 122.39 MW.
     assert!(lines[1].ends_with(",122.39"), "{}", lines[1]);
+}
+
+/// The network the import writes (the default), checked against RTS-GMLC's `bus.csv`,
+/// `branch.csv`, `gen.csv` and the regional series read here by plain string splitting.
+#[test]
+fn imported_network_equals_the_source_files() {
+    let files = ancillary::import::rts_gmlc(
+        Path::new("data/rts-gmlc"),
+        "2020-07-10".parse().unwrap(),
+        1,
+        ancillary::import::Grid::Network,
+    )
+    .unwrap();
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .map(|l| l.split(',').map(|c| c.trim().to_string()).collect())
+            .collect()
+    };
+    let source =
+        |file: &str| rows(&std::fs::read_to_string(Path::new("data/rts-gmlc").join(file)).unwrap());
+    let num = |s: &str| s.parse::<f64>().unwrap();
+
+    // Buses: all 73, in order, zone R + the bus's Area (column 11 of bus.csv).
+    let bus_src = source("SourceData/bus.csv");
+    let buses = rows(&files["buses.csv"]);
+    assert_eq!(buses[0], ["bus", "zone"]);
+    assert_eq!(buses.len() - 1, 73);
+    for (ours, theirs) in buses[1..].iter().zip(&bus_src[1..]) {
+        assert_eq!(ours[0], theirs[0]);
+        assert_eq!(ours[1], format!("R{}", theirs[10]));
+    }
+
+    // Lines: the 120 AC branches, UID, from, to, X (column 5) and Cont Rating (column 7).
+    let branch_src = source("SourceData/branch.csv");
+    let lines = rows(&files["lines.csv"]);
+    assert_eq!(
+        lines[0],
+        ["line", "from_bus", "to_bus", "reactance_pu", "limit_mw"]
+    );
+    assert_eq!(lines.len() - 1, 120);
+    for (ours, theirs) in lines[1..].iter().zip(&branch_src[1..]) {
+        let want: Vec<&String> = [0, 1, 2, 4, 6].iter().map(|&c| &theirs[c]).collect();
+        assert_eq!(ours.iter().collect::<Vec<_>>(), want);
+    }
+
+    // Units at gen.csv's Bus ID (column 2), e.g. 101_CT_1 at bus 101, 321_CC_1 at 321.
+    let gen_src = source("SourceData/gen.csv");
+    let units = rows(&files["units.csv"]);
+    let bus_col = units[0].iter().position(|c| c == "bus").unwrap();
+    for unit in &units[1..] {
+        let g = gen_src.iter().find(|g| g[0] == unit[0]).unwrap();
+        assert_eq!(unit[bus_col], g[1], "{}", unit[0]);
+    }
+    assert!(
+        units
+            .iter()
+            .any(|u| u[0] == "321_CC_1" && u[bus_col] == "321")
+    );
+
+    // Bus loads at hour 1: each area's day-ahead load × the bus's share of the area's static
+    // MW Load. Area 1's static load is 2850 MW (all 24 buses of bus.csv's column 5 summed) and
+    // its load at hour 1 1466.953241 MW, so bus 101 (108 MW static) carries
+    // 1466.953241 × 108 / 2850 = 55.5898… → 55.59 MW.
+    let load_src = source("timeseries_data_files/Load/DAY_AHEAD_regional_Load.csv");
+    let hour1 = load_src
+        .iter()
+        .find(|r| r[..4] == ["2020", "7", "10", "1"])
+        .unwrap();
+    let bus_loads = rows(&files["bus_loads.csv"]);
+    let at = |hour: &str, bus: &str| -> f64 {
+        num(&bus_loads
+            .iter()
+            .find(|r| r[0] == hour && r[1] == bus)
+            .unwrap_or_else(|| panic!("no load at bus {bus}, {hour}"))[2])
+    };
+    assert_eq!(at("2020-07-10T00:00", "101"), 55.59);
+    for area in 1..=3 {
+        let static_load: Vec<(&str, f64)> = bus_src[1..]
+            .iter()
+            .filter(|b| b[10] == area.to_string() && num(&b[4]) > 0.0)
+            .map(|b| (b[0].as_str(), num(&b[4])))
+            .collect();
+        let whole: f64 = static_load.iter().map(|(_, mw)| mw).sum();
+        let area_load = num(&hour1[3 + area]);
+        let mut sum = 0.0;
+        for (bus, mw) in &static_load {
+            let got = at("2020-07-10T00:00", bus);
+            // Cumulative rounding moves a bus's part by at most 0.01 MW.
+            assert!(
+                (got - area_load * mw / whole).abs() <= 0.01 + 1e-9,
+                "bus {bus}: {got} vs {}",
+                area_load * mw / whole
+            );
+            sum += got;
+        }
+        // The parts add up to the area's load rounded to 0.01 MW, exactly.
+        assert!(
+            (sum - (area_load * 100.0).round() / 100.0).abs() < 1e-6,
+            "area {area}: {sum} vs {area_load}"
+        );
+    }
+    // The system load is the bus loads' sum: 1466.95 + 1484.89 + 1127.92 = 4079.76 MW.
+    let requirements = rows(&files["requirements.csv"]);
+    assert_eq!(
+        requirements[1],
+        ["2020-07-10T00:00", "4079.76", "68", "0"],
+        "reserve is asked by zone only"
+    );
+
+    // Zonal reserve: zone R2 at hour 12 is Spin_Up_R2's 64.196 MW → 64.2.
+    let zone_req = rows(&files["zone_requirements.csv"]);
+    assert_eq!(zone_req[0], ["time", "zone", "fr_mw", "reserve_mw"]);
+    assert!(zone_req.contains(&vec![
+        "2020-07-10T11:00".to_string(),
+        "R2".into(),
+        String::new(),
+        "64.2".into()
+    ]));
+    assert_eq!(zone_req.len() - 1, 24 * 3);
+
+    // And the scenario loads: every bus connected, every unit and load at a known bus.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rts");
+    ancillary::import::write(&dir, &files).unwrap();
+    let s = ancillary::scenario::load(&dir).unwrap();
+    let network = s.network.as_ref().unwrap();
+    assert_eq!((network.buses.len(), network.lines.len()), (73, 120));
+    assert_eq!(network.zones, ["R1", "R2", "R3"]);
+}
+
+/// A branch with a reactance that is not a number is an error at its line and column, not a
+/// line with a made-up reactance.
+#[test]
+fn import_refuses_a_branch_without_a_reactance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path();
+    for entry in ["SourceData", "timeseries_data_files"] {
+        copy_dir(&Path::new("data/rts-gmlc").join(entry), &to.join(entry));
+    }
+    std::fs::copy("data/rts-gmlc/LICENSE.md", to.join("LICENSE.md")).unwrap();
+    let branch = to.join("SourceData/branch.csv");
+    let text = std::fs::read_to_string(&branch).unwrap();
+    // Line 2 is A1,101,102,0.003,0.014,…: its X becomes empty.
+    std::fs::write(
+        &branch,
+        text.replacen("A1,101,102,0.003,0.014,", "A1,101,102,0.003,,", 1),
+    )
+    .unwrap();
+    let e = ancillary::import::rts_gmlc(
+        to,
+        "2020-07-10".parse().unwrap(),
+        1,
+        ancillary::import::Grid::Network,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("SourceData/branch.csv", Some(2), Some("X")),
+        "{e}"
+    );
+    // The copper plate does not read branch.csv.
+    assert!(
+        ancillary::import::rts_gmlc(
+            to,
+            "2020-07-10".parse().unwrap(),
+            1,
+            ancillary::import::Grid::CopperPlate,
+        )
+        .is_ok()
+    );
 }

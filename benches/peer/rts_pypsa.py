@@ -20,6 +20,14 @@ of rate, precision and response ratios to the best coal unit's design parameters
 4 places, capped at 2; ranking = offer price / K, to 4 places. Offers above the caps are
 refused (FR 15 元/MW, reserve and energy at the energy cap unless scenario.toml sets them).
 
+With a network (`buses.csv`, as `ancillary import rts-gmlc` writes by default): each unit at
+its bus, the bus loads of `bus_loads.csv` as one Load per bus, the lines of `lines.csv` as
+PyPSA Lines (lossless DC power flow, reactance `x` in p.u. with v_nom = 1, `s_nom` the limit,
+none where the limit is empty), energy shortfall and spill at the reference bus (the first in
+`buses.csv`, or `[network] reference_bus`), and `zone_requirements.csv` as one FR and one
+reserve row per (zone, snapshot) over the units at the zone's buses, each with its shortfall at
+the same cost as the system-wide row's.
+
 Prints one JSON line: objective, build and solve seconds (summed over days).
 Usage: python rts_pypsa.py SCENARIO_DIR
 """
@@ -147,6 +155,36 @@ def main(folder: Path) -> None:
         seg_price.loc[mask, row.gen] = row.price_yuan_per_mwh
     gen_unit = {g: g.split("#")[0] for g in gens}
 
+    # The network, where the scenario has one.
+    grid = (folder / "buses.csv").exists()
+    if grid:
+        buses = pd.read_csv(folder / "buses.csv", dtype=str)
+        lines = pd.read_csv(folder / "lines.csv", dtype={"line": str, "from_bus": str, "to_bus": str})
+        reference = cfg.get("network", {}).get("reference_bus", buses.bus.iloc[0])
+        unit_bus = units.bus.astype(str).to_dict() if "bus" in units else {}
+        unit_bus = {u: str(b).removesuffix(".0") for u, b in unit_bus.items()}
+        zone_of_bus = dict(zip(buses.bus, buses.zone))
+        unit_zone = np.array([zone_of_bus[unit_bus[u]] for u in names])
+        if (folder / "bus_loads.csv").exists():
+            bl = pd.read_csv(folder / "bus_loads.csv", parse_dates=["time"], dtype={"bus": str})
+            bus_load = bl.pivot_table(index="time", columns="bus", values="load_mw", aggfunc="sum") \
+                .reindex(times).fillna(0.0)
+        else:
+            bus_load = pd.DataFrame({reference: req.load_mw}, index=times)
+        zone_req = pd.DataFrame(columns=["time", "zone", "fr_mw", "reserve_mw"])
+        if (folder / "zone_requirements.csv").exists():
+            zone_req = pd.read_csv(folder / "zone_requirements.csv", parse_dates=["time"], dtype={"zone": str})
+        zones = list(dict.fromkeys(buses.zone))
+
+        def zonal(column: str) -> pd.DataFrame:
+            if zone_req.empty:
+                return pd.DataFrame(0.0, index=times, columns=zones)
+            return zone_req.pivot_table(index="time", columns="zone", values=column, aggfunc="sum") \
+                .reindex(index=times, columns=zones).fillna(0.0)
+        zone_fr, zone_res = zonal("fr_mw"), zonal("reserve_mw")
+    else:
+        reference = "plate"
+
     soc = {u: float(units.at[u, "initial_soc_mwh"]) for u in names if units.at[u, "kind"] == "storage"}
     objective = build_s = solve_s = 0.0
     for day in sorted(set(times.date)):
@@ -158,19 +196,30 @@ def main(folder: Path) -> None:
         n.snapshot_weightings.loc[:, "objective"] = 1.0  # costs per MW of each interval
         n.snapshot_weightings.loc[:, "stores"] = hours
         n.snapshot_weightings.loc[:, "generators"] = hours
-        n.add("Bus", "plate")
         load = req.load_mw[tm]
-        n.add("Load", "load", bus="plate", p_set=load)
+        if grid:
+            n.add("Bus", list(buses.bus), v_nom=1.0)
+            day_load = bus_load[tm]
+            n.add("Load", ["load " + b for b in day_load.columns], bus=list(day_load.columns),
+                  p_set=day_load.set_axis(["load " + b for b in day_load.columns], axis=1))
+            limit = lines.limit_mw.fillna(1e9).to_numpy(float)
+            n.add("Line", list(lines.line), bus0=list(lines.from_bus), bus1=list(lines.to_bus),
+                  x=lines.reactance_pu.to_numpy(float), r=0.0, s_nom=limit)
+            at = lambda u: unit_bus[u]  # noqa: E731
+        else:
+            n.add("Bus", "plate")
+            n.add("Load", "load", bus="plate", p_set=load)
+            at = lambda u: "plate"  # noqa: E731
         day_gens = [g for g in gens if seg_mw.loc[tm, g].max() > 0]
         p_nom = seg_mw.loc[tm, day_gens].max()
-        n.add("Generator", day_gens, bus="plate", p_nom=p_nom.to_numpy(),
+        n.add("Generator", day_gens, bus=[at(gen_unit[g]) for g in day_gens], p_nom=p_nom.to_numpy(),
               p_max_pu=seg_mw.loc[tm, day_gens] / p_nom, marginal_cost=seg_price.loc[tm, day_gens])
-        n.add("Generator", "shortfall", bus="plate", p_nom=max(load.max(), 1.0),
+        n.add("Generator", "shortfall", bus=reference, p_nom=max(load.max(), 1.0),
               p_max_pu=load / max(load.max(), 1.0), marginal_cost=energy_cap)
-        n.add("Generator", "spill", bus="plate", p_nom=1e6, p_min_pu=-1.0, p_max_pu=0.0,
+        n.add("Generator", "spill", bus=reference, p_nom=1e6, p_min_pu=-1.0, p_max_pu=0.0,
               marginal_cost=-energy_cap)
         for u, s0 in soc.items():
-            n.add("StorageUnit", u, bus="plate", p_nom=cap[ui[u]], p_min_pu=-1.0,
+            n.add("StorageUnit", u, bus=at(u), p_nom=cap[ui[u]], p_min_pu=-1.0,
                   max_hours=float(units.at[u, "energy_capacity_mwh"]) / cap[ui[u]],
                   efficiency_store=float(units.at[u, "efficiency"]), efficiency_dispatch=1.0,
                   state_of_charge_initial=s0, cyclic_state_of_charge=False)
@@ -209,9 +258,28 @@ def main(folder: Path) -> None:
         m.add_constraints(delta <= step, name="ramp_up", mask=limited)
         m.add_constraints(delta >= -step, name="ramp_down", mask=limited)
 
-        m.objective = m.objective.expression + (r * da(fr_key)).sum() + (q * da(res_price)).sum() \
+        cost_expr = m.objective.expression + (r * da(fr_key)).sum() + (q * da(res_price)).sum() \
             + (s_fr * xr.DataArray(shortfall_cost(fr_key, fr_mw, fr_cap * fr_weight), coords=s_coords)).sum() \
             + (s_res * xr.DataArray(shortfall_cost(res_price, res_mw, reserve_cap), coords=s_coords)).sum()
+        if grid:
+            # Zonal minimums: the units at the zone's buses, with the zone's own shortfall.
+            for z in zones:
+                inside = unit_zone == z
+                for var, need, keys, offered, cap_, tag in (
+                    (r, zone_fr, fr_key, fr_mw, fr_cap * fr_weight, "fr"),
+                    (q, zone_res, res_price, res_mw, reserve_cap, "reserve"),
+                ):
+                    want = need[z].to_numpy()[tm]
+                    if not (want > 0).any():
+                        continue
+                    short = m.add_variables(lower=0, upper=xr.DataArray(want, coords=s_coords),
+                                            name=f"{tag}_shortfall_{z}")
+                    zone_units = [u for u, k in zip(names, inside) if k]
+                    m.add_constraints(var.sel(unit=zone_units).sum("unit") + short
+                                      >= xr.DataArray(want, coords=s_coords), name=f"{tag}_requirement_{z}")
+                    cost = shortfall_cost(np.where(inside[:, None], keys, 0), np.where(inside[:, None], offered, 0), cap_)
+                    cost_expr = cost_expr + (short * xr.DataArray(cost, coords=s_coords)).sum()
+        m.objective = cost_expr
         t1 = time.perf_counter()
         status, condition = n.optimize.solve_model(solver_name="highs", log_to_console=False)
         t2 = time.perf_counter()

@@ -687,6 +687,194 @@ fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<Strin
     }
 }
 
+/// Rows grouped by their `time`, in time order (ISO times sort as text).
+fn by_time(rows: &[Row]) -> BTreeMap<&str, Vec<&Row>> {
+    let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(r["time"].as_str()).or_default().push(r);
+    }
+    groups
+}
+
+const ZONE_COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
+
+/// The network: the spread of nodal prices across buses per interval, the lines that bind
+/// (a non-zero shadow price), and each zone's FR and reserve prices beside the system's.
+/// Nothing where the run had no network.
+fn network_section(h: &mut String, clearing: &[Row], nodal: &[Row], flows: &[Row]) {
+    let zonal: Vec<&Row> = clearing.iter().filter(|r| !r["zone"].is_empty()).collect();
+    if nodal.is_empty() && flows.is_empty() && zonal.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Network: nodal prices, binding lines, zones</h2>");
+    if !nodal.is_empty() {
+        let groups = by_time(nodal);
+        let first: Vec<&Row> = groups.values().map(|g| g[0]).collect();
+        let stat = |f: fn(f64, f64) -> f64, start: f64| -> Vec<f64> {
+            groups
+                .values()
+                .map(|g| g.iter().map(|r| num(r, "price")).fold(start, f))
+                .collect()
+        };
+        let (lo, hi) = (stat(f64::min, f64::MAX), stat(f64::max, f64::MIN));
+        let energy: Vec<f64> = first.iter().map(|r| num(r, "energy")).collect();
+        let (widest, spread) =
+            lo.iter()
+                .zip(&hi)
+                .map(|(a, b)| b - a)
+                .enumerate()
+                .fold(
+                    (0, 0.0),
+                    |best, (i, d)| if d > best.1 { (i, d) } else { best },
+                );
+        let congested = lo.iter().zip(&hi).filter(|(a, b)| *b - *a > 0.0).count();
+        let _ = write!(
+            h,
+            "<p>Nodal prices at {} buses: price = energy (the reference bus's) + congestion. {congested} of {} intervals have a spread across buses; the widest is {} yuan/MWh at {} (from {} to {}).</p>",
+            groups.values().next().map_or(0, Vec::len),
+            groups.len(),
+            round4(spread),
+            esc(first.get(widest).map_or("", |r| r["time"].as_str())),
+            lo.get(widest).copied().map_or(0.0, round4),
+            hi.get(widest).copied().map_or(0.0, round4),
+        );
+        h.push_str(&time_chart(
+            "Nodal prices: spread across buses",
+            "yuan/MWh",
+            &first,
+            &[
+                ("highest bus", RED, hi),
+                ("energy (reference bus)", BLUE, energy),
+                ("lowest bus", GREEN, lo),
+            ],
+            None,
+            &[],
+        ));
+    }
+    if !flows.is_empty() {
+        let groups = by_time(flows);
+        let binding = |r: &Row| num(r, "shadow_price") != 0.0;
+        // Per line over the run: intervals binding, and the largest shadow price.
+        let mut lines: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+        for r in flows.iter().filter(|r| binding(r)) {
+            let e = lines.entry(r["line"].as_str()).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(num(r, "shadow_price").abs());
+        }
+        let with = groups
+            .values()
+            .filter(|g| g.iter().any(|r| binding(r)))
+            .count();
+        let _ = write!(
+            h,
+            "<p>{} lines; {with} of {} intervals have a binding line (a non-zero shadow price); {} lines bind at some time.</p>",
+            groups.values().next().map_or(0, Vec::len),
+            groups.len(),
+            lines.len()
+        );
+        table(
+            h,
+            &["time", "binding lines", "lines (shadow price, yuan/MWh)"],
+            groups.iter().filter_map(|(t, g)| {
+                let bind: Vec<String> = g
+                    .iter()
+                    .filter(|r| binding(r))
+                    .map(|r| format!("{} ({})", r["line"], r["shadow_price"]))
+                    .collect();
+                (!bind.is_empty())
+                    .then(|| vec![t.to_string(), bind.len().to_string(), bind.join(", ")])
+            }),
+            200,
+        );
+        if !lines.is_empty() {
+            let mut ranked: Vec<(&str, (usize, f64))> = lines.into_iter().collect();
+            ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+            table(
+                h,
+                &[
+                    "line",
+                    "intervals binding",
+                    "largest |shadow price|, yuan/MWh",
+                ],
+                ranked.into_iter().map(|(l, (n, top))| {
+                    vec![l.to_string(), n.to_string(), round4(top).to_string()]
+                }),
+                50,
+            );
+        }
+    }
+    for (product, name) in PRODUCTS {
+        let rows: Vec<&Row> = zonal
+            .iter()
+            .copied()
+            .filter(|r| r["product"] == product)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let system: Vec<&Row> = clearing
+            .iter()
+            .filter(|r| r["product"] == product && r["zone"].is_empty())
+            .collect();
+        let mut zones: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+        for r in &rows {
+            zones.entry(r["zone"].as_str()).or_default().push(r);
+        }
+        let unit = rows[0].get("price_unit").cloned().unwrap_or_default();
+        let mut series: Vec<(String, RGBColor, Vec<f64>)> = Vec::new();
+        if !system.is_empty() {
+            series.push((
+                "system".to_string(),
+                BLACK,
+                system.iter().map(|r| num(r, "price")).collect(),
+            ));
+        }
+        for (k, (zone, zrows)) in zones.iter().enumerate() {
+            series.push((
+                format!("zone {zone}"),
+                ZONE_COLOURS[k % ZONE_COLOURS.len()],
+                zrows.iter().map(|r| num(r, "price")).collect(),
+            ));
+        }
+        let short = rows.iter().filter(|r| num(r, "shortfall_mw") > 0.0).count();
+        let _ = write!(
+            h,
+            "<p>{}: {} zones; {short} zone-intervals short of the zone's minimum (priced at the cap).</p>",
+            esc(name),
+            zones.len()
+        );
+        let labelled: Vec<(&str, RGBColor, Vec<f64>)> = series
+            .iter()
+            .map(|(l, c, v)| (l.as_str(), *c, v.clone()))
+            .collect();
+        let axis = if system.is_empty() {
+            zones.values().next().cloned().unwrap_or_default()
+        } else {
+            system
+        };
+        h.push_str(&time_chart(
+            &format!("{name}: zonal prices"),
+            &unit,
+            &axis,
+            &labelled,
+            None,
+            &[],
+        ));
+    }
+}
+
+/// Rounds to 4 places, as prices are written.
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
 /// The report for an output folder's files. `at` picks the interval of the offer stacks
 /// (default: each product's highest-price interval).
 pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<String, InputError> {
@@ -742,6 +930,19 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
         &["performance_factor"],
     )?;
     let power = records(files, "market_power.csv", super::MARKET_POWER.1, &[])?;
+    // The network's outputs (present only where the scenario has a network).
+    let nodal = records(
+        files,
+        "nodal_prices.csv",
+        &["time", "bus", "price", "energy", "congestion"],
+        &["price", "energy", "congestion"],
+    )?;
+    let flows = records(
+        files,
+        "flows.csv",
+        &["time", "line", "flow_mw", "limit_mw", "shadow_price"],
+        &["flow_mw", "limit_mw", "shadow_price"],
+    )?;
     let audit = records(
         files,
         "audit.csv",
@@ -888,9 +1089,10 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     }
 
     for (product, name) in PRODUCTS {
+        // System-wide rows; a zone's rows (network scenarios) are drawn under "Network".
         let rows: Vec<&Row> = clearing
             .iter()
-            .filter(|r| r["product"] == product)
+            .filter(|r| r["product"] == product && r["zone"].is_empty())
             .collect();
         if rows.is_empty() {
             continue;
@@ -993,6 +1195,8 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
             ));
         }
     }
+
+    network_section(&mut h, &clearing, &nodal, &flows);
 
     if !monthly.is_empty() {
         h.push_str("<h2>Monthly statement (日清月结)</h2>");
