@@ -38,6 +38,10 @@ enum Command {
         /// Show no progress (warnings and errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
         /// The LP solver: clarabel, or highs in a build with the highs feature. Default: the
         /// scenario's [clearing] solver if built in, else the fastest built in. The outputs are
         /// the same bytes with either; only the time differs.
@@ -174,6 +178,10 @@ enum Command {
         /// Show no progress (errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
     },
     /// Run the cross product of settings of one scenario and tabulate the totals.
     #[command(
@@ -194,6 +202,10 @@ enum Command {
         /// Show no progress (errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
     },
 }
 
@@ -432,7 +444,10 @@ fn main() -> ExitCode {
             report,
             quiet,
             solver,
-        } => match ancillary::run_to_dir_showing(&scenario, &out, force, report, !quiet, solver) {
+            format,
+        } => match ancillary::run_to_dir_showing(
+            &scenario, &out, force, report, !quiet, solver, format,
+        ) {
             Ok(warnings) => {
                 // A long run can warn about hundreds of units: the first few here, all of
                 // them in summary.json.
@@ -545,6 +560,7 @@ fn main() -> ExitCode {
             merge,
             report,
             quiet,
+            format,
         } => {
             if merge {
                 match ancillary::batch::merge(&out) {
@@ -562,6 +578,7 @@ fn main() -> ExitCode {
                     threads: threads(jobs),
                     report,
                     quiet,
+                    format,
                 };
                 exit(batch(&scenarios, &out, shard, options))
             }
@@ -572,11 +589,13 @@ fn main() -> ExitCode {
             out,
             jobs,
             quiet,
+            format,
         } => {
             let options = ancillary::batch::Options {
                 threads: threads(jobs),
                 report: false,
                 quiet,
+                format,
             };
             exit(sweep(&scenario, &settings, &out, options))
         }
