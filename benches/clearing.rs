@@ -80,6 +80,7 @@ fn batch_throughput(c: &mut Criterion) {
                         threads,
                         report: false,
                         quiet: true,
+                        format: ancillary::output::Format::Csv,
                     };
                     black_box(run_batch(jobs.clone(), &out, options).unwrap())
                 })

@@ -1,6 +1,6 @@
 //! A full year end to end: 35,040 fifteen-minute intervals × 300 units × FR, peak and reserve,
 //! generated (seed 1) into CSV, then loaded, cleared, billed and written as `ancillary run`
-//! does (`run_to_dir`, streamed in chunks of days). Each sample takes seconds; criterion's
+//! does (`run_to_dir`, streamed in chunks of days), with the tables as CSV and as Parquet. Each sample takes seconds; criterion's
 //! minimum of ten samples applies. `ANCILLARY_BENCH_DAYS=30` shortens the horizon for a quick
 //! look. Numbers go in the README with the machine; peak memory is measured there with
 //! `/usr/bin/time -v` on the same scenario.
@@ -34,6 +34,27 @@ fn year_300_units_three_products(c: &mut Criterion) {
     g.bench_function(
         format!("300_units_{days}_days_fr_peak_reserve_csv_in_out"),
         |b| b.iter(|| black_box(ancillary::run_to_dir(&scenario, &out, false, false).unwrap())),
+    );
+    // The same run with the tables written as Parquet (`run --format parquet`).
+    let parquet = tmp.path().join("parquet");
+    g.bench_function(
+        format!("300_units_{days}_days_fr_peak_reserve_csv_in_parquet_out"),
+        |b| {
+            b.iter(|| {
+                black_box(
+                    ancillary::run_to_dir_showing(
+                        &scenario,
+                        &parquet,
+                        false,
+                        false,
+                        false,
+                        None,
+                        ancillary::output::Format::Parquet,
+                    )
+                    .unwrap(),
+                )
+            })
+        },
     );
     g.finish();
 }

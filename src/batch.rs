@@ -117,11 +117,12 @@ pub fn shard(jobs: Vec<Job>, k: usize, n: usize) -> Vec<Job> {
         .collect()
 }
 
-/// Loads, runs and renders one scenario from its files (with `report.html` when `report`);
-/// returns the outputs and the totals.
+/// Loads, runs and renders one scenario from its files (with `report.html` when `report`),
+/// the tables in `format`; returns the outputs and the totals.
 pub fn run_files(
     files: &BTreeMap<String, Vec<u8>>,
     report: bool,
+    format: crate::output::Format,
 ) -> Result<(BTreeMap<String, Vec<u8>>, Totals), InputError> {
     let s = crate::scenario::load_files(files)?;
     let r = crate::run::run(&s)?;
@@ -139,9 +140,19 @@ pub fn run_files(
         .iter()
         .filter(|c| !c.shortfall_mw.is_zero())
         .count();
-    let mut out = crate::output::render(&s, &r);
+    let mut out = crate::output::render_listed(&s, &r, format);
     if report {
         crate::add_report(&s, &mut out)?;
+    }
+    if format == crate::output::Format::Parquet {
+        // Converting our own CSV fails only on a bug of ours; said as an error, not a panic.
+        out = crate::output::parquet::convert(out).map_err(|e| {
+            InputError::new(
+                ErrorKind::Invalid,
+                "outputs",
+                format!("cannot write Parquet: {e}"),
+            )
+        })?;
     }
     Ok((out, totals))
 }
@@ -166,6 +177,8 @@ pub struct Options {
     pub report: bool,
     /// No progress on stderr.
     pub quiet: bool,
+    /// The tables' format.
+    pub format: crate::output::Format,
 }
 
 /// Runs named jobs (name, files) on `threads` threads, writing each job's outputs to
@@ -176,7 +189,7 @@ fn run_parallel(
     options: Options,
 ) -> Result<Vec<Outcome>, Error> {
     run_parallel_with(work, out_root, options, |_, files| {
-        run_files(files, options.report)
+        run_files(files, options.report, options.format)
     })
 }
 
@@ -621,7 +634,7 @@ pub fn run_sweep(
         work.push((job, Ok(files)));
     }
     let outcomes = run_parallel_with(work, out_root, options, |job, files| {
-        run_files(files, options.report).map_err(|e| match edits.get(&job.folder) {
+        run_files(files, options.report, options.format).map_err(|e| match edits.get(&job.folder) {
             Some(edited) => edited.place(e),
             None => e,
         })
@@ -693,6 +706,7 @@ mod tests {
             threads: 2,
             report: false,
             quiet: true,
+            format: crate::output::Format::Csv,
         };
         let outcomes = run_parallel_with(work, root.path(), options, |_, f| {
             if f["tag"] == b"bad" {

@@ -51,13 +51,21 @@ pub fn run_to_dir(
     force: bool,
     report: bool,
 ) -> Result<Vec<String>, Error> {
-    run_to_dir_showing(scenario_dir, out_dir, force, report, false, None)
+    run_to_dir_showing(
+        scenario_dir,
+        out_dir,
+        force,
+        report,
+        false,
+        None,
+        output::Format::Csv,
+    )
 }
 
 /// [`run_to_dir`], with the days cleared shown on stderr when `progress` is set and the run
 /// is cleared in more than one chunk (see [`progress`]), and the LP solver given (`run
 /// --solver`) in place of the scenario's preference (the outputs are the same bytes with
-/// either solver; only the time differs).
+/// either solver; only the time differs), the tables written in `format` (`run --format`).
 pub fn run_to_dir_showing(
     scenario_dir: &Path,
     out_dir: &Path,
@@ -65,6 +73,7 @@ pub fn run_to_dir_showing(
     report: bool,
     progress: bool,
     solver: Option<scenario::config::LpSolver>,
+    format: output::Format,
 ) -> Result<Vec<String>, Error> {
     let mut scenario = scenario::load(scenario_dir)?;
     if let Some(solver) = solver {
@@ -81,12 +90,26 @@ pub fn run_to_dir_showing(
         }
         days.finish();
         let result = merged.finish();
-        let mut files = output::render(&scenario, &result);
+        let mut files = output::render_listed(&scenario, &result, format);
         add_report(&scenario, &mut files)?;
+        let files = as_format(files, format, out_dir)?;
         output::dir::write(out_dir, &files, force)?;
         return Ok(result.warnings);
     }
-    Ok(stream(&scenario, &chunks, out_dir, force, &days)?.warnings)
+    Ok(stream(&scenario, &chunks, out_dir, force, &days, format)?.warnings)
+}
+
+/// A run's files rendered by [`output::render_listed`] for `format`, with the tables in it
+/// (Parquet converted from the CSV, so the same values).
+pub fn as_format(
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    format: output::Format,
+    out_dir: &Path,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>, Error> {
+    if format == output::Format::Csv {
+        return Ok(files);
+    }
+    output::parquet::convert(files).map_err(|e| Error::io(out_dir, e))
 }
 
 /// Progress of a run in days cleared, chunk by chunk.
@@ -141,6 +164,7 @@ pub fn stream_to_dir(
         out_dir,
         force,
         &DaysCleared::new(scenario, &chunks, false),
+        output::Format::Csv,
     )
 }
 
@@ -151,6 +175,7 @@ fn stream(
     out_dir: &Path,
     force: bool,
     days: &DaysCleared,
+    format: output::Format,
 ) -> Result<run::RunResult, Error> {
     use rayon::prelude::*;
     let labels = output::labels(scenario);
@@ -177,13 +202,33 @@ fn stream(
         .map(|start| start..(start + window).min(chunks.len()))
         .collect();
     let mut written = 0;
+    // Parquet tables, each opened at its first rows as the CSV files are, a row group a chunk.
+    type Table = output::parquet::Table<std::io::BufWriter<std::fs::File>>;
+    let mut tables: std::collections::BTreeMap<String, Table> = Default::default();
     let mut write = |done: Vec<Result<Rendered, InputError>>| -> Result<(), Error> {
         for d in done {
             let (chunk, rows) = d?;
             totals.add(&chunk.result.clearing);
             for (k, ((name, columns), body)) in output::ROW_FILES.iter().zip(rows).enumerate() {
-                if output::writes_row_file(k, &body) {
-                    staged.append(name, &output::header(columns), &body)?;
+                if !output::writes_row_file(k, &body) {
+                    continue;
+                }
+                match format {
+                    output::Format::Csv => staged.append(name, &output::header(columns), &body)?,
+                    output::Format::Parquet => {
+                        let file = output::parquet::file_name(name, format);
+                        if !tables.contains_key(&file) {
+                            let f = staged.create(&file)?;
+                            let w = std::io::BufWriter::with_capacity(1 << 20, f);
+                            let t = Table::new(name, columns, w)
+                                .map_err(|e| Error::io(out_dir.join(&file), e))?;
+                            tables.insert(file.clone(), t);
+                        }
+                        if let Some(t) = tables.get_mut(&file) {
+                            t.write_rows(&body)
+                                .map_err(|e| Error::io(out_dir.join(&file), e))?;
+                        }
+                    }
                 }
             }
             merge.add(chunk);
@@ -199,10 +244,18 @@ fn stream(
         pending = computed;
     }
     write(pending)?;
+    for (file, table) in tables {
+        table
+            .finish()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(|e| Error::io(out_dir.join(&file), e))?;
+    }
     days.finish();
     let result = merge.finish();
     let row_files: Vec<String> = staged.names().iter().cloned().collect();
-    for (name, bytes) in output::render_rest(scenario, &result, &totals, &row_files) {
+    let rest = output::render_rest_as(scenario, &result, &totals, &row_files, format)
+        .map_err(|e| Error::io(out_dir, e))?;
+    for (name, bytes) in rest {
         staged.write(&name, &bytes)?;
     }
     staged.commit()?;

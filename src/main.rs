@@ -38,6 +38,10 @@ enum Command {
         /// Show no progress (warnings and errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
         /// The LP solver: clarabel, or highs in a build with the highs feature. Default: the
         /// scenario's [clearing] solver if built in, else the fastest built in. The outputs are
         /// the same bytes with either; only the time differs.
@@ -182,6 +186,10 @@ enum Command {
         /// Show no progress (errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
     },
     /// Run the cross product of settings of one scenario and tabulate the totals.
     #[command(
@@ -202,6 +210,10 @@ enum Command {
         /// Show no progress (errors still show).
         #[arg(long, short)]
         quiet: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; statements/ and
+        /// summary.json as with csv).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ancillary::output::Format,
     },
 }
 
@@ -444,7 +456,10 @@ fn main() -> ExitCode {
             report,
             quiet,
             solver,
-        } => match ancillary::run_to_dir_showing(&scenario, &out, force, report, !quiet, solver) {
+            format,
+        } => match ancillary::run_to_dir_showing(
+            &scenario, &out, force, report, !quiet, solver, format,
+        ) {
             Ok(warnings) => {
                 // A long run can warn about hundreds of units: the first few here, all of
                 // them in summary.json.
@@ -576,6 +591,7 @@ fn main() -> ExitCode {
             merge,
             report,
             quiet,
+            format,
         } => {
             if merge {
                 match ancillary::batch::merge(&out) {
@@ -593,6 +609,7 @@ fn main() -> ExitCode {
                     threads: threads(jobs),
                     report,
                     quiet,
+                    format,
                 };
                 exit(batch(&scenarios, &out, shard, options))
             }
@@ -603,11 +620,13 @@ fn main() -> ExitCode {
             out,
             jobs,
             quiet,
+            format,
         } => {
             let options = ancillary::batch::Options {
                 threads: threads(jobs),
                 report: false,
                 quiet,
+                format,
             };
             exit(sweep(&scenario, &settings, &out, options))
         }

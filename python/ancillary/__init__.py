@@ -13,6 +13,9 @@ its values are the CLI's values. Column types:
   ``float64`` (an empty cell is ``NaN``);
 - text (ids, products, items, reasons, the statements' ``period``): strings.
 
+A folder written with ``format="parquet"`` (or ``ancillary run --format parquet``) reads back
+through pyarrow into the same frames (``Result.from_dir``).
+
 >>> import ancillary
 >>> result = ancillary.run("scenarios/fr-basic")
 >>> result.clearing.groupby("product")["price"].max()
@@ -39,6 +42,7 @@ __all__ = [
     "Result",
     "Scenario",
     "audit",
+    "batch",
     "column_type",
     "diff",
     "frame",
@@ -131,6 +135,35 @@ def _typed(name: str, cells: pd.Series) -> pd.Series:
     return cells
 
 
+def _parquet_frame(path: str) -> pd.DataFrame:
+    """A Parquet table that ancillary writes as the same typed DataFrame as its CSV twin:
+    money arrives as ``decimal.Decimal`` (DECIMAL(18, 2)), numbers as float64, flags as bool,
+    times and days as ISO text parsed as the CSV's are."""
+    import pyarrow.parquet as pq
+
+    df = pq.read_table(path).to_pandas()
+    for name in df.columns:
+        kind = column_type(name)
+        cells = df[name]
+        if kind in ("datetime", "period", "text"):
+            df[name] = _typed(name, cells.astype(str))
+        elif kind == "float":
+            df[name] = cells.astype("float64")
+        elif kind == "decimal":
+            df[name] = pd.Series(
+                [None if c is None or c != c else Decimal(c) for c in cells],
+                index=cells.index,
+                dtype=object,
+            )
+        elif kind == "bool" and cells.isna().any():
+            df[name] = pd.Series(
+                [None if c is None or c != c else bool(c) for c in cells],
+                index=cells.index,
+                dtype=object,
+            )
+    return df
+
+
 def frame(csv: bytes) -> pd.DataFrame:
     """A CSV file that ancillary writes (bytes) as a typed DataFrame (see the module's
     docstring for the types)."""
@@ -158,6 +191,43 @@ class Scenario:
     def from_dir(cls, path: PathLike) -> "Scenario":
         """Reads and validates the scenario folder ``path`` (scenario.toml and CSV files)."""
         return cls(_ancillary._Scenario.from_dir(os.fspath(path)))
+
+    @classmethod
+    def from_frames(cls, *, config: Mapping[str, Any], **frames: pd.DataFrame) -> "Scenario":
+        """A scenario from DataFrames, one per file of the contract by its name without
+        ``.csv`` (``units=``, ``requirements=``, ``fr_offers=``, ``metering=``, …), and
+        ``config``, scenario.toml's keys as a dict (nested dicts or dotted keys):
+
+        >>> Scenario.from_frames(units=units, requirements=req, fr_offers=offers,
+        ...                      config={"name": "study", "province": "Jiangsu",
+        ...                              "horizon": {"start": "2024-03-01T00:00", ...}})
+
+        Validated exactly as ``ancillary run`` validates a folder. A bad cell raises
+        :class:`InputError` naming the frame, its row (0-based position, as ``df.iloc``) and
+        column: ``units frame, row 3, column capacity_mw: must be > 0, got -600``; its
+        ``frame`` and ``row`` attributes say the same (``file`` and ``line`` are the CSV's).
+        Datetime columns are written as ``YYYY-MM-DDTHH:MM``, booleans as ``true``/``false``."""
+        known = {f[: -len(".csv")] for f in _ancillary.scenario_files() if f.endswith(".csv")}
+        files = {}
+        for name, df in frames.items():
+            if name not in known:
+                raise TypeError(
+                    f"{name}: not a file of the scenario contract; frames are "
+                    + ", ".join(sorted(known))
+                )
+            if not isinstance(df, pd.DataFrame):
+                raise TypeError(f"{name}: a pandas DataFrame, got {type(df).__name__}")
+            out = df.copy()
+            for c in out.columns:
+                # The contract spells booleans true/false; pandas would write True/False.
+                if pd.api.types.is_bool_dtype(out[c]):
+                    out[c] = out[c].map({True: "true", False: "false"})
+            text = out.to_csv(index=False, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
+            files[f"{name}.csv"] = text.encode()
+        try:
+            return cls(_ancillary._Scenario.from_files(files, dict(config)))
+        except InputError as e:
+            raise _frame_error(e, frames) from None
 
     def with_settings(self, settings: Mapping[str, Any]) -> "Scenario":
         """A copy with ``scenario.toml`` keys set, by dotted path, and validated again:
@@ -200,6 +270,31 @@ class Scenario:
         return f"<ancillary.Scenario {self.name!r}{where}>"
 
 
+def _frame_error(e: InputError, frames: Mapping[str, pd.DataFrame]) -> InputError:
+    """The error about a generated CSV file said of the frame it came from."""
+    file = getattr(e, "file", "") or ""
+    name = file[: -len(".csv")] if file.endswith(".csv") else None
+    if name not in frames:
+        if file == "scenario.toml":
+            e.frame = "config"
+            e.row = None
+        return e
+    line = getattr(e, "line", None)
+    # The CSV's header is line 1: line 2 is the frame's first row.
+    row = None if line is None else line - 2
+    where = [f"{name} frame"]
+    if row is not None:
+        where.append(f"row {row}")
+    if getattr(e, "column", None):
+        where.append(f"column {e.column}")
+    out = InputError(f"{', '.join(where)}: {e.rule}")
+    for attr in ("file", "line", "column", "rule", "kind"):
+        setattr(out, attr, getattr(e, attr, None))
+    out.frame = name
+    out.row = row
+    return out
+
+
 def _scenario(path_or_scenario: Union[Scenario, PathLike]) -> Scenario:
     if isinstance(path_or_scenario, Scenario):
         return path_or_scenario
@@ -213,13 +308,30 @@ class Result:
     ``write(dir)`` writes the CLI's folder, byte for byte.
     """
 
-    __slots__ = ("_inner", "_scenario", "_frames", "_report")
+    __slots__ = ("_inner", "_scenario", "_frames", "_report", "_dir")
 
-    def __init__(self, inner: Any, scenario: Scenario):
+    def __init__(self, inner: Any, scenario: Scenario, folder: Optional[str] = None):
         self._inner = inner
         self._scenario = scenario
         self._frames: dict = {}
         self._report: Optional[str] = None
+        self._dir = folder
+
+    @classmethod
+    def from_dir(cls, out: PathLike, scenario: Union[Scenario, PathLike]) -> "Result":
+        """An output folder of ``ancillary run`` (or ``Result.write``) read back, in either
+        format: Parquet tables are read with pyarrow into the same typed frames as the CSV
+        ones. ``scenario`` is the scenario it was run from (for ``audit`` and the report)."""
+        s = _scenario(scenario)
+        folder = os.fspath(out)
+        return cls(_ancillary.read_output(s._inner, folder), s, folder)
+
+    @property
+    def format(self) -> str:
+        """``"parquet"`` for a folder read back with Parquet tables, else ``"csv"``."""
+        if self._dir is not None and os.path.exists(os.path.join(self._dir, "clearing.parquet")):
+            return "parquet"
+        return "csv"
 
     @property
     def scenario(self) -> Scenario:
@@ -242,6 +354,10 @@ class Result:
         """Any CSV file of the run as a typed DataFrame, e.g. ``statements/C1.csv``. A file the
         run does not write because it has no rows (``market_power.csv``,
         ``performance_factors.csv``, ``storage.csv``) is an empty DataFrame with its columns."""
+        if name not in self._frames and self.format == "parquet" and "/" not in name:
+            path = os.path.join(self._dir, name[: -len(".csv")] + ".parquet")
+            if os.path.exists(path):
+                self._frames[name] = _parquet_frame(path)
         if name not in self._frames:
             data = self._inner.file(name)
             if data is None:
@@ -306,13 +422,16 @@ class Result:
         """The run's warnings (caps clamped, unpaid mileage, …), also in ``summary``."""
         return self._inner.warnings
 
-    def write(self, out: PathLike, *, force: bool = False, report: bool = False) -> None:
+    def write(
+        self, out: PathLike, *, force: bool = False, report: bool = False, format: str = "csv"
+    ) -> None:
         """Writes the outputs into the folder ``out`` as ``ancillary run --out OUT`` does (with
-        ``report``, as ``--report``): the same files, byte for byte, with the manifest
-        ``ancillary.sha256``. The folder is swapped in whole; an existing one is replaced only
-        if it is an intact earlier ancillary output, else :class:`OutputError` unless
-        ``force`` (then only our files are written into it)."""
-        self._inner.write(os.fspath(out), force, report)
+        ``report``, as ``--report``; with ``format="parquet"``, as ``--format parquet``): the
+        same files, byte for byte, with the manifest ``ancillary.sha256``. The folder is
+        swapped in whole; an existing one is replaced only if it is an intact earlier
+        ancillary output, else :class:`OutputError` unless ``force`` (then only our files are
+        written into it)."""
+        self._inner.write(os.fspath(out), force, report, format)
 
     def report_html(self, at: Optional[str] = None) -> str:
         """The self-contained HTML report of ``ancillary run --report`` (plots, statements and
@@ -344,14 +463,43 @@ class Result:
 def run(path_or_scenario: Union[Scenario, PathLike], *, solver: Optional[str] = None) -> Result:
     """Loads (when given a folder), clears, prices and bills a scenario, as ``ancillary run``.
 
-    ``solver`` (``"clarabel"`` or ``"highs"``) overrides ``[clearing] solver`` for LP runs;
-    HiGHS needs the package built with it (``pip install ./python
-    --config-settings=build-args="--features highs"``). The GIL is released during the run.
+    ``solver`` (``"clarabel"`` or ``"highs"``) overrides ``[clearing] solver`` for LP runs, as
+    ``run --solver`` does: scenario.toml and the input digest are unchanged, and so is every
+    output byte (only the time differs). HiGHS needs the package built with it (``pip install
+    ./python --config-settings=build-args="--features highs"``). The GIL is released during
+    the run.
     """
     scenario = _scenario(path_or_scenario)
-    if solver is not None:
-        scenario = scenario.with_settings({"clearing.solver": solver})
-    return Result(_ancillary.run(scenario._inner), scenario)
+    return Result(_ancillary.run(scenario._inner, solver), scenario)
+
+
+def batch(
+    scenarios: list,
+    *,
+    jobs: Optional[int] = None,
+    solver: Optional[str] = None,
+) -> list:
+    """Runs many scenarios (Scenarios or folders) on ``jobs`` threads of the Rust thread pool
+    (all cores when None), with the GIL released, as ``ancillary batch``. Returns one item per
+    scenario, in order: its :class:`Result`, or the :class:`InputError` it failed with (one
+    failure never stops the others). Folders are loaded first; a folder that does not load is
+    an InputError in its place too."""
+    loaded: list = []
+    for s in scenarios:
+        try:
+            loaded.append(_scenario(s))
+        except InputError as e:
+            loaded.append(e)
+    ok = [s for s in loaded if isinstance(s, Scenario)]
+    runs = iter(_ancillary.batch([s._inner for s in ok], jobs, solver))
+    out = []
+    for s in loaded:
+        if isinstance(s, Scenario):
+            r = next(runs)
+            out.append(r if isinstance(r, InputError) else Result(r, s))
+        else:
+            out.append(s)
+    return out
 
 
 def audit(scenario: Union[Scenario, PathLike], result: Optional[Result] = None) -> pd.DataFrame:

@@ -187,8 +187,63 @@ fn set_key(
     }
 }
 
+/// `config` (nested dicts, or dotted keys) as scenario.toml's text.
+fn config_toml(config: &Bound<'_, PyDict>) -> PyResult<String> {
+    fn add(
+        doc: &mut toml_edit::DocumentMut,
+        prefix: &str,
+        table: &Bound<'_, PyDict>,
+    ) -> PyResult<()> {
+        for (key, value) in table.iter() {
+            let key: String = key
+                .extract()
+                .map_err(|_| PyTypeError::new_err("a config key is a str"))?;
+            let dotted = if prefix.is_empty() {
+                key
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if let Ok(inner) = value.cast::<PyDict>() {
+                add(doc, &dotted, inner)?;
+            } else if value.is_none() {
+                continue;
+            } else {
+                let v = if let Ok(list) = value.cast::<pyo3::types::PyList>() {
+                    let mut array = toml_edit::Array::new();
+                    for item in list.iter() {
+                        array.push_formatted(toml_value(&item, &dotted)?);
+                    }
+                    toml_edit::Value::Array(array)
+                } else {
+                    toml_value(&value, &dotted)?
+                };
+                set_key(doc, &dotted, Some(v)).map_err(input_error)?;
+            }
+        }
+        Ok(())
+    }
+    let mut doc = toml_edit::DocumentMut::new();
+    add(&mut doc, "", config)?;
+    Ok(doc.to_string())
+}
+
 #[pymethods]
 impl PyScenario {
+    /// Validates a scenario given as its files' bytes (name → bytes, the CSV files of the
+    /// contract) and its configuration as a dict (scenario.toml's keys), as `ancillary run`
+    /// validates a folder: `Scenario.from_frames` hands its DataFrames here as CSV.
+    #[staticmethod]
+    fn from_files(
+        py: Python<'_>,
+        files: BTreeMap<String, Vec<u8>>,
+        config: &Bound<'_, PyDict>,
+    ) -> PyResult<PyScenario> {
+        let mut files = files;
+        files.insert("scenario.toml".into(), config_toml(config)?.into_bytes());
+        py.detach(|| PyScenario::load(files, None))
+            .map_err(input_error)
+    }
+
     /// Reads and validates a scenario folder as `ancillary run` does.
     #[staticmethod]
     fn from_dir(py: Python<'_>, path: PathBuf) -> PyResult<PyScenario> {
@@ -259,8 +314,62 @@ impl PyScenario {
 #[pyclass(module = "ancillary._ancillary", name = "_Run", frozen)]
 struct PyRun {
     scenario: Arc<Scenario>,
+    /// The run itself, for writing its tables in another format (None for an output folder
+    /// read back, whose files are all there is).
+    result: Option<Arc<ancillary::run::RunResult>>,
     files: Arc<Files>,
     warnings: Vec<String>,
+}
+
+/// The tables' format by name, as `run --format` takes it.
+fn format(name: &str) -> PyResult<ancillary::output::Format> {
+    match name {
+        "csv" => Ok(ancillary::output::Format::Csv),
+        "parquet" => Ok(ancillary::output::Format::Parquet),
+        _ => Err(PyValueError::new_err(format!(
+            "format is \"csv\" or \"parquet\", got {name:?}"
+        ))),
+    }
+}
+
+/// A scenario and a run of it, as `ancillary run` renders it.
+fn run_one(s: &Arc<Scenario>) -> Result<PyRun, ancillary::InputError> {
+    let result = ancillary::run::run(s)?;
+    let files = ancillary::output::render(s, &result);
+    Ok(PyRun {
+        scenario: Arc::clone(s),
+        warnings: result.warnings.clone(),
+        result: Some(Arc::new(result)),
+        files: Arc::new(files),
+    })
+}
+
+/// `scenario` with the LP solver set as `run --solver` sets it: in the loaded configuration,
+/// not in scenario.toml, so the input digest (and every output byte) is unchanged.
+fn with_solver(scenario: &PyScenario, solver: Option<&str>) -> PyResult<Arc<Scenario>> {
+    use ancillary::scenario::config::LpSolver;
+    let Some(name) = solver else {
+        return Ok(Arc::clone(&scenario.scenario));
+    };
+    let solver = match name {
+        "clarabel" => LpSolver::Clarabel,
+        "highs" => LpSolver::Highs,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "solver is \"clarabel\" or \"highs\", got {name:?}"
+            )));
+        }
+    };
+    if !solver.built_in() {
+        return Err(PyValueError::new_err(format!(
+            "{name} is not built in: reinstall with pip install ./python \
+             --config-settings=build-args=\"--features highs\", or use clarabel, which gives \
+             the same results"
+        )));
+    }
+    let mut s = (*scenario.scenario).clone();
+    s.config.clearing.solver = Some(solver);
+    Ok(Arc::new(s))
 }
 
 #[pymethods]
@@ -284,16 +393,36 @@ impl PyRun {
     /// Writes the files into `out` with the CLI's writer (`ancillary run --out OUT`, or with
     /// `--report`): the folder is swapped in whole, and an existing folder is replaced only
     /// when it is an intact earlier ancillary output, unless `force`.
-    #[pyo3(signature = (out, force = false, report = false))]
-    fn write(&self, py: Python<'_>, out: PathBuf, force: bool, report: bool) -> PyResult<()> {
+    /// `format` "parquet" writes the tables as `run --format parquet` does.
+    #[pyo3(signature = (out, force = false, report = false, format = "csv"))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        force: bool,
+        report: bool,
+        format: &str,
+    ) -> PyResult<()> {
+        let format = self::format(format)?;
         py.detach(|| {
+            let mut files = match (format, &self.result) {
+                (ancillary::output::Format::Csv, _) => (*self.files).clone(),
+                // The summary lists the files as written, so it is rendered for the format.
+                (_, Some(result)) => {
+                    ancillary::output::render_listed(&self.scenario, result, format)
+                }
+                (_, None) => {
+                    return Err(ancillary::Error::Output(
+                        out.clone(),
+                        "an output folder read back is written in its own format only".into(),
+                    ));
+                }
+            };
             if report {
-                let mut files = (*self.files).clone();
                 ancillary::add_report(&self.scenario, &mut files)?;
-                ancillary::output::dir::write(&out, &files, force)
-            } else {
-                ancillary::output::dir::write(&out, &self.files, force)
             }
+            let files = ancillary::as_format(files, format, &out)?;
+            ancillary::output::dir::write(&out, &files, force)
         })
         .map_err(error)
     }
@@ -315,20 +444,70 @@ impl PyRun {
     }
 }
 
-/// Runs a loaded scenario; the GIL is released meanwhile.
+/// Runs a loaded scenario (with `solver` in place of its `[clearing] solver`, as `run
+/// --solver`); the GIL is released meanwhile.
 #[pyfunction]
-fn run(py: Python<'_>, scenario: &PyScenario) -> PyResult<PyRun> {
-    let s = Arc::clone(&scenario.scenario);
-    py.detach(|| {
-        let result = ancillary::run::run(&s)?;
-        let files = ancillary::output::render(&s, &result);
-        Ok(PyRun {
-            scenario: Arc::clone(&s),
-            files: Arc::new(files),
-            warnings: result.warnings,
+#[pyo3(signature = (scenario, solver = None))]
+fn run(py: Python<'_>, scenario: &PyScenario, solver: Option<&str>) -> PyResult<PyRun> {
+    let s = with_solver(scenario, solver)?;
+    py.detach(|| run_one(&s)).map_err(input_error)
+}
+
+/// Runs scenarios on `jobs` threads of the Rust thread pool (all cores when None), the GIL
+/// released meanwhile. One scenario's failure never stops the others: its place in the list
+/// holds its `InputError` instead of a run.
+#[pyfunction]
+#[pyo3(signature = (scenarios, jobs = None, solver = None))]
+fn batch(
+    py: Python<'_>,
+    scenarios: Vec<PyRef<'_, PyScenario>>,
+    jobs: Option<usize>,
+    solver: Option<&str>,
+) -> PyResult<Vec<Py<PyAny>>> {
+    use rayon::prelude::*;
+    let loaded: Vec<Arc<Scenario>> = scenarios
+        .iter()
+        .map(|s| with_solver(s, solver))
+        .collect::<PyResult<_>>()?;
+    let threads = jobs.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("cannot start {threads} threads: {e}")))?;
+    let runs: Vec<Result<PyRun, ancillary::InputError>> =
+        py.detach(|| pool.install(|| loaded.par_iter().map(run_one).collect()));
+    runs.into_iter()
+        .map(|r| match r {
+            Ok(run) => Ok(Py::new(py, run)?.into_any()),
+            Err(e) => Ok(input_error(e).into_value(py).into_any()),
         })
+        .collect()
+}
+
+/// An output folder of `ancillary run` read back (either format; Parquet tables as the CSV
+/// text of the same values), for `Result.from_dir`.
+#[pyfunction]
+fn read_output(py: Python<'_>, scenario: &PyScenario, path: PathBuf) -> PyResult<PyRun> {
+    let files = py
+        .detach(|| ancillary::audit::results::read_dir(&path))
+        .map_err(input_error)?;
+    let warnings = files
+        .get("summary.json")
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| {
+            v["warnings"].as_array().map(|w| {
+                w.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    Ok(PyRun {
+        scenario: Arc::clone(&scenario.scenario),
+        result: None,
+        files: Arc::new(files),
+        warnings,
     })
-    .map_err(input_error)
 }
 
 /// `audit.csv`'s bytes for `scenario` against `results` (a fresh run when None), as
@@ -423,6 +602,12 @@ fn diff(
         .collect())
 }
 
+/// The files of the scenario contract (`units.csv`, …, `scenario.toml`).
+#[pyfunction]
+fn scenario_files() -> Vec<&'static str> {
+    ancillary::scenario::FILES.to_vec()
+}
+
 /// The columns of the files a run writes only when it has rows for them.
 #[pyfunction]
 fn optional_headers() -> BTreeMap<&'static str, Vec<&'static str>> {
@@ -441,6 +626,9 @@ fn _ancillary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyScenario>()?;
     m.add_class::<PyRun>()?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(batch, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_files, m)?)?;
+    m.add_function(wrap_pyfunction!(read_output, m)?)?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(diff, m)?)?;
     m.add_function(wrap_pyfunction!(optional_headers, m)?)?;

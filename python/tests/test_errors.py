@@ -80,6 +80,9 @@ def test_settings_are_validated_as_the_file_is():
     with pytest.raises(TypeError):
         s.with_settings({"caps.fr_mileage_price_yuan_per_mw": [12]})
     with pytest.raises(ancillary.InputError, match="unknown variant `simplex`"):
+        s.with_settings({"clearing.solver": "simplex"})
+    # run(solver=) is the CLI's --solver, not a scenario.toml edit: refused as --solver is.
+    with pytest.raises(ValueError, match='solver is "clarabel" or "highs", got "simplex"'):
         ancillary.run(s, solver="simplex")
 
 

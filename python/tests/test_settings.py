@@ -78,12 +78,3 @@ def test_decimal_and_float_values():
     s = ancillary.Scenario.from_dir(FR_BASIC)
     for v in (Decimal("12.0"), 12.0):
         assert ancillary.run(s.with_settings({CAP: v})).clearing["price"].iloc[-1] == 12.0
-
-
-def test_solver_selects_the_lp_backend():
-    # joint-spot-day clears with the LP; either solver gives the same bytes. `solver=` sets
-    # [clearing] solver in scenario.toml, so the input digest records it (the CLI's --solver
-    # does not: a difference left to remove), and nothing else differs.
-    day = ROOT / "scenarios" / "joint-spot-day"
-    diffs = ancillary.diff(ancillary.run(day), ancillary.run(day, solver="clarabel"))
-    assert [d.column for d in diffs] == ["input_digest"]

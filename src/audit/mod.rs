@@ -1259,15 +1259,21 @@ pub fn audit_dir(
     results_dir: Option<&std::path::Path>,
 ) -> Result<(Scenario, Vec<Check>), InputError> {
     let scenario = crate::scenario::load(scenario_dir)?;
+    // The results' tables read as CSV, whichever format they were written in; the re-run is
+    // rendered as CSV listing the files in that format, so that it compares the same.
+    let (files, format) = match results_dir {
+        Some(dir) => {
+            let (files, format) = results::read_dir_as_csv(dir)?;
+            (Some(files), format)
+        }
+        None => (None, crate::output::Format::Csv),
+    };
     let rerun = match crate::run::run(&scenario) {
-        Ok(r) => crate::output::render(&scenario, &r),
+        Ok(r) => crate::output::render_listed(&scenario, &r, format),
         Err(e) if e.kind == crate::error::ErrorKind::Refused => BTreeMap::new(),
         Err(e) => return Err(e),
     };
-    let files = match results_dir {
-        Some(dir) => results::read_dir(dir)?,
-        None => rerun.clone(),
-    };
+    let files = files.unwrap_or_else(|| rerun.clone());
     let results = if files.is_empty() {
         Results::default()
     } else {

@@ -213,11 +213,18 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
 /// is read again. A folder that differs from its manifest the same way twice (edited by hand,
 /// or made elsewhere) is taken as it is: checking it is the audit's job.
 pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
+    read_dir_as_csv(dir).map(|(files, _)| files)
+}
+
+/// [`read_dir`], also saying which format the folder's tables were written in.
+pub fn read_dir_as_csv(
+    dir: &std::path::Path,
+) -> Result<(BTreeMap<String, Vec<u8>>, crate::output::Format), InputError> {
     let mut previous: Option<BTreeMap<String, Vec<u8>>> = None;
     for _ in 0..8 {
         let files = read_once(dir)?;
         if matches_manifest(&files) || previous.as_ref() == Some(&files) {
-            return Ok(files);
+            return tables_as_csv(dir, files);
         }
         previous = Some(files);
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -227,6 +234,51 @@ pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, Inpu
         dir.display().to_string(),
         "kept changing while being read (another run writing it?): try again when it is done",
     ))
+}
+
+/// The folder's tables as CSV, whichever format they were written in (`run --format`): each
+/// `NAME.parquet` read back as `NAME.csv` of the same values, so that `diff`, `audit` and
+/// `report` read either. A table in both formats, or a folder with neither `clearing.csv` nor
+/// `clearing.parquet` (not a run's output), is an error.
+fn tables_as_csv(
+    dir: &std::path::Path,
+    mut files: BTreeMap<String, Vec<u8>>,
+) -> Result<(BTreeMap<String, Vec<u8>>, crate::output::Format), InputError> {
+    let format = if files.contains_key("clearing.parquet") {
+        crate::output::Format::Parquet
+    } else {
+        crate::output::Format::Csv
+    };
+    let shown = |name: &str| dir.join(name).display().to_string();
+    let parquet: Vec<String> = files
+        .keys()
+        .filter(|n| n.ends_with(".parquet") && !n.contains('/'))
+        .cloned()
+        .collect();
+    for name in parquet {
+        let csv = format!("{}.csv", name.trim_end_matches(".parquet"));
+        if files.contains_key(&csv) {
+            return Err(InputError::new(
+                ErrorKind::Invalid,
+                shown(&name),
+                format!(
+                    "{csv} is there too: an output folder holds each table in one format, so which to read is unclear; remove one"
+                ),
+            ));
+        }
+        let bytes = files.remove(&name).unwrap_or_default();
+        let text = crate::output::parquet::to_csv(&name, bytes)
+            .map_err(|e| InputError::new(ErrorKind::Unreadable, shown(&name), e))?;
+        files.insert(csv, text);
+    }
+    if !files.contains_key("clearing.csv") {
+        return Err(InputError::new(
+            ErrorKind::MissingFile,
+            dir.display().to_string(),
+            "holds neither clearing.csv nor clearing.parquet: not an output folder of ancillary run",
+        ));
+    }
+    Ok((files, format))
 }
 
 /// True when `files` has no manifest, or every file but the manifest is listed in it with the

@@ -45,7 +45,7 @@ pub fn is_safe_relative(path: &str) -> bool {
     !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// A name we could have written: a top-level `.csv`, `.json` or `.html` file, or a statement
+/// A name we could have written: a top-level `.csv`, `.parquet`, `.json` or `.html` file, or a statement
 /// under `statements/`. A forged manifest can never make us delete anything else.
 fn could_be_ours(name: &str) -> bool {
     if !is_safe_relative(name) || name.contains('\\') {
@@ -53,7 +53,12 @@ fn could_be_ours(name: &str) -> bool {
     }
     let parts: Vec<&str> = name.split('/').collect();
     match parts[..] {
-        [file] => file != MANIFEST && [".csv", ".json", ".html"].iter().any(|e| file.ends_with(e)),
+        [file] => {
+            file != MANIFEST
+                && [".csv", ".parquet", ".json", ".html"]
+                    .iter()
+                    .any(|e| file.ends_with(e))
+        }
         ["statements", file] => file.ends_with(".csv"),
         _ => false,
     }
@@ -353,6 +358,7 @@ impl Lock {
             open: BTreeMap::new(),
             names: BTreeSet::new(),
             carried: BTreeSet::new(),
+            created: BTreeSet::new(),
             force: false,
             committed: false,
         })
@@ -770,6 +776,8 @@ pub struct Staged {
     /// Finished files in the staging folder and their digests.
     digests: BTreeMap<String, String>,
     open: BTreeMap<String, OpenFile>,
+    /// Files the caller writes itself through [`Staged::create`], digested from disk at commit.
+    created: BTreeSet<String>,
     /// The files staged by this run (not those carried over by [`add`]).
     names: BTreeSet<String>,
     /// The files carried over from the earlier output by [`add`] (on disk already).
@@ -836,6 +844,19 @@ impl Staged {
         written.map_err(|e| self.error(name, e))
     }
 
+    /// Creates a staged file for the caller to write (a Parquet table, a row group at a
+    /// time); its digest is taken from what is on disk at [`Staged::commit`], so the caller
+    /// must have finished writing it by then.
+    pub fn create(&mut self, name: &str) -> Result<fs::File, Error> {
+        let path = self.staging_path(name)?;
+        // Never through a hard link to the earlier output.
+        let _ = fs::remove_file(&path);
+        let file = fs::File::create(&path).map_err(|e| self.error(name, e))?;
+        self.created.insert(name.to_string());
+        self.names.insert(name.to_string());
+        Ok(file)
+    }
+
     /// The files staged so far, by name.
     pub fn names(&self) -> &BTreeSet<String> {
         &self.names
@@ -850,6 +871,10 @@ impl Staged {
                 .into_inner()
                 .map_err(|e| self.error(&name, e.into_error()))?;
             self.digests.insert(name, hex(&hasher.finalize()));
+        }
+        for name in std::mem::take(&mut self.created) {
+            let digest = digest_file(&self.tmp.join(&name)).map_err(|e| self.error(&name, e))?;
+            self.digests.insert(name, digest);
         }
         // On disk before the swap, so a machine that stops at any instant has the whole new
         // output or the earlier one. Synced together: one at a time, a few hundred statement

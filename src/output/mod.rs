@@ -3,12 +3,15 @@
 
 pub mod dir;
 pub mod names;
+pub mod parquet;
 pub mod report;
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+
+pub use parquet::Format;
 
 use crate::product::Product;
 use crate::run::RunResult;
@@ -529,6 +532,29 @@ impl Totals {
 
 /// Every output file, name → bytes, in a fixed order.
 pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u8>> {
+    render_listed(scenario, result, Format::Csv)
+}
+
+/// [`render`] with the tables in `format`.
+pub fn render_as(
+    scenario: &Scenario,
+    result: &RunResult,
+    format: Format,
+) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
+    let files = render_listed(scenario, result, format);
+    match format {
+        Format::Csv => Ok(files),
+        Format::Parquet => parquet::convert(files),
+    }
+}
+
+/// The files as CSV, the summary listing them as they will be written in `format` (what a
+/// report is made from before the tables are converted).
+pub fn render_listed(
+    scenario: &Scenario,
+    result: &RunResult,
+    format: Format,
+) -> BTreeMap<String, Vec<u8>> {
     let labels = labels(scenario);
     let rows = render_rows(scenario, result, &labels);
     let mut files = BTreeMap::new();
@@ -541,8 +567,13 @@ pub fn render(scenario: &Scenario, result: &RunResult) -> BTreeMap<String, Vec<u
     }
     let mut totals = Totals::default();
     totals.add(&result.clearing);
-    let row_files: Vec<String> = files.keys().cloned().collect();
-    files.extend(render_rest(scenario, result, &totals, &row_files));
+    let row_files: Vec<String> = files
+        .keys()
+        .map(|name| parquet::file_name(name, format))
+        .collect();
+    files.extend(render_rest_csv(
+        scenario, result, &totals, &row_files, format,
+    ));
     files
 }
 
@@ -554,6 +585,32 @@ pub fn render_rest(
     result: &RunResult,
     totals: &Totals,
     row_files: &[String],
+) -> BTreeMap<String, Vec<u8>> {
+    render_rest_csv(scenario, result, totals, row_files, Format::Csv)
+}
+
+/// [`render_rest`] with the tables in `format`.
+pub fn render_rest_as(
+    scenario: &Scenario,
+    result: &RunResult,
+    totals: &Totals,
+    row_files: &[String],
+    format: Format,
+) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
+    let files = render_rest_csv(scenario, result, totals, row_files, format);
+    match format {
+        Format::Csv => Ok(files),
+        Format::Parquet => parquet::convert(files),
+    }
+}
+
+/// [`render_rest`] as CSV, the summary listing the files as written in `format`.
+fn render_rest_csv(
+    scenario: &Scenario,
+    result: &RunResult,
+    totals: &Totals,
+    row_files: &[String],
+    format: Format,
 ) -> BTreeMap<String, Vec<u8>> {
     let units = &scenario.fleet.units;
     let basis = basis(result);
@@ -628,12 +685,13 @@ pub fn render_rest(
     }
     files.insert("rejected_offers.csv".into(), c.bytes());
 
-    let mut names: Vec<&str> = files
+    let mut names: Vec<String> = files
         .keys()
-        .map(String::as_str)
-        .chain(row_files.iter().map(String::as_str))
+        .map(|name| parquet::file_name(name, format))
+        .chain(row_files.iter().cloned())
         .collect();
     names.sort_unstable();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut summary =
         serde_json::to_vec_pretty(&summary(scenario, result, totals, names)).expect("json");
     summary.push(b'\n');
