@@ -74,6 +74,9 @@ use super::{
 };
 use crate::product::Product;
 
+#[cfg(feature = "highs")]
+mod highs_twin;
+
 /// Which LP solver good_lp drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -449,7 +452,7 @@ where
 }
 
 impl Lp {
-    fn run(&self, m: &Model) -> Result<(Vec<f64>, Vec<f64>), String> {
+    fn run(&self, m: &Model) -> Result<Solved, String> {
         let mut problem = ProblemVariables::new();
         let vars: Vec<Variable> = m
             .vars
@@ -502,6 +505,84 @@ impl Lp {
     }
 }
 
+/// One variable's value and one row's dual per entry of the model's.
+type Solved = (Vec<f64>, Vec<f64>);
+
+/// A day solved: tie-broken quantities, and the prices read from the shifted twin.
+struct Day {
+    /// The dispatch published (tie-broken, segments filled in order).
+    values: Vec<f64>,
+    /// The shifted twin's dispatch, tie-broken the same way (what the prices are read at).
+    shifted_values: Vec<f64>,
+    /// Per priced row (`Layout::priced`), the price in its product's own unit, before `snap`.
+    prices: Vec<f64>,
+}
+
+/// The price model: `m` with every requirement and load (the priced rows) lowered by `EPS`,
+/// as `build` with `shift = EPS` makes it (see the module doc).
+fn shifted(m: &Model, layout: &Layout) -> Model {
+    let mut rows = m.rows.clone();
+    for &r in &layout.priced {
+        rows[r].rhs -= EPS;
+    }
+    Model {
+        vars: m.vars.clone(),
+        rows,
+    }
+}
+
+impl Lp {
+    /// Solves the day's model and its shifted twin (the module doc's two solves): with HiGHS
+    /// the twin re-solves from the first solve's basis, only its right-hand sides changed;
+    /// with Clarabel, from scratch. Then both tie-breaks, and the prices per priced row.
+    fn solve_day(
+        &self,
+        p: &Problem,
+        model: &Model,
+        layout: &Layout,
+        notes: &mut Vec<String>,
+        start: usize,
+    ) -> Result<Day, String> {
+        let twin = shifted(model, layout);
+        let ((values, duals), (shifted_values, shifted_duals)) = match self.backend {
+            #[cfg(feature = "highs")]
+            Backend::Highs => highs_twin::solve_twin(model, &twin)?,
+            Backend::Clarabel => (self.run(model)?, self.run(&twin)?),
+        };
+        let values = tie_break(model, &values, &duals, notes, start);
+        let values = fill_segments(p, layout, values);
+        let shifted_values = tie_break(&twin, &shifted_values, &shifted_duals, notes, start);
+        let shifted_values = fill_segments(p, layout, shifted_values);
+        let all_duals = match dual_tie_break(&twin, &shifted_values) {
+            Ok(y) => y,
+            Err(e) => {
+                notes.push(format!("LP prices of the day from interval {start}: where they are not unique, the solver's are kept ({e})"));
+                shifted_duals
+            }
+        };
+        let mut prices: Vec<f64> = layout.priced.iter().map(|&r| all_duals[r]).collect();
+        // Back from 元 per hour to each product's own price unit.
+        for (i, (k, _, _)) in layout.auctions.iter().enumerate() {
+            prices[i] /= cost_weight(p, p.auctions[*k].product);
+        }
+        // Complementary slackness: a requirement the shifted solve over-meets has price 0
+        // (the tie-break's duals say so already; this covers a fallback to the solver's,
+        // where an interior point leaves slack rows small non-zero duals).
+        for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
+            let held: f64 =
+                bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
+            if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
+                prices[i] = 0.0;
+            }
+        }
+        Ok(Day {
+            values,
+            shifted_values,
+            prices,
+        })
+    }
+}
+
 impl Engine for Lp {
     /// The same for every backend: they give the same results (see the module doc).
     fn name(&self) -> &'static str {
@@ -531,43 +612,16 @@ impl Engine for Lp {
                 // without variables, and there is nothing to read back.
                 continue;
             }
-            let (values, duals) = self.run(&model)?;
-            let values = tie_break(&model, &values, &duals, &mut sol.notes, day.start);
-            let values = fill_segments(p, &layout, values);
-            let (model, shifted) = build(p, day.clone(), &soc, EPS);
-            let (shifted_values, shifted_duals) = self.run(&model)?;
-            let shifted_values = tie_break(
-                &model,
-                &shifted_values,
-                &shifted_duals,
-                &mut sol.notes,
-                day.start,
+            let mut solved = self.solve_day(p, &model, &layout, &mut sol.notes, day.start)?;
+            snap(p, &layout, &solved.shifted_values, &mut solved.prices);
+            sol.objective += read_day(
+                p,
+                &layout,
+                &solved.values,
+                &solved.prices,
+                &mut sol,
+                &mut soc,
             );
-            let shifted_values = fill_segments(p, &shifted, shifted_values);
-            let all_duals = match dual_tie_break(&model, &shifted_values) {
-                Ok(y) => y,
-                Err(e) => {
-                    sol.notes.push(format!("LP prices of the day from interval {}: where they are not unique, the solver's are kept ({e})", day.start));
-                    shifted_duals
-                }
-            };
-            let mut duals: Vec<f64> = shifted.priced.iter().map(|&r| all_duals[r]).collect();
-            // Back from 元 per hour to each product's own price unit.
-            for (i, (k, _, _)) in shifted.auctions.iter().enumerate() {
-                duals[i] /= cost_weight(p, p.auctions[*k].product);
-            }
-            // Complementary slackness: a requirement the shifted solve over-meets has price 0
-            // (the tie-break's duals say so already; this covers a fallback to the solver's,
-            // where an interior point leaves slack rows small non-zero duals).
-            for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
-                let held: f64 =
-                    bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
-                if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
-                    duals[i] = 0.0;
-                }
-            }
-            snap(p, &shifted, &shifted_values, &mut duals);
-            sol.objective += read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
         }
         Ok(sol)
     }
@@ -718,8 +772,16 @@ fn read_day(
         });
         soc.insert(u, s);
     }
+    // The day's energy segments per interval, in the layout's order: each interval's search
+    // below looks at its own segments only (a scan of the whole day per interval grew with
+    // intervals × segments).
+    let mut segments: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &(k, _) in &layout.energy {
+        segments.entry(p.energy[k].interval).or_default().push(k);
+    }
     let n_auctions = layout.auctions.len();
     for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
+        let at_t: &[usize] = segments.get(&t).map_or(&[], Vec::as_slice);
         let load = p.load_mw[t].unwrap_or_default();
         let shortfall = if values[short] < 5e-4 {
             Decimal::ZERO
@@ -731,25 +793,23 @@ fn read_day(
         // segment with room takes the difference, so that dispatch + shortfall = load.
         let residual = load - shortfall - got;
         if !residual.is_zero() && residual.abs() <= dec!(0.01) {
-            let target = layout
-                .energy
+            let target = at_t
                 .iter()
-                .filter(|(k, _)| {
-                    let e = &p.energy[*k];
-                    let d = sol.energy_dispatch[*k];
-                    e.interval == t
-                        && d + residual >= Decimal::ZERO
+                .filter(|&&k| {
+                    let e = &p.energy[k];
+                    let d = sol.energy_dispatch[k];
+                    d + residual >= Decimal::ZERO
                         && d + residual <= e.mw
                         && (d > Decimal::ZERO || residual > Decimal::ZERO)
                 })
                 // The dearest; at one price a segment dispatched in part (the one the fill in
                 // segment order left partial), then the first in the problem's order.
-                .max_by_key(|(k, _)| {
-                    let d = sol.energy_dispatch[*k];
-                    let partial = d > Decimal::ZERO && d < p.energy[*k].mw;
-                    (p.energy[*k].price, partial, std::cmp::Reverse(*k))
+                .max_by_key(|&&k| {
+                    let d = sol.energy_dispatch[k];
+                    let partial = d > Decimal::ZERO && d < p.energy[k].mw;
+                    (p.energy[k].price, partial, std::cmp::Reverse(k))
                 })
-                .map(|(k, _)| *k);
+                .copied();
             if let Some(k) = target {
                 sol.energy_dispatch[k] += residual;
                 *output.entry((p.energy[k].unit, t)).or_default() += residual;
@@ -758,36 +818,21 @@ fn read_day(
         }
         let energy_price = price(duals[n_auctions + i]).clamp(-p.energy_cap, p.energy_cap);
         // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
-        let mut marginal: Vec<usize> = layout
-            .energy
-            .iter()
-            .filter(|(k, _)| {
-                p.energy[*k].interval == t
-                    && sol.energy_dispatch[*k] > Decimal::ZERO
-                    && p.energy[*k].price == energy_price
-            })
-            .map(|(k, _)| p.energy[*k].unit)
-            .collect();
+        let dispatched_at = |price: Decimal| -> Vec<usize> {
+            at_t.iter()
+                .filter(|&&k| sol.energy_dispatch[k] > Decimal::ZERO && p.energy[k].price == price)
+                .map(|&k| p.energy[k].unit)
+                .collect()
+        };
+        let mut marginal = dispatched_at(energy_price);
         if marginal.is_empty()
-            && let Some(top) = layout
-                .energy
+            && let Some(top) = at_t
                 .iter()
-                .filter(|(k, _)| {
-                    p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO
-                })
-                .map(|(k, _)| p.energy[*k].price)
+                .filter(|&&k| sol.energy_dispatch[k] > Decimal::ZERO)
+                .map(|&k| p.energy[k].price)
                 .max()
         {
-            marginal = layout
-                .energy
-                .iter()
-                .filter(|(k, _)| {
-                    p.energy[*k].interval == t
-                        && sol.energy_dispatch[*k] > Decimal::ZERO
-                        && p.energy[*k].price == top
-                })
-                .map(|(k, _)| p.energy[*k].unit)
-                .collect();
+            marginal = dispatched_at(top);
         }
         marginal.sort_unstable();
         marginal.dedup();
