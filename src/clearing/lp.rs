@@ -21,6 +21,8 @@
 //! solve with every requirement and load lowered by 0.01 MW, where the marginal offer is
 //! accepted in part, so the dual is the left end of its interval (the last accepted offer's
 //! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW.
+//! The second model is the first with those right-hand sides lowered, nothing else: with
+//! HiGHS it is the first solve's instance, re-run from its optimal basis (`highs_twin`).
 //!
 //! # The same bytes from every backend: the tie-break
 //!
