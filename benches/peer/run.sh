@@ -4,9 +4,10 @@
 #   benches/peer/run.sh
 #
 # Installs PyPSA in a venv (benches/peer/.venv, pinned in requirements.txt), builds ancillary
-# with HiGHS (needs cmake, libclang and a C++ compiler; the first build takes minutes), writes
-# the day (the shipped scenario, solver set to HiGHS) and a week imported from data/rts-gmlc,
-# then runs both tools and writes benches/peer/results.md. PEER_RUNS=5 for more runs.
+# twice, default (Clarabel) and with HiGHS (needs cmake, libclang and a C++ compiler; the first
+# build takes minutes), then times, in interleaved rounds, the RTS-GMLC day and week from the
+# raw files in data/rts-gmlc (import + run) and run only, against PyPSA, and writes
+# benches/peer/results.md (see compare.py). PEER_RUNS=5 for more rounds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,17 +20,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 target="${CARGO_TARGET_DIR:-$root/target}"
+bins="$(mktemp -d)"
+trap 'rm -rf "$bins"' EXIT
+# The default build (Clarabel only) first, kept aside: the HiGHS build replaces the binary.
+cargo build --release --locked --bin ancillary
+cp "$target/release/ancillary" "$bins/ancillary-default"
 cargo build --release --locked --features highs --bin ancillary --example peer_timing
-bin="$target/release/ancillary"
-timing="$target/release/examples/peer_timing"
 
-cases="$(mktemp -d)"
-trap 'rm -rf "$cases"' EXIT
-cp -r scenarios/rts-gmlc-2020-07-10 "$cases/rts-day"
-"$bin" import rts-gmlc data/rts-gmlc --day 2020-07-10 --days 7 --out "$cases/rts-week" >/dev/null
-for c in "$cases"/rts-day "$cases"/rts-week; do
-    # The import sets no solver: add HiGHS under [clearing] (replacing any solver line).
-    sed -i -e '/^solver = /d' -e 's/^\[clearing\]$/[clearing]\nsolver = "highs"/' "$c/scenario.toml"
-done
-
-"$venv/bin/python" "$here/compare.py" "$bin" "$timing" "$cases/rts-day" "$cases/rts-week"
+"$venv/bin/python" "$here/compare.py" "$target/release/ancillary" "$bins/ancillary-default" \
+    "$target/release/examples/peer_timing" data/rts-gmlc 2020-07-10

@@ -21,6 +21,8 @@
 //! solve with every requirement and load lowered by 0.01 MW, where the marginal offer is
 //! accepted in part, so the dual is the left end of its interval (the last accepted offer's
 //! price plus its lost opportunity). Prices are rounded to 4 decimals, quantities to 0.001 MW.
+//! The second model is the first with those right-hand sides lowered, nothing else: with
+//! HiGHS it is the first solve's instance, re-run from its optimal basis (`highs_twin`).
 //!
 //! # The same bytes from every backend: the tie-break
 //!
@@ -84,6 +86,9 @@ use super::{
     StorageInterval, merit_order::share,
 };
 use crate::product::Product;
+
+#[cfg(feature = "highs")]
+mod highs_twin;
 
 /// Which LP solver good_lp drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -601,7 +606,7 @@ where
 }
 
 impl Lp {
-    fn run(&self, m: &Model) -> Result<(Vec<f64>, Vec<f64>), String> {
+    fn run(&self, m: &Model) -> Result<Solved, String> {
         let mut problem = ProblemVariables::new();
         let vars: Vec<Variable> = m
             .vars
@@ -655,6 +660,88 @@ impl Lp {
     }
 }
 
+/// One variable's value and one row's dual per entry of the model's.
+type Solved = (Vec<f64>, Vec<f64>);
+
+/// A day solved: tie-broken quantities, and the prices read from the shifted twin.
+struct Day {
+    /// The dispatch published (tie-broken, segments filled in order).
+    values: Vec<f64>,
+    /// The shifted twin's dispatch, tie-broken the same way (what the prices are read at).
+    shifted_values: Vec<f64>,
+    /// Per priced row (`Layout::priced`), the price in its product's own unit, before `snap`.
+    prices: Vec<f64>,
+    /// Every row's dual in the shifted twin after the dual tie-break (line rows included:
+    /// nodal prices read them), in 元 per hour.
+    all_duals: Vec<f64>,
+}
+
+/// The price model: `m` with every requirement and load (the priced rows) lowered by `EPS`,
+/// as `build` with `shift = EPS` makes it (see the module doc).
+fn shifted(m: &Model, layout: &Layout) -> Model {
+    let mut rows = m.rows.clone();
+    for &r in &layout.priced {
+        rows[r].rhs -= EPS;
+    }
+    Model {
+        vars: m.vars.clone(),
+        rows,
+    }
+}
+
+impl Lp {
+    /// Solves the day's model and its shifted twin (the module doc's two solves): with HiGHS
+    /// the twin re-solves from the first solve's basis, only its right-hand sides changed;
+    /// with Clarabel, from scratch. Then both tie-breaks, and the prices per priced row.
+    fn solve_day(
+        &self,
+        p: &Problem,
+        model: &Model,
+        layout: &Layout,
+        notes: &mut Vec<String>,
+        start: usize,
+    ) -> Result<Day, String> {
+        let twin = shifted(model, layout);
+        let ((values, duals), (shifted_values, shifted_duals)) = match self.backend {
+            #[cfg(feature = "highs")]
+            Backend::Highs => highs_twin::solve_twin(model, &twin)?,
+            Backend::Clarabel => (self.run(model)?, self.run(&twin)?),
+        };
+        let values = tie_break(model, &values, &duals, notes, start);
+        let values = fill_segments(p, layout, values);
+        let shifted_values = tie_break(&twin, &shifted_values, &shifted_duals, notes, start);
+        let shifted_values = fill_segments(p, layout, shifted_values);
+        let all_duals = match dual_tie_break(&twin, &shifted_values) {
+            Ok(y) => y,
+            Err(e) => {
+                notes.push(format!("LP prices of the day from interval {start}: where they are not unique, the solver's are kept ({e})"));
+                shifted_duals
+            }
+        };
+        let mut prices: Vec<f64> = layout.priced.iter().map(|&r| all_duals[r]).collect();
+        // Back from 元 per hour to each product's own price unit.
+        for (i, (k, _, _)) in layout.auctions.iter().enumerate() {
+            prices[i] /= cost_weight(p, p.auctions[*k].product);
+        }
+        // Complementary slackness: a requirement the shifted solve over-meets has price 0
+        // (the tie-break's duals say so already; this covers a fallback to the solver's,
+        // where an interior point leaves slack rows small non-zero duals).
+        for (i, (k, bids, short)) in layout.auctions.iter().enumerate() {
+            let held: f64 =
+                bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
+            if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
+                prices[i] = 0.0;
+            }
+        }
+        Ok(Day {
+            values,
+            shifted_values,
+            prices,
+            all_duals,
+        })
+    }
+}
+
 impl Engine for Lp {
     /// The same for every backend: they give the same results (see the module doc).
     fn name(&self) -> &'static str {
@@ -678,112 +765,68 @@ impl Engine for Lp {
         };
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
         for day in &p.days {
+            // Line limits are added in rounds (see `violated`): solve the day and its shifted
+            // twin with the lines monitored so far, add those either dispatch breaks, again
+            // until none is broken. A copper plate takes one round.
             let mut monitored = Monitored::new();
-            let Some((dispatch, rounds)) =
-                self.solve_rounds(p, day, &soc, 0.0, &mut monitored, &mut sol.notes)?
-            else {
-                // Nothing to clear this day (no offers, no load): Clarabel panics on a model
-                // without variables, and there is nothing to read back.
-                continue;
+            let mut rounds = 0;
+            let (layout, mut solved) = loop {
+                let (model, layout) = build(p, day.clone(), &soc, 0.0, &monitored);
+                if model.vars.is_empty() {
+                    // Nothing to clear this day (no offers, no load): Clarabel panics on a
+                    // model without variables, and there is nothing to read back.
+                    break (layout, None);
+                }
+                rounds += 1;
+                let solved = self.solve_day(p, &model, &layout, &mut sol.notes, day.start)?;
+                let broken: Monitored = match &p.grid {
+                    Some(grid) => violated(grid, p, &layout, &solved.values, &monitored)
+                        .into_iter()
+                        .chain(violated(
+                            grid,
+                            p,
+                            &layout,
+                            &solved.shifted_values,
+                            &monitored,
+                        ))
+                        .collect(),
+                    None => Monitored::new(),
+                };
+                if broken.is_empty() {
+                    break (layout, Some(solved));
+                }
+                monitored.extend(broken);
             };
-            let (layout, values) = (dispatch.layout, dispatch.values);
-            // The price solve starts from the dispatch's lines, and adds any it breaks.
-            let Some((priced, more)) =
-                self.solve_rounds(p, day, &soc, EPS, &mut monitored, &mut sol.notes)?
-            else {
+            let Some(solved) = solved.as_mut() else {
                 continue;
             };
             if p.grid.is_some() {
-                sol.rounds_per_day.push(rounds + more - 1);
+                sol.rounds_per_day.push(rounds);
             }
-            let Solved {
-                model,
-                layout: shifted,
-                values: shifted_values,
-                duals: shifted_duals,
-            } = priced;
-            let all_duals = match dual_tie_break(&model, &shifted_values) {
-                Ok(y) => y,
-                Err(e) => {
-                    sol.notes.push(format!("LP prices of the day from interval {}: where they are not unique, the solver's are kept ({e})", day.start));
-                    shifted_duals
-                }
-            };
-            let mut duals: Vec<f64> = shifted.priced.iter().map(|&r| all_duals[r]).collect();
-            // Back from 元 per hour to each product's own price unit.
-            for (i, (k, _, _)) in shifted.auctions.iter().enumerate() {
-                duals[i] /= cost_weight(p, p.auctions[*k].product);
-            }
-            // Complementary slackness: a requirement the shifted solve over-meets has price 0
-            // (the tie-break's duals say so already; this covers a fallback to the solver's,
-            // where an interior point leaves slack rows small non-zero duals).
-            for (i, (k, bids, short)) in shifted.auctions.iter().enumerate() {
-                let held: f64 =
-                    bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
-                if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
-                    duals[i] = 0.0;
-                }
-            }
-            snap(p, &shifted, &shifted_values, &mut duals);
-            sol.objective += read_day(p, &layout, &values, &duals, &mut sol, &mut soc);
+            snap(p, &layout, &solved.shifted_values, &mut solved.prices);
+            sol.objective += read_day(
+                p,
+                &layout,
+                &solved.values,
+                &solved.prices,
+                &mut sol,
+                &mut soc,
+            );
             if let Some(grid) = &p.grid {
-                let lambda = &duals[shifted.auctions.len()..];
+                let lambda = &solved.prices[layout.auctions.len()..];
                 read_network(
-                    p, grid, &layout, &values, &shifted, lambda, &all_duals, &mut sol,
+                    p,
+                    grid,
+                    &layout,
+                    &solved.values,
+                    &layout,
+                    lambda,
+                    &solved.all_duals,
+                    &mut sol,
                 );
             }
         }
         Ok(sol)
-    }
-}
-
-/// A day's model solved, tie-broken and filled in segment order.
-struct Solved {
-    model: Model,
-    layout: Layout,
-    values: Vec<f64>,
-    duals: Vec<f64>,
-}
-
-impl Lp {
-    /// Solves a day (lowered by `shift`) enforcing the line limits in `monitored`, adding the
-    /// ones its solution breaks and solving again until it breaks none (the practice of
-    /// industrial SCED engines: most lines never bind, so most are never rows). Returns the
-    /// last solve and how many solves it took; `None` for a day with nothing to clear.
-    fn solve_rounds(
-        &self,
-        p: &Problem,
-        day: &std::ops::Range<usize>,
-        soc: &HashMap<usize, Decimal>,
-        shift: f64,
-        monitored: &mut Monitored,
-        notes: &mut Vec<String>,
-    ) -> Result<Option<(Solved, usize)>, String> {
-        let mut rounds = 0;
-        loop {
-            let (model, layout) = build(p, day.clone(), soc, shift, monitored);
-            if model.vars.is_empty() {
-                return Ok(None);
-            }
-            rounds += 1;
-            let (values, duals) = self.run(&model)?;
-            let values = tie_break(&model, &values, &duals, notes, day.start);
-            let values = fill_segments(p, &layout, values);
-            let broken = match &p.grid {
-                Some(grid) => violated(grid, p, &layout, &values, monitored),
-                None => Vec::new(),
-            };
-            if broken.is_empty() {
-                let solved = Solved {
-                    model,
-                    layout,
-                    values,
-                    duals,
-                };
-                return Ok(Some((solved, rounds)));
-            }
-            monitored.extend(broken);
-        }
     }
 }
 
@@ -1004,8 +1047,16 @@ fn read_day(
         });
         soc.insert(u, s);
     }
+    // The day's energy segments per interval, in the layout's order: each interval's search
+    // below looks at its own segments only (a scan of the whole day per interval grew with
+    // intervals × segments).
+    let mut segments: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &(k, _) in &layout.energy {
+        segments.entry(p.energy[k].interval).or_default().push(k);
+    }
     let n_auctions = layout.auctions.len();
     for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
+        let at_t: &[usize] = segments.get(&t).map_or(&[], Vec::as_slice);
         let load = p.load_mw[t].unwrap_or_default();
         let shortfall = if values[short] < 5e-4 {
             Decimal::ZERO
@@ -1017,25 +1068,23 @@ fn read_day(
         // segment with room takes the difference, so that dispatch + shortfall = load.
         let residual = load - shortfall - got;
         if !residual.is_zero() && residual.abs() <= dec!(0.01) {
-            let target = layout
-                .energy
+            let target = at_t
                 .iter()
-                .filter(|(k, _)| {
-                    let e = &p.energy[*k];
-                    let d = sol.energy_dispatch[*k];
-                    e.interval == t
-                        && d + residual >= Decimal::ZERO
+                .filter(|&&k| {
+                    let e = &p.energy[k];
+                    let d = sol.energy_dispatch[k];
+                    d + residual >= Decimal::ZERO
                         && d + residual <= e.mw
                         && (d > Decimal::ZERO || residual > Decimal::ZERO)
                 })
                 // The dearest; at one price a segment dispatched in part (the one the fill in
                 // segment order left partial), then the first in the problem's order.
-                .max_by_key(|(k, _)| {
-                    let d = sol.energy_dispatch[*k];
-                    let partial = d > Decimal::ZERO && d < p.energy[*k].mw;
-                    (p.energy[*k].price, partial, std::cmp::Reverse(*k))
+                .max_by_key(|&&k| {
+                    let d = sol.energy_dispatch[k];
+                    let partial = d > Decimal::ZERO && d < p.energy[k].mw;
+                    (p.energy[k].price, partial, std::cmp::Reverse(k))
                 })
-                .map(|(k, _)| *k);
+                .copied();
             if let Some(k) = target {
                 sol.energy_dispatch[k] += residual;
                 *output.entry((p.energy[k].unit, t)).or_default() += residual;
@@ -1044,36 +1093,21 @@ fn read_day(
         }
         let energy_price = price(duals[n_auctions + i]).clamp(-p.energy_cap, p.energy_cap);
         // Marginal: units with a dispatched segment at the price, else the dearest dispatched.
-        let mut marginal: Vec<usize> = layout
-            .energy
-            .iter()
-            .filter(|(k, _)| {
-                p.energy[*k].interval == t
-                    && sol.energy_dispatch[*k] > Decimal::ZERO
-                    && p.energy[*k].price == energy_price
-            })
-            .map(|(k, _)| p.energy[*k].unit)
-            .collect();
+        let dispatched_at = |price: Decimal| -> Vec<usize> {
+            at_t.iter()
+                .filter(|&&k| sol.energy_dispatch[k] > Decimal::ZERO && p.energy[k].price == price)
+                .map(|&k| p.energy[k].unit)
+                .collect()
+        };
+        let mut marginal = dispatched_at(energy_price);
         if marginal.is_empty()
-            && let Some(top) = layout
-                .energy
+            && let Some(top) = at_t
                 .iter()
-                .filter(|(k, _)| {
-                    p.energy[*k].interval == t && sol.energy_dispatch[*k] > Decimal::ZERO
-                })
-                .map(|(k, _)| p.energy[*k].price)
+                .filter(|&&k| sol.energy_dispatch[k] > Decimal::ZERO)
+                .map(|&k| p.energy[k].price)
                 .max()
         {
-            marginal = layout
-                .energy
-                .iter()
-                .filter(|(k, _)| {
-                    p.energy[*k].interval == t
-                        && sol.energy_dispatch[*k] > Decimal::ZERO
-                        && p.energy[*k].price == top
-                })
-                .map(|(k, _)| p.energy[*k].unit)
-                .collect();
+            marginal = dispatched_at(top);
         }
         marginal.sort_unstable();
         marginal.dedup();
