@@ -7,6 +7,9 @@ rounds (round 1: ancillary HiGHS build, ancillary default build, PyPSA; round 2:
 so that a shared machine's drift hits all of them alike; each cell is the median over rounds,
 and the load average before and after is printed with the tables.
 
+Cases: the day and the week with the network (the import's default), and the day on a copper
+plate (`--copper-plate`).
+
 - End to end: from the raw RTS-GMLC folder to results. ancillary: `ancillary import
   rts-gmlc RAW --day D --days N --out S` then `ancillary run S --out O`, both processes
   counted, with the HiGHS build and with the default (Clarabel) build. PyPSA: the script reads
@@ -35,7 +38,9 @@ from pathlib import Path
 
 RUNS = int(os.environ.get("PEER_RUNS", "3"))
 HERE = Path(__file__).resolve().parent
-CASES = [("rts-day", 1), ("rts-week", 7)]
+# (name, days, import flags): the network as `ancillary import` writes it by default (73 buses,
+# 120 lines at their continuous rating, zonal reserve), and the day on a copper plate as well.
+CASES = [("rts-day", 1, []), ("rts-week", 7, []), ("rts-day copper plate", 1, ["--copper-plate"])]
 
 
 def timed(cmd: list[str]) -> tuple[float, float, str]:
@@ -70,7 +75,7 @@ def main() -> None:
     end_to_end = []
     run_only = []
     failed = False
-    for name, days in CASES:
+    for name, days, flags in CASES:
         e2e = {"highs": [], "default": [], "pypsa": []}
         only = {"ours": [], "pypsa": [], "ours_solve": [], "pypsa_solve": []}
         objectives = {}
@@ -81,7 +86,7 @@ def main() -> None:
 
                 def imported(binary: str, folder: str) -> list[str]:
                     return [binary, "import", "rts-gmlc", raw, "--day", day, "--days",
-                            str(days), "--out", str(t / folder)]
+                            str(days), "--out", str(t / folder), *flags]
 
                 for label, binary in (("highs", highs), ("default", default)):
                     e2e[label].append(chain([

@@ -28,11 +28,15 @@ none where the limit is empty), energy shortfall and spill at the reference bus 
 reserve row per (zone, snapshot) over the units at the zone's buses, each with its shortfall at
 the same cost as the system-wide row's.
 
-Prints one JSON line: objective, build and solve seconds (summed over days).
+Prints one JSON line: objective, build and solve seconds (summed over days). With a network,
+`PEER_PRICES=FILE` also writes every bus's price per snapshot (`time,bus,price`: the dual of
+PyPSA's nodal balance, 元/MWh) and `PEER_LOAD_SHIFT_MW=d` adds d MW to the load at the
+reference bus in every snapshot (`benches/peer/nodal.py` uses both).
 Usage: python rts_pypsa.py SCENARIO_DIR
 """
 
 import json
+import os
 import sys
 import time
 import tomllib
@@ -187,6 +191,7 @@ def main(folder: Path) -> None:
 
     soc = {u: float(units.at[u, "initial_soc_mwh"]) for u in names if units.at[u, "kind"] == "storage"}
     objective = build_s = solve_s = 0.0
+    prices = []
     for day in sorted(set(times.date)):
         tm = np.asarray(times.date == day)
         snaps = times[tm]
@@ -199,7 +204,10 @@ def main(folder: Path) -> None:
         load = req.load_mw[tm]
         if grid:
             n.add("Bus", list(buses.bus), v_nom=1.0)
-            day_load = bus_load[tm]
+            day_load = bus_load[tm].copy()
+            shift = float(os.environ.get("PEER_LOAD_SHIFT_MW", "0"))
+            if shift:
+                day_load[reference] = day_load.get(reference, 0.0) + shift
             n.add("Load", ["load " + b for b in day_load.columns], bus=list(day_load.columns),
                   p_set=day_load.set_axis(["load " + b for b in day_load.columns], axis=1))
             limit = lines.limit_mw.fillna(1e9).to_numpy(float)
@@ -289,6 +297,11 @@ def main(folder: Path) -> None:
         objective += float(m.objective.value)
         for u in soc:
             soc[u] = float(n.storage_units_t.state_of_charge[u].iloc[-1])
+        if grid:
+            prices.append(n.buses_t.marginal_price.copy())
+    if grid and os.environ.get("PEER_PRICES"):
+        long = pd.concat(prices).rename_axis(index="time", columns="bus").stack().rename("price")
+        long.reset_index().to_csv(os.environ["PEER_PRICES"], index=False, date_format="%Y-%m-%dT%H:%M")
     print(json.dumps({
         "objective": objective,
         "build_s": round(build_s, 4),

@@ -7,7 +7,8 @@
 # twice, default (Clarabel) and with HiGHS (needs cmake, libclang and a C++ compiler; the first
 # build takes minutes), then times, in interleaved rounds, the RTS-GMLC day and week from the
 # raw files in data/rts-gmlc (import + run) and run only, against PyPSA, and writes
-# benches/peer/results.md (see compare.py). PEER_RUNS=5 for more rounds.
+# benches/peer/results.md (see compare.py), then checks nodal prices against PyPSA's duals on a
+# congested RTS-GMLC day (nodal.py). PEER_RUNS=5 for more rounds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -29,3 +30,16 @@ cargo build --release --locked --features highs --bin ancillary --example peer_t
 
 "$venv/bin/python" "$here/compare.py" "$target/release/ancillary" "$bins/ancillary-default" \
     "$target/release/examples/peer_timing" data/rts-gmlc 2020-07-10
+
+# Nodal prices against PyPSA's duals on the RTS-GMLC day with every line limit halved (at their
+# continuous rating no line binds), appended to results.md (see nodal.py).
+scenario="$bins/rts-day"
+"$target/release/ancillary" import rts-gmlc data/rts-gmlc --day 2020-07-10 --out "$scenario" >/dev/null
+{
+    echo
+    echo '**Nodal prices** (`nodal.py`, RTS-GMLC day, line limits × 0.5):'
+    echo
+    echo '```'
+    "$venv/bin/python" "$here/nodal.py" "$target/release/ancillary" "$scenario" --limit-scale 0.5
+    echo '```'
+} | tee -a "$here/results.md"
