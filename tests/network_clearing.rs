@@ -260,3 +260,181 @@ fn streamed_network_outputs_are_the_rendered_ones() {
         assert_eq!(&streamed[name], bytes, "{name}");
     }
 }
+
+/// Two zones of one bus each, joined by an unlimited line (no bus loads: a copper plate for
+/// energy, which is not cleared here), reserve only, cleared by the LP (`[clearing] engine`),
+/// reserve cap 100 元/MWh. N1 (north) offers 50 MW at 20; S1 and S2 (south) 100 MW at 5 and
+/// 100 MW at 8. System-wide reserve 180, 180, 180, 250 MW; north's minimum 80, 40, –, 40;
+/// south's 30 in the first interval.
+fn two_zones() -> Case {
+    let offers: String = [("N1", 50, 20), ("S1", 100, 5), ("S2", 100, 8)]
+        .iter()
+        .map(|(u, mw, p)| format!("{u},{T0},{END},{mw},{p}\n"))
+        .collect();
+    Case::new("[clearing]\nengine = \"lp\"\n[caps]\nreserve_price_yuan_per_mwh = 100\n")
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw,bus\nN1,A,coal,200,0,bn\nS1,B,gas,200,0,bs\nS2,C,gas,200,0,bs\n",
+        )
+        .file("buses.csv", "bus,zone\nbn,north\nbs,south\n")
+        .file(
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL1,bn,bs,0.1,\n",
+        )
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,180\n{T1},0,180\n{T2},0,180\n{T3},0,250\n"),
+        )
+        .file(
+            "zone_requirements.csv",
+            &format!(
+                "time,zone,fr_mw,reserve_mw\n{T0},north,0,80\n{T0},south,0,30\n{T1},north,0,40\n{T3},north,0,40\n"
+            ),
+        )
+        .file(
+            "reserve_offers.csv",
+            &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\n{offers}"),
+        )
+}
+
+/// The two-zone reserve case, by hand (the LP minimises Σ offer × MW + 100 × shortfalls):
+///
+/// - T0: north needs 80 but has only N1's 50: N1 takes all 50 (20 < the cap 100) and north
+///   is short 30, priced at the cap, 100. The system needs 180 − 50 = 130 more from the
+///   south: S1 100 (at 5), S2 30 of 100 (at 8, accepted in part): the system price is 8.
+///   South's minimum 30 is over-met (130), so its row's dual is 0: south's price = the
+///   system's, 8. Paid: N1 50 × 100 × ¼ h = 1250.00; S1 100 × 8 × ¼ = 200.00; S2 30 × 8 × ¼
+///   = 60.00.
+/// - T1: north's minimum 40 holds N1 at 40 of its 50 (dearer than both southern offers, so
+///   no more): N1 is accepted in part, so north's price is its offer, 20: the system price 8 plus
+///   a zone premium 12. The system: 180 − 40 = 140 from the south, S1 100 + S2 40: 8.
+///   Paid: N1 40 × 20 × ¼ = 200.00; S1 200.00; S2 40 × 8 × ¼ = 80.00.
+/// - T2: no zonal minimum: the cheapest 180 is S1 100 + S2 80, price 8, N1 nothing.
+/// - T3: 250 takes every offer (100 + 100 + 50 = 250 exactly): the last accepted offer, N1 at
+///   20, prices the system (the merit order's convention); north's minimum 40 is over-met by
+///   N1's 50, so north's price is the system's, 20.
+///
+/// Objective: T0 50×20 + 100×5 + 30×8 + 30×100 = 4740; T1 40×20 + 500 + 40×8 = 1620;
+/// T2 500 + 80×8 = 1140; T3 500 + 800 + 1000 = 2300; Σ 9800.
+#[test]
+fn a_short_zone_prices_at_the_cap_while_the_other_clears_at_its_offer() {
+    let case = two_zones();
+    let s = case.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.engine, "lp");
+    let zone = |z: Option<usize>| z.map_or("", |z| s.network.as_ref().unwrap().zones[z].as_str());
+    let rows: Vec<_> = r
+        .clearing
+        .iter()
+        .map(|c| {
+            (
+                c.interval,
+                zone(c.zone),
+                c.requirement_mw,
+                c.cleared_mw,
+                c.shortfall_mw,
+                c.price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, "", d("180"), d("180"), d("0"), d("8")),
+            (0, "north", d("80"), d("50"), d("30"), d("100")),
+            (0, "south", d("30"), d("130"), d("0"), d("8")),
+            (1, "", d("180"), d("180"), d("0"), d("8")),
+            (1, "north", d("40"), d("40"), d("0"), d("20")),
+            (2, "", d("180"), d("180"), d("0"), d("8")),
+            (3, "", d("250"), d("250"), d("0"), d("20")),
+            (3, "north", d("40"), d("50"), d("0"), d("20")),
+        ]
+    );
+    let awards: Vec<_> = r
+        .awards
+        .iter()
+        .map(|a| {
+            (
+                a.interval,
+                s.fleet.units[a.unit].id.as_str(),
+                a.cleared_mw,
+                a.paid_price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        awards,
+        [
+            (0, "N1", d("50"), d("100")),
+            (0, "S1", d("100"), d("8")),
+            (0, "S2", d("30"), d("8")),
+            (1, "N1", d("40"), d("20")),
+            (1, "S1", d("100"), d("8")),
+            (1, "S2", d("40"), d("8")),
+            (2, "N1", d("0"), d("8")),
+            (2, "S1", d("100"), d("8")),
+            (2, "S2", d("80"), d("8")),
+            (3, "N1", d("50"), d("20")),
+            (3, "S1", d("100"), d("20")),
+            (3, "S2", d("100"), d("20")),
+        ]
+    );
+    let fees: Vec<_> = r
+        .fees
+        .iter()
+        .filter(|f| f.interval < 2)
+        .map(|f| (f.interval, s.fleet.units[f.unit].id.as_str(), f.amount))
+        .collect();
+    assert_eq!(
+        fees,
+        [
+            (0, "N1", d("1250")),
+            (0, "S1", d("200")),
+            (0, "S2", d("60")),
+            (1, "N1", d("200")),
+            (1, "S1", d("200")),
+            (1, "S2", d("80")),
+        ]
+    );
+    assert!((r.objective - 9800.0).abs() < 1e-6, "{}", r.objective);
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("zone")),
+        "{:?}",
+        r.warnings
+    );
+    // clearing.csv: the zone column after product, empty on the system-wide rows.
+    let files = ancillary::output::render(&s, &r);
+    let clearing = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+    assert!(
+        clearing.starts_with(
+            "time,product,zone,requirement_mw,cleared_mw,shortfall_mw,price,price_unit,marginal_unit,basis\n\
+             2024-03-01T00:00,reserve,,180,180,0,8,yuan/MWh,S2,notice-196\n\
+             2024-03-01T00:00,reserve,north,80,50,30,100,yuan/MWh,N1,notice-196\n\
+             2024-03-01T00:00,reserve,south,30,130,0,8,yuan/MWh,S2,notice-196\n"
+        ),
+        "{clearing}"
+    );
+}
+
+/// The same bytes from both backends on the two-zone case: zone rows are priced rows, shifted
+/// in HiGHS's twin and tie-broken like the system rows.
+#[cfg(feature = "highs")]
+#[test]
+fn clarabel_and_highs_give_the_same_zonal_outputs() {
+    let with = |solver: &str| {
+        let c = two_zones();
+        let t = String::from_utf8(c.files["scenario.toml"].clone())
+            .unwrap()
+            .replace(
+                "engine = \"lp\"",
+                &format!("engine = \"lp\"\nsolver = \"{solver}\""),
+            );
+        let c = c.file("scenario.toml", &t);
+        let s = c.load().unwrap();
+        let r = ancillary::run::run(&s).unwrap();
+        let mut files = ancillary::output::render(&s, &r);
+        files.remove("summary.json"); // names the solver in the input digest
+        files
+    };
+    assert_eq!(with("clarabel"), with("highs"));
+}
