@@ -438,3 +438,77 @@ fn clarabel_and_highs_give_the_same_zonal_outputs() {
     };
     assert_eq!(with("clarabel"), with("highs"));
 }
+
+/// The audit passes the two-zone run, checking each award against its zone's price (N1's
+/// 1250.00 at T0 is 100 × 50 × ¼, north's price, not the system's 8), and fails it where
+/// clearing.csv is edited: north's price at T1 lowered to 5 (below the system's 8, and the
+/// reserve fee recomputed at 5 × 40 × ¼ = 50 is not the 200 paid), or north's shortfall at T0
+/// erased (awards 50 + 0 < the minimum 80).
+#[test]
+fn the_audit_checks_zonal_prices_and_minimums() {
+    use ancillary::audit::{self, Status, results};
+    // With metering, so that the costs are allocated (else §五(九)'s balance fails).
+    let s = two_zones()
+        .file(
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,U1,user,100\n2024-03-01,N1,generator,100\n",
+        )
+        .load()
+        .unwrap();
+    let rerun = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
+    let audit = |from: &str, to: &str| {
+        let mut files = rerun.clone();
+        let text = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+        assert!(text.contains(from), "{from}");
+        files.insert(
+            "clearing.csv".into(),
+            text.replacen(from, to, 1).into_bytes(),
+        );
+        let r = results::parse(files, &s.horizon).unwrap();
+        audit::audit(&s, &r, &rerun).unwrap()
+    };
+    let check = |checks: &[audit::Check], rule: &str| {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        (c.status, c.detail.clone())
+    };
+    const ZONES: &str = "each zone's FR and reserve awards";
+    const FEE: &str = "every reserve fee";
+    let clean = audit("", "");
+    assert!(
+        clean.iter().all(|c| c.status != Status::Fail),
+        "{:?}",
+        clean
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .collect::<Vec<_>>()
+    );
+    let (st, detail) = check(&clean, ZONES);
+    assert_eq!(st, Status::Pass);
+    assert!(detail.starts_with("4 zonal minimums"), "{detail}");
+    assert_eq!(check(&clean, FEE).0, Status::Pass);
+
+    let cheap = audit(
+        "2024-03-01T00:15,reserve,north,40,40,0,20,",
+        "2024-03-01T00:15,reserve,north,40,40,0,5,",
+    );
+    let (st, detail) = check(&cheap, ZONES);
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("zone north reserve price 5 < the system-wide 8"),
+        "{detail}"
+    );
+    assert_eq!(check(&cheap, FEE).0, Status::Fail);
+
+    let (st, detail) = check(
+        &audit(
+            "2024-03-01T00:00,reserve,north,80,50,30,",
+            "2024-03-01T00:00,reserve,north,80,50,0,",
+        ),
+        ZONES,
+    );
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("zone north reserve: awards 50 + shortfall 0 MW < its minimum 80 MW"),
+        "{detail}"
+    );
+}
