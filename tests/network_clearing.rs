@@ -512,3 +512,115 @@ fn the_audit_checks_zonal_prices_and_minimums() {
         "{detail}"
     );
 }
+
+/// `scenarios/fr-basic` (worked in the README) on the LP with two zones: C2 alone at bus bw
+/// in zone west, every other unit at be in east, and west asking for 20 MW of FR at 00:00.
+fn fr_basic_two_zones() -> Case {
+    let mut c = Case {
+        files: std::collections::BTreeMap::new(),
+    };
+    for entry in std::fs::read_dir("scenarios/fr-basic").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        c.files.insert(name, std::fs::read(&path).unwrap());
+    }
+    let text = |c: &Case, name: &str| String::from_utf8(c.files[name].clone()).unwrap();
+    let toml = text(&c, "scenario.toml") + "\n[clearing]\nengine = \"lp\"\n";
+    let units: String = text(&c, "units.csv")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},bus\n"),
+            _ if l.starts_with("C2,") => format!("{l},bw\n"),
+            _ => format!("{l},be\n"),
+        })
+        .collect();
+    c.file("scenario.toml", &toml)
+        .file("units.csv", &units)
+        .file("buses.csv", "bus,zone\nbe,east\nbw,west\n")
+        .file(
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL1,be,bw,0.1,\n",
+        )
+        .file(
+            "zone_requirements.csv",
+            &format!("time,zone,fr_mw,reserve_mw\n{T0},west,20,\n"),
+        )
+}
+
+/// FR by zone, by hand. fr-basic's ranking keys (price ÷ K, README): S1 10/2 = 5, C1 6/1 = 6,
+/// CS1 12/2 = 6, C2 4/0.45 = 8.8889; the LP also holds each unit's FR within ramp × 5 min,
+/// which binds only C2 (4.5 × 5 = 22.5 MW of its 30). At 00:00 (70 MW system-wide):
+/// west's 20 MW can come from C2 alone, so C2 takes 20 (inside its 22.5, no more: it ranks
+/// last), priced at its key: west's price 8.8889. The rest, 70 − 20 = 50: S1 20, then C1 and
+/// CS1 tied at 6 share 30 pro rata to 60 : 40 MW offered, 18 and 12, the tie inside both
+/// offers: the system price is 6. C2 is paid west's price: fee = 8.8889 × its mileage 10 ×
+/// K 0.45 = 40.00005. Its day: 00:15 no award (120 = 20 + 60 + 40); 00:30 15 MW at 8.8889,
+/// 8.8889 × 18 × 0.45 = 72.00009; 00:45 22.5 MW (ramp), 17.5 short, price the cap 15,
+/// 15 × 20 × 0.45 = 135; Σ 247.00014 → 247.00 (207.00 without the zone, which leaves C2 out
+/// at 00:00).
+#[test]
+fn a_zonal_fr_minimum_pays_its_unit_the_zone_price() {
+    let s = fr_basic_two_zones().load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let at0: Vec<_> = r
+        .clearing
+        .iter()
+        .filter(|c| c.interval == 0)
+        .map(|c| {
+            (
+                c.zone,
+                c.requirement_mw,
+                c.cleared_mw,
+                c.shortfall_mw,
+                c.price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        at0,
+        [
+            (None, d("70"), d("70"), d("0"), d("6")),
+            (Some(1), d("20"), d("20"), d("0"), d("8.8889")),
+        ]
+    );
+    let awards: Vec<_> = r
+        .awards
+        .iter()
+        .filter(|a| a.product == Product::Fr && a.interval == 0)
+        .map(|a| {
+            (
+                s.fleet.units[a.unit].id.as_str(),
+                a.cleared_mw,
+                a.paid_price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        awards,
+        [
+            ("C1", d("18"), d("6")),
+            ("C2", d("20"), d("8.8889")),
+            ("CS1", d("12"), d("6")),
+            ("S1", d("20"), d("6")),
+        ]
+    );
+    let c2 = s.fleet.get("C2").unwrap();
+    let fee = r
+        .fees
+        .iter()
+        .find(|f| f.interval == 0 && f.unit == c2)
+        .unwrap();
+    assert_eq!(fee.amount, d("40.00005"));
+    let c2_day: ancillary::settlement::money::Yuan = r
+        .settlement
+        .iter()
+        .filter(|x| {
+            x.party == "C2"
+                && x.product == Product::Fr
+                && x.item == ancillary::settlement::Item::Compensation
+        })
+        .map(|x| x.amount)
+        .sum();
+    assert_eq!(c2_day.to_string(), "247.00");
+}
