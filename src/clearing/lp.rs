@@ -1313,7 +1313,8 @@ fn read_day(
         };
         // Marginal: the dearest accepted (key, tier), in every zone. With zonal minimums, a
         // bid a zone's minimum holds in may rank above the system price: the system's
-        // marginal group is then the dearest at or below it.
+        // marginal group is then the dearest at or below it (none where every accepted bid
+        // is held by a zone, e.g. a system-wide requirement of 0 with zonal ones).
         let accepted = |t: &&((Decimal, u32, usize), Decimal)| {
             t.1 > Decimal::ZERO && (zoned.is_empty() || t.0.0 <= dual)
         };
@@ -1321,7 +1322,6 @@ fn read_day(
             .iter()
             .rev()
             .find(accepted)
-            .or_else(|| totals.iter().rev().find(|t| t.1 > Decimal::ZERO))
             .map(|&((key, tier, _), _)| {
                 groups
                     .iter()
