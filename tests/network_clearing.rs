@@ -416,13 +416,20 @@ fn a_short_zone_prices_at_the_cap_while_the_other_clears_at_its_offer() {
     );
 }
 
-/// The same bytes from both backends on the two-zone case: zone rows are priced rows, shifted
-/// in HiGHS's twin and tie-broken like the system rows.
+/// The same bytes from both backends on the two-zone cases (reserve, and FR on fr-basic): zone
+/// rows are priced rows, shifted in HiGHS's twin and tie-broken like the system rows.
 #[cfg(feature = "highs")]
 #[test]
 fn clarabel_and_highs_give_the_same_zonal_outputs() {
+    for case in [two_zones(), fr_basic_two_zones()] {
+        same_outputs_from_both_solvers(case);
+    }
+}
+
+#[cfg(feature = "highs")]
+fn same_outputs_from_both_solvers(case: Case) {
     let with = |solver: &str| {
-        let c = two_zones();
+        let c = case.clone();
         let t = String::from_utf8(c.files["scenario.toml"].clone())
             .unwrap()
             .replace(
