@@ -138,7 +138,7 @@ pub fn run_files(
     totals.shortfall_intervals = r
         .clearing
         .iter()
-        .filter(|c| !c.shortfall_mw.is_zero())
+        .filter(|c| !c.shortfall_mw.is_zero() && c.zone.is_none())
         .count();
     let mut out = crate::output::render_listed(&s, &r, format);
     if report {

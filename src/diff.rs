@@ -64,7 +64,7 @@ fn show(v: &str) -> &str {
 /// The columns that identify a row in each output file.
 fn key_columns(file: &str) -> &'static [&'static str] {
     match file {
-        "clearing.csv" => &["time", "product"],
+        "clearing.csv" => &["time", "product", "zone"],
         "awards.csv" => &["time", "product", "unit", "band"],
         "settlement.csv" => &["day", "party", "product", "item", "role"],
         "rejected_offers.csv" => &["unit", "product", "start", "end"],

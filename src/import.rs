@@ -30,10 +30,11 @@
 //!   continuous rating `Cont Rating` as the limit); each unit at its `Bus ID`. Each area's
 //!   load is spread over its buses by their share of the area's `MW Load` (the static load in
 //!   `bus.csv`), in whole fen of a MW (0.01 MW) with cumulative rounding, so that each area's
-//!   bus loads add up to its rounded load exactly. Reserve stays system-wide (Spin_Up_R1 +
-//!   R2 + R3): RTS-GMLC's `reserves.csv` makes each eligible in its own region only, which
-//!   is a zonal minimum per area, but the LP does not clear zonal minimums yet, so the import
-//!   does not write them. RTS-GMLC's one HVDC link (`dc_branch.csv`, bus 113 to 316) is not in
+//!   bus loads add up to its rounded load exactly. Spin_Up_R1, R2, R3 become the reserve
+//!   minimums of zones R1, R2, R3 (`zone_requirements.csv`; RTS-GMLC's `reserves.csv` makes
+//!   each eligible in its own region only), and the system-wide reserve minimum is 0: it
+//!   would equal the three zones' sum, a second row for the same need. Reg_Up stays
+//!   system-wide. RTS-GMLC's one HVDC link (`dc_branch.csv`, bus 113 to 316) is not in
 //!   `data/rts-gmlc` and is left out: the contract has no controllable lines, and its 100 MW
 //!   would be a fixed transfer we cannot choose without its schedule.
 //!
@@ -526,18 +527,17 @@ pub fn rts_gmlc(
         }
     }
     let grid_files = match grid {
-        Grid::Network => Some(network_files(rts, &t, &area_load)?),
+        Grid::Network => Some(network_files(rts, &t, &area_load, &spin_by_region)?),
         Grid::CopperPlate => None,
     };
     let mut req = String::from("time,load_mw,fr_mw,reserve_mw\n");
     for i in 0..n {
         // With the network, the system load is the bus loads' sum (each area's load rounded
-        // to 0.01 MW, then added).
-        let load_mw = match &grid_files {
-            Some(g) => g.load_mw[i],
-            None => r2(load[i]),
+        // to 0.01 MW, then added) and reserve is asked by zone only (see the module doc).
+        let (load_mw, reserve_mw) = match &grid_files {
+            Some(g) => (g.load_mw[i], 0.0),
+            None => (r2(load[i]), r2(spin[i])),
         };
-        let reserve_mw = r2(spin[i]);
         let _ = writeln!(req, "{},{load_mw},{},{reserve_mw}", t[i], r2(reg_up[i]),);
     }
     let mut metering = String::from("day,party,role,energy_mwh\n");
@@ -634,12 +634,13 @@ fn number_at(
         })
 }
 
-/// buses.csv, lines.csv and bus_loads.csv from `bus.csv`, `branch.csv` and the regional load
-/// (the mapping is in the module doc).
+/// buses.csv, lines.csv, bus_loads.csv and zone_requirements.csv from `bus.csv`, `branch.csv`
+/// and the regional series (the mapping is in the module doc).
 fn network_files(
     rts: &Path,
     t: &[String],
     area_load: &[Vec<f64>],
+    spin_by_region: &[Vec<f64>],
 ) -> Result<GridFiles, InputError> {
     const BUS_FILE: &str = "SourceData/bus.csv";
     const BRANCH_FILE: &str = "SourceData/branch.csv";
@@ -711,11 +712,18 @@ fn network_files(
         }
         *total = cents_of_hour as f64 / 100.0;
     }
+    let mut zone_req = String::from("time,zone,fr_mw,reserve_mw\n");
+    for i in 0..n {
+        for (r, spin) in spin_by_region.iter().enumerate() {
+            let _ = writeln!(zone_req, "{},R{},,{}", t[i], r + 1, r2(spin[i]));
+        }
+    }
     Ok(GridFiles {
         files: vec![
             ("buses.csv".into(), buses),
             ("lines.csv".into(), lines),
             ("bus_loads.csv".into(), bus_loads),
+            ("zone_requirements.csv".into(), zone_req),
         ],
         load_mw,
     })

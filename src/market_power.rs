@@ -88,7 +88,10 @@ pub fn screens(
     let mut out = Vec::new();
     for row in clearing
         .iter()
-        .filter(|r| r.product != Product::Energy && r.requirement_mw > Decimal::ZERO)
+        // System-wide markets only: a zone's row is a minimum within one of them.
+        .filter(|r| {
+            r.product != Product::Energy && r.requirement_mw > Decimal::ZERO && r.zone.is_none()
+        })
     {
         let Some(range) = groups.get(&(row.interval, row.product)) else {
             continue;

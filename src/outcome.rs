@@ -15,6 +15,9 @@ pub struct ClearingRow {
     pub price: Decimal,
     /// Unit indices of the marginal group (several when tied).
     pub marginal_units: Vec<usize>,
+    /// The zone (index into the network's zones) of a zonal minimum's row; `None` for the
+    /// system-wide row.
+    pub zone: Option<usize>,
 }
 
 /// One offer in one interval (a row of `awards.csv`); offers not accepted have cleared 0.

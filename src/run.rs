@@ -276,14 +276,14 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
         engine::check_lp_range(scenario, &resolved.caps)?;
     }
     let solution = market::solve(engine.as_ref(), &problem)?;
-    let (mut clearing, mut awards) = market::rows(&prepared, &rank, &solution);
+    let (mut clearing, mut awards) = market::rows(&prepared, &rank, &solution, &problem.zones);
     let (energy_clearing, energy_awards) = market::energy_rows(&problem, &solution);
     clearing.extend(energy_clearing);
     awards.extend(energy_awards);
     warnings.extend(solution.notes.iter().cloned());
     peak::apply_pricing(scenario, &mut awards);
 
-    let (mut fees, unpaid) = fr::fees(scenario, &clearing, &awards);
+    let (mut fees, unpaid) = fr::fees(scenario, &awards);
     fees.extend(peak::fees(scenario, &awards));
     fees.extend(reserve::fees(scenario, &awards));
 
@@ -294,7 +294,8 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
 
     // Outputs in a fixed order: time, then product; awards by unit id and band. Each key is
     // unique (one offer per unit, band and interval), so an unstable sort is deterministic.
-    clearing.sort_unstable_by_key(|r| (r.interval, r.product));
+    // Zone rows follow their product's system-wide row, zones in buses.csv order.
+    clearing.sort_unstable_by_key(|r| (r.interval, r.product, r.zone.map_or(0, |z| z + 1)));
     // Award rows come in this order from the merit order already (checking is one pass);
     // energy rows from the LP need the sort. Rows are large: keys are sorted, rows moved once.
     let key = |a: &AwardRow| (a.interval, a.product, rank[a.unit], a.band);

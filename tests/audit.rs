@@ -93,8 +93,8 @@ fn fr_rules_fail_on_purpose() {
         replace(
             f,
             "clearing.csv",
-            "2024-03-01T00:45,fr,160,150,10,15,",
-            "2024-03-01T00:45,fr,160,150,10,16,",
+            "2024-03-01T00:45,fr,,160,150,10,15,",
+            "2024-03-01T00:45,fr,,160,150,10,16,",
         )
     });
     let (st, detail) = status(&checks, "三(四)", "every FR clearing price");
@@ -161,8 +161,8 @@ fn peak_rules_fail_on_purpose() {
         replace(
             f,
             "clearing.csv",
-            "2024-03-01T02:45,peak,350,320,30,391,",
-            "2024-03-01T02:45,peak,350,320,30,400,",
+            "2024-03-01T02:45,peak,,350,320,30,391,",
+            "2024-03-01T02:45,peak,,350,320,30,400,",
         )
     });
     assert_eq!(

@@ -480,8 +480,9 @@ fn fresh_scaffolds_run_clean() {
             .lines()
             .filter(|l| l.contains(",fr,"))
         {
+            // time, product, zone, requirement_mw, cleared_mw, shortfall_mw, …
             assert_eq!(
-                row.split(',').nth(4),
+                row.split(',').nth(5),
                 Some("0"),
                 "{spot}: shortfall in {row}"
             );

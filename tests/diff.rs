@@ -83,7 +83,7 @@ fn rows_are_matched_by_key_not_position() {
     let b = edit(
         &a,
         "clearing.csv",
-        "2024-03-01T00:45,fr,160,150,10,15,yuan/MW,C2,notice-196\n",
+        "2024-03-01T00:45,fr,,160,150,10,15,yuan/MW,C2,notice-196\n",
         "",
     );
     let d = diff(&a, &b, Tolerances::default()).unwrap();

@@ -207,7 +207,7 @@ fn renamed_header_is_a_positioned_error() {
 #[test]
 fn non_finite_numbers_are_positioned_errors() {
     for (file, col, name) in [
-        ("clearing.csv", 5, "price"),
+        ("clearing.csv", 6, "price"),
         ("settlement.csv", 6, "amount_yuan"),
     ] {
         for v in ["inf", "NaN", "1e308", "-inf"] {
@@ -230,8 +230,8 @@ fn non_finite_numbers_are_positioned_errors() {
     }
     // A large but finite price (1e29, above any decimal) still draws: axes stay ordered.
     let mut files = runs()[0].1.clone();
-    set_cell(&mut files, "clearing.csv", 1, 5, "-1e29");
-    set_cell(&mut files, "clearing.csv", 2, 5, "-1e29");
+    set_cell(&mut files, "clearing.csv", 1, 6, "-1e29");
+    set_cell(&mut files, "clearing.csv", 2, 6, "-1e29");
     assert!(ancillary::output::report::render(&files, None).is_ok());
 }
 
@@ -246,14 +246,14 @@ fn diff_of_opposite_extreme_values_is_a_difference() {
         &mut a,
         "clearing.csv",
         1,
-        5,
+        6,
         "79228162514264337593543950335",
     );
     set_cell(
         &mut b,
         "clearing.csv",
         1,
-        5,
+        6,
         "-79228162514264337593543950335",
     );
     let d = ancillary::diff::diff(&a, &b, ancillary::diff::Tolerances::default()).unwrap();

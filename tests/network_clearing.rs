@@ -260,3 +260,374 @@ fn streamed_network_outputs_are_the_rendered_ones() {
         assert_eq!(&streamed[name], bytes, "{name}");
     }
 }
+
+/// Two zones of one bus each, joined by an unlimited line (no bus loads: a copper plate for
+/// energy, which is not cleared here), reserve only, cleared by the LP (`[clearing] engine`),
+/// reserve cap 100 元/MWh. N1 (north) offers 50 MW at 20; S1 and S2 (south) 100 MW at 5 and
+/// 100 MW at 8. System-wide reserve 180, 180, 180, 250 MW; north's minimum 80, 40, –, 40;
+/// south's 30 in the first interval.
+fn two_zones() -> Case {
+    let offers: String = [("N1", 50, 20), ("S1", 100, 5), ("S2", 100, 8)]
+        .iter()
+        .map(|(u, mw, p)| format!("{u},{T0},{END},{mw},{p}\n"))
+        .collect();
+    Case::new("[clearing]\nengine = \"lp\"\n[caps]\nreserve_price_yuan_per_mwh = 100\n")
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw,bus\nN1,A,coal,200,0,bn\nS1,B,gas,200,0,bs\nS2,C,gas,200,0,bs\n",
+        )
+        .file("buses.csv", "bus,zone\nbn,north\nbs,south\n")
+        .file(
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL1,bn,bs,0.1,\n",
+        )
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,180\n{T1},0,180\n{T2},0,180\n{T3},0,250\n"),
+        )
+        .file(
+            "zone_requirements.csv",
+            &format!(
+                "time,zone,fr_mw,reserve_mw\n{T0},north,0,80\n{T0},south,0,30\n{T1},north,0,40\n{T3},north,0,40\n"
+            ),
+        )
+        .file(
+            "reserve_offers.csv",
+            &format!("unit,start,end,capacity_mw,price_yuan_per_mwh\n{offers}"),
+        )
+}
+
+/// The two-zone reserve case, by hand (the LP minimises Σ offer × MW + 100 × shortfalls):
+///
+/// - T0: north needs 80 but has only N1's 50: N1 takes all 50 (20 < the cap 100) and north
+///   is short 30, priced at the cap, 100. The system needs 180 − 50 = 130 more from the
+///   south: S1 100 (at 5), S2 30 of 100 (at 8, accepted in part): the system price is 8.
+///   South's minimum 30 is over-met (130), so its row's dual is 0: south's price = the
+///   system's, 8. Paid: N1 50 × 100 × ¼ h = 1250.00; S1 100 × 8 × ¼ = 200.00; S2 30 × 8 × ¼
+///   = 60.00.
+/// - T1: north's minimum 40 holds N1 at 40 of its 50 (dearer than both southern offers, so
+///   no more): N1 is accepted in part, so north's price is its offer, 20: the system price 8 plus
+///   a zone premium 12. The system: 180 − 40 = 140 from the south, S1 100 + S2 40: 8.
+///   Paid: N1 40 × 20 × ¼ = 200.00; S1 200.00; S2 40 × 8 × ¼ = 80.00.
+/// - T2: no zonal minimum: the cheapest 180 is S1 100 + S2 80, price 8, N1 nothing.
+/// - T3: 250 takes every offer (100 + 100 + 50 = 250 exactly): the last accepted offer, N1 at
+///   20, prices the system (the merit order's convention); north's minimum 40 is over-met by
+///   N1's 50, so north's price is the system's, 20.
+///
+/// Objective: T0 50×20 + 100×5 + 30×8 + 30×100 = 4740; T1 40×20 + 500 + 40×8 = 1620;
+/// T2 500 + 80×8 = 1140; T3 500 + 800 + 1000 = 2300; Σ 9800.
+#[test]
+fn a_short_zone_prices_at_the_cap_while_the_other_clears_at_its_offer() {
+    let case = two_zones();
+    let s = case.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.engine, "lp");
+    let zone = |z: Option<usize>| z.map_or("", |z| s.network.as_ref().unwrap().zones[z].as_str());
+    let rows: Vec<_> = r
+        .clearing
+        .iter()
+        .map(|c| {
+            (
+                c.interval,
+                zone(c.zone),
+                c.requirement_mw,
+                c.cleared_mw,
+                c.shortfall_mw,
+                c.price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, "", d("180"), d("180"), d("0"), d("8")),
+            (0, "north", d("80"), d("50"), d("30"), d("100")),
+            (0, "south", d("30"), d("130"), d("0"), d("8")),
+            (1, "", d("180"), d("180"), d("0"), d("8")),
+            (1, "north", d("40"), d("40"), d("0"), d("20")),
+            (2, "", d("180"), d("180"), d("0"), d("8")),
+            (3, "", d("250"), d("250"), d("0"), d("20")),
+            (3, "north", d("40"), d("50"), d("0"), d("20")),
+        ]
+    );
+    let awards: Vec<_> = r
+        .awards
+        .iter()
+        .map(|a| {
+            (
+                a.interval,
+                s.fleet.units[a.unit].id.as_str(),
+                a.cleared_mw,
+                a.paid_price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        awards,
+        [
+            (0, "N1", d("50"), d("100")),
+            (0, "S1", d("100"), d("8")),
+            (0, "S2", d("30"), d("8")),
+            (1, "N1", d("40"), d("20")),
+            (1, "S1", d("100"), d("8")),
+            (1, "S2", d("40"), d("8")),
+            (2, "N1", d("0"), d("8")),
+            (2, "S1", d("100"), d("8")),
+            (2, "S2", d("80"), d("8")),
+            (3, "N1", d("50"), d("20")),
+            (3, "S1", d("100"), d("20")),
+            (3, "S2", d("100"), d("20")),
+        ]
+    );
+    let fees: Vec<_> = r
+        .fees
+        .iter()
+        .filter(|f| f.interval < 2)
+        .map(|f| (f.interval, s.fleet.units[f.unit].id.as_str(), f.amount))
+        .collect();
+    assert_eq!(
+        fees,
+        [
+            (0, "N1", d("1250")),
+            (0, "S1", d("200")),
+            (0, "S2", d("60")),
+            (1, "N1", d("200")),
+            (1, "S1", d("200")),
+            (1, "S2", d("80")),
+        ]
+    );
+    assert!((r.objective - 9800.0).abs() < 1e-6, "{}", r.objective);
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("zone")),
+        "{:?}",
+        r.warnings
+    );
+    // clearing.csv: the zone column after product, empty on the system-wide rows.
+    let files = ancillary::output::render(&s, &r);
+    let clearing = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+    assert!(
+        clearing.starts_with(
+            "time,product,zone,requirement_mw,cleared_mw,shortfall_mw,price,price_unit,marginal_unit,basis\n\
+             2024-03-01T00:00,reserve,,180,180,0,8,yuan/MWh,S2,notice-196\n\
+             2024-03-01T00:00,reserve,north,80,50,30,100,yuan/MWh,N1,notice-196\n\
+             2024-03-01T00:00,reserve,south,30,130,0,8,yuan/MWh,S2,notice-196\n"
+        ),
+        "{clearing}"
+    );
+}
+
+/// The same bytes from both backends on the two-zone cases (reserve, and FR on fr-basic): zone
+/// rows are priced rows, shifted in HiGHS's twin and tie-broken like the system rows.
+#[cfg(feature = "highs")]
+#[test]
+fn clarabel_and_highs_give_the_same_zonal_outputs() {
+    for case in [two_zones(), fr_basic_two_zones()] {
+        same_outputs_from_both_solvers(case);
+    }
+}
+
+#[cfg(feature = "highs")]
+fn same_outputs_from_both_solvers(case: Case) {
+    let with = |solver: &str| {
+        let c = case.clone();
+        let t = String::from_utf8(c.files["scenario.toml"].clone())
+            .unwrap()
+            .replace(
+                "engine = \"lp\"",
+                &format!("engine = \"lp\"\nsolver = \"{solver}\""),
+            );
+        let c = c.file("scenario.toml", &t);
+        let s = c.load().unwrap();
+        let r = ancillary::run::run(&s).unwrap();
+        let mut files = ancillary::output::render(&s, &r);
+        files.remove("summary.json"); // names the solver in the input digest
+        files
+    };
+    assert_eq!(with("clarabel"), with("highs"));
+}
+
+/// The audit passes the two-zone run, checking each award against its zone's price (N1's
+/// 1250.00 at T0 is 100 × 50 × ¼, north's price, not the system's 8), and fails it where
+/// clearing.csv is edited: north's price at T1 lowered to 5 (below the system's 8, and the
+/// reserve fee recomputed at 5 × 40 × ¼ = 50 is not the 200 paid), or north's shortfall at T0
+/// erased (awards 50 + 0 < the minimum 80).
+#[test]
+fn the_audit_checks_zonal_prices_and_minimums() {
+    use ancillary::audit::{self, Status, results};
+    // With metering, so that the costs are allocated (else §五(九)'s balance fails).
+    let s = two_zones()
+        .file(
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,U1,user,100\n2024-03-01,N1,generator,100\n",
+        )
+        .load()
+        .unwrap();
+    let rerun = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
+    let audit = |from: &str, to: &str| {
+        let mut files = rerun.clone();
+        let text = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+        assert!(text.contains(from), "{from}");
+        files.insert(
+            "clearing.csv".into(),
+            text.replacen(from, to, 1).into_bytes(),
+        );
+        let r = results::parse(files, &s.horizon).unwrap();
+        audit::audit(&s, &r, &rerun).unwrap()
+    };
+    let check = |checks: &[audit::Check], rule: &str| {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        (c.status, c.detail.clone())
+    };
+    const ZONES: &str = "each zone's FR and reserve awards";
+    const FEE: &str = "every reserve fee";
+    let clean = audit("", "");
+    assert!(
+        clean.iter().all(|c| c.status != Status::Fail),
+        "{:?}",
+        clean
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .collect::<Vec<_>>()
+    );
+    let (st, detail) = check(&clean, ZONES);
+    assert_eq!(st, Status::Pass);
+    assert!(detail.starts_with("4 zonal minimums"), "{detail}");
+    assert_eq!(check(&clean, FEE).0, Status::Pass);
+
+    let cheap = audit(
+        "2024-03-01T00:15,reserve,north,40,40,0,20,",
+        "2024-03-01T00:15,reserve,north,40,40,0,5,",
+    );
+    let (st, detail) = check(&cheap, ZONES);
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("zone north reserve price 5 < the system-wide 8"),
+        "{detail}"
+    );
+    assert_eq!(check(&cheap, FEE).0, Status::Fail);
+
+    let (st, detail) = check(
+        &audit(
+            "2024-03-01T00:00,reserve,north,80,50,30,",
+            "2024-03-01T00:00,reserve,north,80,50,0,",
+        ),
+        ZONES,
+    );
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("zone north reserve: awards 50 + shortfall 0 MW < its minimum 80 MW"),
+        "{detail}"
+    );
+}
+
+/// `scenarios/fr-basic` (worked in the README) on the LP with two zones: C2 alone at bus bw
+/// in zone west, every other unit at be in east, and west asking for 20 MW of FR at 00:00.
+fn fr_basic_two_zones() -> Case {
+    let mut c = Case {
+        files: std::collections::BTreeMap::new(),
+    };
+    for entry in std::fs::read_dir("scenarios/fr-basic").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        c.files.insert(name, std::fs::read(&path).unwrap());
+    }
+    let text = |c: &Case, name: &str| String::from_utf8(c.files[name].clone()).unwrap();
+    let toml = text(&c, "scenario.toml") + "\n[clearing]\nengine = \"lp\"\n";
+    let units: String = text(&c, "units.csv")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},bus\n"),
+            _ if l.starts_with("C2,") => format!("{l},bw\n"),
+            _ => format!("{l},be\n"),
+        })
+        .collect();
+    c.file("scenario.toml", &toml)
+        .file("units.csv", &units)
+        .file("buses.csv", "bus,zone\nbe,east\nbw,west\n")
+        .file(
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL1,be,bw,0.1,\n",
+        )
+        .file(
+            "zone_requirements.csv",
+            &format!("time,zone,fr_mw,reserve_mw\n{T0},west,20,\n"),
+        )
+}
+
+/// FR by zone, by hand. fr-basic's ranking keys (price ÷ K, README): S1 10/2 = 5, C1 6/1 = 6,
+/// CS1 12/2 = 6, C2 4/0.45 = 8.8889; the LP also holds each unit's FR within ramp × 5 min,
+/// which binds only C2 (4.5 × 5 = 22.5 MW of its 30). At 00:00 (70 MW system-wide):
+/// west's 20 MW can come from C2 alone, so C2 takes 20 (inside its 22.5, no more: it ranks
+/// last), priced at its key: west's price 8.8889. The rest, 70 − 20 = 50: S1 20, then C1 and
+/// CS1 tied at 6 share 30 pro rata to 60 : 40 MW offered, 18 and 12, the tie inside both
+/// offers: the system price is 6. C2 is paid west's price: fee = 8.8889 × its mileage 10 ×
+/// K 0.45 = 40.00005. Its day: 00:15 no award (120 = 20 + 60 + 40); 00:30 15 MW at 8.8889,
+/// 8.8889 × 18 × 0.45 = 72.00009; 00:45 22.5 MW (ramp), 17.5 short, price the cap 15,
+/// 15 × 20 × 0.45 = 135; Σ 247.00014 → 247.00 (207.00 without the zone, which leaves C2 out
+/// at 00:00).
+#[test]
+fn a_zonal_fr_minimum_pays_its_unit_the_zone_price() {
+    let s = fr_basic_two_zones().load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let at0: Vec<_> = r
+        .clearing
+        .iter()
+        .filter(|c| c.interval == 0)
+        .map(|c| {
+            (
+                c.zone,
+                c.requirement_mw,
+                c.cleared_mw,
+                c.shortfall_mw,
+                c.price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        at0,
+        [
+            (None, d("70"), d("70"), d("0"), d("6")),
+            (Some(1), d("20"), d("20"), d("0"), d("8.8889")),
+        ]
+    );
+    let awards: Vec<_> = r
+        .awards
+        .iter()
+        .filter(|a| a.product == Product::Fr && a.interval == 0)
+        .map(|a| {
+            (
+                s.fleet.units[a.unit].id.as_str(),
+                a.cleared_mw,
+                a.paid_price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        awards,
+        [
+            ("C1", d("18"), d("6")),
+            ("C2", d("20"), d("8.8889")),
+            ("CS1", d("12"), d("6")),
+            ("S1", d("20"), d("6")),
+        ]
+    );
+    let c2 = s.fleet.get("C2").unwrap();
+    let fee = r
+        .fees
+        .iter()
+        .find(|f| f.interval == 0 && f.unit == c2)
+        .unwrap();
+    assert_eq!(fee.amount, d("40.00005"));
+    let c2_day: ancillary::settlement::money::Yuan = r
+        .settlement
+        .iter()
+        .filter(|x| {
+            x.party == "C2"
+                && x.product == Product::Fr
+                && x.item == ancillary::settlement::Item::Compensation
+        })
+        .map(|x| x.amount)
+        .sum();
+    assert_eq!(c2_day.to_string(), "247.00");
+}

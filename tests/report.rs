@@ -203,16 +203,12 @@ fn report_shows_nodal_spread_binding_lines_and_zonal_prices() {
          2024-03-01T00:15,L1,70,100,0\n2024-03-01T00:15,L2,-100,100,-180\n"
             .into(),
     );
-    // clearing.csv with a zone column: fr-basic's system-wide rows (zone empty) and zone Z1's
-    // FR at its first two intervals, the second short by 5 MW.
-    let clearing = String::from_utf8(files["clearing.csv"].clone()).unwrap();
-    let mut zoned = String::new();
-    for (i, line) in clearing.lines().enumerate() {
-        zoned += line;
-        zoned += if i == 0 { ",zone\n" } else { ",\n" };
-    }
-    zoned += "2024-03-01T00:00,fr,30,30,0,8,yuan/MW,C1,notice-196,Z1\n";
-    zoned += "2024-03-01T00:15,fr,30,25,5,15,yuan/MW,,notice-196,Z1\n";
+    // clearing.csv (its zone column after product): fr-basic's system-wide rows (zone empty)
+    // and zone Z1's FR at its first two intervals, the second short by 5 MW.
+    let mut zoned = String::from_utf8(files["clearing.csv"].clone()).unwrap();
+    assert!(zoned.starts_with("time,product,zone,"), "{zoned}");
+    zoned += "2024-03-01T00:00,fr,Z1,30,30,0,8,yuan/MW,C1,notice-196\n";
+    zoned += "2024-03-01T00:15,fr,Z1,30,25,5,15,yuan/MW,,notice-196\n";
     files.insert("clearing.csv".into(), zoned.into_bytes());
 
     let html = ancillary::output::report::render(&files, None).unwrap();

@@ -427,15 +427,50 @@ fn imported_network_equals_the_source_files() {
             "area {area}: {sum} vs {area_load}"
         );
     }
-    // The system load is the bus loads' sum: 1466.95 + 1484.89 + 1127.92 = 4079.76 MW; FR and
-    // reserve as on the copper plate (Reg_Up 68; Spin_Up 44.009 + 44.547 + 33.838 = 122.39).
+    // The system load is the bus loads' sum: 1466.95 + 1484.89 + 1127.92 = 4079.76 MW.
     let requirements = rows(&files["requirements.csv"]);
     assert_eq!(
         requirements[1],
-        ["2020-07-10T00:00", "4079.76", "68", "122.39"]
+        ["2020-07-10T00:00", "4079.76", "68", "0"],
+        "reserve is asked by zone only"
     );
-    // Zonal minimums are not written while the LP does not clear them.
-    assert!(!files.contains_key("zone_requirements.csv"));
+
+    // Zonal reserve: zone Rk's minimum in each hour is Spin_Up_Rk of that hour (long format:
+    // Year,Month,Day,Period,value), read here from the raw files and rounded to 0.01 MW; e.g.
+    // zone R2 at hour 12 is Spin_Up_R2's 64.196 MW → 64.2. No FR by zone (Reg_Up is
+    // system-wide), and 0 reserve system-wide (above).
+    let zone_req = rows(&files["zone_requirements.csv"]);
+    assert_eq!(zone_req[0], ["time", "zone", "fr_mw", "reserve_mw"]);
+    assert!(zone_req.contains(&vec![
+        "2020-07-10T11:00".to_string(),
+        "R2".into(),
+        String::new(),
+        "64.2".into()
+    ]));
+    assert_eq!(zone_req.len() - 1, 24 * 3);
+    for r in 1..=3 {
+        let spin = source(&format!(
+            "timeseries_data_files/Reserves/DAY_AHEAD_regional_Spin_Up_R{r}.csv"
+        ));
+        for hour in 1..=24 {
+            let raw = spin
+                .iter()
+                .find(|row| row[..4] == ["2020", "7", "10", hour.to_string().as_str()])
+                .unwrap_or_else(|| panic!("Spin_Up_R{r} has no hour {hour}"));
+            let time = format!("2020-07-10T{:02}:00", hour - 1);
+            let ours = zone_req
+                .iter()
+                .find(|z| z[0] == time && z[1] == format!("R{r}"))
+                .unwrap_or_else(|| panic!("no zone R{r} row at {time}"));
+            assert_eq!(ours[2], "", "zone R{r} {time}: no FR by zone");
+            assert!(
+                (num(&ours[3]) - (num(&raw[4]) * 100.0).round() / 100.0).abs() < 1e-9,
+                "zone R{r} {time}: {} vs Spin_Up {}",
+                ours[3],
+                raw[4]
+            );
+        }
+    }
 
     // And the scenario loads: every bus connected, every unit and load at a known bus.
     let tmp = tempfile::tempdir().unwrap();

@@ -103,5 +103,6 @@ pub fn day(units: usize, seed: u64) -> Problem {
         // they did before the conversion.
         fr_cost_factor: d(1.0),
         grid: None,
+        zones: Default::default(),
     }
 }

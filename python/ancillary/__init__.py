@@ -79,6 +79,7 @@ _FLOAT = {
 }
 _TEXT = {
     "product",
+    "zone",
     "unit",
     "owner",
     "party",

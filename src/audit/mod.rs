@@ -91,7 +91,10 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         | "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest"
         | "items apart; Σ allocation = Σ compensation − penalties, daily"
         | "storage takes part as generator (discharging) and load (charging)"
-        | "cleared jointly with energy where spot runs continuously" => Results,
+        | "cleared jointly with energy where spot runs continuously"
+        | "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's" => {
+            Results
+        }
         "every FR fee = clearing price × mileage × K"
         | "every reserve fee = price × capacity × time, on the actual where lower"
         | "every peak fee = price × delivered reduction × time" => InputsAndPrices,
@@ -179,11 +182,12 @@ pub fn audit(
     let resolved_caps = caps::resolve(scenario)?.caps;
     let label = |i: usize| h.label(i);
     let cap_of = |v: Option<f64>, default: Decimal| v.map(decimal).unwrap_or(default);
+    // The system-wide rows: a zone's row (`zone` set) is a minimum within the product's market.
     let prices = |product: &'static str| {
         results
             .clearing
             .iter()
-            .filter(move |r| r.product == product)
+            .filter(move |r| r.product == product && r.zone.is_empty())
     };
 
     // 二(一): where the peak market may run, and who may provide.
@@ -627,7 +631,7 @@ pub fn audit(
 
     // 三(三): FR fee = clearing price × mileage × K, recomputed per day and unit.
     checks.push(if fr_runs {
-        let price: HashMap<usize, Decimal> = prices("fr").map(|r| (r.interval, r.price)).collect();
+        let price = price_paid(scenario, results, "fr");
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for (u, a) in awarded(scenario, results, "fr") {
             // Without measured mileage, the scenario's assumption: awards.csv's award × [fr]
@@ -649,7 +653,7 @@ pub fn audit(
             }
             // K from the inputs, not from awards.csv (which the 三(四) check compares).
             let k = k_from_inputs(u, h.day(a.interval)).unwrap_or_default();
-            let fee = price.get(&a.interval).copied().unwrap_or_default() * mileage * k;
+            let fee = price(a.interval, u) * mileage * k;
             add_lost(u, a, Product::Fr, mileage, fee);
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
@@ -694,9 +698,9 @@ pub fn audit(
     let reserve_runs = !scenario.reserve_offers.is_empty();
     checks.push(if reserve_runs {
         let hours = h.interval_hours();
-        // The uniform price of the interval from clearing.csv, not the award's own column.
-        let price: HashMap<usize, Decimal> =
-            prices("reserve").map(|r| (r.interval, r.price)).collect();
+        // The uniform price of the interval (its zone's, see `price_paid`) from clearing.csv,
+        // not the award's own column.
+        let price = price_paid(scenario, results, "reserve");
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for (u, a) in awarded(scenario, results, "reserve") {
             let held = scenario
@@ -704,7 +708,7 @@ pub fn audit(
                 .reserve_available_mw
                 .get(&(u, a.interval))
                 .map_or(a.cleared_mw, |&v| v.min(a.cleared_mw));
-            let p = price.get(&a.interval).copied().unwrap_or_default();
+            let p = price(a.interval, u);
             add_lost(u, a, Product::Reserve, held * hours, p * held * hours);
             *want
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
@@ -1055,6 +1059,8 @@ pub fn audit(
         )
     });
 
+    checks.push(zonal_minimums(scenario, results, &label));
+
     // 六(十一): joint clearing with energy where spot runs continuously.
     let rule = "cleared jointly with energy where spot runs continuously";
     checks.push(match c.spot_market {
@@ -1071,6 +1077,126 @@ pub fn audit(
         }
     });
     Ok(checks)
+}
+
+/// The price an award of `product` is paid at, by (interval, unit index), from clearing.csv:
+/// its unit's zone's row where clearing.csv has one for the interval (a zonal minimum), else
+/// the system-wide row. The zone of a unit is read from the scenario (its bus in units.csv,
+/// the bus's zone in buses.csv), not from the clearing code.
+fn price_paid<'a>(
+    scenario: &'a Scenario,
+    results: &'a Results,
+    product: &'static str,
+) -> impl Fn(usize, usize) -> Decimal + 'a {
+    let mut system: HashMap<usize, Decimal> = HashMap::new();
+    let mut zonal: HashMap<(usize, &str), Decimal> = HashMap::new();
+    for r in results.clearing.iter().filter(|r| r.product == product) {
+        if r.zone.is_empty() {
+            system.insert(r.interval, r.price);
+        } else {
+            zonal.insert((r.interval, r.zone.as_str()), r.price);
+        }
+    }
+    move |interval, unit| {
+        scenario
+            .network
+            .as_ref()
+            .and_then(|n| zonal.get(&(interval, n.zones[n.unit_zone(unit)].as_str())))
+            .or_else(|| system.get(&interval))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// Zonal minimums (`zone_requirements.csv`), checked from the inputs and the outputs alone:
+/// per zone, product and interval with a minimum, clearing.csv has the zone's row, the zone's
+/// units' awards (awards.csv) + the row's shortfall ≥ the minimum (to 0.01 MW: each award is
+/// rounded to 0.001 MW), and the zone's price ≥ the system-wide price (a zone's premium is
+/// never negative). Joint clearing over a network (notice 196 §六(十一) asks ancillary
+/// services to clear jointly with spot markets, which clear over the grid); the minimums
+/// themselves are the scenario's.
+fn zonal_minimums(
+    scenario: &Scenario,
+    results: &Results,
+    label: &dyn Fn(usize) -> String,
+) -> Check {
+    const RULE: &str =
+        "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's";
+    let Some(network) = scenario
+        .network
+        .as_ref()
+        .filter(|n| n.zone_requirements.any())
+    else {
+        return na(
+            "六(十一)",
+            RULE,
+            "no zonal minimums (zone_requirements.csv)",
+        );
+    };
+    let tolerance = Decimal::new(1, 2);
+    let mut held: HashMap<(&str, usize, usize), Decimal> = HashMap::new();
+    for product in ["fr", "reserve"] {
+        for (u, a) in awarded(scenario, results, product) {
+            *held
+                .entry((product, a.interval, network.unit_zone(u)))
+                .or_default() += a.cleared_mw;
+        }
+    }
+    let row = |product: &str, interval: usize, zone: &str| {
+        results
+            .clearing
+            .iter()
+            .find(|r| r.product == product && r.interval == interval && r.zone == zone)
+    };
+    let mut offences = Vec::new();
+    let mut checked = 0;
+    for i in 0..scenario.horizon.intervals {
+        for (z, name) in network.zones.iter().enumerate() {
+            let r = network.zone_requirements.get(i, z);
+            for (product, minimum) in [("fr", r.fr_mw), ("reserve", r.reserve_mw)] {
+                if minimum <= Decimal::ZERO {
+                    continue;
+                }
+                checked += 1;
+                let Some(zone_row) = row(product, i, name) else {
+                    offences.push(format!(
+                        "{} zone {name} asks for {minimum} MW of {product}, but clearing.csv has no row for it",
+                        label(i)
+                    ));
+                    continue;
+                };
+                let awards = held.get(&(product, i, z)).copied().unwrap_or_default();
+                let short = zone_row.shortfall_mw.unwrap_or_default();
+                if awards + short < minimum - tolerance {
+                    offences.push(format!(
+                        "{} zone {name} {product}: awards {awards} + shortfall {short} MW < its minimum {minimum} MW (clearing.csv line {})",
+                        label(i),
+                        zone_row.line
+                    ));
+                }
+                if let Some(system) = row(product, i, "")
+                    && zone_row.price < system.price
+                {
+                    offences.push(format!(
+                        "{} zone {name} {product} price {} < the system-wide {} (clearing.csv lines {} and {})",
+                        label(i),
+                        zone_row.price,
+                        system.price,
+                        zone_row.line,
+                        system.line
+                    ));
+                }
+            }
+        }
+    }
+    verdict(
+        "六(十一)",
+        RULE,
+        offences,
+        format!(
+            "{checked} zonal minimums met by awards.csv + shortfall, zone prices ≥ the system's"
+        ),
+    )
 }
 
 /// The results' awards of `product` with MW cleared, with their unit's index (an award of a

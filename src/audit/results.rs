@@ -14,7 +14,12 @@ use crate::scenario::table::{Row, Table};
 pub struct Clearing {
     pub interval: usize,
     pub product: String,
+    /// The zone of a zonal minimum's row (`zone`); empty for the system-wide row, and where
+    /// the column is absent (outputs from before zones were cleared).
+    pub zone: String,
     pub price: Decimal,
+    /// `shortfall_mw`, where given.
+    pub shortfall_mw: Option<Decimal>,
     pub line: u64,
 }
 
@@ -129,7 +134,9 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
             r.clearing.push(Clearing {
                 interval: interval(&row, horizon)?,
                 product: row.text("product")?.to_string(),
+                zone: row.optional("zone").unwrap_or_default().to_string(),
                 price: row.decimal("price")?,
+                shortfall_mw: row.optional_decimal("shortfall_mw")?,
                 line: row.line,
             });
         }

@@ -83,7 +83,7 @@ use rust_decimal_macros::dec;
 
 use super::{
     AuctionResult, EnergyInterval, Engine, Grid, LineFlow, NodalPrice, Problem, Solution,
-    StorageInterval, merit_order::share,
+    StorageInterval, ZoneResult, merit_order::share,
 };
 use crate::product::Product;
 
@@ -150,6 +150,14 @@ fn cost_weight(p: &Problem, product: Product) -> f64 {
     match product {
         Product::Fr => f(p.fr_cost_factor),
         _ => 1.0,
+    }
+}
+
+/// [`cost_weight`], exact: for the objective as published.
+fn cost_weight_decimal(p: &Problem, product: Product) -> Decimal {
+    match product {
+        Product::Fr => p.fr_cost_factor,
+        _ => Decimal::ONE,
     }
 }
 
@@ -245,8 +253,11 @@ struct Layout {
     /// Per (storage unit, interval): charge, discharge, soc.
     storage: Vec<(usize, usize, usize, usize, usize)>,
     /// Rows whose duals are prices: auctions (in `auctions` order), then balances (in
-    /// `balance` order).
+    /// `balance` order), then zonal minimums (in `zones` order).
     priced: Vec<usize>,
+    /// Per zonal minimum in the day: (index into `Zones::auctions`, position of its system
+    /// auction in `auctions`, the zone's bid variables, its shortfall variable).
+    zones: Vec<(usize, usize, Vec<usize>, usize)>,
     /// Per monitored line limit: (interval, line, its `≤ limit` row, its `≥ −limit` row).
     lines: Vec<(usize, usize, usize, usize)>,
 }
@@ -275,6 +286,7 @@ fn build(
         balance: Vec::new(),
         storage: Vec::new(),
         priced: Vec::new(),
+        zones: Vec::new(),
         lines: Vec::new(),
     };
     let hours = f64::from(p.interval_minutes) / 60.0;
@@ -381,6 +393,7 @@ fn build(
         layout.priced.push(row);
         layout.balance.push((t, short, spill));
     }
+    zone_rows(p, &mut m, &mut layout, shift);
     if let Some(grid) = &p.grid {
         line_rows(grid, &mut m, &mut layout, &output, monitored);
     }
@@ -440,6 +453,45 @@ fn build(
         }
     }
     (m, layout)
+}
+
+/// The zonal minimums of the day's auctions: per zone z, product and interval with a minimum,
+///
+/// ```text
+/// Σ awards of the auction's bids from units in z + short_z ≥ minimum_z
+/// ```
+///
+/// with its own shortfall at the system auction's shortfall cost (the cap). A bid counts in
+/// its zone's row and in the system-wide row alike. Zone rows are priced rows: the price solve
+/// lowers them by `shift` too, and their duals are the zone's premium over the system price.
+fn zone_rows(p: &Problem, m: &mut Model, layout: &mut Layout, shift: f64) {
+    let position: HashMap<usize, usize> = layout
+        .auctions
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _, _))| (*k, i))
+        .collect();
+    for (z, za) in p.zones.auctions.iter().enumerate() {
+        let Some(&i) = position.get(&za.auction) else {
+            continue;
+        };
+        let a = &p.auctions[za.auction];
+        let req = f(za.requirement_mw);
+        let weight = cost_weight(p, a.product);
+        let short = m.var(0.0, req.max(0.0), f(shortfall_cost(a)) * weight, req);
+        let bids: Vec<usize> = layout.auctions[i]
+            .1
+            .iter()
+            .zip(&a.bids)
+            .filter(|(_, (u, _))| p.zones.unit_zone.get(*u) == Some(&za.zone))
+            .map(|(&x, _)| x)
+            .collect();
+        let mut sum: Lin = vec![(short, 1.0)];
+        sum.extend(bids.iter().map(|&x| (x, 1.0)));
+        let row = m.row(sum, Sense::Ge, req - shift);
+        layout.priced.push(row);
+        layout.zones.push((z, i, bids, short));
+    }
 }
 
 /// The monitored line limits as rows (DC power flow, PTDF form): per (interval t, line l),
@@ -723,6 +775,10 @@ impl Lp {
         for (i, (k, _, _)) in layout.auctions.iter().enumerate() {
             prices[i] /= cost_weight(p, p.auctions[*k].product);
         }
+        let first_zone = layout.auctions.len() + layout.balance.len();
+        for (i, (_, a, _, _)) in layout.zones.iter().enumerate() {
+            prices[first_zone + i] /= cost_weight(p, p.auctions[layout.auctions[*a].0].product);
+        }
         // Complementary slackness: a requirement the shifted solve over-meets has price 0
         // (the tie-break's duals say so already; this covers a fallback to the solver's,
         // where an interior point leaves slack rows small non-zero duals).
@@ -731,6 +787,11 @@ impl Lp {
                 bids.iter().map(|&x| shifted_values[x]).sum::<f64>() + shifted_values[*short];
             if held - (f(p.auctions[*k].requirement_mw) - EPS) > EPS / 2.0 {
                 prices[i] = 0.0;
+            }
+        }
+        for (i, &(z, _, ref bids, short)) in layout.zones.iter().enumerate() {
+            if !zone_tight(p, z, bids, short, &shifted_values) {
+                prices[first_zone + i] = 0.0;
             }
         }
         Ok(Day {
@@ -761,6 +822,7 @@ impl Engine for Lp {
                 p.auctions.len()
             ],
             energy_dispatch: vec![Decimal::ZERO; p.energy.len()],
+            zones: vec![ZoneResult::default(); p.zones.auctions.len()],
             ..Solution::default()
         };
         let mut soc: HashMap<usize, Decimal> = HashMap::new();
@@ -828,6 +890,13 @@ impl Engine for Lp {
         }
         Ok(sol)
     }
+}
+
+/// Whether zonal minimum `z` holds with equality in the price solve (its requirement lowered
+/// by `EPS`): only then can its dual be non-zero. `bids` and `short` are its variables.
+fn zone_tight(p: &Problem, z: usize, bids: &[usize], short: usize, shifted: &[f64]) -> bool {
+    let held: f64 = bids.iter().map(|&x| shifted[x]).sum::<f64>() + shifted[short];
+    held - (f(p.zones.auctions[z].requirement_mw) - EPS) <= EPS / 2.0
 }
 
 /// A day's nodal prices and line flows. The price at bus b is the change in the objective per
@@ -947,15 +1016,41 @@ fn snap(p: &Problem, layout: &Layout, values: &[f64], duals: &mut [f64]) {
         }
         room
     };
-    for (i, (k, bids, _)) in layout.auctions.iter().enumerate() {
+    // The zonal minimums that bind in the price solve, by (auction position, zone): a bid in
+    // such a zone has reduced cost key − system dual − zone dual, so it pins the zone's price,
+    // not the system's.
+    let first_zone = layout.auctions.len() + layout.balance.len();
+    let tight: BTreeMap<(usize, usize), usize> = layout
+        .zones
+        .iter()
+        .enumerate()
+        .filter(|(_, (z, _, bids, short))| zone_tight(p, *z, bids, *short, values))
+        .map(|(i, &(z, a, _, _))| ((a, p.zones.auctions[z].zone), i))
+        .collect();
+    let zone_of = |u: usize| p.zones.unit_zone.get(u).copied();
+    // A bid strictly inside its bounds on a unit with room, among those `keep` lets through.
+    let interior = |i: usize, keep: &dyn Fn(usize) -> bool| -> Option<f64> {
+        let (k, bids, _) = &layout.auctions[i];
         let a = &p.auctions[*k];
         // An interior point spreads the shift over tied bids: each is EPS / n inside.
         let tol = EPS / (2.0 * bids.len().max(1) as f64);
-        if let Some((_, (_, b))) = bids.iter().zip(&a.bids).find(|(x, (u, b))| {
-            let v = values[**x];
-            v > tol && v < f(b.mw) - tol && room(a.product, *u, a.interval) > tol
-        }) {
-            duals[i] = f(b.key).min(f(a.scarcity_price));
+        bids.iter()
+            .zip(&a.bids)
+            .find(|(x, (u, b))| {
+                let v = values[**x];
+                keep(*u) && v > tol && v < f(b.mw) - tol && room(a.product, *u, a.interval) > tol
+            })
+            .map(|(_, (_, b))| f(b.key).min(f(a.scarcity_price)))
+    };
+    for (i, dual) in duals.iter_mut().enumerate().take(layout.auctions.len()) {
+        let outside_tight = |u: usize| zone_of(u).is_none_or(|z| !tight.contains_key(&(i, z)));
+        if let Some(key) = interior(i, &outside_tight) {
+            *dual = key;
+        }
+    }
+    for (&(i, zone), &z) in &tight {
+        if let Some(key) = interior(i, &|u| zone_of(u) == Some(zone)) {
+            duals[first_zone + z] = key - duals[i];
         }
     }
     // Energy: a segment strictly inside its bounds, on a unit free to move both ways.
@@ -1143,12 +1238,27 @@ fn read_day(
         } else {
             mw(values[*short]).min(a.requirement_mw)
         };
-        // Groups by (key, tier), cheapest first.
-        let mut groups: BTreeMap<(Decimal, u32), Vec<usize>> = BTreeMap::new();
-        for (j, (_, b)) in a.bids.iter().enumerate() {
-            groups.entry((b.key, b.tier)).or_default().push(j);
+        // Groups by (key, tier), cheapest first; where the auction has zonal minimums, by
+        // (key, tier, zone) for the zones with one, so that a pro-rata split never moves MW
+        // out of a zone its minimum holds them in.
+        let zoned: Vec<usize> = layout
+            .zones
+            .iter()
+            .filter(|z| z.1 == i)
+            .map(|z| p.zones.auctions[z.0].zone)
+            .collect();
+        let mut groups: BTreeMap<(Decimal, u32, usize), Vec<usize>> = BTreeMap::new();
+        for (j, (u, b)) in a.bids.iter().enumerate() {
+            let zone = p
+                .zones
+                .unit_zone
+                .get(*u)
+                .copied()
+                .filter(|z| zoned.contains(z))
+                .unwrap_or(usize::MAX);
+            groups.entry((b.key, b.tier, zone)).or_default().push(j);
         }
-        let mut totals: Vec<((Decimal, u32), Decimal)> = groups
+        let mut totals: Vec<((Decimal, u32, usize), Decimal)> = groups
             .iter()
             .map(|(g, js)| (*g, js.iter().map(|&j| lp[j]).sum()))
             .collect();
@@ -1196,28 +1306,32 @@ fn read_day(
             }
         }
         let total: Decimal = cleared.iter().sum();
-        let marginal = totals
-            .iter()
-            .rev()
-            .find(|t| t.1 > Decimal::ZERO)
-            .map(|(g, _)| {
-                groups[g]
-                    .iter()
-                    .copied()
-                    .filter(|&j| cleared[j] > Decimal::ZERO)
-                    .collect()
-            })
-            .unwrap_or_default();
         let dual = if shortfall > Decimal::ZERO {
             a.scarcity_price
         } else {
             price(duals[i]).clamp(Decimal::ZERO, a.scarcity_price)
         };
-        let weight = if a.product == Product::Fr {
-            p.fr_cost_factor
-        } else {
-            Decimal::ONE
+        // Marginal: the dearest accepted (key, tier), in every zone. With zonal minimums, a
+        // bid a zone's minimum holds in may rank above the system price: the system's
+        // marginal group is then the dearest at or below it (none where every accepted bid
+        // is held by a zone, e.g. a system-wide requirement of 0 with zonal ones).
+        let accepted = |t: &&((Decimal, u32, usize), Decimal)| {
+            t.1 > Decimal::ZERO && (zoned.is_empty() || t.0.0 <= dual)
         };
+        let marginal = totals
+            .iter()
+            .rev()
+            .find(accepted)
+            .map(|&((key, tier, _), _)| {
+                groups
+                    .iter()
+                    .filter(|(g, _)| (g.0, g.1) == (key, tier))
+                    .flat_map(|(_, js)| js.iter().copied())
+                    .filter(|&j| cleared[j] > Decimal::ZERO)
+                    .collect::<Vec<usize>>()
+            })
+            .unwrap_or_default();
+        let weight = cost_weight_decimal(p, a.product);
         cost += (a
             .bids
             .iter()
@@ -1232,6 +1346,37 @@ fn read_day(
             shortfall,
             price: dual,
             marginal,
+        };
+    }
+    // Zonal minimums: the zone's units' awards as published, its own shortfall, and its price
+    // = the system dual + the zone row's (never below the system price), the cap where short.
+    let first_zone = n_auctions + layout.balance.len();
+    for (i, &(z, at, _, short)) in layout.zones.iter().enumerate() {
+        let za = &p.zones.auctions[z];
+        let a = &p.auctions[za.auction];
+        let system = &sol.auctions[za.auction];
+        let total: Decimal = a
+            .bids
+            .iter()
+            .zip(&system.cleared)
+            .filter(|((u, _), _)| p.zones.unit_zone.get(*u) == Some(&za.zone))
+            .map(|(_, c)| *c)
+            .sum();
+        let shortfall = if values[short] < 5e-4 {
+            Decimal::ZERO
+        } else {
+            mw(values[short]).min(za.requirement_mw)
+        };
+        let zone_price = if shortfall > Decimal::ZERO {
+            a.scarcity_price
+        } else {
+            price(duals[at] + duals[first_zone + i]).clamp(system.price, a.scarcity_price)
+        };
+        cost += shortfall * shortfall_cost(a) * cost_weight_decimal(p, a.product);
+        sol.zones[z] = ZoneResult {
+            total,
+            shortfall,
+            price: zone_price,
         };
     }
     cost += layout

@@ -86,6 +86,39 @@ pub struct Problem {
     /// The transmission network where the scenario has one and energy is cleared (the LP
     /// enforces its line limits); `None`: a copper plate.
     pub grid: Option<Grid>,
+    /// Zonal minimums of FR and reserve (`zone_requirements.csv`), cleared by the LP on top
+    /// of the system-wide auctions; empty without them.
+    pub zones: Zones,
+}
+
+/// Zonal minimums: which zone each unit is in, and a requirement per zone, product and
+/// interval where the zone asks for some.
+#[derive(Debug, Clone, Default)]
+pub struct Zones {
+    /// The zone of each unit (its bus's), by unit index; empty where there are no zones.
+    pub unit_zone: Vec<usize>,
+    pub auctions: Vec<ZoneAuction>,
+}
+
+/// One zone's minimum of one product in one interval: Σ awards of its units + shortfall ≥
+/// `requirement_mw`, the shortfall priced as the system-wide auction's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneAuction {
+    pub zone: usize,
+    /// The system-wide auction of the same product and interval (index into
+    /// [`Problem::auctions`]): its bids in the zone count toward the zone's minimum.
+    pub auction: usize,
+    pub requirement_mw: Decimal,
+}
+
+/// One zone's result: the zone's price is at least the system's (the system dual plus the
+/// zone row's), the product's cap where the zone is short.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ZoneResult {
+    /// Σ accepted MW of the zone's units.
+    pub total: Decimal,
+    pub shortfall: Decimal,
+    pub price: Decimal,
 }
 
 /// What the LP needs of a network: DC power-flow factors, where each unit is, each bus's
@@ -174,6 +207,8 @@ pub struct Solution {
     /// With a network: per day, how many times the dispatch LP was solved before no line
     /// was over its limit (1: none had to be added).
     pub rounds_per_day: Vec<usize>,
+    /// One per zonal minimum, in [`Zones::auctions`] order (LP only).
+    pub zones: Vec<ZoneResult>,
 }
 
 /// A clearing engine.

@@ -186,6 +186,7 @@ pub const CLEARING: (&str, &[&str]) = (
     &[
         "time",
         "product",
+        "zone",
         "requirement_mw",
         "cleared_mw",
         "shortfall_mw",
@@ -367,8 +368,14 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
             .iter()
             .map(|&u| units[u].id.as_str())
             .collect();
+        // A zonal minimum's row names its zone; the system-wide row leaves it empty.
+        let zone = match (r.zone, &scenario.network) {
+            (Some(z), Some(network)) => network.zones[z].as_str(),
+            _ => "",
+        };
         c.text(&labels[r.interval])
             .text(r.product.as_str())
+            .text(zone)
             .num(r.requirement_mw)
             .num(r.cleared_mw)
             .num(r.shortfall_mw)
@@ -518,8 +525,9 @@ struct ProductTotals {
 }
 
 impl Totals {
+    /// Adds the system-wide rows (a zone's row is a minimum within its product's market).
     pub fn add(&mut self, clearing: &[crate::outcome::ClearingRow]) {
-        for r in clearing {
+        for r in clearing.iter().filter(|r| r.zone.is_none()) {
             let t = self.by_product.entry(r.product).or_default();
             t.intervals += 1;
             t.with_shortfall += usize::from(r.shortfall_mw > Decimal::ZERO);

@@ -402,6 +402,7 @@ mod tests {
         assert_eq!(kind("cleared_mw"), Kind::Number);
         assert_eq!(kind("soc_mwh"), Kind::Number);
         assert_eq!(kind("ranking_price"), Kind::Number);
+        assert_eq!(kind("zone"), Kind::Text);
         assert_eq!(kind("price"), Kind::Number);
         assert_eq!(kind("k_rate"), Kind::Number);
         assert_eq!(kind("price_unit"), Kind::Text);

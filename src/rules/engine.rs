@@ -4,7 +4,9 @@
 use rust_decimal::Decimal;
 
 use crate::clearing::lp::{Backend, Lp};
-use crate::clearing::{Engine, Grid, MeritOrder, Problem, Storage, UnitLimits};
+use crate::clearing::{
+    Auction, Engine, Grid, MeritOrder, Problem, Storage, UnitLimits, ZoneAuction, Zones,
+};
 use crate::error::{ErrorKind, InputError};
 use crate::network::Ptdf;
 use crate::outcome::Rejection;
@@ -129,6 +131,8 @@ pub fn problem(
     }
     let clearing = &scenario.config.clearing;
     let balanced = !scenario.energy_offers.is_empty();
+    let mut auctions = market::auctions(prepared, id_rank);
+    let zones = zones(scenario, prepared, &mut auctions);
     Problem {
         interval_minutes: h.interval_minutes,
         days,
@@ -147,7 +151,7 @@ pub fn problem(
                 }),
             })
             .collect(),
-        auctions: market::auctions(prepared, id_rank),
+        auctions,
         energy: market::energy_bids(energy),
         load_mw: scenario
             .requirements
@@ -167,7 +171,66 @@ pub fn problem(
             .filter(|m| *m > Decimal::ZERO)
             .map_or(Decimal::ONE, |m| m / h.interval_hours()),
         grid: None,
+        zones,
     }
+}
+
+/// The zonal minimums of `zone_requirements.csv` as the LP clears them: one per zone, product
+/// (FR, reserve) and interval with a non-zero minimum, tied to the system-wide auction of that
+/// product and interval. Where the system has no auction there (no offers and no system-wide
+/// requirement), an empty one is added after the others, so that the zone is priced (short,
+/// at the cap) against a system price; the rows of `prepared` do not read it.
+fn zones(scenario: &Scenario, prepared: &[Prepared], auctions: &mut Vec<Auction>) -> Zones {
+    let Some(network) = &scenario.network else {
+        return Zones::default();
+    };
+    if !network.zone_requirements.any() {
+        return Zones::default();
+    }
+    let mut index: std::collections::HashMap<(Product, usize), usize> = auctions
+        .iter()
+        .enumerate()
+        .map(|(k, a)| ((a.product, a.interval), k))
+        .collect();
+    let mut out = Zones {
+        unit_zone: (0..scenario.fleet.units.len())
+            .map(|u| network.unit_zone(u))
+            .collect(),
+        auctions: Vec::new(),
+    };
+    for i in 0..scenario.horizon.intervals {
+        for zone in 0..network.zones.len() {
+            let r = network.zone_requirements.get(i, zone);
+            for (product, mw) in [(Product::Fr, r.fr_mw), (Product::Reserve, r.reserve_mw)] {
+                if mw <= Decimal::ZERO {
+                    continue;
+                }
+                let Some(cap) = prepared
+                    .iter()
+                    .find(|p| p.product == product)
+                    .map(|p| p.cap)
+                else {
+                    continue;
+                };
+                let auction = *index.entry((product, i)).or_insert_with(|| {
+                    auctions.push(Auction {
+                        product,
+                        interval: i,
+                        requirement_mw: Decimal::ZERO,
+                        scarcity_price: cap,
+                        bids: Vec::new(),
+                    });
+                    auctions.len() - 1
+                });
+                out.auctions.push(ZoneAuction {
+                    zone,
+                    auction,
+                    requirement_mw: mw,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The network as the LP clears it, where the scenario has one and `engine` clears energy
@@ -230,11 +293,8 @@ pub fn network_warnings(
         return Ok(Vec::new());
     };
     if engine.name() != MeritOrder.name() {
-        return Ok(if network.zone_requirements.any() {
-            vec![ZONES_NOT_CLEARED.to_string()]
-        } else {
-            Vec::new()
-        });
+        // The LP clears zonal minimums (`zones`): nothing to warn of.
+        return Ok(Vec::new());
     }
     if network.zone_requirements.any() {
         return Err(InputError::new(
@@ -245,9 +305,6 @@ pub fn network_warnings(
     }
     Ok(vec![NETWORK_WITHOUT_ENERGY.to_string()])
 }
-
-/// The warning a scenario with zonal minimums gets while the LP does not clear them.
-pub const ZONES_NOT_CLEARED: &str = "zone_requirements.csv: zonal minimums are read and checked, but the LP does not clear them yet: FR and reserve clear system-wide only";
 
 /// The warning a network scenario gets on the merit-order engine.
 pub const NETWORK_WITHOUT_ENERGY: &str = "buses.csv: the merit-order engine clears no energy, so the network's line limits constrain nothing in this run (no flows, no nodal prices); clear energy jointly (energy_offers.csv, the LP engine) to use them";

@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{ErrorKind, InputError};
 
-use crate::outcome::{AwardRow, ClearingRow, FeeLine, Rejection};
+use crate::outcome::{AwardRow, FeeLine, Rejection};
 use crate::product::Product;
 use crate::rules::caps::{Caps, decimal};
 use crate::rules::market::{self, Prepared, PreparedBid, PreparedInterval};
@@ -400,22 +400,15 @@ pub fn prepare(
     })
 }
 
-/// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity.
+/// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity;
+/// the clearing price is the award's paid price (its zone's where its zone has a minimum).
 /// Mileage is the measured one, or the award × `[fr] expected_mileage_per_mw` where the
 /// scenario gives none ([`MileageSource`]). Mileage without an award earns nothing: the second
 /// list counts such intervals per unit (see [`unpaid_warnings`]).
-pub fn fees(
-    scenario: &Scenario,
-    clearing: &[ClearingRow],
-    awards: &[AwardRow],
-) -> (Vec<FeeLine>, Vec<(usize, usize)>) {
+pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usize, usize)>) {
     // Dense by interval and unit: a chunk's awards are many, its intervals and units few.
     let intervals = scenario.horizon.intervals;
     let units = scenario.fleet.units.len();
-    let mut price: Vec<Decimal> = vec![Decimal::ZERO; intervals];
-    for r in clearing.iter().filter(|r| r.product == Product::Fr) {
-        price[r.interval] = r.price;
-    }
     let mut fees = Vec::new();
     let mut awarded = vec![false; intervals * units];
     for a in awards
@@ -436,7 +429,7 @@ pub fn fees(
             unit: a.unit,
             product: Product::Fr,
             quantity: mileage,
-            amount: price[a.interval] * mileage * a.performance_factor.unwrap_or_default(),
+            amount: a.paid_price * mileage * a.performance_factor.unwrap_or_default(),
         });
     }
     let mut unpaid = vec![0usize; units];

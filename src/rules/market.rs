@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::clearing::{Auction, Bid, EnergyBid, Engine, Problem, Solution};
+use crate::clearing::{Auction, Bid, EnergyBid, Engine, Problem, Solution, Zones};
 use crate::outcome::{AwardRow, ClearingRow, Rejection};
 use crate::product::Product;
 use crate::scenario::Offer;
@@ -154,12 +154,23 @@ pub fn auctions(prepared: &[Prepared], id_rank: &[usize]) -> Vec<Auction> {
     out
 }
 
-/// Clearing and award rows from an engine's solution of [`auctions`]`(prepared)`.
+/// Clearing and award rows from an engine's solution of [`auctions`]`(prepared)` and the
+/// zonal minimums `zones` on them: a zonal minimum adds a clearing row (its `zone` set) after
+/// the system-wide row of its product and interval, and each award is paid its unit's zone's
+/// price where that zone has a minimum there, else the system price (notice 196 §四(五):
+/// reserve is paid its clearing price; the zone's is the one it cleared at).
 pub fn rows(
     prepared: &[Prepared],
     id_rank: &[usize],
     solution: &Solution,
+    zones: &Zones,
 ) -> (Vec<ClearingRow>, Vec<AwardRow>) {
+    // Per system auction: its zonal minimums, (zone, index into `zones.auctions`), zone order.
+    let mut by_auction: std::collections::HashMap<usize, Vec<(usize, usize)>> =
+        std::collections::HashMap::new();
+    for (z, za) in zones.auctions.iter().enumerate() {
+        by_auction.entry(za.auction).or_default().push((za.zone, z));
+    }
     let mut clearing = Vec::with_capacity(solution.auctions.len());
     let mut awards = Vec::with_capacity(
         prepared
@@ -201,7 +212,49 @@ pub fn rows(
                 shortfall_mw: r.shortfall,
                 price: r.price,
                 marginal_units,
+                zone: None,
             });
+            let in_zones = by_auction.get(&k).map_or(&[][..], Vec::as_slice);
+            for &(zone, z) in in_zones {
+                let result = solution.zones.get(z).cloned().unwrap_or_default();
+                // Marginal: the zone's accepted bids at the dearest key among them.
+                let accepted: Vec<(&PreparedBid, Decimal)> = bids
+                    .iter()
+                    .zip(&r.cleared)
+                    .filter(|(b, c)| {
+                        **c > Decimal::ZERO
+                            && zones.unit_zone.get(p.offers[b.offer].unit) == Some(&zone)
+                    })
+                    .map(|(b, _)| (*b, b.ranking_price))
+                    .collect();
+                let top = accepted.iter().map(|&(_, key)| key).max();
+                let mut marginal_units: Vec<usize> = accepted
+                    .iter()
+                    .filter(|&&(_, key)| Some(key) == top)
+                    .map(|(b, _)| p.offers[b.offer].unit)
+                    .collect();
+                marginal_units.sort_by_key(|&u| id_rank[u]);
+                marginal_units.dedup();
+                clearing.push(ClearingRow {
+                    interval: pi.interval,
+                    product: p.product,
+                    requirement_mw: zones.auctions[z].requirement_mw,
+                    cleared_mw: result.total,
+                    shortfall_mw: result.shortfall,
+                    price: result.price,
+                    marginal_units,
+                    zone: Some(zone),
+                });
+            }
+            // The price each award is paid: its zone's where the zone has a minimum here.
+            let paid = |unit: usize| -> Decimal {
+                let zone = zones.unit_zone.get(unit);
+                in_zones
+                    .iter()
+                    .find(|(z, _)| Some(z) == zone)
+                    .and_then(|&(_, z)| solution.zones.get(z))
+                    .map_or(r.price, |result| result.price)
+            };
             for (b, &cleared) in bids.iter().zip(&r.cleared) {
                 let o = &p.offers[b.offer];
                 awards.push(AwardRow {
@@ -214,7 +267,7 @@ pub fn rows(
                     offer_price: o.price,
                     ranking_price: b.ranking_price,
                     performance_factor: b.performance_factor,
-                    paid_price: r.price,
+                    paid_price: paid(o.unit),
                 });
             }
         }
@@ -276,6 +329,7 @@ pub fn energy_rows(problem: &Problem, solution: &Solution) -> (Vec<ClearingRow>,
             shortfall_mw: e.shortfall_mw,
             price: e.price,
             marginal_units: e.marginal_units.clone(),
+            zone: None,
         })
         .collect();
     let awards = problem
