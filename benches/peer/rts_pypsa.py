@@ -31,7 +31,8 @@ the same cost as the system-wide row's.
 Prints one JSON line: objective, build and solve seconds (summed over days). With a network,
 `PEER_PRICES=FILE` also writes every bus's price per snapshot (`time,bus,price`: the dual of
 PyPSA's nodal balance, 元/MWh) and `PEER_LOAD_SHIFT_MW=d` adds d MW to the load at the
-reference bus in every snapshot (`benches/peer/nodal.py` uses both).
+reference bus in every snapshot (`benches/peer/nodal.py` uses both). `PEER_LP_FILE=F.mps`
+writes the first day's LP (for `benches/peer/bare_highs.py`).
 Usage: python rts_pypsa.py SCENARIO_DIR
 """
 
@@ -288,6 +289,8 @@ def main(folder: Path) -> None:
                     cost = shortfall_cost(np.where(inside[:, None], keys, 0), np.where(inside[:, None], offered, 0), cap_)
                     cost_expr = cost_expr + (short * xr.DataArray(cost, coords=s_coords)).sum()
         m.objective = cost_expr
+        if os.environ.get("PEER_LP_FILE") and day == min(times.date):
+            m.to_file(Path(os.environ["PEER_LP_FILE"]))  # the first day's LP, for bare_highs.py
         t1 = time.perf_counter()
         status, condition = n.optimize.solve_model(solver_name="highs", log_to_console=False)
         t2 = time.perf_counter()

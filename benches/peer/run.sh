@@ -43,3 +43,15 @@ scenario="$bins/rts-day"
     "$venv/bin/python" "$here/nodal.py" "$target/release/ancillary" "$scenario" --limit-scale 0.5
     echo '```'
 } | tee -a "$here/results.md"
+
+# One bare HiGHS solve of PyPSA's LP of the network day (read from an MPS file, solve timed
+# alone): the yardstick for "run within 1.5× of one bare solve" (bare_highs.py).
+PEER_LP_FILE="$bins/rts-day.mps" "$venv/bin/python" "$here/rts_pypsa.py" "$scenario" >/dev/null 2>&1
+{
+    echo
+    echo '**One bare HiGHS solve** of PyPSA'"'"'s LP of the RTS-GMLC network day (`bare_highs.py`):'
+    echo
+    echo '```'
+    "$venv/bin/python" "$here/bare_highs.py" "$bins/rts-day.mps" 3 2>/dev/null
+    echo '```'
+} | tee -a "$here/results.md"
