@@ -2,8 +2,9 @@
 //! --spot continuous --days 1` (96 × 15 min) with and without `--buses N`, cleared and billed
 //! in process (`run::run`: load excluded; both solves of every line-limit round, nodal
 //! prices, billing; no files written). Sizes: 300 units on a copper plate and on 500 buses,
-//! with loose limits (`--line-limit-share 100`: no line binds, one round) and the default 2.0
-//! (lines bind at the peak); 1000 units on a copper plate and on 2000 buses (default share).
+//! with loose limits (`--line-limit-share 100`), the default 2.0 and a tight 0.2 (with seed 7:
+//! no line binds at 100 or 2.0; at 0.2, 310 (interval, line) pairs bind, in 3 rounds); 1000
+//! units on a copper plate and on 2000 buses (default share).
 //! Before timing, each case prints its rounds per day and binding (interval, line) pairs, so
 //! the README can say how time grows with buses and with binding lines. HiGHS only
 //! (`--features highs`): Clarabel takes minutes at 1000 units. Numbers go in the README with
@@ -44,10 +45,11 @@ mod cases {
     pub fn lp_day(c: &mut Criterion) {
         let mut g = c.benchmark_group("network_lp_day_highs");
         g.sample_size(10);
-        let cases: [(&str, usize, Grid); 5] = [
+        let cases: [(&str, usize, Grid); 6] = [
             ("copper_plate", 300, None),
             ("500_buses_loose", 300, Some((500, 100.0))),
             ("500_buses", 300, Some((500, 2.0))),
+            ("500_buses_tight", 300, Some((500, 0.2))),
             ("copper_plate", 1000, None),
             ("2000_buses", 1000, Some((2000, 2.0))),
         ];
