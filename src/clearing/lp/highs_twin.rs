@@ -13,7 +13,8 @@ use good_lp::ResolutionError;
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, SolvedModel};
 use highs_sys::{Highs_changeRowsBoundsBySet, HighsInt};
 
-use super::{Model, Sense, Solved};
+use super::solve::Solved;
+use super::{Model, Sense};
 
 /// Solves `m`, then `twin` (the same model but for some rows' right-hand sides) from `m`'s
 /// basis. Each: every variable's value and every row's dual.
