@@ -776,3 +776,86 @@ mod props {
         }
     }
 }
+
+/// The dense PTDF's memory is checked before anything is allocated (issue 25: a 100,000-bus
+/// scenario used to die by the allocator's abort). The triangle needs 8 × (3 × 3² + 3 × 3) =
+/// 288 bytes: refused under a 287-byte limit, naming both figures' units and the way out;
+/// built under 288.
+#[test]
+fn a_network_too_large_for_memory_is_refused_before_allocating() {
+    let n = network(&base());
+    let e = Ptdf::new_within(&n, Some(287)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Refused);
+    assert_eq!(e.file, "buses.csv");
+    assert!(e.rule.contains("3 buses and 3 lines"), "{e}");
+    assert!(e.rule.contains("0.0 GiB"), "{e}");
+    assert!(e.rule.contains("reduced network"), "{e}");
+    assert!(Ptdf::new_within(&n, Some(288)).is_ok());
+}
+
+/// The same check through the binary, on a network no machine we run on can hold densely: a
+/// chain of 150,000 buses needs 8 × (3 × 150,000² + 149,999 × 150,000) ≈ 8 × (6.75e10 +
+/// 2.25e10) = 7.2e11 bytes, about 670 GiB. `run` exits 2 with the message (it used to abort, leaving staging behind), writes
+/// no OUT_DIR and leaves nothing beside it.
+#[test]
+fn a_run_on_a_network_too_large_for_memory_exits_with_a_message() {
+    let n = 150_000;
+    let mut buses = String::from("bus,zone\n");
+    let mut lines = String::from("line,from_bus,to_bus,reactance_pu,limit_mw\n");
+    for b in 0..n {
+        buses.push_str(&format!("b{b},z\n"));
+        if b > 0 {
+            let limit = if b == 1 { "100" } else { "" };
+            lines.push_str(&format!("L{b},b{},b{b},0.1,{limit}\n", b - 1));
+        }
+    }
+    let spot = toml("").replace("spot_market = \"none\"", "spot_market = \"continuous\"");
+    let loads: String = [T0, T1, T2, T3]
+        .iter()
+        .map(|t| format!("{t},b{},150\n", n - 1))
+        .collect();
+    let case = Case::new("")
+        .file("scenario.toml", &spot)
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw,bus\nG1,A,coal,200,0,b0\nG2,B,gas,200,0,b1\n",
+        )
+        .file("buses.csv", &buses)
+        .file("lines.csv", &lines)
+        .file("bus_loads.csv", &format!("time,bus,load_mw\n{loads}"))
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .file(
+            "energy_offers.csv",
+            &format!(
+                "unit,start,end,segment,mw,price_yuan_per_mwh\nG1,{T0},{END},1,200,10\nG2,{T0},{END},1,200,30\n"
+            ),
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("big");
+    std::fs::create_dir(&scenario).unwrap();
+    for (name, bytes) in &case.files {
+        std::fs::write(scenario.join(name), bytes).unwrap();
+    }
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_ancillary"))
+        .args(["run", "--quiet"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("150000 buses and 149999 lines"), "{stderr}");
+    assert!(stderr.contains("GiB"), "{stderr}");
+    assert!(!out.exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "big" && !name.starts_with(".out.ancillary-lock"))
+        .collect();
+    assert!(left.is_empty(), "left beside OUT_DIR: {left:?}");
+}

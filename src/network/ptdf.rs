@@ -39,7 +39,31 @@ pub struct Singular {
 impl Ptdf {
     /// The PTDF of a scenario's network (which the loader has checked connected, with
     /// reactances within [`network::MAX_REACTANCE_RATIO`] of each other).
+    ///
+    /// Refused, before anything is allocated, where the dense matrices would not fit in the
+    /// memory this machine has available ([`dense_bytes`] against `MemAvailable` on Linux):
+    /// a run that asks for more dies by the allocator's abort, not with a message.
     pub fn new(network: &Network) -> Result<Ptdf, InputError> {
+        Ptdf::new_within(network, available_memory())
+    }
+
+    /// [`Ptdf::new`] with the memory limit given (`None`: no limit), bytes.
+    pub fn new_within(network: &Network, limit: Option<u64>) -> Result<Ptdf, InputError> {
+        let (buses, lines) = (network.buses.len(), network.lines.len());
+        let needed = dense_bytes(buses, lines);
+        if let Some(limit) = limit
+            && needed > limit
+        {
+            return Err(InputError::new(
+                ErrorKind::Refused,
+                network::BUSES,
+                format!(
+                    "the network's {buses} buses and {lines} lines need about {} of memory for the dense PTDF (8 bytes × (3 × buses² + lines × buses)) and this machine has {} available: clear a reduced network (fewer buses) or run on a machine with more memory",
+                    gib(needed),
+                    gib(limit)
+                ),
+            ));
+        }
         let branches: Vec<(usize, usize, f64)> = network
             .lines
             .iter()
@@ -165,6 +189,31 @@ impl Ptdf {
     }
 }
 
+/// Bytes the dense PTDF takes at its peak, for `buses` buses and `lines` lines: the reduced
+/// susceptance matrix's Cholesky factor and its inverse ((buses − 1)² each, the matrix itself
+/// freed before the inverse but counted, as the allocator may not have returned it) and the
+/// PTDF (lines × buses), 8 bytes a number, ≤ 8 × (3 × buses² + lines × buses).
+pub fn dense_bytes(buses: usize, lines: usize) -> u64 {
+    let (b, l) = (buses as u64, lines as u64);
+    b.saturating_mul(b)
+        .saturating_mul(3)
+        .saturating_add(l.saturating_mul(b))
+        .saturating_mul(8)
+}
+
+/// The memory available to a new allocation, bytes: `MemAvailable` of `/proc/meminfo` on
+/// Linux; `None` (no limit) where it cannot be read.
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +239,15 @@ mod tests {
         let e = Ptdf::from_branches(3, 0, &[(0, 1, 1e9), (0, 2, 1e9), (1, 2, 1e-28)]).unwrap_err();
         // The second pivot (reduced index 1, bus 2) is the one left at 0.
         assert_eq!(e, Singular { bus: 2 });
+    }
+
+    /// 3 buses and 3 lines: 8 × (3 × 3² + 3 × 3) = 8 × 36 = 288 bytes.
+    #[test]
+    fn the_dense_memory_is_counted_before_allocating() {
+        assert_eq!(dense_bytes(3, 3), 288);
+        // 100,000 buses and as many lines: 8 × (3e10 + 1e10) = 3.2e11 bytes, about 298 GiB.
+        assert_eq!(dense_bytes(100_000, 100_000), 320_000_000_000);
+        assert_eq!(dense_bytes(usize::MAX, 2), u64::MAX);
     }
 
     #[test]
