@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Duplicate,
     /// The scenario as a whole is refused by a rule of the notice.
     Refused,
+    /// Not the input's fault: the solver failed on a problem the input rules let through
+    /// (a limit of the solver or a bug of ours). No file, line or column; the CLI exits 4.
+    Solver,
 }
 
 /// An error in a scenario's input, with its position.
@@ -50,6 +53,11 @@ impl InputError {
         }
     }
 
+    /// A failure of the solver, not of any file ([`ErrorKind::Solver`]).
+    pub fn solver(rule: impl Into<String>) -> Self {
+        InputError::new(ErrorKind::Solver, "", rule)
+    }
+
     pub fn at_line(mut self, line: u64) -> Self {
         self.line = Some(line);
         self
@@ -63,6 +71,9 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == ErrorKind::Solver {
+            return write!(f, "{}", self.rule);
+        }
         write!(f, "{}", self.file)?;
         if let Some(line) = self.line {
             write!(f, " line {line}")?;

@@ -631,3 +631,186 @@ fn a_zonal_fr_minimum_pays_its_unit_the_zone_price() {
         .sum();
     assert_eq!(c2_day.to_string(), "247.00");
 }
+
+/// Two buses joined by L12 (b1 → b2) and four intervals; `loads` at b1 and b2 in each.
+fn two_buses(units: &str, offers: &str, limit: &str, loads: (&str, &str)) -> Case {
+    let spot = toml("").replace("spot_market = \"none\"", "spot_market = \"continuous\"");
+    let rows: String = [T0, T1, T2, T3]
+        .iter()
+        .map(|t| format!("{t},b1,{}\n{t},b2,{}\n", loads.0, loads.1))
+        .collect();
+    Case::new("")
+        .file("scenario.toml", &spot)
+        .file("units.csv", units)
+        .file("buses.csv", "bus,zone\nb1,north\nb2,north\n")
+        .file(
+            "lines.csv",
+            &format!("line,from_bus,to_bus,reactance_pu,limit_mw\nL12,b1,b2,0.1,{limit}\n"),
+        )
+        .file("bus_loads.csv", &format!("time,bus,load_mw\n{rows}"))
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .file(
+            "energy_offers.csv",
+            &format!("unit,start,end,segment,mw,price_yuan_per_mwh\n{offers}"),
+        )
+}
+
+/// A load pocket (issue 23): b2 holds 100 MW of load and G2 (50 MW at 50 元/MWh); b1 holds
+/// 50 MW of load and G1 (200 MW at 10); L12 carries at most 20 MW into b2. b2 can be served
+/// 50 + 20 = 70 MW: 30 MW at b2 go unserved, and only there — b1 has idle supply (G1 serves
+/// its 50 and exports 20: 70 of 200). Load not served used to be spread over every bus pro
+/// rata to load, which shed s/3 at b1 as well: b2's balance 50 + 20 = 100 − 2s/3 gave s = 45,
+/// 15 MW of it at b1 beside 130 MW of idle G1.
+///
+/// Prices: one more MW of load at b2 goes unserved, so b2 = the energy cap (the scarcity
+/// price); at b1 G1 is marginal, 10. L12's shadow price = cap − 10 (a MW more of the limit
+/// serves a MW at b2 from G1). Objective per interval = 70 × 10 + 50 × 50 + 30 × cap.
+#[test]
+fn a_load_pocket_sheds_its_own_load() {
+    let units =
+        "unit,owner,kind,capacity_mw,min_output_mw,bus\nG1,A,coal,200,0,b1\nG2,B,gas,50,0,b2\n";
+    let offers = format!("G1,{T0},{END},1,200,10\nG2,{T0},{END},1,50,50\n");
+    let s = two_buses(units, &offers, "20", ("50", "100"))
+        .load()
+        .unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let cap = r.caps.energy_market_price_cap_yuan_per_mwh;
+    let e = clearing(&r, Product::Energy, 0);
+    assert_eq!(e.shortfall_mw, d("30"));
+    let dispatch: Vec<_> = r
+        .awards
+        .iter()
+        .filter(|a| a.product == Product::Energy && a.interval == 0)
+        .map(|a| a.cleared_mw)
+        .collect();
+    assert_eq!(dispatch, [d("70"), d("50")]);
+    let nodal: Vec<_> = r
+        .nodal
+        .iter()
+        .filter(|n| n.interval == 0)
+        .map(|n| n.price)
+        .collect();
+    assert_eq!(nodal, [d("10"), cap]);
+    let l12 = r.flows.iter().find(|f| f.interval == 0).unwrap();
+    assert_eq!((l12.flow_mw, l12.shadow_price), (d("20"), cap - d("10")));
+    let per_interval = 70.0 * 10.0 + 50.0 * 50.0 + 30.0 * f64::try_from(cap).unwrap();
+    assert!(
+        (r.objective - 4.0 * per_interval).abs() < 1e-6,
+        "{}",
+        r.objective
+    );
+}
+
+/// A unit's minimum output behind a 1 MW line (issue 25): G1 at b1 must run at ≥ 50 MW
+/// (its floor; it has an energy offer, so it is committed), b1 has no load, L12 carries at most
+/// 1 MW, and b2's 150 MW of load has G2 (200 MW at 30). The LP used to be infeasible
+/// ("clearing with lp failed: Infeasible", blamed on scenario.toml): spill was one
+/// system-wide variable, which cannot stand at b1. Now b1 spills 49 MW at the cap's cost:
+/// G1 = 50 (10 元/MWh), L12 = 1 MW, G2 = 149, nothing unserved.
+///
+/// Prices: one more MW of load at b1 spills one MW less, saving the cap: b1 = −cap (the floor
+/// of ± the cap); b2 = 30 (G2 marginal). L12's shadow price = 30 − (−cap) = cap + 30.
+#[test]
+fn a_minimum_output_behind_a_tight_line_is_spilled_where_it_stands() {
+    let units =
+        "unit,owner,kind,capacity_mw,min_output_mw,bus\nG1,A,coal,200,50,b1\nG2,B,gas,200,0,b2\n";
+    let offers = format!("G1,{T0},{END},1,200,10\nG2,{T0},{END},1,200,30\n");
+    let s = two_buses(units, &offers, "1", ("0", "150")).load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let cap = r.caps.energy_market_price_cap_yuan_per_mwh;
+    let e = clearing(&r, Product::Energy, 0);
+    assert_eq!(e.shortfall_mw, d("0"));
+    let dispatch: Vec<_> = r
+        .awards
+        .iter()
+        .filter(|a| a.product == Product::Energy && a.interval == 0)
+        .map(|a| a.cleared_mw)
+        .collect();
+    assert_eq!(dispatch, [d("50"), d("149")]);
+    let nodal: Vec<_> = r
+        .nodal
+        .iter()
+        .filter(|n| n.interval == 0)
+        .map(|n| n.price)
+        .collect();
+    assert_eq!(nodal, [-cap, d("30")]);
+    let l12 = r.flows.iter().find(|f| f.interval == 0).unwrap();
+    assert_eq!((l12.flow_mw, l12.shadow_price), (d("1"), cap + d("30")));
+}
+
+/// A limit of 0.001 MW and one of 1e-28 MW (each accepted by the loader) on the same case:
+/// the LP stays feasible and the line carries what its limit allows, rounded to 0.001 MW.
+#[test]
+fn a_tiny_line_limit_clears() {
+    let units =
+        "unit,owner,kind,capacity_mw,min_output_mw,bus\nG1,A,coal,200,50,b1\nG2,B,gas,200,0,b2\n";
+    let offers = format!("G1,{T0},{END},1,200,10\nG2,{T0},{END},1,200,30\n");
+    for (limit, flow) in [("0.001", "0.001"), ("1e-28", "0")] {
+        let s = two_buses(units, &offers, limit, ("0", "150"))
+            .load()
+            .unwrap();
+        let r = ancillary::run::run(&s).unwrap_or_else(|e| panic!("limit {limit}: {e}"));
+        let l12 = r.flows.iter().find(|f| f.interval == 0).unwrap();
+        assert_eq!(l12.flow_mw, d(flow), "limit {limit}");
+        assert_eq!(clearing(&r, Product::Energy, 0).shortfall_mw, d("0"));
+    }
+}
+
+/// A solver failure is the solver's, not a file's (issue 25: it was reported as an error in
+/// `scenario.toml key clearing.engine`): kind `Solver`, no file, line or column, a message that
+/// says so (the CLI exits 4 on it). An engine that cannot clear the kind of problem is still
+/// the setting's error, at `clearing.engine`.
+#[test]
+fn a_solver_failure_is_not_blamed_on_the_input() {
+    use ancillary::clearing::{Engine, Problem, Solution, SolveError};
+    struct Failing(SolveError);
+    impl Engine for Failing {
+        fn name(&self) -> &'static str {
+            "lp"
+        }
+        fn solve(&self, _: &Problem) -> Result<Solution, SolveError> {
+            Err(self.0.clone())
+        }
+    }
+    // The failing engines never look at the problem: an empty one.
+    let p = Problem {
+        interval_minutes: 15,
+        days: Vec::new(),
+        units: Vec::new(),
+        auctions: Vec::new(),
+        energy: Vec::new(),
+        load_mw: Vec::new(),
+        energy_cap: d("1500"),
+        fr_response_minutes: d("5"),
+        reserve_response_minutes: d("10"),
+        fr_cost_factor: d("1"),
+        grid: None,
+        zones: Default::default(),
+    };
+    let failed = Failing(SolveError::Solver {
+        solver: "highs",
+        interval: 96,
+        status: "Infeasible".into(),
+    });
+    let e = ancillary::rules::market::solve(&failed, &p).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Solver);
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_deref()),
+        ("", None, None)
+    );
+    let text = e.to_string();
+    assert!(
+        text.starts_with("clearing failed in the solver, not in the scenario's files: the highs solver failed on the day from interval 96: Infeasible"),
+        "{text}"
+    );
+    let unsupported = Failing(SolveError::Unsupported("energy needs the LP".into()));
+    let e = ancillary::rules::market::solve(&unsupported, &p).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(
+        (e.file.as_str(), e.column.as_deref()),
+        ("scenario.toml", Some("clearing.engine"))
+    );
+}

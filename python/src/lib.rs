@@ -46,6 +46,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::UnknownReference => "unknown_reference",
         ErrorKind::Duplicate => "duplicate",
         ErrorKind::Refused => "refused",
+        ErrorKind::Solver => "solver",
     }
 }
 

@@ -214,7 +214,27 @@ pub struct Solution {
 /// A clearing engine.
 pub trait Engine {
     fn name(&self) -> &'static str;
-    fn solve(&self, problem: &Problem) -> Result<Solution, String>;
+    fn solve(&self, problem: &Problem) -> Result<Solution, SolveError>;
+}
+
+/// Why an engine did not clear a problem. Neither is a fault in the scenario's files: the
+/// loader and the rules refuse bad input before clearing, and with every shortfall and spill
+/// priced at the caps every problem they pass has a solution.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SolveError {
+    /// The engine does not clear this kind of problem (a setting chose the wrong engine).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The solver failed, or reported a status a feasible, bounded LP cannot have: a limit
+    /// of the solver or a bug of ours.
+    #[error("the {solver} solver failed on the day from interval {interval}: {status}")]
+    Solver {
+        /// The backend, as `--solver` names it.
+        solver: &'static str,
+        /// The first interval of the day it failed on.
+        interval: usize,
+        status: String,
+    },
 }
 
 /// The merit-order engine: each auction alone, exactly.
@@ -225,12 +245,12 @@ impl Engine for MeritOrder {
         "merit_order"
     }
 
-    fn solve(&self, problem: &Problem) -> Result<Solution, String> {
+    fn solve(&self, problem: &Problem) -> Result<Solution, SolveError> {
         if !problem.energy.is_empty() {
-            return Err(
+            return Err(SolveError::Unsupported(
                 "energy is cleared jointly only by the LP engine ([clearing] engine = \"lp\")"
                     .into(),
-            );
+            ));
         }
         let mut solution = Solution::default();
         // Offers usually hold for hours: an auction with the same bids as the one before

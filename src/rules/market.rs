@@ -275,16 +275,21 @@ pub fn rows(
     (clearing, awards)
 }
 
-/// Solves `problem` with `engine`, as an input error if the engine fails (it should not: with
-/// scarcity priced at the caps every problem is feasible).
+/// Solves `problem` with `engine`. An engine that does not clear this kind of problem is the
+/// setting's error (`[clearing] engine`); a solver failure is not the input's (with scarcity
+/// and spill priced at the caps every problem the rules pass is feasible), and says so.
 pub fn solve(engine: &dyn Engine, problem: &Problem) -> Result<Solution, crate::error::InputError> {
-    engine.solve(problem).map_err(|e| {
-        crate::error::InputError::new(
+    use crate::clearing::SolveError;
+    engine.solve(problem).map_err(|e| match e {
+        SolveError::Unsupported(why) => crate::error::InputError::new(
             crate::error::ErrorKind::Invalid,
             "scenario.toml",
-            format!("clearing with {} failed: {e}", engine.name()),
+            format!("clearing with {} failed: {why}", engine.name()),
         )
-        .at_column("clearing.engine")
+        .at_column("clearing.engine"),
+        SolveError::Solver { .. } => crate::error::InputError::solver(format!(
+            "clearing failed in the solver, not in the scenario's files: {e}; this is a limit of the solver or a bug of ours, please report it with the scenario (another solver may clear it: run --solver)"
+        )),
     })
 }
 

@@ -114,18 +114,58 @@ pub(super) fn build(
             .or_default()
             .extend(out.iter().copied());
     }
+    // The buses with output per interval (with a network): where spill can be.
+    let mut output_buses: BTreeMap<usize, std::collections::BTreeSet<usize>> = BTreeMap::new();
+    if let Some(grid) = &p.grid {
+        for (u, t) in output.keys() {
+            output_buses
+                .entry(*t)
+                .or_default()
+                .insert(grid.unit_bus[*u]);
+        }
+    }
     for t in day.clone() {
         let Some(load) = p.load_mw[t] else { continue };
         let load = f(load);
-        let short = m.var(0.0, load, f(p.energy_cap), load);
+        let cap = f(p.energy_cap);
         // Over-generation (must-run output above the load) is spilled at the cap's cost, so
-        // it happens only when nothing else can, and prices stay within ± the cap.
-        let spill = m.var(0.0, f64::INFINITY, f(p.energy_cap), load);
-        let mut sum: Lin = vec![(short, 1.0), (spill, -1.0)];
+        // it happens only when nothing else can, and prices stay within ± the cap. Each
+        // variable's tie-break weight is 1 / its bus's load (spill: 1 / the total), so that
+        // where shedding at one bus is as good as at another (no line binds between them) the
+        // least-squares point sheds pro rata to load, as on a copper plate.
+        let (short, spill) = match &p.grid {
+            None => (
+                vec![(0, m.var(0.0, load, cap, load))],
+                vec![(0, m.var(0.0, f64::INFINITY, cap, load))],
+            ),
+            Some(grid) => {
+                let short = grid
+                    .loads
+                    .of_interval(t)
+                    .iter()
+                    .map(|&(b, mw)| (b as usize, f(mw)))
+                    .filter(|&(_, mw)| mw > 0.0)
+                    .map(|(b, mw)| (b, m.var(0.0, mw, cap, mw)))
+                    .collect();
+                let spill = output_buses
+                    .get(&t)
+                    .into_iter()
+                    .flatten()
+                    .map(|&b| (b, m.var(0.0, f64::INFINITY, cap, load)))
+                    .collect();
+                (short, spill)
+            }
+        };
+        let mut sum: Lin = short.iter().map(|&(_, x)| (x, 1.0)).collect();
+        sum.extend(spill.iter().map(|&(_, x)| (x, -1.0)));
         sum.extend(by_interval.get(&t).into_iter().flatten().copied());
         let row = m.row(sum, Sense::Eq, load - shift);
         layout.priced.push(row);
-        layout.balance.push((t, short, spill));
+        layout.balance.push(Balance {
+            interval: t,
+            short,
+            spill,
+        });
     }
     zone_rows(p, &mut m, &mut layout, shift);
     if let Some(grid) = &p.grid {

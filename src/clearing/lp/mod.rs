@@ -93,7 +93,7 @@ use rust_decimal_macros::dec;
 
 use super::{
     AuctionResult, EnergyInterval, Engine, Grid, LineFlow, NodalPrice, Problem, Solution,
-    StorageInterval, ZoneResult, merit_order::share,
+    SolveError, StorageInterval, ZoneResult, merit_order::share,
 };
 use crate::product::Product;
 
@@ -107,7 +107,7 @@ mod solve;
 mod ties;
 
 use build::build;
-use model::{Layout, Lin, Model, Monitored, Sense};
+use model::{Balance, Layout, Lin, Model, Monitored, Sense};
 use network::{line_rows, read_network, violated};
 use read::{read_day, snap, zone_tight};
 use ties::{dual_tie_break, fill_segments, tie_break};
@@ -120,6 +120,17 @@ pub enum Backend {
     /// Simplex, C++ (feature `highs`).
     #[cfg(feature = "highs")]
     Highs,
+}
+
+impl Backend {
+    /// The name `--solver` and `[clearing] solver` give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Clarabel => "clarabel",
+            #[cfg(feature = "highs")]
+            Backend::Highs => "highs",
+        }
+    }
 }
 
 pub struct Lp {
@@ -189,7 +200,7 @@ impl Engine for Lp {
         "lp"
     }
 
-    fn solve(&self, p: &Problem) -> Result<Solution, String> {
+    fn solve(&self, p: &Problem) -> Result<Solution, SolveError> {
         let mut sol = Solution {
             auctions: vec![
                 AuctionResult {
@@ -220,7 +231,13 @@ impl Engine for Lp {
                     break (layout, None);
                 }
                 rounds += 1;
-                let solved = self.solve_day(p, &model, &layout, &mut sol.notes, day.start)?;
+                let solved = self
+                    .solve_day(p, &model, &layout, &mut sol.notes, day.start)
+                    .map_err(|status| SolveError::Solver {
+                        solver: self.backend.as_str(),
+                        interval: day.start,
+                        status,
+                    })?;
                 let broken: Monitored = match &p.grid {
                     Some(grid) => violated(grid, p, &layout, &solved.values, &monitored)
                         .into_iter()

@@ -88,8 +88,8 @@ pub(super) struct Layout {
     pub(super) auctions: Vec<(usize, Vec<usize>, usize)>,
     /// Per energy bid in the day: (energy bid index, variable).
     pub(super) energy: Vec<(usize, usize)>,
-    /// Per interval with a balance: (interval, shortfall, spill).
-    pub(super) balance: Vec<(usize, usize, usize)>,
+    /// Per interval with a balance, its load not served and its spill.
+    pub(super) balance: Vec<Balance>,
     /// Per (storage unit, interval): charge, discharge, soc.
     pub(super) storage: Vec<(usize, usize, usize, usize, usize)>,
     /// Rows whose duals are prices: auctions (in `auctions` order), then balances (in
@@ -100,6 +100,26 @@ pub(super) struct Layout {
     pub(super) zones: Vec<(usize, usize, Vec<usize>, usize)>,
     /// Per monitored line limit: (interval, line, its `≤ limit` row, its `≥ −limit` row).
     pub(super) lines: Vec<(usize, usize, usize, usize)>,
+}
+
+/// One interval's balance: what is not served and what is spilled, each as (bus, variable).
+/// On a copper plate one variable each (bus 0, unused). With a network, load not served is
+/// per bus with load and spill per bus with output, each at the energy cap's cost, so that a
+/// load pocket sheds its own load, not load across the line, and a unit's minimum output
+/// behind a limited line is spilled where it stands (a network the line rows make
+/// infeasible otherwise).
+#[derive(Debug, Clone)]
+pub(super) struct Balance {
+    pub(super) interval: usize,
+    pub(super) short: Vec<(usize, usize)>,
+    pub(super) spill: Vec<(usize, usize)>,
+}
+
+impl Balance {
+    /// The interval's total load not served (MW) in a solution.
+    pub(super) fn short_mw(&self, values: &[f64]) -> f64 {
+        self.short.iter().map(|&(_, x)| values[x]).sum()
+    }
 }
 
 /// A linear expression: (variable, coefficient).

@@ -6,12 +6,12 @@ use super::*;
 /// The monitored line limits as rows (DC power flow, PTDF form): per (interval t, line l),
 ///
 /// ```text
-/// −limit ≤ Σ_u PTDF[l, bus(u)] × output_u,t + c_l,t × (short_t − spill_t) − Σ_b PTDF[l, b] × load_b,t ≤ limit
+/// −limit ≤ Σ_b PTDF[l, b] × (output_b,t + short_b,t − spill_b,t − load_b,t) ≤ limit
 /// ```
 ///
-/// with output = energy + discharge − charge. A shortfall is load not served at every bus
-/// pro rata to its load (spill likewise), so its factor is c = Σ_b PTDF[l, b] × load_b ÷ Σ_b
-/// load_b. The load terms move to the right-hand side.
+/// with output = energy + discharge − charge of the bus's units, short the bus's load not
+/// served and spill its output spilled ([`Balance`]). The load terms move to the right-hand
+/// side.
 pub(super) fn line_rows(
     grid: &Grid,
     m: &mut Model,
@@ -23,7 +23,7 @@ pub(super) fn line_rows(
         return;
     }
     let intervals: std::collections::BTreeSet<usize> = monitored.iter().map(|&(t, _)| t).collect();
-    // Per (interval, bus): the output terms of its units.
+    // Per (interval, bus): the output terms of its units, its load not served and its spill.
     let mut by_bus: BTreeMap<(usize, usize), Lin> = BTreeMap::new();
     for ((u, t), out) in output {
         if intervals.contains(t) {
@@ -33,18 +33,26 @@ pub(super) fn line_rows(
                 .extend(out.iter().copied());
         }
     }
-    let balance: HashMap<usize, (usize, usize)> = layout
-        .balance
-        .iter()
-        .map(|&(t, short, spill)| (t, (short, spill)))
-        .collect();
+    let mut with_balance = std::collections::BTreeSet::new();
+    for b in &layout.balance {
+        if !intervals.contains(&b.interval) {
+            continue;
+        }
+        with_balance.insert(b.interval);
+        for &(bus, x) in &b.short {
+            by_bus.entry((b.interval, bus)).or_default().push((x, 1.0));
+        }
+        for &(bus, x) in &b.spill {
+            by_bus.entry((b.interval, bus)).or_default().push((x, -1.0));
+        }
+    }
     for &(t, l) in monitored {
-        let (Some(&(short, spill)), Some(limit)) = (balance.get(&t), grid.limits[l]) else {
+        let (true, Some(limit)) = (with_balance.contains(&t), grid.limits[l]) else {
             continue;
         };
-        let loads = grid.loads.of_interval(t);
-        let total: f64 = loads.iter().map(|&(_, mw)| f(mw)).sum();
-        let shifted: f64 = loads
+        let shifted: f64 = grid
+            .loads
+            .of_interval(t)
             .iter()
             .map(|&(b, mw)| grid.ptdf.get(l, b as usize) * f(mw))
             .sum();
@@ -54,11 +62,6 @@ pub(super) fn line_rows(
             if k != 0.0 {
                 terms.extend(out.iter().map(|&(j, a)| (j, a * k)));
             }
-        }
-        if total > 0.0 && shifted != 0.0 {
-            let c = shifted / total;
-            terms.push((short, c));
-            terms.push((spill, -c));
         }
         let le = m.row(terms.clone(), Sense::Le, limit + shifted);
         let ge = m.row(terms, Sense::Ge, -limit + shifted);
@@ -74,20 +77,25 @@ pub(super) fn flows(grid: &Grid, p: &Problem, layout: &Layout, values: &[f64]) -
         .balance
         .iter()
         .enumerate()
-        .map(|(i, &(t, _, _))| (t, i))
+        .map(|(i, b)| (b.interval, i))
         .collect();
     let mut injection: Vec<ndarray::Array1<f64>> = layout
         .balance
         .iter()
-        .map(|&(t, short, spill)| {
-            let loads = grid.loads.dense(t, buses);
-            let total: f64 = loads.iter().sum();
-            let served = if total > 0.0 {
-                (values[short] - values[spill]) / total
-            } else {
-                0.0
-            };
-            loads.iter().map(|&l| l * served - l).collect()
+        .map(|b| {
+            let mut inj: ndarray::Array1<f64> = grid
+                .loads
+                .dense(b.interval, buses)
+                .iter()
+                .map(|&l| -l)
+                .collect();
+            for &(bus, x) in &b.short {
+                inj[bus] += values[x];
+            }
+            for &(bus, x) in &b.spill {
+                inj[bus] -= values[x];
+            }
+            inj
         })
         .collect();
     for &(k, x) in &layout.energy {
@@ -118,7 +126,7 @@ pub(super) fn violated(
 ) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (i, flow) in flows(grid, p, layout, values).iter().enumerate() {
-        let t = layout.balance[i].0;
+        let t = layout.balance[i].interval;
         for (l, &mw) in flow.iter().enumerate() {
             if let Some(limit) = grid.limits[l]
                 && mw.abs() > limit + 1e-6 * limit.max(1.0)
@@ -158,7 +166,7 @@ pub(super) fn read_network(
     for &(t, l, le, ge) in &shifted.lines {
         *shadow.entry((t, l)).or_default() += duals[ge] - duals[le];
     }
-    for (i, &(t, _, _)) in shifted.balance.iter().enumerate() {
+    for (i, t) in shifted.balance.iter().map(|b| b.interval).enumerate() {
         let energy = price(lambda[i]).clamp(-cap, cap);
         for b in 0..buses {
             let congestion: f64 = mu
@@ -179,7 +187,7 @@ pub(super) fn read_network(
         }
     }
     for (i, flow) in flows(grid, p, layout, values).into_iter().enumerate() {
-        let t = layout.balance[i].0;
+        let t = layout.balance[i].interval;
         for (l, mw) in flow.into_iter().enumerate() {
             let s = shadow.get(&(t, l)).copied().unwrap_or(0.0);
             sol.flows.push(LineFlow {

@@ -148,7 +148,7 @@ pub(super) fn snap(p: &Problem, layout: &Layout, values: &[f64], duals: &mut [f6
     let congested: std::collections::BTreeSet<usize> =
         layout.lines.iter().map(|&(t, _, _, _)| t).collect();
     let n = layout.auctions.len();
-    for (i, (t, _, _)) in layout.balance.iter().enumerate() {
+    for (i, t) in layout.balance.iter().map(|b| &b.interval).enumerate() {
         if congested.contains(t) {
             continue;
         }
@@ -206,13 +206,15 @@ pub(super) fn read_day(
         segments.entry(p.energy[k].interval).or_default().push(k);
     }
     let n_auctions = layout.auctions.len();
-    for (i, &(t, short, _)) in layout.balance.iter().enumerate() {
+    for (i, balance) in layout.balance.iter().enumerate() {
+        let t = balance.interval;
         let at_t: &[usize] = segments.get(&t).map_or(&[], Vec::as_slice);
         let load = p.load_mw[t].unwrap_or_default();
-        let shortfall = if values[short] < 5e-4 {
+        let short = balance.short_mw(values);
+        let shortfall = if short < 5e-4 {
             Decimal::ZERO
         } else {
-            mw(values[short])
+            mw(short)
         };
         let mut got = dispatched.get(&t).copied().unwrap_or_default();
         // Rounding to 0.001 MW can leave the balance a few kW off: the dearest dispatched
