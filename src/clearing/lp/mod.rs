@@ -8,7 +8,9 @@
 //! duals are divided by w to give 元/MW of mileage again):
 //!
 //! - balance: Σ energy + Σ (discharge − charge) + short_e − spill = load (dual: energy price;
-//!   shortfall and spill both cost the energy cap, so prices stay within ± the cap);
+//!   shortfall and spill both cost the energy cap, so prices stay within ± the cap; with a
+//!   network, one short variable per bus with load and one spill per bus with output, see
+//!   [`model::Balance`]);
 //! - each requirement: Σ accepted + short ≥ requirement (dual: that product's price);
 //! - headroom: p + FR + reserve ≤ capacity; footroom: p − FR ≥ min output (units with energy
 //!   offers are committed); without energy, FR + reserve ≤ capacity;
@@ -65,7 +67,7 @@
 //!
 //! With a network ([`Problem::grid`]), each limited line is a pair of rows per interval,
 //! −limit ≤ Σ_b PTDF[l, b] × (injection_b − load_b) ≤ limit (`line_rows`), added only where
-//! a solve without them breaks the limit (`Lp::solve_rounds`); the 0.01 MW shift of the
+//! a solve without them breaks the limit (the rounds in `Engine::solve`); the 0.01 MW shift of the
 //! price solve lowers the load at the reference bus, so line rows do not move. Line rows go
 //! through the same tie-breaks as every other row. A bus's price is λ + Σ PTDF × (line
 //! duals) (`read_network`); `snap` leaves the energy price of an interval with a monitored

@@ -126,5 +126,5 @@ impl Balance {
 pub(super) type Lin = Vec<(usize, f64)>;
 
 /// The (interval, line) limits a day's model enforces: only those a solve without them broke
-/// (see [`Lp::solve_rounds`]).
+/// (the rounds in the engine's `solve`).
 pub(super) type Monitored = std::collections::BTreeSet<(usize, usize)>;
