@@ -75,6 +75,35 @@ pub fn run_to_dir_showing(
     solver: Option<scenario::config::LpSolver>,
     format: output::Format,
 ) -> Result<Vec<String>, Error> {
+    run_to_dir_with(
+        scenario_dir,
+        out_dir,
+        force,
+        report,
+        progress,
+        solver,
+        format,
+    )
+    .map(|ran| ran.warnings)
+}
+
+/// What a run into a folder tells its caller: the warnings, and `summary.json` as written
+/// (the CLI prints its totals).
+pub struct Ran {
+    pub warnings: Vec<String>,
+    pub summary: serde_json::Value,
+}
+
+/// [`run_to_dir_showing`], returning `summary.json` as well.
+pub fn run_to_dir_with(
+    scenario_dir: &Path,
+    out_dir: &Path,
+    force: bool,
+    report: bool,
+    progress: bool,
+    solver: Option<scenario::config::LpSolver>,
+    format: output::Format,
+) -> Result<Ran, Error> {
     let mut scenario = scenario::load(scenario_dir)?;
     if let Some(solver) = solver {
         scenario.config.clearing.solver = Some(solver);
@@ -94,9 +123,24 @@ pub fn run_to_dir_showing(
         add_report(&scenario, &mut files)?;
         let files = as_format(files, format, out_dir)?;
         output::dir::write(out_dir, &files, force)?;
-        return Ok(result.warnings);
+        return Ok(Ran {
+            warnings: result.warnings,
+            summary: summary_of(&files),
+        });
     }
-    Ok(stream(&scenario, &chunks, out_dir, force, &days, format)?.warnings)
+    let (result, summary) = stream(&scenario, &chunks, out_dir, force, &days, format)?;
+    Ok(Ran {
+        warnings: result.warnings,
+        summary,
+    })
+}
+
+/// `summary.json` of a run's files, parsed (null where absent: never, as every run writes it).
+fn summary_of(files: &std::collections::BTreeMap<String, Vec<u8>>) -> serde_json::Value {
+    files
+        .get("summary.json")
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_default()
 }
 
 /// A run's files rendered by [`output::render_listed`] for `format`, with the tables in it
@@ -166,6 +210,7 @@ pub fn stream_to_dir(
         &DaysCleared::new(scenario, &chunks, false),
         output::Format::Csv,
     )
+    .map(|(result, _)| result)
 }
 
 /// [`stream_to_dir`] over `chunks`, counting the days cleared.
@@ -176,7 +221,7 @@ fn stream(
     force: bool,
     days: &DaysCleared,
     format: output::Format,
-) -> Result<run::RunResult, Error> {
+) -> Result<(run::RunResult, serde_json::Value), Error> {
     use rayon::prelude::*;
     let labels = output::labels(scenario);
     let mut staged = output::dir::Staged::begin(out_dir, force)?;
@@ -255,11 +300,12 @@ fn stream(
     let row_files: Vec<String> = staged.names().iter().cloned().collect();
     let rest = output::render_rest_as(scenario, &result, &totals, &row_files, format)
         .map_err(|e| Error::io(out_dir, e))?;
+    let summary = summary_of(&rest);
     for (name, bytes) in rest {
         staged.write(&name, &bytes)?;
     }
     staged.commit()?;
-    Ok(result)
+    Ok((result, summary))
 }
 
 /// Adds `report.html` to a run's files, with the run's audit in it.

@@ -457,31 +457,32 @@ fn main() -> ExitCode {
             quiet,
             solver,
             format,
-        } => match ancillary::run_to_dir_showing(
-            &scenario, &out, force, report, !quiet, solver, format,
-        ) {
-            Ok(warnings) => {
-                // A long run can warn about hundreds of units: the first few here, all of
-                // them in summary.json.
-                const SHOWN: usize = 20;
-                for w in warnings.iter().take(SHOWN) {
-                    eprintln!("warning: {w}");
+        } => {
+            match ancillary::run_to_dir_with(&scenario, &out, force, report, !quiet, solver, format)
+            {
+                Ok(ancillary::Ran { warnings, summary }) => {
+                    // A long run can warn about hundreds of units: the first few here, all of
+                    // them in summary.json.
+                    const SHOWN: usize = 20;
+                    for w in warnings.iter().take(SHOWN) {
+                        eprintln!("warning: {w}");
+                    }
+                    if warnings.len() > SHOWN {
+                        eprintln!(
+                            "warning: … and {} more, all listed under \"warnings\" in {}",
+                            warnings.len() - SHOWN,
+                            out.join("summary.json").display()
+                        );
+                    }
+                    for line in totals(&summary) {
+                        eprintln!("{line}");
+                    }
+                    eprintln!("wrote {}", out.display());
+                    ExitCode::SUCCESS
                 }
-                if warnings.len() > SHOWN {
-                    eprintln!(
-                        "warning: … and {} more, all listed under \"warnings\" in {}",
-                        warnings.len() - SHOWN,
-                        out.join("summary.json").display()
-                    );
-                }
-                eprintln!("wrote {}", out.display());
-                ExitCode::SUCCESS
+                Err(e) => exit(Err(e)),
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+        }
         Command::Audit {
             scenario,
             results,
@@ -663,6 +664,76 @@ fn exit(result: Result<bool, ancillary::Error>) -> ExitCode {
     }
 }
 
+/// One line per product of a run's `summary.json`: what was cleared against what was asked,
+/// the dearest price, what was paid, and how many offers were refused (and where to look).
+fn totals(summary: &serde_json::Value) -> Vec<String> {
+    let Some(products) = summary["products"].as_object() else {
+        return Vec::new();
+    };
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    products
+        .iter()
+        .map(|(product, p)| {
+            let short = p["intervals_with_shortfall"].as_u64().unwrap_or(0);
+            let refused = p["rejected_offers"].as_u64().unwrap_or(0);
+            let mut line = format!(
+                "{product}: {} of {} MW cleared on average over {} intervals",
+                thousands(&text(&p["mean_cleared_mw"])),
+                thousands(&text(&p["mean_requirement_mw"])),
+                text(&p["intervals"]),
+            );
+            if short > 0 {
+                line.push_str(&format!(" (short in {short})"));
+            }
+            line.push_str(&format!(
+                ", price up to {} {}",
+                text(&p["max_price"]),
+                text(&p["price_unit"]),
+            ));
+            // Energy is cleared with the services but not settled here: nothing is paid for it.
+            if product != "energy" {
+                line.push_str(&format!(
+                    ", paid {} yuan",
+                    thousands(&text(&p["compensation_yuan"]))
+                ));
+            }
+            if refused > 0 {
+                let s = if refused == 1 { "" } else { "s" };
+                line.push_str(&format!(
+                    "; {refused} offer{s} refused (reasons in rejected_offers.csv)"
+                ));
+            }
+            line
+        })
+        .collect()
+}
+
+/// A decimal number with a comma between thousands: `578892.13` → `578,892.13`.
+fn thousands(number: &str) -> String {
+    let (sign, rest) = match number.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", number),
+    };
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
 /// A tolerance: a number ≥ 0, plain or scientific (`1e-6`).
 fn tolerance(s: &str) -> Result<rust_decimal::Decimal, String> {
     use std::str::FromStr;
@@ -679,6 +750,24 @@ mod tests {
     use clap::CommandFactory;
 
     /// Every subcommand says what it does, and every argument and option has a description.
+    /// fr-basic's golden summary: mean cleared 118.75 of 121.25 MW over 4 intervals, short in
+    /// 1, max 15 yuan/MW, compensation 5976.90, 1 offer refused.
+    #[test]
+    fn a_run_ends_with_a_line_of_totals_per_product() {
+        let summary: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/golden/fr-basic/summary.json")).unwrap();
+        assert_eq!(
+            totals(&summary),
+            [
+                "fr: 118.75 of 121.25 MW cleared on average over 4 intervals (short in 1), price up to 15 yuan/MW, paid 5,976.90 yuan; 1 offer refused (reasons in rejected_offers.csv)"
+            ]
+        );
+        assert_eq!(thousands("578892.13"), "578,892.13");
+        assert_eq!(thousands("-1234567"), "-1,234,567");
+        assert_eq!(thousands("999.5"), "999.5");
+        assert_eq!(thousands("0.00"), "0.00");
+    }
+
     #[test]
     fn every_argument_is_described() {
         fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {

@@ -39,6 +39,11 @@ fn runs_a_shipped_scenario() {
     assert!(!out.join(".ancillary-staging").exists());
     // The warning about C2's unpaid mileage is on stderr.
     assert!(err.contains("warning: unit C2"), "{err}");
+    // Then a line of totals per product (summary.json's figures: 118.75 of 121.25 MW on
+    // average, short in 1 of 4 intervals, 5,976.90 yuan paid, one offer refused), then where
+    // the files are.
+    let fr = "fr: 118.75 of 121.25 MW cleared on average over 4 intervals (short in 1), price up to 15 yuan/MW, paid 5,976.90 yuan; 1 offer refused (reasons in rejected_offers.csv)\nwrote ";
+    assert!(err.contains(fr), "{err}");
 }
 
 #[test]
