@@ -322,3 +322,49 @@ fn expected_mileage_must_be_positive_finite_and_at_most_1000() {
         c.load().unwrap();
     }
 }
+
+/// Issue 26: a header that differs only in case, or a file saved with `;` or tabs, gets the
+/// missing-column error with a hint that says what is wrong.
+#[test]
+fn a_near_miss_header_says_what_is_wrong() {
+    let e = base()
+        .file("units.csv", &UNITS.replacen("unit,owner", "Unit,owner", 1))
+        .error();
+    assert_eq!(e.kind, ErrorKind::MissingColumn, "{e}");
+    assert_at(&e, "units.csv", Some(1), Some("unit"));
+    assert!(
+        e.rule.ends_with(
+            "the header has \"Unit\", which differs only in case: column names are lower case"
+        ),
+        "{e}"
+    );
+    for (delimiter, word) in [(";", "semicolons"), ("\t", "tabs")] {
+        let e = base()
+            .file("units.csv", &UNITS.replace(',', delimiter))
+            .error();
+        assert_eq!(e.kind, ErrorKind::MissingColumn, "{e}");
+        assert!(e.rule.contains(&format!("separated by {word}")), "{e}");
+        assert!(
+            e.rule
+                .ends_with("save the file with commas as the delimiter (CSV)"),
+            "{e}"
+        );
+    }
+}
+
+/// A flag's error names the accepted spellings and quotes the cell as written (`Y`, not `y`).
+#[test]
+fn a_flag_error_lists_what_is_accepted() {
+    let e = base()
+        .file(
+            "units.csv",
+            "unit,owner,kind,capacity_mw,min_output_mw,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s\nC1,A,coal,600,300,Y,2.0,1.0,30\n",
+        )
+        .error();
+    assert_at(&e, "units.csv", Some(2), Some("capacity_payment"));
+    assert!(
+        e.rule
+            .contains("must be true or false (or 1/0, yes/no, in any case), got \"Y\""),
+        "{e}"
+    );
+}

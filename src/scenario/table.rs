@@ -268,17 +268,34 @@ impl Table {
         })
     }
 
-    /// Fails on the first of `columns` that the header lacks.
+    /// Fails on the first of `columns` that the header lacks, with a hint where the header
+    /// comes close: the name in another case, or a header that is one column holding `;` or a
+    /// tab (a file saved with another delimiter).
     pub fn require(&self, columns: &[&str]) -> Result<(), InputError> {
         for column in columns {
             if !self.has(column) {
-                return Err(InputError::new(
-                    ErrorKind::MissingColumn,
-                    &self.file,
-                    "required column is missing from the header",
-                )
-                .at_line(1)
-                .at_column(*column));
+                let mut rule = String::from("required column is missing from the header");
+                if let [(only, _)] = self.columns.as_slice()
+                    && let Some(delimiter) = [(';', "semicolons"), ('\t', "tabs")]
+                        .into_iter()
+                        .find(|(c, _)| only.contains(*c))
+                {
+                    rule.push_str(&format!(
+                        "; the header is one column separated by {}: save the file with commas as the delimiter (CSV)",
+                        delimiter.1
+                    ));
+                } else if let Some((other, _)) = self
+                    .columns
+                    .iter()
+                    .find(|(c, _)| c.eq_ignore_ascii_case(column))
+                {
+                    rule.push_str(&format!(
+                        "; the header has {other:?}, which differs only in case: column names are lower case"
+                    ));
+                }
+                return Err(InputError::new(ErrorKind::MissingColumn, &self.file, rule)
+                    .at_line(1)
+                    .at_column(*column));
             }
         }
         Ok(())
@@ -619,17 +636,17 @@ impl<'a> Row<'a> {
 
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, any case); empty or absent is `false`.
     pub fn flag(&self, column: &str) -> Result<bool, InputError> {
-        match self
-            .optional(column)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let cell = self.optional(column);
+        match cell.map(str::to_ascii_lowercase).as_deref() {
             None | Some("false") | Some("0") | Some("no") => Ok(false),
             Some("true") | Some("1") | Some("yes") => Ok(true),
-            Some(other) => Err(self.error(
+            Some(_) => Err(self.error(
                 ErrorKind::Parse,
                 column,
-                format!("must be true or false, got {other:?}"),
+                format!(
+                    "must be true or false (or 1/0, yes/no, in any case), got {:?}",
+                    cell.unwrap_or_default()
+                ),
             )),
         }
     }
