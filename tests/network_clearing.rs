@@ -122,7 +122,7 @@ fn a_binding_line_prices_the_load_bus_above_both_offers() {
     let files = ancillary::output::render(&s, &r);
     let text = |name: &str| String::from_utf8(files[name].clone()).unwrap();
     assert!(text("nodal_prices.csv").starts_with(
-        "time,bus,price,energy,congestion\n2024-03-01T00:00,b1,10,10,0\n2024-03-01T00:00,b2,30,10,20\n2024-03-01T00:00,b3,50,10,40\n"
+        "time,bus,price,energy,congestion,at_cap\n2024-03-01T00:00,b1,10,10,0,false\n2024-03-01T00:00,b2,30,10,20,false\n2024-03-01T00:00,b3,50,10,40,false\n"
     ));
     assert!(text("flows.csv").starts_with(
         "time,line,flow_mw,limit_mw,shadow_price\n2024-03-01T00:00,L12,10,,0\n2024-03-01T00:00,L13,80,80,60\n2024-03-01T00:00,L23,70,,0\n"
@@ -812,5 +812,79 @@ fn a_solver_failure_is_not_blamed_on_the_input() {
     assert_eq!(
         (e.file.as_str(), e.column.as_deref()),
         ("scenario.toml", Some("clearing.engine"))
+    );
+}
+
+/// A price beyond the cap is held at it and its row says so (issue 23). The triangle with b3
+/// a transit bus (no load, no unit): G1 at b1 (10 元/MWh), G2 at b2 (1000), 150 MW of load at
+/// b2, L13 (b1 → b3) limited to 20 MW. From b1 to b2, 2/3 of a transfer takes L12 and 1/3
+/// goes round by b3 over L13 and L23, so G1 can send T with T/3 ≤ 20: G1 = 60, G2 = 90.
+/// Flows: L12 = 40, L13 = 20, L23 (b2 → b3) = −20.
+///
+/// Prices (reference b1, λ = 10): PTDF on L13 is −1/3 for b2 and −2/3 for b3 (as in the
+/// first case). b2 = 1000 (G2 marginal) = 10 + μ/3, so μ = 2970, L13's shadow price;
+/// b3 = 10 + 2/3 × 2970 = 1990, beyond the energy cap (1500 under continuous spot where the province
+/// has no spot cap in data/spot_markets.csv): held at 1500 with at_cap = true and congestion
+/// 1500 − 10 = 1490 in its row. b3 has no load
+/// to shed nor output to spill, which would otherwise bound its price by the cap.
+#[test]
+fn a_nodal_price_beyond_the_cap_is_held_and_flagged() {
+    let spot = toml("").replace("spot_market = \"none\"", "spot_market = \"continuous\"");
+    let loads: String = [T0, T1, T2, T3]
+        .iter()
+        .map(|t| format!("{t},b2,150\n"))
+        .collect();
+    let case = Case::new("")
+        .file("scenario.toml", &spot)
+        .file("units.csv", UNITS)
+        .file("buses.csv", BUSES)
+        .file("lines.csv", &LINES.replace(",80\n", ",20\n"))
+        .file("bus_loads.csv", &format!("time,bus,load_mw\n{loads}"))
+        .file(
+            "requirements.csv",
+            &format!("time,fr_mw,reserve_mw\n{T0},0,0\n{T1},0,0\n{T2},0,0\n{T3},0,0\n"),
+        )
+        .file(
+            "energy_offers.csv",
+            &format!(
+                "unit,start,end,segment,mw,price_yuan_per_mwh\nG1,{T0},{END},1,200,10\nG2,{T0},{END},1,200,1000\n"
+            ),
+        );
+    let s = case.load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.caps.energy_market_price_cap_yuan_per_mwh, d("1500"));
+    let nodal: Vec<_> = r
+        .nodal
+        .iter()
+        .filter(|n| n.interval == 0)
+        .map(|n| (n.price, n.at_cap))
+        .collect();
+    assert_eq!(
+        nodal,
+        [(d("10"), false), (d("1000"), false), (d("1500"), true)]
+    );
+    let flows: Vec<_> = r
+        .flows
+        .iter()
+        .filter(|f| f.interval == 0)
+        .map(|f| (f.flow_mw, f.shadow_price))
+        .collect();
+    assert_eq!(
+        flows,
+        [(d("40"), d("0")), (d("20"), d("2970")), (d("-20"), d("0"))]
+    );
+    let files = ancillary::output::render(&s, &r);
+    let text = String::from_utf8(files["nodal_prices.csv"].clone()).unwrap();
+    assert!(
+        text.starts_with("time,bus,price,energy,congestion,at_cap\n2024-03-01T00:00,b1,10,10,0,false\n2024-03-01T00:00,b2,1000,10,990,false\n2024-03-01T00:00,b3,1500,10,1490,true\n"),
+        "{text}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w
+                .starts_with("4 nodal prices (bus × interval) are held at ± the energy cap 1500")),
+        "{:?}",
+        r.warnings
     );
 }

@@ -142,6 +142,9 @@ pub struct NodalPrice {
     pub bus: usize,
     pub price: Decimal,
     pub energy: Decimal,
+    /// The bus's (or the reference bus's) shadow price lies beyond ± the energy cap, and
+    /// `price` is held at the cap.
+    pub at_cap: bool,
 }
 
 /// A line's flow in one interval.

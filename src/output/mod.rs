@@ -247,7 +247,7 @@ pub const STORAGE: (&str, &[&str]) = (
 
 pub const NODAL_PRICES: (&str, &[&str]) = (
     "nodal_prices.csv",
-    &["time", "bus", "price", "energy", "congestion"],
+    &["time", "bus", "price", "energy", "congestion", "at_cap"],
 );
 pub const FLOWS: (&str, &[&str]) = (
     "flows.csv",
@@ -473,6 +473,7 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
                 .num(n.price)
                 .num(n.energy)
                 .num(n.price - n.energy)
+                .text(if n.at_cap { "true" } else { "false" })
                 .end();
         }
     }

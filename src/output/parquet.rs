@@ -71,11 +71,12 @@ pub enum Kind {
 
 /// The type of the column named `column`, the same in every table.
 pub fn kind(column: &str) -> Kind {
-    const FLAGS: [&str; 4] = [
+    const FLAGS: [&str; 5] = [
         "pivotal",
         "three_pivotal_fail",
         "sets_price",
         "pivotal_sets_price",
+        "at_cap",
     ];
     const NUMBERS: [&str; 4] = ["performance_factor", "rsi", "hhi", "quantity"];
     if column.ends_with("_yuan") {

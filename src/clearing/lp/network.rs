@@ -166,25 +166,37 @@ pub(super) fn read_network(
     for &(t, l, le, ge) in &shifted.lines {
         *shadow.entry((t, l)).or_default() += duals[ge] - duals[le];
     }
+    let mut held = 0;
     for (i, t) in shifted.balance.iter().map(|b| b.interval).enumerate() {
-        let energy = price(lambda[i]).clamp(-cap, cap);
+        let energy_raw = price(lambda[i]);
+        let energy = energy_raw.clamp(-cap, cap);
         for b in 0..buses {
             let congestion: f64 = mu
                 .range((t, 0)..(t + 1, 0))
                 .map(|(&(_, l), &m)| grid.ptdf.get(l, b) * m)
                 .sum();
-            let at_bus = if b == grid.ptdf.reference() {
-                energy
+            let raw = if b == grid.ptdf.reference() {
+                energy_raw
             } else {
-                price(lambda[i] + congestion).clamp(-cap, cap)
+                price(lambda[i] + congestion)
             };
+            // Prices stay within ± the energy cap; a shadow price beyond it is held there and
+            // the row says so (its congestion is then price − energy, not the lines' duals).
+            let at_cap = raw.abs() > cap || energy_raw.abs() > cap;
+            held += usize::from(at_cap);
             sol.nodal.push(NodalPrice {
                 interval: t,
                 bus: b,
-                price: at_bus,
+                price: raw.clamp(-cap, cap),
                 energy,
+                at_cap,
             });
         }
+    }
+    if held > 0 {
+        sol.notes.push(format!(
+            "{held} nodal prices (bus × interval) are held at ± the energy cap {cap} yuan/MWh, their shadow prices lying beyond it: nodal_prices.csv marks them at_cap = true, and flows.csv's shadow prices are the unheld ones"
+        ));
     }
     for (i, flow) in flows(grid, p, layout, values).into_iter().enumerate() {
         let t = layout.balance[i].interval;
