@@ -628,3 +628,64 @@ fn an_empty_folder_made_beforehand_is_filled_without_force() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(snapshot(&out), reference(tmp.path(), "scenarios/fr-basic"));
 }
+
+#[test]
+fn a_lock_file_planted_as_a_link_or_a_file_of_someone_else_is_never_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok("scenarios/fr-basic", &out);
+    let before = snapshot(&out);
+    // A file outside, and a link to it at each lock file's name: OUT_DIR's (`run`) and the
+    // page's (`report --html`).
+    let outside = tmp.path().join("precious.txt");
+    std::fs::write(&outside, "thesis, chapter 3\n").unwrap();
+    let run_lock = tmp.path().join(".out.ancillary-lock");
+    let html_lock = tmp.path().join(".r.html.ancillary-lock");
+    std::os::unix::fs::symlink(&outside, &run_lock).unwrap();
+    std::os::unix::fs::symlink(&outside, &html_lock).unwrap();
+    let html = tmp.path().join("r.html");
+    let runs: [&[&str]; 2] = [
+        &["run", "scenarios/peak-basic", "--out", s(&out)],
+        &["report", s(&out), "--html", s(&html)],
+    ];
+    for args in runs {
+        let o = ancillary(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "is a symbolic link; ancillary never writes or removes a file it did not create"
+            ),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(&outside).unwrap(), b"thesis, chapter 3\n");
+    }
+    assert!(!html.exists());
+    assert_eq!(snapshot(&out), before, "OUT_DIR changed");
+    // A hard link to the file, and a file of someone else's, at the lock file's name.
+    std::fs::remove_file(&run_lock).unwrap();
+    std::fs::hard_link(&outside, &run_lock).unwrap();
+    let o = ancillary(runs[0]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has other hard links"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&run_lock).unwrap();
+    std::fs::write(&run_lock, "notes").unwrap();
+    let o = ancillary(runs[0]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds more than a process id"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&run_lock).unwrap(), b"notes");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"thesis, chapter 3\n");
+    assert_eq!(snapshot(&out), before, "OUT_DIR changed");
+    // A stale lock file of ours (a process id) is still reused and removed.
+    std::fs::write(&run_lock, "99999").unwrap();
+    run_ok("scenarios/peak-basic", &out);
+    assert!(std::fs::symlink_metadata(&run_lock).is_err());
+}

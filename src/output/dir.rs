@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -230,13 +230,7 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
     // The holder removes the lock file as it leaves: a lock taken on a file that is no longer
     // at `path` locks nothing, so take it again.
     for _ in 0..16 {
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| place.error(format!("cannot create its lock file: {e}")))?;
+        let mut file = open_lock_file(&place, &path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -268,6 +262,66 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
         }
     }
     Err(place.error("cannot lock it: its lock file keeps changing"))
+}
+
+/// The most bytes a lock file of ours holds (a process id).
+const LOCK_LIMIT: u64 = 20;
+
+/// Opens (or creates) the lock file at `path`, never through a symbolic link and never a
+/// file that is not a lock file of ours: a link, a folder, a FIFO, a file with other hard
+/// links, or one holding anything but a process id is refused, untouched (the lock file is
+/// truncated and removed later, so anything else there would be lost).
+fn open_lock_file(place: &Place, path: &Path) -> Result<fs::File, Error> {
+    let refuse = |why: &str| {
+        place.error(format!(
+            "its lock file {} {why}; ancillary never writes or removes a file it did not create: move it away, or choose another folder",
+            path.display()
+        ))
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NOFOLLOW: a link planted at the lock file's name fails to open (ELOOP) instead
+        // of its target being truncated. O_NONBLOCK: a FIFO there never blocks the open.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(match fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => refuse("is a symbolic link"),
+                _ => place.error(format!("cannot create its lock file: {e}")),
+            });
+        }
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file"));
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+        return Err(refuse("has other hard links"));
+    }
+    if meta.len() > LOCK_LIMIT {
+        return Err(refuse("holds more than a process id"));
+    }
+    let mut text = Vec::new();
+    (&file)
+        .take(LOCK_LIMIT + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    if !text.iter().all(u8::is_ascii_digit) {
+        return Err(refuse("holds more than a process id"));
+    }
+    (&file)
+        .rewind()
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    Ok(file)
 }
 
 #[cfg(unix)]
