@@ -317,6 +317,21 @@ fn each_bad_input_names_file_line_and_column() {
             "is 0.000001 on line \"L23\" while line \"L4\" (line 5) has 100000",
         ),
         (
+            // 1e-28 and 1e9, each accepted alone: 1e9 / 1e-28 = 1e37 overflows a decimal
+            // (largest about 7.9e28) and is far over 1e10 to 1. Was a panic (exit 101).
+            Box::new(move |c| {
+                c.file(
+                    "lines.csv",
+                    &(LINES.replace("L23,b2,b3,0.1,", "L23,b2,b3,1e-28,") + "L4,b1,b3,1e9,\n"),
+                )
+            }),
+            "lines.csv",
+            Some(3),
+            Some("reactance_pu"),
+            ErrorKind::Invalid,
+            "on line \"L23\" while line \"L4\" (line 5) has 1000000000",
+        ),
+        (
             Box::new(|c| c.file("buses.csv", &format!("{BUSES}b2,south\n"))),
             "buses.csv",
             Some(5),
