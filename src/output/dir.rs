@@ -244,7 +244,8 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
-                let who = match pid.trim() {
+                // The process id, before the temporary file's inode a `write_file` adds.
+                let who = match pid.split_whitespace().next().unwrap_or("") {
                     "" => "another ancillary run".to_string(),
                     pid => format!("another ancillary run (process {pid})"),
                 };
