@@ -230,3 +230,77 @@ fn a_damaged_parquet_table_is_an_error_naming_it() {
     let e = ancillary::audit::results::read_dir(&p).unwrap_err();
     assert!(e.to_string().contains("awards.parquet"), "{e}");
 }
+
+/// A Parquet file of `rows` rows of one INT64 column `band`, all 0, zstd: a few kilobytes
+/// however many rows (dictionary and run-length encoding).
+fn many_rows(rows: usize) -> Vec<u8> {
+    use parquet::data_type::Int64Type;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    let schema =
+        std::sync::Arc::new(parse_message_type("message t { required int64 band; }").unwrap());
+    let props = std::sync::Arc::new(
+        WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .build(),
+    );
+    let mut w = SerializedFileWriter::new(Vec::new(), schema, props).unwrap();
+    let mut group = w.next_row_group().unwrap();
+    let mut col = group.next_column().unwrap().unwrap();
+    col.typed::<Int64Type>()
+        .write_batch(&vec![0; rows], None, None)
+        .unwrap();
+    col.close().unwrap();
+    group.close().unwrap();
+    w.into_inner().unwrap()
+}
+
+#[test]
+fn a_small_parquet_file_of_millions_of_rows_is_refused_at_once() {
+    // 2,000,000 rows in a few kilobytes: over 100,000 + 16 rows per byte (below 1,700,000
+    // rows while the file is under 100,000 bytes, checked here). ancillary's own tables hold
+    // about 2 rows per byte.
+    let bytes = many_rows(2_000_000);
+    assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+    let e = match ancillary::output::parquet::to_csv("clearing.parquet", bytes.clone()) {
+        Err(e) => e,
+        Ok(csv) => panic!("read back as {} bytes of CSV", csv.len()),
+    };
+    assert!(
+        e.contains(&format!(
+            "claims 2000000 rows of 1 columns in {} bytes",
+            bytes.len()
+        )),
+        "{e}"
+    );
+    // A table within the bounds still reads: 1,000 rows.
+    let back = ancillary::output::parquet::to_csv("clearing.parquet", many_rows(1_000)).unwrap();
+    assert_eq!(back.len(), "band\n".len() + 1_000 * "0\n".len());
+
+    // The three readers, as processes, on a folder holding it: refused, exit 2, at once.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("h");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("clearing.parquet"), &bytes).unwrap();
+    let d = dir.to_str().unwrap();
+    let html = tmp.path().join("r.html");
+    let runs: [&[&str]; 3] = [
+        &["diff", d, d],
+        &["report", d, "--html", html.to_str().unwrap()],
+        &["audit", "scenarios/fr-basic", "--results", d],
+    ];
+    for args in runs {
+        let start = std::time::Instant::now();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ancillary"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        eprintln!("{args:?}: {:?}", start.elapsed());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("claims 2000000 rows"), "{args:?}: {err}");
+    }
+    assert!(!html.exists());
+}
