@@ -304,3 +304,80 @@ fn a_small_parquet_file_of_millions_of_rows_is_refused_at_once() {
     }
     assert!(!html.exists());
 }
+
+mod fuzz {
+    //! Issue 25's fuzz target for the Parquet readers: random row counts and mutated bytes,
+    //! read back as `diff`, `report` and `audit --results` read a table. Each gives the rows
+    //! or an error, never a panic, and never more rows than the bounds allow.
+    use super::many_rows;
+    use ancillary::output::parquet::{FREE_ROWS, ROWS_PER_BYTE, to_csv};
+    use proptest::prelude::*;
+
+    /// The rows a file of `bytes` bytes may hold (see `parquet::check_size`).
+    fn bound(bytes: usize) -> u64 {
+        FREE_ROWS + ROWS_PER_BYTE * bytes as u64
+    }
+
+    /// A real table: fr-basic's clearing, as `run --format parquet` writes it.
+    fn clearing() -> Vec<u8> {
+        static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BYTES
+            .get_or_init(|| {
+                let s =
+                    ancillary::scenario::load(std::path::Path::new("scenarios/fr-basic")).unwrap();
+                let out = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
+                ancillary::output::parquet::from_csv("clearing.csv", &out["clearing.csv"]).unwrap()
+            })
+            .clone()
+    }
+
+    proptest! {
+        // Each case writes up to 2,000,000 values: 8 cases, a few seconds in debug.
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+        /// 10^0 to 10^6.3 (2,000,000) rows: read whole within the bound, refused beyond it.
+        #[test]
+        fn any_row_count_is_read_or_refused(exp in prop_oneof![Just(6.3), 0.0f64..6.3]) {
+            let rows = 10f64.powf(exp) as usize;
+            let bytes = many_rows(rows);
+            let start = std::time::Instant::now();
+            match to_csv("t.parquet", bytes.clone()) {
+                Ok(csv) => {
+                    prop_assert!(rows as u64 <= bound(bytes.len()));
+                    prop_assert_eq!(csv.len(), "band\n".len() + rows * "0\n".len());
+                }
+                Err(e) => {
+                    prop_assert!(rows as u64 > bound(bytes.len()), "{rows} rows: {e}");
+                    prop_assert!(e.contains("claims"), "{e}");
+                    // Refused from the metadata alone.
+                    prop_assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// A real table with bytes overwritten, or cut short: rows or an error, no panic.
+        #[test]
+        fn mutated_bytes_are_an_error_not_a_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = clearing();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+            let n = bytes.len();
+            if let Ok(csv) = to_csv("clearing.parquet", bytes) {
+                let rows = csv.iter().filter(|&&b| b == b'\n').count() as u64;
+                prop_assert!(rows <= bound(n) + 1, "{rows} rows from {n} bytes");
+            }
+        }
+    }
+}

@@ -337,6 +337,17 @@ pub fn convert(
 /// Refused before anything is decoded: a file claiming more rows or values than its size
 /// allows ([`check_size`]), so that a small file cannot keep a reader busy for minutes.
 pub fn to_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    // The parquet crate's decoders assert on some damaged pages (a bit-packed run longer than
+    // its buffer): a damaged file is the user's error to hear about, never a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_as_csv(name, bytes)))
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "{name}: not a readable Parquet file: its data is damaged (the parquet reader failed on it)"
+            ))
+        })
+}
+
+fn read_as_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     let bad =
         |e: parquet::errors::ParquetError| format!("{name}: not a readable Parquet file: {e}");
     let file_bytes = bytes.len() as u64;
@@ -399,6 +410,22 @@ pub fn check_size(
         .try_fold(0u64, |sum, c| {
             sum.checked_add(u64::try_from(c.uncompressed_size()).ok()?)
         });
+    // Every column chunk inside the file: the parquet crate asserts (panics) on a negative
+    // offset or length, and reads past the end otherwise.
+    for c in groups.iter().flat_map(|g| g.columns()) {
+        let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+        let inside = u64::try_from(start)
+            .ok()
+            .zip(u64::try_from(c.compressed_size()).ok())
+            .and_then(|(s, l)| s.checked_add(l))
+            .is_some_and(|end| end <= file_bytes)
+            && c.data_page_offset() >= 0;
+        if !inside {
+            return Err(format!(
+                "{name}: its metadata places a column chunk outside the file: not a readable Parquet file"
+            ));
+        }
+    }
     let columns = meta.file_metadata().schema_descr().num_columns().max(1) as u64;
     let (Some(rows), Some(uncompressed)) = (rows, uncompressed) else {
         return Err(format!(
