@@ -377,7 +377,8 @@ impl Lock {
                 // The temporary file of a killed `write_file`, which noted its inode in the
                 // lock file; any other file of that name is not ours.
                 Ok(m) if m.is_file() && !swapped => {
-                    if temp_inode.is_some_and(|i| i == inode(&m)) {
+                    // (Where files have no inode, nothing vouches for one: it is kept.)
+                    if cfg!(unix) && temp_inode.is_some_and(|i| i == inode(&m)) {
                         let _ = fs::remove_file(e.path());
                     } else {
                         keep_in_sight(&self.place, &e.path());
@@ -871,6 +872,11 @@ fn start_journal(dir: &Path) -> io::Result<fs::File> {
 
 /// A journal's files (name → inode), or `None` where `dir` has no journal of its own.
 fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
+    // Where files have no inode the journal cannot tell our files from others: it vouches for
+    // nothing, and a killed run's staging folder is kept in sight.
+    if !cfg!(unix) {
+        return None;
+    }
     let path = dir.join(JOURNAL);
     let meta = fs::symlink_metadata(&path).ok()?;
     if !meta.is_file() || meta.len() > JOURNAL_LIMIT {
