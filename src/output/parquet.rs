@@ -382,12 +382,13 @@ fn read_as_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 /// Rows a Parquet table may hold without regard to its size.
 pub const FREE_ROWS: u64 = 100_000;
 /// Rows per byte of the file a Parquet table may hold beyond [`FREE_ROWS`]. ancillary's own
-/// tables hold about 2 (awards of 400 generated units over 3 days: 241,920 rows in 123,013
-/// bytes); a file of millions of repeated rows in a few kilobytes holds hundreds.
+/// tables hold at most about 2.6 (awards of 400 generated units over 2 days of 5-minute
+/// intervals: 483,840 rows in 185,545 bytes; 2.0 at 15 minutes); a file of millions of
+/// repeated rows in a few kilobytes holds hundreds.
 pub const ROWS_PER_BYTE: u64 = 16;
 /// Values (rows × columns) a Parquet table may hold without regard to its size.
 pub const FREE_VALUES: u64 = 1_000_000;
-/// Values per byte beyond [`FREE_VALUES`] (ancillary's own: at most about 20, the same
+/// Values per byte beyond [`FREE_VALUES`] (ancillary's own: at most about 26, the same
 /// awards table).
 pub const VALUES_PER_BYTE: u64 = 128;
 
@@ -437,7 +438,7 @@ pub fn check_size(
     let values = rows.saturating_mul(columns);
     if rows > max_rows || values > max_values {
         return Err(format!(
-            "{name}: claims {rows} rows of {columns} columns in {file_bytes} bytes, more than ancillary reads from a Parquet file of that size ({FREE_ROWS} rows and {FREE_VALUES} values, plus {ROWS_PER_BYTE} rows and {VALUES_PER_BYTE} values per byte; its own files hold about 2 and 20); write the output as CSV (run --format csv) to compare or audit it"
+            "{name}: claims {rows} rows of {columns} columns in {file_bytes} bytes, more than ancillary reads from a Parquet file of that size ({FREE_ROWS} rows and {FREE_VALUES} values, plus {ROWS_PER_BYTE} rows and {VALUES_PER_BYTE} values per byte; its own files hold at most about 2.6 and 26); write the output as CSV (run --format csv) to compare or audit it"
         ));
     }
     let cap = crate::scenario::folder::MAX_FILE_BYTES;
