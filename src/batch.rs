@@ -218,6 +218,14 @@ where
                 format!("cannot start {threads} threads: {e}"),
             )
         })?;
+    // A file (or anything but a folder) at the output root: say so, as `run` does, rather
+    // than "File exists (os error 17)" from creating the folder.
+    if std::fs::metadata(out_root).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::Output(
+            out_root.to_path_buf(),
+            "exists and is not a folder; choose another folder for the outputs".into(),
+        ));
+    }
     std::fs::create_dir_all(out_root).map_err(|e| Error::io(out_root, e))?;
     let progress = crate::progress::Progress::new(work.len() as u64, "scenarios", options.quiet);
     let outcomes = pool.install(|| {

@@ -3,7 +3,7 @@
 //! quantities within `price_tol`, money (`*_yuan` columns) within `money_tol` (default 0: to the
 //! fen).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -103,7 +103,7 @@ fn same(column: &str, a: &str, b: &str, tol: Tolerances) -> bool {
     }
 }
 
-type Rows = BTreeMap<Vec<String>, Vec<(String, String)>>;
+type Rows = HashMap<Vec<String>, Vec<(String, String)>>;
 
 fn keyed_rows(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Rows), InputError> {
     let table = Table::parse(file, bytes)?;
@@ -115,7 +115,9 @@ fn keyed_rows(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Rows), InputErro
     // A key column one side lacks (an older output without `role`) reads as empty, so rows
     // still pair up across versions.
     let keys: Vec<&str> = key_columns(file).to_vec();
-    let mut rows: Rows = BTreeMap::new();
+    let mut rows: Rows = HashMap::with_capacity(table.len());
+    // The line each key was first read on, to name both lines of a repeated key.
+    let mut first_line: HashMap<Vec<String>, u64> = HashMap::with_capacity(table.len());
     for (n, row) in table.rows().enumerate() {
         let mut key: Vec<String> = keys
             .iter()
@@ -124,14 +126,22 @@ fn keyed_rows(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Rows), InputErro
         if keys.is_empty() {
             key.push(format!("row {}", n + 1));
         }
-        // A repeated key gets its occurrence number, so nothing is silently merged.
-        let base = key.clone();
-        let mut k = 2;
-        while rows.contains_key(&key) {
-            key = base.clone();
-            key.push(format!("#{k}"));
-            k += 1;
+        // ancillary writes each key once: a repeated key is an edited file, and which row to
+        // pair with which would be a guess.
+        if let Some(first) = first_line.get(&key) {
+            return Err(InputError::new(
+                crate::ErrorKind::Duplicate,
+                file,
+                format!(
+                    "the row key ({}) = ({}) is repeated: already on line {first}; ancillary writes each key once, so this is not its output",
+                    keys.join(", "),
+                    key.join(", ")
+                ),
+            )
+            .at_line(row.line)
+            .at_column(keys.first().copied().unwrap_or("")));
         }
+        first_line.insert(key.clone(), row.line);
         let values = header
             .iter()
             .map(|c| (c.clone(), row.optional(c).unwrap_or("").to_string()))
@@ -148,8 +158,14 @@ fn diff_csv(
     tol: Tolerances,
     out: &mut Vec<Difference>,
 ) -> Result<(), InputError> {
-    let (ha, ra) = keyed_rows(file, a)?;
-    let (hb, rb) = keyed_rows(file, b)?;
+    let side = |which: &'static str| {
+        move |mut e: InputError| {
+            e.rule = format!("in the {which} output, {}", e.rule);
+            e
+        }
+    };
+    let (ha, ra) = keyed_rows(file, a).map_err(side("expected"))?;
+    let (hb, rb) = keyed_rows(file, b).map_err(side("actual"))?;
     if ha != hb {
         out.push(Difference {
             file: file.into(),

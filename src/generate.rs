@@ -275,6 +275,17 @@ pub fn scenario(size: Size) -> Result<BTreeMap<String, String>, InputError> {
         }
         if size.continuous {
             let _ = writeln!(met, "{date},Users,user,{:.1}", total * 24.0 * 0.6);
+            // Under a continuous spot market the non-market generators pay a share of the
+            // cost (notice 196 §五(八)); the wind units are they, and a fleet of fewer than
+            // ten units has none, so a non-market party stands in (no random draw: the rest
+            // of the scenario is as before).
+            if !units.iter().any(|u| u.kind == "wind") {
+                let _ = writeln!(
+                    met,
+                    "{date},NonMarket,non_market_generator,{:.1}",
+                    total * 24.0 * 0.1
+                );
+            }
         }
     }
     files.insert("metering.csv".to_string(), met);

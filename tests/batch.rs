@@ -363,3 +363,21 @@ fn sweep_sets_one_key_of_a_table_and_keeps_the_others() {
         "{table}"
     );
 }
+
+#[test]
+fn an_output_root_that_is_a_file_is_named_as_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("results.txt");
+    std::fs::write(&file, "mine").unwrap();
+    let o = bin()
+        .args(["batch", "scenarios/fr-basic", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    // Was "File exists (os error 17)".
+    assert!(err.contains("exists and is not a folder"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+}

@@ -139,3 +139,48 @@ fn cli_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_repeated_key_is_refused_naming_both_lines() {
+    let a = outputs();
+    // fr-basic's clearing.csv: the header and 4 rows (lines 2-5); line 2 again as line 6.
+    let text = String::from_utf8(a["clearing.csv"].clone()).unwrap();
+    let second = text.lines().nth(1).unwrap().to_string();
+    let mut b = a.clone();
+    b.insert(
+        "clearing.csv".into(),
+        format!("{text}{second}\n").into_bytes(),
+    );
+    let e = diff(&a, &b, Tolerances::default()).unwrap_err();
+    assert_eq!(e.file, "clearing.csv", "{e}");
+    assert_eq!(e.line, Some(6), "{e}");
+    assert_eq!(e.column.as_deref(), Some("time"), "{e}");
+    assert!(
+        e.rule.starts_with("in the actual output, the row key (time, product, zone) = (2024-03-01T00:00, fr, ) is repeated: already on line 2"),
+        "{e}"
+    );
+    // The other way round, it is the expected output's.
+    let e = diff(&b, &a, Tolerances::default()).unwrap_err();
+    assert!(e.rule.starts_with("in the expected output,"), "{e}");
+}
+
+#[test]
+fn many_unique_rows_are_matched_by_key() {
+    // 20,000 clearing rows with distinct times (minute k), in opposite orders on the two
+    // sides, and one price changed (row 12,345: 6 → 7): exactly that one difference.
+    let header = "time,product,zone,requirement_mw,cleared_mw,shortfall_mw,price\n";
+    let row = |k: usize, price: u32| format!("2024-03-01T00:00+{k:05},fr,,70,70,0,{price}\n",);
+    let mut a = header.to_string();
+    let mut b = header.to_string();
+    for k in 0..20_000 {
+        a.push_str(&row(k, 6));
+    }
+    for k in (0..20_000).rev() {
+        b.push_str(&row(k, if k == 12_345 { 7 } else { 6 }));
+    }
+    let one = |t: String| BTreeMap::from([("clearing.csv".to_string(), t.into_bytes())]);
+    let d = diff(&one(a), &one(b), Tolerances::default()).unwrap();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].key, "2024-03-01T00:00+12345, fr");
+    assert_eq!((d[0].expected.as_str(), d[0].actual.as_str()), ("6", "7"));
+}

@@ -425,13 +425,23 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     let out = tmp.path().join("out");
     run_ok("scenarios/fr-basic", &out);
     // As a kill leaves them: a whole output swapped out but not yet deleted (a copy of the
-    // current one, manifest and all), a staging folder half written, and a stale lock file.
+    // current one, manifest and all), a staging folder half written (its journal names the
+    // folder and the file it created, by inode), and a stale lock file.
     let swapped = tmp.path().join(".out.ancillary-tmp-AAAAAA");
     let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&swapped)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let half = tmp.path().join(".out.ancillary-tmp-BBBBBB");
     std::fs::create_dir_all(half.join("statements")).unwrap();
     std::fs::write(half.join("awards.csv"), "time,product").unwrap();
+    std::fs::write(
+        half.join(".ancillary-staging"),
+        format!(
+            "{}\n{} awards.csv\n",
+            dir_line(&half),
+            inode(&half.join("awards.csv"))
+        ),
+    )
+    .unwrap();
     std::fs::write(tmp.path().join(".out.ancillary-lock"), "99999").unwrap();
     // And one whose whole output holds a file nobody vouches for.
     let odd = tmp.path().join(".out.ancillary-tmp-CCCCCC");
@@ -603,14 +613,15 @@ fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned()
             .file_type()
             .is_symlink()
     );
-    // What a killed writer of r.html left (its temporary file, its lock file) goes with the
-    // next write of r.html.
+    // What a killed writer of r.html left (its temporary file, its lock file naming the
+    // process and the temporary file's inode) goes with the next write of r.html.
+    let temp = tmp.path().join(".r.html.ancillary-tmp-Zx9Yw8");
+    std::fs::write(&temp, "half a page").unwrap();
     std::fs::write(
-        tmp.path().join(".r.html.ancillary-tmp-Zx9Yw8"),
-        "half a page",
+        tmp.path().join(".r.html.ancillary-lock"),
+        format!("99999 {}", inode(&temp)),
     )
     .unwrap();
-    std::fs::write(tmp.path().join(".r.html.ancillary-lock"), "99999").unwrap();
     let o = ancillary(&["report", s(&out), "--html", s(&tmp.path().join("r.html"))]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
@@ -627,4 +638,153 @@ fn an_empty_folder_made_beforehand_is_filled_without_force() {
     let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(snapshot(&out), reference(tmp.path(), "scenarios/fr-basic"));
+}
+
+#[test]
+fn a_lock_file_planted_as_a_link_or_a_file_of_someone_else_is_never_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok("scenarios/fr-basic", &out);
+    let before = snapshot(&out);
+    // A file outside, and a link to it at each lock file's name: OUT_DIR's (`run`) and the
+    // page's (`report --html`).
+    let outside = tmp.path().join("precious.txt");
+    std::fs::write(&outside, "thesis, chapter 3\n").unwrap();
+    let run_lock = tmp.path().join(".out.ancillary-lock");
+    let html_lock = tmp.path().join(".r.html.ancillary-lock");
+    std::os::unix::fs::symlink(&outside, &run_lock).unwrap();
+    std::os::unix::fs::symlink(&outside, &html_lock).unwrap();
+    let html = tmp.path().join("r.html");
+    let runs: [&[&str]; 2] = [
+        &["run", "scenarios/peak-basic", "--out", s(&out)],
+        &["report", s(&out), "--html", s(&html)],
+    ];
+    for args in runs {
+        let o = ancillary(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "is a symbolic link; ancillary never writes or removes a file it did not create"
+            ),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(&outside).unwrap(), b"thesis, chapter 3\n");
+    }
+    assert!(!html.exists());
+    assert_eq!(snapshot(&out), before, "OUT_DIR changed");
+    // A hard link to the file, and a file of someone else's, at the lock file's name.
+    std::fs::remove_file(&run_lock).unwrap();
+    std::fs::hard_link(&outside, &run_lock).unwrap();
+    let o = ancillary(runs[0]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has other hard links"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&run_lock).unwrap();
+    std::fs::write(&run_lock, "notes").unwrap();
+    let o = ancillary(runs[0]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds more than a process id"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&run_lock).unwrap(), b"notes");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"thesis, chapter 3\n");
+    assert_eq!(snapshot(&out), before, "OUT_DIR changed");
+    // A stale lock file of ours (a process id) is still reused and removed.
+    std::fs::write(&run_lock, "99999").unwrap();
+    run_ok("scenarios/peak-basic", &out);
+    assert!(std::fs::symlink_metadata(&run_lock).is_err());
+}
+
+/// The first line of a staging folder's journal: `dir DEVICE INODE` of the folder.
+fn dir_line(dir: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(dir).unwrap();
+    format!("dir {} {}", m.dev(), m.ino())
+}
+
+fn inode(path: &Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::symlink_metadata(path).unwrap())
+}
+
+#[test]
+fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok("scenarios/fr-basic", &out);
+    // Folders with the staging name's exact shape, and the `-swap` form, with no manifest:
+    // somebody's files, which must survive whole. One holds a journal copied from elsewhere
+    // (its `dir` line names another folder), which vouches for nothing.
+    let plain = tmp.path().join(".out.ancillary-tmp-Ab12Cd");
+    let swap = tmp.path().join(".out.ancillary-tmp-Ef34Gh-swap");
+    let copied = tmp.path().join(".out.ancillary-tmp-Ij56Kl");
+    for dir in [&plain, &swap, &copied] {
+        std::fs::create_dir_all(dir.join("statements")).unwrap();
+        std::fs::write(dir.join("awards.csv"), "mine").unwrap();
+        std::fs::write(dir.join("statements/U1.csv"), "also mine").unwrap();
+    }
+    std::fs::write(
+        copied.join(".ancillary-staging"),
+        format!(
+            "{}\n{} awards.csv\n",
+            dir_line(&plain),
+            inode(&copied.join("awards.csv"))
+        ),
+    )
+    .unwrap();
+    // A journal of its own, but a file it does not name: that file is kept, the named one
+    // goes.
+    let mixed = tmp.path().join(".out.ancillary-tmp-Mn78Op");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::write(mixed.join("clearing.csv"), "half written").unwrap();
+    std::fs::write(mixed.join("notes.txt"), "mine").unwrap();
+    std::fs::write(
+        mixed.join(".ancillary-staging"),
+        format!(
+            "{}\n{} clearing.csv\n",
+            dir_line(&mixed),
+            inode(&mixed.join("clearing.csv"))
+        ),
+    )
+    .unwrap();
+    // A temporary file of the single-file shape that no lock file names.
+    let loose = tmp.path().join(".out.ancillary-tmp-Qr90St");
+    std::fs::write(&loose, "my draft").unwrap();
+    let expected: Vec<BTreeMap<String, Vec<u8>>> = [&plain, &swap, &copied, &mixed]
+        .iter()
+        .map(|d| snapshot(d))
+        .collect();
+    let o = ancillary(&["run", "scenarios/peak-basic", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let left = names(tmp.path());
+    // OUT_DIR and five folders or files kept in sight: nothing hidden is left.
+    assert_eq!(left.len(), 6, "{left:?}");
+    assert_eq!(left[0], "out");
+    let mut kept: Vec<BTreeMap<String, Vec<u8>>> = Vec::new();
+    let mut loose_kept = Vec::new();
+    for name in &left[1..] {
+        assert!(name.starts_with("out.ancillary-kept-"), "{left:?}");
+        let path = tmp.path().join(name);
+        if path.is_dir() {
+            kept.push(snapshot(&path));
+        } else {
+            loose_kept.push(std::fs::read(&path).unwrap());
+        }
+    }
+    assert_eq!(loose_kept, [b"my draft".to_vec()]);
+    // The three folders nothing vouches for, byte for byte; of the fourth, only the file its
+    // journal does not name.
+    let mut want: Vec<BTreeMap<String, Vec<u8>>> = expected[..3].to_vec();
+    want.push(BTreeMap::from([(
+        "notes.txt".to_string(),
+        b"mine".to_vec(),
+    )]));
+    kept.sort();
+    want.sort();
+    assert_eq!(kept, want);
 }

@@ -230,3 +230,154 @@ fn a_damaged_parquet_table_is_an_error_naming_it() {
     let e = ancillary::audit::results::read_dir(&p).unwrap_err();
     assert!(e.to_string().contains("awards.parquet"), "{e}");
 }
+
+/// A Parquet file of `rows` rows of one INT64 column `band`, all 0, zstd: a few kilobytes
+/// however many rows (dictionary and run-length encoding).
+fn many_rows(rows: usize) -> Vec<u8> {
+    use parquet::data_type::Int64Type;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    let schema =
+        std::sync::Arc::new(parse_message_type("message t { required int64 band; }").unwrap());
+    let props = std::sync::Arc::new(
+        WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .build(),
+    );
+    let mut w = SerializedFileWriter::new(Vec::new(), schema, props).unwrap();
+    let mut group = w.next_row_group().unwrap();
+    let mut col = group.next_column().unwrap().unwrap();
+    col.typed::<Int64Type>()
+        .write_batch(&vec![0; rows], None, None)
+        .unwrap();
+    col.close().unwrap();
+    group.close().unwrap();
+    w.into_inner().unwrap()
+}
+
+#[test]
+fn a_small_parquet_file_of_millions_of_rows_is_refused_at_once() {
+    // 2,000,000 rows in a few kilobytes: over 100,000 + 16 rows per byte (below 1,700,000
+    // rows while the file is under 100,000 bytes, checked here). ancillary's own tables hold
+    // about 2 rows per byte.
+    let bytes = many_rows(2_000_000);
+    assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+    let e = match ancillary::output::parquet::to_csv("clearing.parquet", bytes.clone()) {
+        Err(e) => e,
+        Ok(csv) => panic!("read back as {} bytes of CSV", csv.len()),
+    };
+    assert!(
+        e.contains(&format!(
+            "claims 2000000 rows of 1 columns in {} bytes",
+            bytes.len()
+        )),
+        "{e}"
+    );
+    // A table within the bounds still reads: 1,000 rows.
+    let back = ancillary::output::parquet::to_csv("clearing.parquet", many_rows(1_000)).unwrap();
+    assert_eq!(back.len(), "band\n".len() + 1_000 * "0\n".len());
+
+    // The three readers, as processes, on a folder holding it: refused, exit 2, at once.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("h");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("clearing.parquet"), &bytes).unwrap();
+    let d = dir.to_str().unwrap();
+    let html = tmp.path().join("r.html");
+    let runs: [&[&str]; 3] = [
+        &["diff", d, d],
+        &["report", d, "--html", html.to_str().unwrap()],
+        &["audit", "scenarios/fr-basic", "--results", d],
+    ];
+    for args in runs {
+        let start = std::time::Instant::now();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ancillary"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        eprintln!("{args:?}: {:?}", start.elapsed());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("claims 2000000 rows"), "{args:?}: {err}");
+    }
+    assert!(!html.exists());
+}
+
+mod fuzz {
+    //! Issue 25's fuzz target for the Parquet readers: random row counts and mutated bytes,
+    //! read back as `diff`, `report` and `audit --results` read a table. Each gives the rows
+    //! or an error, never a panic, and never more rows than the bounds allow.
+    use super::many_rows;
+    use ancillary::output::parquet::{FREE_ROWS, ROWS_PER_BYTE, to_csv};
+    use proptest::prelude::*;
+
+    /// The rows a file of `bytes` bytes may hold (see `parquet::check_size`).
+    fn bound(bytes: usize) -> u64 {
+        FREE_ROWS + ROWS_PER_BYTE * bytes as u64
+    }
+
+    /// A real table: fr-basic's clearing, as `run --format parquet` writes it.
+    fn clearing() -> Vec<u8> {
+        static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BYTES
+            .get_or_init(|| {
+                let s =
+                    ancillary::scenario::load(std::path::Path::new("scenarios/fr-basic")).unwrap();
+                let out = ancillary::output::render(&s, &ancillary::run::run(&s).unwrap());
+                ancillary::output::parquet::from_csv("clearing.csv", &out["clearing.csv"]).unwrap()
+            })
+            .clone()
+    }
+
+    proptest! {
+        // Each case writes up to 2,000,000 values: 8 cases, a few seconds in debug.
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+        /// 10^0 to 10^6.3 (2,000,000) rows: read whole within the bound, refused beyond it.
+        #[test]
+        fn any_row_count_is_read_or_refused(exp in prop_oneof![Just(6.3), 0.0f64..6.3]) {
+            let rows = 10f64.powf(exp) as usize;
+            let bytes = many_rows(rows);
+            let start = std::time::Instant::now();
+            match to_csv("t.parquet", bytes.clone()) {
+                Ok(csv) => {
+                    prop_assert!(rows as u64 <= bound(bytes.len()));
+                    prop_assert_eq!(csv.len(), "band\n".len() + rows * "0\n".len());
+                }
+                Err(e) => {
+                    prop_assert!(rows as u64 > bound(bytes.len()), "{rows} rows: {e}");
+                    prop_assert!(e.contains("claims"), "{e}");
+                    // Refused from the metadata alone.
+                    prop_assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// A real table with bytes overwritten, or cut short: rows or an error, no panic.
+        #[test]
+        fn mutated_bytes_are_an_error_not_a_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = clearing();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+            let n = bytes.len();
+            if let Ok(csv) = to_csv("clearing.parquet", bytes) {
+                let rows = csv.iter().filter(|&&b| b == b'\n').count() as u64;
+                prop_assert!(rows <= bound(n) + 1, "{rows} rows from {n} bytes");
+            }
+        }
+    }
+}

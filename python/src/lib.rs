@@ -188,13 +188,31 @@ fn set_key(
     }
 }
 
-/// `config` (nested dicts, or dotted keys) as scenario.toml's text.
+/// How deep `config`'s dicts may nest: scenario.toml's sections are two deep at most, and a
+/// deeper config (10,000 dicts) would overflow the stack converting it.
+const MAX_CONFIG_DEPTH: usize = 16;
+
+/// A dotted key cut to its first parts, for a message about a key nested too deep.
+fn shown_key(dotted: &str) -> String {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    if parts.len() <= MAX_CONFIG_DEPTH + 1 {
+        dotted.to_string()
+    } else {
+        format!("{}.….{}", parts[..4].join("."), parts[parts.len() - 1])
+    }
+}
+
+/// `config` (nested dicts, or dotted keys) as scenario.toml's text. A dict nested more than
+/// [`MAX_CONFIG_DEPTH`] deep, or one that contains itself, is an `InputError`.
 fn config_toml(config: &Bound<'_, PyDict>) -> PyResult<String> {
     fn add(
         doc: &mut toml_edit::DocumentMut,
         prefix: &str,
         table: &Bound<'_, PyDict>,
+        // The dicts from the top down to `table` (by identity), to notice a cycle.
+        path: &mut Vec<*mut pyo3::ffi::PyObject>,
     ) -> PyResult<()> {
+        path.push(table.as_ptr());
         for (key, value) in table.iter() {
             let key: String = key
                 .extract()
@@ -205,7 +223,24 @@ fn config_toml(config: &Bound<'_, PyDict>) -> PyResult<String> {
                 format!("{prefix}.{key}")
             };
             if let Ok(inner) = value.cast::<PyDict>() {
-                add(doc, &dotted, inner)?;
+                if path.contains(&inner.as_ptr()) {
+                    return Err(input_error(settings_error(
+                        &shown_key(&dotted),
+                        format!(
+                            "the config contains itself: {} is a dict that holds it, so it has no end as scenario.toml",
+                            shown_key(&dotted)
+                        ),
+                    )));
+                }
+                if path.len() >= MAX_CONFIG_DEPTH {
+                    return Err(input_error(settings_error(
+                        &shown_key(&dotted),
+                        format!(
+                            "the config nests dicts more than {MAX_CONFIG_DEPTH} deep; scenario.toml's sections are at most two deep"
+                        ),
+                    )));
+                }
+                add(doc, &dotted, inner, path)?;
             } else if value.is_none() {
                 continue;
             } else {
@@ -221,10 +256,11 @@ fn config_toml(config: &Bound<'_, PyDict>) -> PyResult<String> {
                 set_key(doc, &dotted, Some(v)).map_err(input_error)?;
             }
         }
+        path.pop();
         Ok(())
     }
     let mut doc = toml_edit::DocumentMut::new();
-    add(&mut doc, "", config)?;
+    add(&mut doc, "", config, &mut Vec::new())?;
     Ok(doc.to_string())
 }
 

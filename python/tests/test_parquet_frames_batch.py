@@ -128,6 +128,28 @@ def test_from_frames_checks_names_and_config():
     assert "unknown variant `bogus`" in str(caught.value)
 
 
+def test_a_config_too_deep_or_containing_itself_is_an_exception():
+    # 10,000 dicts deep once overflowed the stack converting it to TOML (SIGSEGV): the limit
+    # is 16, scenario.toml's sections being two deep at most.
+    deep = {"v": 1}
+    for _ in range(10_000):
+        deep = {"a": deep}
+    with pytest.raises(ancillary.InputError, match="nests dicts more than 16 deep"):
+        ancillary.Scenario.from_frames(config=deep)
+    # A config that holds itself once never returned.
+    loop = {"name": "x", "fr": {}}
+    loop["fr"]["again"] = loop
+    with pytest.raises(ancillary.InputError, match="the config contains itself: fr.again"):
+        ancillary.Scenario.from_frames(config=loop)
+    # 16 deep is still converted (and then refused as an unknown key, as the file would be).
+    ok = {"v": 1}
+    for _ in range(15):
+        ok = {"a": ok}
+    with pytest.raises(ancillary.InputError) as caught:
+        ancillary.Scenario.from_frames(config=ok)
+    assert "nests dicts" not in str(caught.value)
+
+
 def test_batch_gives_each_scenario_its_own_run_and_keeps_going(tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(FR_BASIC, bad)

@@ -14,14 +14,18 @@
 //!   ours: refused without `--force`, and with it our files are written in one by one and
 //!   nothing else is touched. No file whose digest does not match is ever deleted.
 //! - **Stale staging is cleaned.** Whoever holds the lock removes the hidden folders a killed
-//!   run left beside OUT_DIR (deleting, again, only files that match their manifest).
+//!   run left beside OUT_DIR, deleting only files that match their manifest or, in a folder
+//!   killed before its manifest, that its journal (`.ancillary-staging`, which names the folder
+//!   itself and each file created in it by inode) names; anything else is renamed into sight
+//!   as `NAME.ancillary-kept-…`. The lock file itself is never followed through a link, and
+//!   one that is not a lock file of ours is refused untouched.
 //! - **No symbolic link inside OUT_DIR is followed.** (OUT_DIR itself may be one: the user named
 //!   it, and it is resolved first.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -117,6 +121,10 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error>
         .rand_bytes(STAGING_RANDOM)
         .tempfile_in(&place.parent)
         .map_err(|e| place.error(format!("cannot create a temporary file beside it: {e}")))?;
+    // So that the next writer, if this one is killed, knows the temporary file for ours.
+    if let Ok(meta) = tmp.as_file().metadata() {
+        let _ = write!(&lock.file, " {}", inode(&meta));
+    }
     let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
     written.map_err(|e| place.error(format!("cannot write it: {e}")))?;
     let persisted = if replace {
@@ -220,7 +228,7 @@ const STAGING_RANDOM: usize = 6;
 pub struct Lock {
     place: Place,
     path: PathBuf,
-    _file: fs::File,
+    file: fs::File,
 }
 
 /// Takes the lock on `out`, or fails at once when another run holds it.
@@ -230,19 +238,14 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
     // The holder removes the lock file as it leaves: a lock taken on a file that is no longer
     // at `path` locks nothing, so take it again.
     for _ in 0..16 {
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| place.error(format!("cannot create its lock file: {e}")))?;
+        let (mut file, left) = open_lock_file(&place, &path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
-                let who = match pid.trim() {
+                // The process id, before the temporary file's inode a `write_file` adds.
+                let who = match pid.split_whitespace().next().unwrap_or("") {
                     "" => "another ancillary run".to_string(),
                     pid => format!("another ancillary run (process {pid})"),
                 };
@@ -257,17 +260,80 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
         if still_at(&file, &path) {
             let _ = file.set_len(0);
             let _ = write!(file, "{}", std::process::id());
-            let lock = Lock {
-                place,
-                path,
-                _file: file,
-            };
-            // First thing under the lock: put back or clean up what a killed run left.
-            lock.clean_stale()?;
+            let lock = Lock { place, path, file };
+            // First thing under the lock: put back or clean up what a killed run left. A
+            // lock file left with an inode after the process id names the temporary file its
+            // killed `write_file` made.
+            let left = String::from_utf8_lossy(&left).into_owned();
+            let temp_inode = left
+                .split_once(' ')
+                .and_then(|(_, ino)| ino.trim().parse::<u64>().ok());
+            lock.clean_stale(temp_inode)?;
             return Ok(lock);
         }
     }
     Err(place.error("cannot lock it: its lock file keeps changing"))
+}
+
+/// The most bytes a lock file of ours holds (a process id and an inode).
+const LOCK_LIMIT: u64 = 42;
+
+/// Opens (or creates) the lock file at `path`, never through a symbolic link and never a
+/// file that is not a lock file of ours: a link, a folder, a FIFO, a file with other hard
+/// links, or one holding anything but a process id is refused, untouched (the lock file is
+/// truncated and removed later, so anything else there would be lost).
+fn open_lock_file(place: &Place, path: &Path) -> Result<(fs::File, Vec<u8>), Error> {
+    let refuse = |why: &str| {
+        place.error(format!(
+            "its lock file {} {why}; ancillary never writes or removes a file it did not create: move it away, or choose another folder",
+            path.display()
+        ))
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NOFOLLOW: a link planted at the lock file's name fails to open (ELOOP) instead
+        // of its target being truncated. O_NONBLOCK: a FIFO there never blocks the open.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(match fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => refuse("is a symbolic link"),
+                _ => place.error(format!("cannot create its lock file: {e}")),
+            });
+        }
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file"));
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+        return Err(refuse("has other hard links"));
+    }
+    if meta.len() > LOCK_LIMIT {
+        return Err(refuse("holds more than a process id"));
+    }
+    let mut text = Vec::new();
+    (&file)
+        .take(LOCK_LIMIT + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    // A process id, and after a space the inode of the temporary file a `write_file` made.
+    if !text.iter().all(|b| b.is_ascii_digit() || *b == b' ') {
+        return Err(refuse("holds more than a process id"));
+    }
+    (&file)
+        .rewind()
+        .map_err(|e| place.error(format!("cannot read its lock file: {e}")))?;
+    Ok((file, text))
 }
 
 #[cfg(unix)]
@@ -295,8 +361,9 @@ impl Drop for Lock {
 
 impl Lock {
     /// Removes what killed runs left beside OUT_DIR. Only the lock holder creates staging
-    /// folders, so while we hold it every one there is stale.
-    fn clean_stale(&self) -> Result<(), Error> {
+    /// folders, so while we hold it every one there is stale. Nothing is deleted that a
+    /// manifest or a staging journal does not vouch for; the rest is kept in sight.
+    fn clean_stale(&self, temp_inode: Option<u64>) -> Result<(), Error> {
         let Ok(entries) = fs::read_dir(&self.place.parent) else {
             return Ok(());
         };
@@ -305,11 +372,17 @@ impl Lock {
             let Some(swapped) = self.place.staging_kind(&e.file_name()) else {
                 continue;
             };
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stale.push((e.path(), swapped)),
-                // The temporary file of a killed `write_file`.
-                Ok(t) if t.is_file() && !swapped => {
-                    let _ = fs::remove_file(e.path());
+            match fs::symlink_metadata(e.path()) {
+                Ok(m) if m.is_dir() => stale.push((e.path(), swapped)),
+                // The temporary file of a killed `write_file`, which noted its inode in the
+                // lock file; any other file of that name is not ours.
+                Ok(m) if m.is_file() && !swapped => {
+                    // (Where files have no inode, nothing vouches for one: it is kept.)
+                    if cfg!(unix) && temp_inode.is_some_and(|i| i == inode(&m)) {
+                        let _ = fs::remove_file(e.path());
+                    } else {
+                        keep_in_sight(&self.place, &e.path());
+                    }
                 }
                 _ => {}
             }
@@ -326,14 +399,24 @@ impl Lock {
                 })?;
             } else if fs::symlink_metadata(path.join(MANIFEST)).is_ok() {
                 // A whole output (staged, or swapped out): delete what its manifest vouches for.
-                match scan(&path) {
-                    Ok(Earlier::Ours(snap)) => remove_verified(&self.place, &path, &snap),
-                    Ok(Earlier::Foreign(f)) => remove_verified(&self.place, &path, &f.ours),
-                    _ => {}
-                }
+                let snap = match scan(&path) {
+                    Ok(Earlier::Ours(snap)) => snap,
+                    Ok(Earlier::Foreign(f)) => f.ours,
+                    _ => Snapshot {
+                        manifest: BTreeMap::new(),
+                        entries: BTreeMap::new(),
+                    },
+                };
+                remove_verified(&self.place, &path, &snap);
             } else {
-                // A staging folder the killed run had not finished: only we wrote in it.
-                let _ = fs::remove_dir_all(&path);
+                // A staging folder the killed run had not finished: delete the files its
+                // journal names with their inodes; anything else is somebody's, kept.
+                let journal = read_journal(&path);
+                remove_vouched(&self.place, &path, |name, stamp| {
+                    journal
+                        .as_ref()
+                        .is_some_and(|j| name == JOURNAL || j.get(name) == Some(&stamp.inode))
+                });
             }
         }
         Ok(())
@@ -349,8 +432,13 @@ impl Lock {
                     .error(format!("cannot create a staging folder beside it: {e}"))
             })?
             .keep();
+        let journal = start_journal(&tmp).map_err(|e| {
+            self.place
+                .error(format!("cannot create a staging folder beside it: {e}"))
+        })?;
         Ok(Staged {
             lock: self,
+            journal: Some(journal),
             tmp,
             earlier,
             mode,
@@ -424,6 +512,16 @@ impl Lock {
                 if fs::hard_link(&from, &to).is_err() {
                     fs::copy(&from, &to)
                         .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
+                }
+                let meta = fs::symlink_metadata(&to)
+                    .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
+                if let Some(journal) = &mut staged.journal {
+                    writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| {
+                        staged
+                            .lock
+                            .place
+                            .error(format!("cannot write {JOURNAL}: {e}"))
+                    })?;
                 }
                 staged.digests.insert(name.clone(), digest.clone());
                 staged.carried.insert(name.clone());
@@ -685,6 +783,17 @@ impl Listing {
 /// `NAME.ancillary-kept-SECONDS-PID-N` beside OUT_DIR: somebody put it there, and it is theirs.
 /// Best effort: the new output is in place by now, and whatever is left is cleaned next time.
 fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) {
+    remove_vouched(place, dir, |name, stamp| {
+        // The journal too: a kill between writing the manifest and removing it leaves both.
+        name == MANIFEST
+            || name == JOURNAL
+            || (snap.manifest.contains_key(name) && snap.entries.get(name) == Some(stamp))
+    });
+}
+
+/// Deletes from `dir` the regular files `vouched` accepts and the folders that leaves empty;
+/// if anything is left, `dir` is kept in sight (see [`remove_verified`]).
+fn remove_vouched(place: &Place, dir: &Path, vouched: impl Fn(&str, &Stamp) -> bool) {
     let mut reasons = Vec::new();
     let now = walk(dir, &mut reasons).unwrap_or_default();
     let mut left = !reasons.is_empty();
@@ -692,9 +801,7 @@ fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) {
         if stamp.dir {
             continue;
         }
-        let vouched = name == MANIFEST
-            || (snap.manifest.contains_key(name) && snap.entries.get(name) == Some(stamp));
-        if !vouched || fs::remove_file(dir.join(name)).is_err() {
+        if !vouched(name, stamp) || fs::remove_file(dir.join(name)).is_err() {
             left = true;
         }
     }
@@ -703,18 +810,96 @@ fn remove_verified(place: &Place, dir: &Path, snap: &Snapshot) {
         let _ = fs::remove_dir(dir.join(name));
     }
     if fs::remove_dir(dir).is_err() && (left || dir.exists()) {
-        let secs = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        for n in 0..100 {
-            let mut kept = place.name.clone();
-            kept.push(format!(".ancillary-kept-{secs}-{}-{n}", std::process::id()));
-            let kept = place.parent.join(kept);
-            if fs::symlink_metadata(&kept).is_err() && fs::rename(dir, &kept).is_ok() {
-                break;
-            }
+        keep_in_sight(place, dir);
+    }
+}
+
+/// Renames `path` (a folder or file beside OUT_DIR that is not ours to delete) to
+/// `NAME.ancillary-kept-SECONDS-PID-N`, where its owner sees it.
+fn keep_in_sight(place: &Place, path: &Path) {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for n in 0..100 {
+        let mut kept = place.name.clone();
+        kept.push(format!(".ancillary-kept-{secs}-{}-{n}", std::process::id()));
+        let kept = place.parent.join(kept);
+        if fs::symlink_metadata(&kept).is_err() && fs::rename(path, &kept).is_ok() {
+            break;
         }
     }
+}
+
+/// The journal of a staging folder: its first line `dir DEVICE INODE` names the folder it
+/// was made in (so a copy of a staging folder vouches for nothing), then one `INODE NAME`
+/// line per file the run created there. The files of a run killed before its manifest are
+/// recognised by it: same name, same inode.
+const JOURNAL: &str = ".ancillary-staging";
+
+/// The most bytes a journal may have (one short line per file).
+const JOURNAL_LIMIT: u64 = 64 << 20;
+
+fn inode(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    return {
+        let _ = meta;
+        0
+    };
+}
+
+fn device(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::dev(meta);
+    #[cfg(not(unix))]
+    return {
+        let _ = meta;
+        0
+    };
+}
+
+/// Creates the journal in a new staging folder `dir`.
+fn start_journal(dir: &Path) -> io::Result<fs::File> {
+    let meta = fs::symlink_metadata(dir)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(JOURNAL))?;
+    writeln!(file, "dir {} {}", device(&meta), inode(&meta))?;
+    Ok(file)
+}
+
+/// A journal's files (name → inode), or `None` where `dir` has no journal of its own.
+fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
+    // Where files have no inode the journal cannot tell our files from others: it vouches for
+    // nothing, and a killed run's staging folder is kept in sight.
+    if !cfg!(unix) {
+        return None;
+    }
+    let path = dir.join(JOURNAL);
+    let meta = fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > JOURNAL_LIMIT {
+        return None;
+    }
+    let text = fs::read_to_string(&path).ok()?;
+    let here = fs::symlink_metadata(dir).ok()?;
+    if text.lines().next()? != format!("dir {} {}", device(&here), inode(&here)) {
+        return None;
+    }
+    let mut files = BTreeMap::new();
+    // Whole lines only: a line torn by a crash vouches for nothing.
+    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+    for line in text[..whole].lines().skip(1) {
+        // A kill mid-line leaves a partial last line: it vouches for nothing.
+        let Some((ino, name)) = line.split_once(' ') else {
+            continue;
+        };
+        if let Ok(ino) = ino.parse() {
+            files.insert(name.to_string(), ino);
+        }
+    }
+    Some(files)
 }
 
 /// Swaps the new output `a` with the earlier one at `b` in one step where the system can.
@@ -771,6 +956,8 @@ struct OpenFile {
 pub struct Staged {
     lock: Lock,
     tmp: PathBuf,
+    /// The staging folder's journal: every file created in it, by inode (closed at commit).
+    journal: Option<fs::File>,
     earlier: Earlier,
     mode: Mode,
     /// Finished files in the staging folder and their digests.
@@ -806,12 +993,24 @@ impl Staged {
         Ok(path)
     }
 
+    /// Records a file just created in the staging folder in its journal, so that the cleanup
+    /// after a kill knows it for ours.
+    fn note(&mut self, name: &str, file: &fs::File) -> Result<(), Error> {
+        let meta = file.metadata().map_err(|e| self.error(name, e))?;
+        if let Some(journal) = &mut self.journal {
+            writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| self.error(JOURNAL, e))?;
+        }
+        Ok(())
+    }
+
     /// Stages a whole file.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
         let path = self.staging_path(name)?;
         // Never through a hard link to the earlier output.
         let _ = fs::remove_file(&path);
-        let written = fs::File::create(&path).and_then(|mut f| f.write_all(bytes));
+        let file = fs::File::create(&path).map_err(|e| self.error(name, e))?;
+        self.note(name, &file)?;
+        let written = (&file).write_all(bytes);
         written.map_err(|e| self.error(name, e))?;
         self.digests.insert(name.to_string(), sha256_hex(bytes));
         self.names.insert(name.to_string());
@@ -823,6 +1022,7 @@ impl Staged {
         if !self.open.contains_key(name) {
             let path = self.staging_path(name)?;
             let file = fs::File::create(&path).map_err(|e| self.error(name, e))?;
+            self.note(name, &file)?;
             let mut f = OpenFile {
                 writer: BufWriter::with_capacity(1 << 20, file),
                 hasher: Sha256::new(),
@@ -852,6 +1052,7 @@ impl Staged {
         // Never through a hard link to the earlier output.
         let _ = fs::remove_file(&path);
         let file = fs::File::create(&path).map_err(|e| self.error(name, e))?;
+        self.note(name, &file)?;
         self.created.insert(name.to_string());
         self.names.insert(name.to_string());
         Ok(file)
@@ -899,6 +1100,10 @@ impl Staged {
             .and_then(|mut f| f.write_all(manifest.as_bytes()).and_then(|()| f.sync_all()))
             .and_then(|()| fs::rename(&partial, self.tmp.join(MANIFEST)));
         written.map_err(|e| self.error(MANIFEST, e))?;
+        // The manifest vouches for the files now; the journal goes before the folder is
+        // OUT_DIR.
+        self.journal = None;
+        fs::remove_file(self.tmp.join(JOURNAL)).map_err(|e| self.error(JOURNAL, e))?;
         sync_dir(&self.tmp.join("statements"));
         sync_dir(&self.tmp);
         let mut earlier = std::mem::replace(&mut self.earlier, Earlier::Absent);

@@ -334,10 +334,26 @@ pub fn convert(
 
 /// A Parquet table read back as the CSV text of the same values: money to the fen
 /// (`12.30`), numbers as the shortest decimal of their float, text as it is.
+///
+/// Refused before anything is decoded: a file claiming more rows or values than its size
+/// allows ([`check_size`]), so that a small file cannot keep a reader busy for minutes.
 pub fn to_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    // The parquet crate's decoders assert on some damaged pages (a bit-packed run longer than
+    // its buffer): a damaged file is the user's error to hear about, never a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_as_csv(name, bytes)))
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "{name}: not a readable Parquet file: its data is damaged (the parquet reader failed on it)"
+            ))
+        })
+}
+
+fn read_as_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     let bad =
         |e: parquet::errors::ParquetError| format!("{name}: not a readable Parquet file: {e}");
+    let file_bytes = bytes.len() as u64;
     let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).map_err(bad)?;
+    let claimed = check_size(name, file_bytes, reader.metadata())?;
     let columns: Vec<String> = reader
         .metadata()
         .file_metadata()
@@ -348,7 +364,13 @@ pub fn to_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
         .collect();
     let header: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut c = Csv::new(&header);
-    for row in reader.get_row_iter(None).map_err(bad)? {
+    for (n, row) in reader.get_row_iter(None).map_err(bad)?.enumerate() {
+        // The rows decoded never pass what the metadata claimed and was checked against.
+        if n as u64 >= claimed {
+            return Err(format!(
+                "{name}: holds more rows than its metadata says ({claimed}): not a file ancillary wrote"
+            ));
+        }
         let row = row.map_err(bad)?;
         for (_, field) in row.get_column_iter() {
             c.text(&cell(field).map_err(|e| format!("{name}: {e}"))?);
@@ -356,6 +378,77 @@ pub fn to_csv(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
         c.end();
     }
     Ok(c.bytes())
+}
+
+/// Rows a Parquet table may hold without regard to its size.
+pub const FREE_ROWS: u64 = 100_000;
+/// Rows per byte of the file a Parquet table may hold beyond [`FREE_ROWS`]. ancillary's own
+/// tables hold at most about 2.6 (awards of 400 generated units over 2 days of 5-minute
+/// intervals: 483,840 rows in 185,545 bytes; 2.0 at 15 minutes); a file of millions of
+/// repeated rows in a few kilobytes holds hundreds.
+pub const ROWS_PER_BYTE: u64 = 16;
+/// Values (rows × columns) a Parquet table may hold without regard to its size.
+pub const FREE_VALUES: u64 = 1_000_000;
+/// Values per byte beyond [`FREE_VALUES`] (ancillary's own: at most about 26, the same
+/// awards table).
+pub const VALUES_PER_BYTE: u64 = 128;
+
+/// Checks what a Parquet file's metadata claims against its size in bytes: at most
+/// [`FREE_ROWS`] + [`ROWS_PER_BYTE`] rows and [`FREE_VALUES`] + [`VALUES_PER_BYTE`] values
+/// per byte, and no more uncompressed data than an input file may have
+/// ([`crate::scenario::folder::MAX_FILE_BYTES`]). Returns the rows claimed.
+pub fn check_size(
+    name: &str,
+    file_bytes: u64,
+    meta: &parquet::file::metadata::ParquetMetaData,
+) -> Result<u64, String> {
+    let groups = meta.row_groups();
+    let rows = groups.iter().try_fold(0u64, |sum, g| {
+        sum.checked_add(u64::try_from(g.num_rows()).ok()?)
+    });
+    let uncompressed = groups
+        .iter()
+        .flat_map(|g| g.columns())
+        .try_fold(0u64, |sum, c| {
+            sum.checked_add(u64::try_from(c.uncompressed_size()).ok()?)
+        });
+    // Every column chunk inside the file: the parquet crate asserts (panics) on a negative
+    // offset or length, and reads past the end otherwise.
+    for c in groups.iter().flat_map(|g| g.columns()) {
+        let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+        let inside = u64::try_from(start)
+            .ok()
+            .zip(u64::try_from(c.compressed_size()).ok())
+            .and_then(|(s, l)| s.checked_add(l))
+            .is_some_and(|end| end <= file_bytes)
+            && c.data_page_offset() >= 0;
+        if !inside {
+            return Err(format!(
+                "{name}: its metadata places a column chunk outside the file: not a readable Parquet file"
+            ));
+        }
+    }
+    let columns = meta.file_metadata().schema_descr().num_columns().max(1) as u64;
+    let (Some(rows), Some(uncompressed)) = (rows, uncompressed) else {
+        return Err(format!(
+            "{name}: its metadata gives a negative or overflowing row count or size: not a file ancillary wrote"
+        ));
+    };
+    let max_rows = FREE_ROWS.saturating_add(ROWS_PER_BYTE.saturating_mul(file_bytes));
+    let max_values = FREE_VALUES.saturating_add(VALUES_PER_BYTE.saturating_mul(file_bytes));
+    let values = rows.saturating_mul(columns);
+    if rows > max_rows || values > max_values {
+        return Err(format!(
+            "{name}: claims {rows} rows of {columns} columns in {file_bytes} bytes, more than ancillary reads from a Parquet file of that size ({FREE_ROWS} rows and {FREE_VALUES} values, plus {ROWS_PER_BYTE} rows and {VALUES_PER_BYTE} values per byte; its own files hold at most about 2.6 and 26); write the output as CSV (run --format csv) to compare or audit it"
+        ));
+    }
+    let cap = crate::scenario::folder::MAX_FILE_BYTES;
+    if uncompressed > cap {
+        return Err(format!(
+            "{name}: claims {uncompressed} bytes uncompressed, over the {cap}-byte limit of any file ancillary reads"
+        ));
+    }
+    Ok(rows)
 }
 
 /// One value as the CSV writes it.

@@ -506,8 +506,13 @@ fn check_reactance_range(lines: &[Line]) -> Result<(), InputError> {
     ) else {
         return Ok(());
     };
-    let ratio =
-        f64::try_from(largest.reactance_pu / smallest.reactance_pu).unwrap_or(f64::INFINITY);
+    // Checked: 1e9 / 1e-28 overflows a decimal (beyond 7.9e28), and any ratio that does is
+    // far beyond the limit.
+    let ratio = largest
+        .reactance_pu
+        .checked_div(smallest.reactance_pu)
+        .and_then(|r| f64::try_from(r).ok())
+        .unwrap_or(f64::INFINITY);
     if ratio > MAX_REACTANCE_RATIO {
         return Err(InputError::new(
             ErrorKind::Invalid,
