@@ -29,7 +29,10 @@ fn lp_day(c: &mut Criterion) {
     for (name, backend, sizes) in backends {
         for units in sizes {
             let p = day(units, 7);
-            let engine = Lp { backend };
+            let engine = Lp {
+                backend,
+                write_lp: None,
+            };
             g.bench_with_input(
                 BenchmarkId::new(format!("build_and_solve_{name}"), units),
                 &p,

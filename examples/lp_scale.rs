@@ -32,7 +32,12 @@ fn main() {
         let build = t.elapsed().as_secs_f64();
         for (name, backend) in &backends {
             let t = Instant::now();
-            let s = Lp { backend: *backend }.solve(&p).expect("solves");
+            let s = Lp {
+                backend: *backend,
+                write_lp: None,
+            }
+            .solve(&p)
+            .expect("solves");
             println!(
                 "{units},{name},{build:.3},{:.3},{:.2}  ({n} constraints)",
                 t.elapsed().as_secs_f64(),

@@ -75,16 +75,32 @@ pub fn run_to_dir_showing(
     solver: Option<scenario::config::LpSolver>,
     format: output::Format,
 ) -> Result<Vec<String>, Error> {
-    run_to_dir_with(
-        scenario_dir,
-        out_dir,
+    let options = RunOptions {
         force,
         report,
         progress,
         solver,
         format,
-    )
-    .map(|ran| ran.warnings)
+        write_lp: None,
+    };
+    run_to_dir_with(scenario_dir, out_dir, &options).map(|ran| ran.warnings)
+}
+
+/// How `ancillary run` runs: its flags.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Write into an existing folder that is not an intact earlier output (`--force`).
+    pub force: bool,
+    /// Also write `report.html` (`--report`).
+    pub report: bool,
+    /// Show the days cleared on stderr.
+    pub progress: bool,
+    /// The LP solver, in place of the scenario's preference (`--solver`).
+    pub solver: Option<scenario::config::LpSolver>,
+    /// The tables' format (`--format`).
+    pub format: output::Format,
+    /// Write every LP solved as MPS into this folder (`--write-lp`): new, or empty.
+    pub write_lp: Option<std::path::PathBuf>,
 }
 
 /// What a run into a folder tells its caller: the warnings, and `summary.json` as written
@@ -94,19 +110,27 @@ pub struct Ran {
     pub summary: serde_json::Value,
 }
 
-/// [`run_to_dir_showing`], returning `summary.json` as well.
+/// [`run_to_dir_showing`] with [`RunOptions`], returning `summary.json` as well.
 pub fn run_to_dir_with(
     scenario_dir: &Path,
     out_dir: &Path,
-    force: bool,
-    report: bool,
-    progress: bool,
-    solver: Option<scenario::config::LpSolver>,
-    format: output::Format,
+    options: &RunOptions,
 ) -> Result<Ran, Error> {
+    let RunOptions {
+        force,
+        report,
+        progress,
+        solver,
+        format,
+        ref write_lp,
+    } = *options;
     let mut scenario = scenario::load(scenario_dir)?;
     if let Some(solver) = solver {
         scenario.config.clearing.solver = Some(solver);
+    }
+    if let Some(dir) = write_lp {
+        lp_dir_ready(dir)?;
+        scenario.config.clearing.write_lp = true;
     }
     let chunks = run::chunks(&scenario)?;
     let days = DaysCleared::new(&scenario, &chunks, progress);
@@ -123,16 +147,50 @@ pub fn run_to_dir_with(
         add_report(&scenario, &mut files)?;
         let files = as_format(files, format, out_dir)?;
         output::dir::write(out_dir, &files, force)?;
+        if let Some(dir) = write_lp {
+            write_lp_files(dir, &result.lp_models)?;
+        }
         return Ok(Ran {
             warnings: result.warnings,
             summary: summary_of(&files),
         });
     }
     let (result, summary) = stream(&scenario, &chunks, out_dir, force, &days, format)?;
+    if let Some(dir) = write_lp {
+        write_lp_files(dir, &result.lp_models)?;
+    }
     Ok(Ran {
         warnings: result.warnings,
         summary,
     })
+}
+
+/// The `--write-lp` folder: created, or empty (a folder of a user's is never mixed into).
+fn lp_dir_ready(dir: &Path) -> Result<(), Error> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Error::Output(
+                    dir.to_path_buf(),
+                    "exists and is not empty; --write-lp writes into a new or empty folder".into(),
+                ));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+        }
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+/// Writes each model solved (`DAY-round-R.mps` and its price twin `…-price.mps`) into `dir`.
+fn write_lp_files(dir: &Path, models: &[(String, String)]) -> Result<(), Error> {
+    for (name, text) in models {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
 
 /// `summary.json` of a run's files, parsed (null where absent: never, as every run writes it).

@@ -47,6 +47,11 @@ enum Command {
         /// the same bytes with either; only the time differs.
         #[arg(long, value_parser = solver)]
         solver: Option<ancillary::scenario::config::LpSolver>,
+        /// Also write every LP solved into this folder (new or empty) as free MPS: per day
+        /// and line-limit round DAY-round-R.mps (the dispatch) and DAY-round-R-price.mps (its
+        /// price twin, requirements and loads 0.01 MW lower), for any LP solver to read.
+        #[arg(long, value_name = "DIR")]
+        write_lp: Option<PathBuf>,
     },
     /// Write a self-contained HTML report (plots, statements, audit) for a run's output folder.
     #[command(
@@ -457,9 +462,17 @@ fn main() -> ExitCode {
             quiet,
             solver,
             format,
+            write_lp,
         } => {
-            match ancillary::run_to_dir_with(&scenario, &out, force, report, !quiet, solver, format)
-            {
+            let options = ancillary::RunOptions {
+                force,
+                report,
+                progress: !quiet,
+                solver,
+                format,
+                write_lp,
+            };
+            match ancillary::run_to_dir_with(&scenario, &out, &options) {
                 Ok(ancillary::Ran { warnings, summary }) => {
                     // A long run can warn about hundreds of units: the first few here, all of
                     // them in summary.json.

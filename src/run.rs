@@ -40,6 +40,8 @@ pub struct RunResult {
     pub rounds_per_day: Option<Vec<usize>>,
     /// (interval, line) pairs whose limit binds (a shadow price above 0).
     pub binding_lines: usize,
+    /// With `[clearing] write_lp` (`run --write-lp`): every LP solved, as (file name, MPS).
+    pub lp_models: Vec<(String, String)>,
 }
 
 /// Unit index → rank of its id in sorted order: the deterministic tie-break that does not
@@ -176,6 +178,7 @@ impl<'a> Merge<'a> {
         }
         m.objective += r.objective;
         m.binding_lines += r.binding_lines;
+        m.lp_models.extend(r.lp_models);
         // An offer lies in one chunk, so its rejection is reported once; the same settings
         // warn the same way in every chunk.
         m.rejected.extend(r.rejected);
@@ -336,6 +339,7 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
         flows: solution.flows,
         rounds_per_day: problem.grid.is_some().then_some(solution.rounds_per_day),
         binding_lines,
+        lp_models: solution.lp_models,
     };
     Ok(Chunk {
         result,

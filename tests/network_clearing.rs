@@ -888,3 +888,69 @@ fn a_nodal_price_beyond_the_cap_is_held_and_flagged() {
         r.warnings
     );
 }
+
+/// `run --write-lp DIR` (issue 23): the triangle takes two rounds (the first solve breaks L13
+/// in all four intervals, the second enforces it), so four files: each round's dispatch model
+/// and its price twin. Round 2 has round 1's rows plus L13's two rows in each of the four
+/// intervals (8 more); a twin has its model's rows, with the priced rows' right-hand sides
+/// 0.01 MW lower (the balance of interval 0 at 150 − 0.01 = 149.99). A folder that is not
+/// empty is refused before anything runs.
+#[test]
+fn write_lp_writes_every_solve_as_mps() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("triangle");
+    triangle().write_to(&scenario);
+    let lp = dir.path().join("lp");
+    let run = |lp: &std::path::Path, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ancillary"))
+            .args(["run", "--quiet"])
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .arg("--write-lp")
+            .arg(lp)
+            .output()
+            .unwrap()
+    };
+    let o = run(&lp, "out");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&lp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "2024-03-01-round-1-price.mps",
+            "2024-03-01-round-1.mps",
+            "2024-03-01-round-2-price.mps",
+            "2024-03-01-round-2.mps"
+        ]
+    );
+    let read = |name: &str| std::fs::read_to_string(lp.join(name)).unwrap();
+    let rows = |text: &str| {
+        text.lines()
+            .skip_while(|l| *l != "ROWS")
+            .take_while(|l| *l != "COLUMNS")
+            .filter(|l| l.starts_with(" L ") || l.starts_with(" G ") || l.starts_with(" E "))
+            .count()
+    };
+    let (one, two) = (
+        read("2024-03-01-round-1.mps"),
+        read("2024-03-01-round-2.mps"),
+    );
+    assert!(one.starts_with("NAME 2024-03-01-round-1\nROWS\n N obj\n"));
+    assert!(one.ends_with("ENDATA\n"));
+    assert_eq!(rows(&two), rows(&one) + 8);
+    let twin = read("2024-03-01-round-1-price.mps");
+    assert_eq!(rows(&twin), rows(&one));
+    assert!(one.contains(" rhs r0 150.0\n"), "{one}");
+    assert!(twin.contains(" rhs r0 149.99\n"), "{twin}");
+
+    let o = run(&lp, "out2");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("exists and is not empty"), "{err}");
+    assert!(!dir.path().join("out2").exists());
+}

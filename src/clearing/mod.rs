@@ -210,6 +210,9 @@ pub struct Solution {
     /// With a network: per day, how many times the dispatch LP was solved before no line
     /// was over its limit (1: none had to be added).
     pub rounds_per_day: Vec<usize>,
+    /// With `Lp::write_lp`: every model solved, as (file name, free MPS), in solve order: per
+    /// day and line-limit round, the dispatch model and its price twin.
+    pub lp_models: Vec<(String, String)>,
     /// One per zonal minimum, in [`Zones::auctions`] order (LP only).
     pub zones: Vec<ZoneResult>,
 }

@@ -35,6 +35,14 @@ pub fn choose(scenario: &Scenario) -> Result<Box<dyn Engine>, InputError> {
                     .filter(|s| s.built_in())
                     .unwrap_or_else(LpSolver::fastest),
             ),
+            // Each day's models named by its date (the chunk's own horizon).
+            write_lp: c.write_lp.then(|| {
+                let h = &scenario.horizon;
+                (0..h.intervals)
+                    .filter(|&i| i == 0 || h.day(i) != h.day(i - 1))
+                    .map(|i| (i, h.day(i).to_string()))
+                    .collect()
+            }),
         }),
     })
 }

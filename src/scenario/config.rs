@@ -285,6 +285,10 @@ pub struct ClearingConfig {
     pub fr_response_minutes: Option<f64>,
     /// Reserve likewise (LP; default 10).
     pub reserve_response_minutes: Option<f64>,
+    /// Keep every LP solved as MPS (`run --write-lp DIR`): a run option, not a setting of
+    /// the scenario's (never read from scenario.toml, so never in its digest).
+    #[serde(skip)]
+    pub write_lp: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -45,6 +45,14 @@ impl Case {
         self
     }
 
+    /// Writes the scenario's files into a new folder `dir` (for tests that run the binary).
+    pub fn write_to(&self, dir: &std::path::Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, bytes) in &self.files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+
     pub fn load(&self) -> Result<Scenario, InputError> {
         scenario::load_files(&self.files)
     }

@@ -112,6 +112,7 @@ use build::build;
 use model::{Balance, Layout, Lin, Model, Monitored, Sense};
 use network::{line_rows, read_network, violated};
 use read::{read_day, snap, zone_tight};
+use solve::shifted;
 use ties::{dual_tie_break, fill_segments, tie_break};
 
 /// Which LP solver good_lp drives.
@@ -137,6 +138,9 @@ impl Backend {
 
 pub struct Lp {
     pub backend: Backend,
+    /// Keep each solve as MPS text (`run --write-lp`), named by this map from a day's first
+    /// interval to its date (`Solution::lp_models`); `None`: keep nothing.
+    pub write_lp: Option<BTreeMap<usize, String>>,
 }
 
 /// The shift that makes duals unique (see the module doc). A marginal bid smaller than this
@@ -233,6 +237,19 @@ impl Engine for Lp {
                     break (layout, None);
                 }
                 rounds += 1;
+                if let Some(names) = &self.write_lp {
+                    let day_name = names
+                        .get(&day.start)
+                        .cloned()
+                        .unwrap_or_else(|| format!("interval-{}", day.start));
+                    let name = format!("{day_name}-round-{rounds}");
+                    let twin = shifted(&model, &layout);
+                    sol.lp_models
+                        .push((format!("{name}.mps"), model.to_mps(&name)));
+                    let price = format!("{name}-price");
+                    sol.lp_models
+                        .push((format!("{price}.mps"), twin.to_mps(&price)));
+                }
                 let solved = self
                     .solve_day(p, &model, &layout, &mut sol.notes, day.start)
                     .map_err(|status| SolveError::Solver {
