@@ -232,3 +232,63 @@ fn report_shows_nodal_spread_binding_lines_and_zonal_prices() {
     let html = ancillary::output::report::render(&plain, None).unwrap();
     assert!(!html.contains("Network:"));
 }
+
+/// Issue 26: a table of contents linking every section; the CJK font list before the generic
+/// family, in the page's style and in the plots' text; in each offer stack a marginal unit
+/// marked once (its dearest accepted band), however many bands it cleared; money with
+/// thousands separators; a column empty in every row (the lost-opportunity columns of a
+/// non-spot month) left out.
+#[test]
+fn the_report_reads_well_anywhere() {
+    for name in [
+        "fr-basic",
+        "peak-basic",
+        "jiangsu-typical-day",
+        "month-nonspot",
+    ] {
+        let s = ancillary::scenario::load(&Path::new("scenarios").join(name)).unwrap();
+        let r = ancillary::run::run(&s).unwrap();
+        let mut files = ancillary::output::render(&s, &r);
+        ancillary::add_report(&s, &mut files).unwrap();
+        let html = String::from_utf8(files["report.html"].clone()).unwrap();
+        let sections = html.matches("<h2 id=\"s").count();
+        assert!(sections >= 3, "{name}: {sections} sections");
+        assert_eq!(
+            html.matches("<h2>").count(),
+            0,
+            "{name}: a section without anchor"
+        );
+        for k in 1..=sections {
+            assert!(
+                html.contains(&format!("<li><a href=\"#s{k}\">")),
+                "{name}: link {k}"
+            );
+        }
+        assert!(html.contains("font-family:Noto Sans CJK SC, "), "{name}");
+        assert!(
+            html.contains("font-family=\"Noto Sans CJK SC, "),
+            "{name}: plots"
+        );
+        for svg in html.split("<svg").skip(1) {
+            let svg = &svg[..svg.find("</svg>").unwrap_or(svg.len())];
+            let mut marked: Vec<&str> = svg
+                .split("marginal: ")
+                .skip(1)
+                .map(|t| &t[..t.find('<').unwrap_or(t.len())])
+                .collect();
+            let n = marked.len();
+            marked.sort_unstable();
+            marked.dedup();
+            assert_eq!(
+                marked.len(),
+                n,
+                "{name}: a unit marked marginal twice: {marked:?}"
+            );
+        }
+        if name == "month-nonspot" {
+            assert!(!html.contains("lost opportunity, yuan"), "{name}");
+            // C1's March FR compensation, 1207561.35 in statement_monthly.csv.
+            assert!(html.contains("<td>1,207,561.35</td>"), "{name}");
+        }
+    }
+}

@@ -130,6 +130,11 @@ const PRODUCTS: [(&str, &str); 4] = [
     ("energy", "Energy 电能量"),
 ];
 
+/// The fonts text is drawn in, first found first: CJK fonts of Linux, Windows and macOS before
+/// the generic family, so that the Chinese terms (the audit's clauses among them) render
+/// wherever one is installed.
+const FONT: &str = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, Hiragino Sans GB, sans-serif";
+
 /// Draws with plotters into an SVG string.
 fn svg(
     width: u32,
@@ -173,22 +178,26 @@ fn e<T: std::fmt::Display>(x: T) -> String {
     x.to_string()
 }
 
-/// A line chart over the intervals of `rows`: `lines` are (label, colour, values); `cap` a
-/// dashed line; `marks` red points (shortfalls).
+/// A chart over the intervals of `rows`, each value held over its interval (a step: a price
+/// or a quantity is one value from the interval's start to its end): `lines` are (label,
+/// colour, stroke width, values), drawn in order; `cap` a dashed line; `marks` red points
+/// (shortfalls) at the intervals' middles.
 fn time_chart(
     title: &str,
     unit: &str,
     rows: &[&Row],
-    lines: &[(&str, RGBColor, Vec<f64>)],
+    lines: &[(&str, RGBColor, u32, Vec<f64>)],
     cap: Option<f64>,
     marks: &[(usize, f64)],
 ) -> String {
     let times: Vec<String> = rows.iter().map(|r| r["time"].replace('T', " ")).collect();
-    let (lo, hi) = range(lines.iter().flat_map(|l| l.2.iter().copied()).chain(cap));
+    let (lo, hi) = range(lines.iter().flat_map(|l| l.3.iter().copied()).chain(cap));
+    // Headroom above the data for the legend, which sits in the upper right corner.
+    let hi = hi + (hi - lo) * 0.35;
     svg(900, 260, |root| {
         let n = rows.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
+            .caption(title, (FONT, 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(60)
@@ -198,15 +207,19 @@ fn time_chart(
             .configure_mesh()
             .x_labels(8)
             .x_label_formatter(&|x| times.get(*x as usize).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| axis_number(*v))
             .y_desc(unit)
             .draw()
             .map_err(e)?;
-        for (label, color, values) in lines {
+        for (label, color, width, values) in lines {
             let color = *color;
             chart
                 .draw_series(LineSeries::new(
-                    values.iter().enumerate().map(|(i, v)| (i as f64 + 0.5, *v)),
-                    color.stroke_width(2),
+                    values
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, v)| [(i as f64, *v), (i as f64 + 1.0, *v)]),
+                    color.stroke_width(*width),
                 ))
                 .map_err(e)?
                 .label(*label)
@@ -258,7 +271,7 @@ fn price_chart(title: &str, unit: &str, rows: &[&Row], cap: Option<f64>) -> Stri
         title,
         unit,
         rows,
-        &[("clearing price", BLUE, prices)],
+        &[("clearing price", BLUE, 2, prices)],
         cap,
         &marks,
     )
@@ -271,9 +284,11 @@ fn quantity_chart(title: &str, rows: &[&Row]) -> String {
         title,
         "MW",
         rows,
+        // Cleared first and wide, the requirement over it and thin: where they agree (most
+        // intervals) both stay visible.
         &[
-            ("requirement", BLACK, series("requirement_mw")),
-            ("cleared", GREEN, series("cleared_mw")),
+            ("cleared", RGBColor(120, 200, 120), 5, series("cleared_mw")),
+            ("requirement", BLACK, 1, series("requirement_mw")),
         ],
         None,
         &[],
@@ -308,7 +323,7 @@ fn stack_chart(
     );
     svg(900, 320, |root| {
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
+            .caption(title, (FONT, 16))
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(60)
@@ -321,12 +336,23 @@ fn stack_chart(
             .draw()
             .map_err(e)?;
         let x_max = (total.max(requirement) * 1.05).max(1.0);
+        // A marginal unit with several bands: only its dearest accepted band sets the price.
+        let marginal_row: Vec<bool> = offers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                marginal.contains(&r["unit"].as_str())
+                    && num(r, "cleared_mw") > 0.0
+                    && !offers[i + 1..]
+                        .iter()
+                        .any(|o| o["unit"] == r["unit"] && num(o, "cleared_mw") > 0.0)
+            })
+            .collect();
         let mut x = 0.0;
-        for r in &offers {
+        for (r, &is_marginal) in offers.iter().zip(&marginal_row) {
             let mw = num(r, "offered_mw").clamp(0.0, x_max);
             let p = num(r, "ranking_price").clamp(lo, hi);
             let c = num(r, "cleared_mw").clamp(0.0, mw);
-            let is_marginal = marginal.contains(&r["unit"].as_str()) && c > 0.0;
             let fill = if is_marginal {
                 RGBColor(230, 120, 20)
             } else {
@@ -357,7 +383,7 @@ fn stack_chart(
                     .draw_series(std::iter::once(Text::new(
                         format!("marginal: {}", r["unit"]),
                         (x, p),
-                        ("sans-serif", 13),
+                        (FONT, 13),
                     )))
                     .map_err(e)?;
             }
@@ -441,7 +467,7 @@ fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
     svg(900, height, |root| {
         let n = bars.len().max(1);
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
+            .caption(title, (FONT, 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(label_area)
@@ -452,6 +478,7 @@ fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
         chart
             .configure_mesh()
             .y_labels(0)
+            .x_label_formatter(&|v| axis_number(*v))
             .x_desc(unit)
             .disable_y_mesh()
             .draw()
@@ -469,7 +496,7 @@ fn bar_chart(title: &str, unit: &str, mut bars: Vec<(String, f64)>) -> String {
                 )
             }))
             .map_err(e)?;
-        let style = TextStyle::from(("sans-serif", 12).into_font())
+        let style = TextStyle::from((FONT, 12).into_font())
             .color(&BLACK)
             .pos(Pos::new(HPos::Right, VPos::Center));
         let (x_pixels, _) = chart.plotting_area().get_pixel_range();
@@ -588,7 +615,7 @@ fn ranking_chart(offers: &[&Row]) -> String {
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 "FR 调频: ranking price (offer / K) against offer price",
-                ("sans-serif", 14),
+                (FONT, 14),
             )
             .margin(10)
             .x_label_area_size(35)
@@ -633,7 +660,7 @@ fn ranking_chart(offers: &[&Row]) -> String {
             root.draw(&Text::new(
                 number.clone(),
                 (x, y),
-                ("sans-serif", 12).into_font().color(&BLACK),
+                (FONT, 12).into_font().color(&BLACK),
             ))
             .map_err(e)?;
         }
@@ -658,25 +685,47 @@ fn ranking_chart(offers: &[&Row]) -> String {
     out
 }
 
+/// A table of at most `limit` rows (a note counts the rest). A column empty in every row
+/// shown is left out (the lost-opportunity columns of a run without joint clearing, say).
+/// Money cells (headers in yuan) get thousands separators.
 fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>, limit: usize) {
-    out.push_str("<table><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", esc(h));
-    }
-    out.push_str("</tr>");
-    let mut n = 0;
+    let mut shown: Vec<Vec<String>> = Vec::new();
     let mut more = 0;
     for r in rows {
-        if n >= limit {
+        if shown.len() >= limit {
             more += 1;
             continue;
         }
+        shown.push(r);
+    }
+    let keep: Vec<bool> = (0..header.len())
+        .map(|k| {
+            shown.is_empty()
+                || shown
+                    .iter()
+                    .any(|r| r.get(k).is_some_and(|c| !c.is_empty()))
+        })
+        .collect();
+    let money: Vec<bool> = header.iter().map(|h| h.ends_with("yuan")).collect();
+    out.push_str("<table><tr>");
+    for (h, _) in header.iter().zip(&keep).filter(|(_, k)| **k) {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>");
+    for r in &shown {
         out.push_str("<tr>");
-        for c in r {
+        for (k, c) in r.iter().enumerate() {
+            if !keep.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            let c = if money.get(k).copied().unwrap_or(false) {
+                thousands(c)
+            } else {
+                c.clone()
+            };
             let _ = write!(out, "<td>{}</td>", esc(&c));
         }
         out.push_str("</tr>");
-        n += 1;
     }
     out.push_str("</table>");
     if more > 0 {
@@ -685,6 +734,44 @@ fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<Strin
             "<p class=\"note\">… and {more} more rows in the CSV file.</p>"
         );
     }
+}
+
+/// A decimal number as written in the CSV files, with a comma between thousands
+/// (`-2521798.23` → `-2,521,798.23`); anything else as it is.
+fn thousands(number: &str) -> String {
+    let (sign, rest) = match number.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", number),
+    };
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// An axis value with thousands separators and no needless decimals: 500000 → `500,000`,
+/// 12.5 → `12.5`.
+fn axis_number(v: f64) -> String {
+    let text = if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        let t = format!("{v:.2}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    thousands(&text)
 }
 
 /// Rows grouped by their `time`, in time order (ISO times sort as text).
@@ -750,9 +837,9 @@ fn network_section(h: &mut String, clearing: &[Row], nodal: &[Row], flows: &[Row
             "yuan/MWh",
             &first,
             &[
-                ("highest bus", RED, hi),
-                ("energy (reference bus)", BLUE, energy),
-                ("lowest bus", GREEN, lo),
+                ("highest bus", RED, 2, hi),
+                ("energy (reference bus)", BLUE, 2, energy),
+                ("lowest bus", GREEN, 2, lo),
             ],
             None,
             &[],
@@ -850,9 +937,9 @@ fn network_section(h: &mut String, clearing: &[Row], nodal: &[Row], flows: &[Row
             esc(name),
             zones.len()
         );
-        let labelled: Vec<(&str, RGBColor, Vec<f64>)> = series
+        let labelled: Vec<(&str, RGBColor, u32, Vec<f64>)> = series
             .iter()
-            .map(|(l, c, v)| (l.as_str(), *c, v.clone()))
+            .map(|(l, c, v)| (l.as_str(), *c, 2, v.clone()))
             .collect();
         let axis = if system.is_empty() {
             zones.values().next().cloned().unwrap_or_default()
@@ -984,7 +1071,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     let _ = write!(
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
-         body{{font-family:sans-serif;margin:24px;max-width:1000px;color:#222}}\
+         body{{font-family:{FONT};margin:24px;max-width:1000px;color:#222}}\
          table{{border-collapse:collapse;margin:8px 0;font-size:13px}}td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}\
          th{{background:#eee}}td:first-child{{text-align:left}}.fail{{background:#fdd}}.pass{{background:#efe}}\
          .note{{color:#666;font-size:13px}}.side{{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}}h2{{border-bottom:2px solid #4682b4;padding-bottom:4px;margin-top:36px}}</style></head><body>",
@@ -993,7 +1080,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
     let _ = write!(h, "<h1>{}</h1>", esc(&title));
     let _ = write!(
         h,
-        "<p>Ancillary services under notice 196 (发改价格〔2024〕196号): peak regulation 调峰, frequency regulation 调频, reserve 备用.</p>"
+        "<p>Ancillary services under notice 196 (发改价格〔2024〕196号): peak regulation 调峰, frequency regulation 调频, reserve 备用.</p>{CONTENTS}"
     );
 
     // Settings and digest: what ties the report to its inputs.
@@ -1273,8 +1360,32 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
         h.push_str("</ul>");
     }
     h.push_str("<p class=\"note\">Generated by ancillary from the output folder's files; every number here is in them.</p></body></html>\n");
-    Ok(h)
+    Ok(with_contents(h))
 }
+
+/// The report with a table of contents after its introduction: every section (`<h2>`) gets
+/// an anchor and a link.
+fn with_contents(h: String) -> String {
+    let mut out = String::with_capacity(h.len() + 2048);
+    let mut links = String::from("<nav><p><b>Contents</b></p><ul>");
+    let mut rest = h.as_str();
+    let mut k = 0;
+    while let Some(at) = rest.find("<h2>") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let end = after.find("</h2>").unwrap_or(after.len());
+        k += 1;
+        let _ = write!(out, "<h2 id=\"s{k}\">");
+        let _ = write!(links, "<li><a href=\"#s{k}\">{}</a></li>", &after[..end]);
+        rest = after;
+    }
+    out.push_str(rest);
+    links.push_str("</ul></nav>");
+    out.replacen(CONTENTS, &links, 1)
+}
+
+/// Where [`with_contents`] puts the table of contents.
+const CONTENTS: &str = "<!--contents-->";
 
 #[cfg(test)]
 mod tests {
