@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Renders a report in headless Chromium (Debian's `chromium`) to a PNG, and checks it rendered.
 #   scripts/screenshot-report.sh OUT_DIR/report.html report.png
-# Installs chromium and a CJK font (for 调峰/调频/备用) if they are missing (Debian, as root).
+# Installs chromium and a CJK font (for 调峰/调频/备用) where either is missing (Debian, as
+# root): each is checked on its own, so a machine with Chromium but no CJK font gets the font.
 set -euo pipefail
 html=$(realpath "$1"); png=$2
-if ! command -v chromium >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then
+  missing+=(fonts-noto-cjk)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
