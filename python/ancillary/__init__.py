@@ -23,14 +23,14 @@ through pyarrow into the same frames (``Result.from_dir``).
 
 from __future__ import annotations
 
-import html
-import io
-import json
-import os
-from decimal import Decimal
+import html as _html
+import io as _io
+import json as _json
+import os as _os
+from decimal import Decimal as _Decimal
 from typing import Any, Mapping, NamedTuple, Optional, Union
 
-import pandas as pd
+import pandas as _pd
 
 from . import _ancillary
 from ._ancillary import InputError, OutputError, __version__
@@ -50,7 +50,7 @@ __all__ = [
     "__version__",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, "_os.PathLike[str]"]
 
 # Column types by name (see the module's docstring). A column named in none of these sets is
 # kept as text: lossless, and a test lists every column the shipped scenarios write, so a new
@@ -61,7 +61,7 @@ _DATETIME_FORMATS = {
     "end": "%Y-%m-%dT%H:%M",
     "day": "%Y-%m-%d",
 }
-_BOOL = {"pivotal", "three_pivotal_fail", "sets_price", "pivotal_sets_price"}
+_BOOL = {"pivotal", "three_pivotal_fail", "sets_price", "pivotal_sets_price", "at_cap"}
 _FLOAT = {
     "price",
     "offer_price",
@@ -76,6 +76,9 @@ _FLOAT = {
     "rsi",
     "hhi",
     "quantity",
+    "energy",
+    "congestion",
+    "shadow_price",
 }
 _TEXT = {
     "product",
@@ -116,31 +119,37 @@ def column_type(name: str) -> str:
     return "text"
 
 
-def _typed(name: str, cells: pd.Series) -> pd.Series:
+def _typed(name: str, cells: _pd.Series) -> _pd.Series:
     kind = column_type(name)
     if kind == "datetime":
-        return pd.to_datetime(cells, format=_DATETIME_FORMATS[name])
+        return _pd.to_datetime(cells, format=_DATETIME_FORMATS[name])
     if kind == "period":
-        return pd.to_datetime(cells, format="%Y-%m").dt.to_period("M")
+        return _pd.to_datetime(cells, format="%Y-%m").dt.to_period("M")
     if kind == "decimal":
-        return pd.Series(
-            [Decimal(c) if c else None for c in cells], index=cells.index, dtype=object
+        return _pd.Series(
+            [_Decimal(c) if c else None for c in cells], index=cells.index, dtype=object
         )
     if kind == "bool":
         values = {"true": True, "false": False}
         if cells.isin(list(values)).all():
             return cells.map(values).astype(bool)
-        return pd.Series([values.get(c) for c in cells], index=cells.index, dtype=object)
+        return _pd.Series([values.get(c) for c in cells], index=cells.index, dtype=object)
     if kind == "float":
-        return pd.to_numeric(cells.replace("", float("nan"))).astype("float64")
+        return _pd.to_numeric(cells.replace("", float("nan"))).astype("float64")
     return cells
 
 
-def _parquet_frame(path: str) -> pd.DataFrame:
+def _parquet_frame(path: str) -> _pd.DataFrame:
     """A Parquet table that ancillary writes as the same typed DataFrame as its CSV twin:
     money arrives as ``decimal.Decimal`` (DECIMAL(18, 2)), numbers as float64, flags as bool,
     times and days as ISO text parsed as the CSV's are."""
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as e:
+        raise ImportError(
+            "reading Parquet outputs needs pyarrow: pip install 'ancillary[parquet]' "
+            "(or pip install pyarrow)"
+        ) from e
 
     df = pq.read_table(path).to_pandas()
     for name in df.columns:
@@ -151,13 +160,13 @@ def _parquet_frame(path: str) -> pd.DataFrame:
         elif kind == "float":
             df[name] = cells.astype("float64")
         elif kind == "decimal":
-            df[name] = pd.Series(
-                [None if c is None or c != c else Decimal(c) for c in cells],
+            df[name] = _pd.Series(
+                [None if c is None or c != c else _Decimal(c) for c in cells],
                 index=cells.index,
                 dtype=object,
             )
         elif kind == "bool" and cells.isna().any():
-            df[name] = pd.Series(
+            df[name] = _pd.Series(
                 [None if c is None or c != c else bool(c) for c in cells],
                 index=cells.index,
                 dtype=object,
@@ -165,11 +174,11 @@ def _parquet_frame(path: str) -> pd.DataFrame:
     return df
 
 
-def frame(csv: bytes) -> pd.DataFrame:
+def frame(csv: bytes) -> _pd.DataFrame:
     """A CSV file that ancillary writes (bytes) as a typed DataFrame (see the module's
     docstring for the types)."""
     # Every cell as its text first (no guessing, no NA words), then typed by column name.
-    df = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False, na_filter=False)
+    df = _pd.read_csv(_io.BytesIO(csv), dtype=str, keep_default_na=False, na_filter=False)
     for name in df.columns:
         df[name] = _typed(name, df[name])
     return df
@@ -191,10 +200,10 @@ class Scenario:
     @classmethod
     def from_dir(cls, path: PathLike) -> "Scenario":
         """Reads and validates the scenario folder ``path`` (scenario.toml and CSV files)."""
-        return cls(_ancillary._Scenario.from_dir(os.fspath(path)))
+        return cls(_ancillary._Scenario.from_dir(_os.fspath(path)))
 
     @classmethod
-    def from_frames(cls, *, config: Mapping[str, Any], **frames: pd.DataFrame) -> "Scenario":
+    def from_frames(cls, *, config: Mapping[str, Any], **frames: _pd.DataFrame) -> "Scenario":
         """A scenario from DataFrames, one per file of the contract by its name without
         ``.csv`` (``units=``, ``requirements=``, ``fr_offers=``, ``metering=``, …), and
         ``config``, scenario.toml's keys as a dict (nested dicts or dotted keys):
@@ -216,12 +225,12 @@ class Scenario:
                     f"{name}: not a file of the scenario contract; frames are "
                     + ", ".join(sorted(known))
                 )
-            if not isinstance(df, pd.DataFrame):
+            if not isinstance(df, _pd.DataFrame):
                 raise TypeError(f"{name}: a pandas DataFrame, got {type(df).__name__}")
             out = df.copy()
             for c in out.columns:
                 # The contract spells booleans true/false; pandas would write True/False.
-                if pd.api.types.is_bool_dtype(out[c]):
+                if _pd.api.types.is_bool_dtype(out[c]):
                     out[c] = out[c].map({True: "true", False: "false"})
             text = out.to_csv(index=False, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
             files[f"{name}.csv"] = text.encode()
@@ -249,7 +258,7 @@ class Scenario:
     def path(self) -> Optional[str]:
         """The folder it was read from."""
         p = self._inner.path
-        return None if p is None else os.fspath(p)
+        return None if p is None else _os.fspath(p)
 
     @property
     def toml(self) -> str:
@@ -266,12 +275,35 @@ class Scenario:
         """``sha256:…`` of the scenario's files, as ``summary.json`` has it."""
         return self._inner.input_digest
 
+    def tables(self) -> dict:
+        """The scenario's CSV files as DataFrames, by name without ``.csv`` (``units``,
+        ``fr_offers``, …), every cell as the text the file holds (exact: no number or date is
+        re-read), ready to edit and hand back with :meth:`config` to :meth:`from_frames`:
+
+        >>> t = s.tables()
+        >>> t["fr_offers"].loc[0, "price_yuan_per_mw"] = 7
+        >>> s2 = Scenario.from_frames(config=s.config(), **t)
+        """
+        out = {}
+        for name in self._inner.input_names():
+            if name.endswith(".csv"):
+                data = self._inner.input_file(name)
+                out[name[: -len(".csv")]] = _pd.read_csv(
+                    _io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False
+                )
+        return out
+
+    def config(self) -> dict:
+        """``scenario.toml`` as a dict (tables as nested dicts), as :meth:`from_frames` takes
+        it."""
+        return _json.loads(self._inner.config_json())
+
     def __repr__(self) -> str:
         where = f" from {self.path!r}" if self.path else ""
         return f"<ancillary.Scenario {self.name!r}{where}>"
 
 
-def _frame_error(e: InputError, frames: Mapping[str, pd.DataFrame]) -> InputError:
+def _frame_error(e: InputError, frames: Mapping[str, _pd.DataFrame]) -> InputError:
     """The error about a generated CSV file said of the frame it came from."""
     file = getattr(e, "file", "") or ""
     name = file[: -len(".csv")] if file.endswith(".csv") else None
@@ -324,13 +356,13 @@ class Result:
         format: Parquet tables are read with pyarrow into the same typed frames as the CSV
         ones. ``scenario`` is the scenario it was run from (for ``audit`` and the report)."""
         s = _scenario(scenario)
-        folder = os.fspath(out)
+        folder = _os.fspath(out)
         return cls(_ancillary.read_output(s._inner, folder), s, folder)
 
     @property
     def format(self) -> str:
         """``"parquet"`` for a folder read back with Parquet tables, else ``"csv"``."""
-        if self._dir is not None and os.path.exists(os.path.join(self._dir, "clearing.parquet")):
+        if self._dir is not None and _os.path.exists(_os.path.join(self._dir, "clearing.parquet")):
             return "parquet"
         return "csv"
 
@@ -351,13 +383,13 @@ class Result:
             raise KeyError(f"{name}: not among this run's files ({', '.join(self.files)})")
         return data
 
-    def frame(self, name: str) -> pd.DataFrame:
+    def frame(self, name: str) -> _pd.DataFrame:
         """Any CSV file of the run as a typed DataFrame, e.g. ``statements/C1.csv``. A file the
         run does not write because it has no rows (``market_power.csv``,
         ``performance_factors.csv``, ``storage.csv``) is an empty DataFrame with its columns."""
         if name not in self._frames and self.format == "parquet" and "/" not in name:
-            path = os.path.join(self._dir, name[: -len(".csv")] + ".parquet")
-            if os.path.exists(path):
+            path = _os.path.join(self._dir, name[: -len(".csv")] + ".parquet")
+            if _os.path.exists(path):
                 self._frames[name] = _parquet_frame(path)
         if name not in self._frames:
             data = self._inner.file(name)
@@ -373,50 +405,87 @@ class Result:
         return self._frames[name].copy()
 
     @property
-    def clearing(self) -> pd.DataFrame:
+    def clearing(self) -> _pd.DataFrame:
         """``clearing.csv``: price and quantities per interval and product."""
         return self.frame("clearing.csv")
 
     @property
-    def awards(self) -> pd.DataFrame:
+    def awards(self) -> _pd.DataFrame:
         """``awards.csv``: each offer's award per interval."""
         return self.frame("awards.csv")
 
     @property
-    def settlement(self) -> pd.DataFrame:
+    def settlement(self) -> _pd.DataFrame:
         """``settlement.csv``: compensation, penalties and allocation per day and party."""
         return self.frame("settlement.csv")
 
     @property
-    def statement_monthly(self) -> pd.DataFrame:
+    def statement_monthly(self) -> _pd.DataFrame:
         """``statement_monthly.csv``: each party's month, per product."""
         return self.frame("statement_monthly.csv")
 
     @property
-    def performance_factors(self) -> pd.DataFrame:
+    def performance_factors(self) -> _pd.DataFrame:
         """``performance_factors.csv``: FR performance factor K per day and unit."""
         return self.frame("performance_factors.csv")
 
     @property
-    def market_power(self) -> pd.DataFrame:
+    def market_power(self) -> _pd.DataFrame:
         """``market_power.csv``: RSI, pivotal suppliers and HHI per interval and owner."""
         return self.frame("market_power.csv")
 
     @property
-    def rejected_offers(self) -> pd.DataFrame:
+    def rejected_offers(self) -> _pd.DataFrame:
         """``rejected_offers.csv``: offers refused, and the clause that refused them."""
         return self.frame("rejected_offers.csv")
 
     @property
-    def storage(self) -> pd.DataFrame:
+    def storage(self) -> _pd.DataFrame:
         """``storage.csv``: charge, discharge and state of charge (LP runs with storage)."""
         return self.frame("storage.csv")
 
+    def floats(self, name: str) -> _pd.DataFrame:
+        """:meth:`frame` with every money column (``*_yuan``) as float64, for plotting and
+        statistics (``Decimal`` objects do not plot). Exact sums stay with :meth:`frame`."""
+        df = self.frame(name)
+        for c in df.columns:
+            if column_type(c) == "decimal":
+                df[c] = _pd.to_numeric(df[c].map(lambda v: float("nan") if v is None else float(v)))
+        return df
+
+    @property
+    def prices(self) -> _pd.DataFrame:
+        """System-wide clearing prices, one column per product, indexed by time (a wide
+        view of ``clearing.csv``; each product in its own unit, ``price_unit`` there)."""
+        c = self.clearing
+        if "zone" in c.columns:
+            c = c[c["zone"] == ""]
+        return c.pivot(index="time", columns="product", values="price")
+
+    def cleared_by_unit(self, product: str) -> _pd.DataFrame:
+        """MW cleared per unit (bands added up), indexed by time, one column per unit: a wide
+        view of ``awards.csv`` for one product (``"fr"``, ``"peak"``, ``"reserve"``,
+        ``"energy"``)."""
+        a = self.awards
+        a = a[a["product"] == product]
+        return a.pivot_table(
+            index="time", columns="unit", values="cleared_mw", aggfunc="sum", fill_value=0.0
+        )
+
+    @property
+    def nodal_prices(self) -> _pd.DataFrame:
+        """Nodal prices indexed by time, one column per bus (``nodal_prices.csv``, a run over
+        a network); empty without a network."""
+        if "nodal_prices.csv" not in self.files:
+            return _pd.DataFrame()
+        n = self.frame("nodal_prices.csv")
+        return n.pivot(index="time", columns="bus", values="price")
+
     @property
     def summary(self) -> dict:
-        """``summary.json`` as ``json.loads`` reads it (money and prices are strings there,
+        """``summary.json`` as ``_json.loads`` reads it (money and prices are strings there,
         exact as written: ``Decimal(summary["products"]["fr"]["compensation_yuan"])``)."""
-        return json.loads(self.bytes("summary.json"))
+        return _json.loads(self.bytes("summary.json"))
 
     @property
     def warnings(self) -> list:
@@ -432,7 +501,7 @@ class Result:
         swapped in whole; an existing one is replaced only if it is an intact earlier
         ancillary output, else :class:`OutputError` unless ``force`` (then only our files are
         written into it)."""
-        self._inner.write(os.fspath(out), force, report, format)
+        self._inner.write(_os.fspath(out), force, report, format)
 
     def report_html(self, at: Optional[str] = None) -> str:
         """The self-contained HTML report of ``ancillary run --report`` (plots, statements and
@@ -447,7 +516,7 @@ class Result:
     def _repr_html_(self) -> str:
         # The report is a whole page with its own styles: framed, so that it neither restyles
         # the notebook nor is restyled by it.
-        page = html.escape(self.report_html(), quote=True)
+        page = _html.escape(self.report_html(), quote=True)
         return (
             f'<iframe srcdoc="{page}" style="width:100%;height:720px;border:1px solid #ddd" '
             'sandbox="allow-same-origin"></iframe>'
@@ -503,7 +572,7 @@ def batch(
     return out
 
 
-def audit(scenario: Union[Scenario, PathLike], result: Optional[Result] = None) -> pd.DataFrame:
+def audit(scenario: Union[Scenario, PathLike], result: Optional[Result] = None) -> _pd.DataFrame:
     """Checks ``result`` (a fresh run when None) against notice 196, clause by clause, as
     ``ancillary audit``: the rows of ``audit.csv`` (``clause, rule, status, detail, basis``;
     ``status`` is ``pass``, ``fail`` or ``n/a``). The scenario is run again for the
@@ -530,15 +599,15 @@ def diff(
     expected: Union[Result, PathLike],
     actual: Union[Result, PathLike],
     *,
-    price_tol: Union[str, float, Decimal] = "1e-6",
-    money_tol: Union[str, float, Decimal] = "0",
+    price_tol: Union[str, float, _Decimal] = "1e-6",
+    money_tol: Union[str, float, _Decimal] = "0",
 ) -> list:
     """Every difference between two outputs (output folders or Results), as ``ancillary
     diff``: rows matched by key, money (``*_yuan``) within ``money_tol`` 元 (0: to the fen),
     other numbers within ``price_tol``. An empty list: equal."""
 
     def side(x: Union[Result, PathLike]) -> Any:
-        return x._inner if isinstance(x, Result) else os.fspath(x)
+        return x._inner if isinstance(x, Result) else _os.fspath(x)
 
     rows = _ancillary.diff(side(expected), side(actual), str(price_tol), str(money_tol))
     return [Difference(*r) for r in rows]

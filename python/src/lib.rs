@@ -345,6 +345,29 @@ impl PyScenario {
     fn input_digest(&self) -> String {
         format!("sha256:{}", self.scenario.input_digest)
     }
+
+    /// The names of the files the scenario was loaded from (`scenario.toml` and its CSV
+    /// files), in name order.
+    fn input_names(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
+    /// One input file's bytes, as loaded (`None` where the scenario has no such file).
+    fn input_file<'py>(&self, py: Python<'py>, name: &str) -> Option<Bound<'py, PyBytes>> {
+        self.files.get(name).map(|b| PyBytes::new(py, b))
+    }
+
+    /// `scenario.toml` as JSON (tables as objects), for `Scenario.config()`.
+    fn config_json(&self) -> PyResult<String> {
+        let table: toml::Table = self.toml_text().parse().map_err(|e| {
+            input_error(ancillary::InputError::new(
+                ErrorKind::Parse,
+                "scenario.toml",
+                format!("{e}"),
+            ))
+        })?;
+        serde_json::to_string(&table).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
 }
 
 /// A run's output files, rendered in memory exactly as `ancillary run` writes them.

@@ -78,7 +78,14 @@ pub fn kind(column: &str) -> Kind {
         "pivotal_sets_price",
         "at_cap",
     ];
-    const NUMBERS: [&str; 4] = ["performance_factor", "rsi", "hhi", "quantity"];
+    const NUMBERS: [&str; 6] = [
+        "performance_factor",
+        "rsi",
+        "hhi",
+        "quantity",
+        "energy",
+        "congestion",
+    ];
     if column.ends_with("_yuan") {
         Kind::Money
     } else if FLAGS.contains(&column) {
