@@ -128,7 +128,7 @@ enum Command {
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
-        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\nExit status: 0 nothing fails, 1 a rule fails, 2 bad input."
+        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\n\nVerdicts: pass (checked against the notice, the project's data/ tables and the units'\nphysics), fail, unverified (nothing found, but the check rests on the scenario's own claim:\na *_source, [fr] benchmark, [fr] expected_mileage_per_mw, [allocation] user_borne or\nother_costs; the claim is named), n/a (the clause does not apply).\nExit status: 0 nothing fails and nothing is unverified, 1 a rule fails, 2 bad input,\n3 nothing fails but something is unverified (--accept-unverified turns 3 into 0)."
     )]
     Audit {
         /// Scenario folder.
@@ -143,6 +143,10 @@ enum Command {
         /// Replace an audit.csv or audit.json there that we did not write.
         #[arg(long)]
         force: bool,
+        /// Exit 0, not 3, when nothing fails but some check rests on the scenario's own claim
+        /// (unverified): for those who accept the claims.
+        #[arg(long)]
+        accept_unverified: bool,
     },
     /// Compare two output folders row by row; exit 1 when they differ.
     #[command(
@@ -408,7 +412,7 @@ fn audit(
     results: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
     force: bool,
-) -> Result<bool, ancillary::Error> {
+) -> Result<Vec<ancillary::audit::Check>, ancillary::Error> {
     // Held from reading the results to writing the audit beside them.
     let lock = out
         .or(results)
@@ -431,9 +435,7 @@ fn audit(
     } else {
         eprintln!("audit.csv and audit.json not written: give --out DIR to keep them");
     }
-    Ok(checks
-        .iter()
-        .any(|c| c.status == ancillary::audit::Status::Fail))
+    Ok(checks)
 }
 
 fn main() -> ExitCode {
@@ -487,7 +489,14 @@ fn main() -> ExitCode {
             results,
             out,
             force,
-        } => exit(audit(&scenario, results.as_deref(), out.as_deref(), force)),
+            accept_unverified,
+        } => match audit(&scenario, results.as_deref(), out.as_deref(), force) {
+            Ok(checks) => ExitCode::from(ancillary::audit::exit_status(&checks, accept_unverified)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Report {
             out_dir,
             html,

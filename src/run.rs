@@ -264,7 +264,11 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     }
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
-    let absent = participation::absent(scenario, &[&fr.prepared, &peak, &reserve]);
+    let absent = participation::absent(
+        scenario,
+        &[&fr.prepared, &peak, &reserve],
+        caps::decimal(scenario.config.policy.participation_min_share),
+    );
     let prepared = [fr.prepared, peak, reserve];
 
     let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);

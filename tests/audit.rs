@@ -588,7 +588,8 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
             .any(|w| w.contains("set [fr] benchmark_source")),
         "{warnings:?}"
     );
-    // Sourced: n/a, naming the source; K is recomputed against it.
+    // Sourced: the benchmark is the scenario's claim, unverified, naming the source; K is
+    // recomputed against it, and rests on it too.
     let toml = String::from_utf8(files["scenario.toml"].clone())
         .unwrap()
         .replace(
@@ -599,9 +600,9 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
     let s = scenario::load_files(&files).unwrap();
     let checks = audit_with(&s, |_| {});
     let (st, detail) = status(&checks, "三(四)", "K normalised");
-    assert_eq!(st, Status::NotApplicable, "{detail}");
+    assert_eq!(st, Status::Unverified, "{detail}");
     assert!(detail.contains("from plant design sheet 2023"), "{detail}");
-    assert_eq!(status(&checks, "三(四)", "every K").0, Status::Pass);
+    assert_eq!(status(&checks, "三(四)", "every K").0, Status::Unverified);
 }
 
 #[test]
@@ -743,11 +744,11 @@ fn a_province_without_a_benchmark_needs_a_sourced_cap() {
             "{e}"
         );
         // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
-        // the audit cannot check the cap and says whose it is.
+        // the audit cannot check the cap and says whose it is: unverified, never a pass.
         let s = toml("peak_price_source = \"provincial notice 2024-17\"");
         let checks = audit_with(&s, |_| {});
         let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
-        assert_eq!(st, Status::NotApplicable, "{province}: {detail}");
+        assert_eq!(st, Status::Unverified, "{province}: {detail}");
         assert!(
             detail.contains("from provincial notice 2024-17"),
             "{detail}"
@@ -902,10 +903,22 @@ fn spot_status_and_energy_cap_are_checked_against_the_provinces_data() {
             "energy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"Zhejiang spot rules\"",
         )
     });
+    // Sourced, the cap is the scenario's claim: unverified, never a pass (and so are the
+    // reserve checks measured against it).
     let checks = audit_with(&s, |_| {});
-    let (st, detail) = status(&checks, "四(六)", "the energy-market cap");
-    assert_eq!(st, Status::Pass);
-    assert!(detail.contains("Zhejiang spot rules"), "{detail}");
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("the energy-market cap"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim.as_deref().unwrap().contains("Zhejiang spot rules"),
+        "{c:?}"
+    );
+    assert_eq!(
+        status(&checks, "四(六)", "reserve cap").0,
+        Status::Unverified
+    );
 }
 
 #[test]
@@ -929,8 +942,12 @@ fn fr_fees_on_mileage_synthesised_from_awards_are_recomputed() {
         settlement.contains("C1,fr,compensation,420,MW mileage,3946.67,"),
         "{settlement}"
     );
+    // Fees on assumed mileage are the scenario's claim: unverified, never a pass.
     let checks = audit_with(&s, |_| {});
-    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Pass);
+    assert_eq!(
+        status(&checks, "三(三)", "every FR fee").0,
+        Status::Unverified
+    );
     // awards.csv says C1 cleared 31 MW at 00:00 instead of 30: the audit takes mileage from
     // the award, 2 × 31 = 62, so its formula gives 6 × 62 = 372 for that interval, 12 more
     // than the 360 paid: 3958.67 against 3946.67.
@@ -947,5 +964,172 @@ fn fr_fees_on_mileage_synthesised_from_awards_are_recomputed() {
     assert!(
         detail.contains("C1 on 2024-03-01: paid 3946.67, the formula gives 3958.67"),
         "{detail}"
+    );
+}
+
+#[test]
+fn a_setting_that_replaces_the_audits_yardstick_is_unverified_never_pass() {
+    // The coal units' design parameters removed from fr-basic, and a weak benchmark "sourced"
+    // in its place: rate 0.5 %/min, precision 5 %, response 120 s. C1's measured 2.0 / 1.0 /
+    // 30 then gives k_rate 2.0/0.5 = 4, k_precision 5/1 = 5, k_response 120/30 = 4, product 80,
+    // capped at 2: every K is lifted to the cap. The audit cannot see the best coal unit's
+    // design (notice 196 §三(四)), so the benchmark, every K and every FR fee rest on the claim.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone())
+        .unwrap()
+        .replace(",2.0,1.0,30\n", ",,,\n")
+        .replace(",1.5,1.2,45\n", ",,,\n")
+        .replace(",4.0,0.5,10\n", ",,,\n");
+    files.insert("units.csv".into(), units.into_bytes());
+    let toml = String::from_utf8(files["scenario.toml"].clone())
+        .unwrap()
+        .replace(
+            "[fr]\n",
+            "[fr]\nbenchmark = { rate_pct_per_min = 0.5, precision_pct = 5.0, response_s = 120 }\nbenchmark_source = \"a letter\"\n",
+        );
+    files.insert("scenario.toml".into(), toml.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in ["K normalised", "every K", "every FR fee"] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(c.claim.as_deref().unwrap().contains("a letter"), "{c:?}");
+    }
+    assert_eq!(audit::exit_status(&checks, false), 3);
+    assert_eq!(audit::exit_status(&checks, true), 0);
+
+    // joint-spot-day (Shandong, continuous spot, energy cleared jointly) with user_borne =
+    // "all": users bear the whole pool, a reading of §五(八) the scenario claims, not the
+    // audit's (users bear only the lost opportunity).
+    let s = with_toml("joint-spot-day", |t| {
+        t.replace("[allocation]\n", "[allocation]\nuser_borne = \"all\"\n")
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
+    assert_eq!(st, Status::Unverified, "{detail}");
+    // reserve-basic clears no energy: the lost opportunity cannot be computed, and users bear
+    // the whole pool: unverified too.
+    let checks = audit_with(&load("reserve-basic"), |_| {});
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("only FR and reserve"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(c.claim.as_deref().unwrap().contains("no energy is cleared"));
+}
+
+#[test]
+fn participation_is_judged_by_the_audits_floor_not_the_scenarios() {
+    // fr-basic's G1 (gas, 400 MW) made capacity-paid, its 30 MW FR offer at 16 (above the cap
+    // 15, refused) cut to 1 kW at 10 (admitted), and the scenario's floor set to 0: the run sees a unit taking part (0.001 MW > 0 and ≥ 0 × 400),
+    // the audit's floor is 1 % of 400 = 4 MW, which 0.001 MW is not: 六(十) fails.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, f: &str, from: &str, to: &str| {
+        let t = String::from_utf8(files[f].clone()).unwrap();
+        assert!(t.contains(from), "{f}: {from}");
+        files.insert(f.into(), t.replace(from, to).into_bytes());
+    };
+    edit(
+        &mut files,
+        "units.csv",
+        "G1,Huadian,gas,400,120,20,false",
+        "G1,Huadian,gas,400,120,20,true",
+    );
+    edit(
+        &mut files,
+        "fr_offers.csv",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,30,16",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,0.001,10",
+    );
+    edit(
+        &mut files,
+        "scenario.toml",
+        "[fr]\n",
+        "[policy]\nparticipation_min_share = 0.0\n\n[fr]\n",
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("did not take part")),
+        "{:?}",
+        r.warnings
+    );
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(detail.contains("unit G1"), "{detail}");
+}
+
+#[test]
+fn exit_status_tells_unverified_from_pass_and_audit_json_counts_them() {
+    // fr-basic without fr_mileage.csv, on assumed mileage ([fr] expected_mileage_per_mw = 2):
+    // nothing fails, 三(三) rests on the assumption: exit 3, 0 with --accept-unverified.
+    let bin = env!("CARGO_BIN_EXE_ancillary");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir("scenarios/fr-basic").unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "fr_mileage.csv" {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    let toml = std::fs::read_to_string(dir.join("scenario.toml"))
+        .unwrap()
+        .replace("[fr]\n", "[fr]\nexpected_mileage_per_mw = 2\n");
+    std::fs::write(dir.join("scenario.toml"), toml).unwrap();
+    let out = tmp.path().join("a");
+    let audit = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args([
+                "audit",
+                dir.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--force",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let a = audit(&[]);
+    assert_eq!(
+        a.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&a.stdout)
+    );
+    let table = String::from_utf8_lossy(&a.stdout);
+    assert!(table.contains("UNVERIFIED"), "{table}");
+    assert!(table.contains("1 unverified"), "{table}");
+    assert_eq!(audit(&["--accept-unverified"]).status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["summary"]["unverified"], 1);
+    assert_eq!(json["summary"]["fail"], 0);
+    assert_eq!(json["summary"]["exit_status"], 3);
+    let fee = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clause"] == "三(三)")
+        .unwrap();
+    assert_eq!(fee["status"], "unverified");
+    assert!(
+        fee["claim"]
+            .as_str()
+            .unwrap()
+            .contains("expected_mileage_per_mw = 2")
+    );
+    let help = std::process::Command::new(bin)
+        .args(["help", "audit"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--accept-unverified") && help.contains("3 nothing fails"),
+        "{help}"
     );
 }

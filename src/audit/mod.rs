@@ -21,10 +21,19 @@ use crate::scenario::{Kind, Role, Scenario};
 use crate::settlement::money::Yuan;
 use results::Results;
 
+/// A check's verdict. "Cannot be checked" is never a pass: a check whose yardstick is the
+/// scenario's own claim (a `*_source`, an assumed mileage, a reading of §五(八) the scenario
+/// chooses) is `Unverified`, and so is the run's exit status (3) unless the caller accepts the
+/// claims (`--accept-unverified`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Checked against the notice, the project's own data (`data/`) and the units' physics.
     Pass,
     Fail,
+    /// Nothing found against the rule, but it rests on the scenario's claim (see
+    /// [`Check::claim`]), which the audit cannot check.
+    Unverified,
+    /// The clause does not apply (no peak market, say).
     NotApplicable,
 }
 
@@ -33,10 +42,27 @@ impl Status {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
+            Status::Unverified => "unverified",
             Status::NotApplicable => "n/a",
         }
     }
 }
+
+/// `ancillary audit`'s exit status: 0 nothing fails and nothing is unverified; 1 something
+/// fails; 3 nothing fails but something is unverified (0 with `accept_unverified`). 2 (bad
+/// input) is the CLI's.
+pub fn exit_status(checks: &[Check], accept_unverified: bool) -> u8 {
+    if checks.iter().any(|c| c.status == Status::Fail) {
+        1
+    } else if !accept_unverified && checks.iter().any(|c| c.status == Status::Unverified) {
+        3
+    } else {
+        0
+    }
+}
+
+/// What each exit status means, as `help audit`, the docs and audit.json say it.
+pub const EXIT_MEANING: &str = "0 nothing fails and nothing is unverified; 1 a rule fails; 2 bad input; 3 nothing fails but a check rests on the scenario's own claim (unverified); --accept-unverified turns 3 into 0";
 
 /// What a check looks at, so a regulator knows what it vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +138,30 @@ pub struct Check {
     pub status: Status,
     /// What breaks the rule and where (for failures), or what was checked.
     pub detail: String,
+    /// The scenario's own claim the verdict rests on (a setting that replaces or relaxes the
+    /// audit's yardstick), where there is one: a check with a claim never passes.
+    pub claim: Option<String>,
 }
 
 impl Check {
+    /// The verdict resting on the scenario's `claim`: a pass becomes `Unverified` (a failure
+    /// stays a failure), the claim recorded either way.
+    pub fn resting_on(mut self, claim: impl Into<String>) -> Check {
+        if self.status == Status::Pass {
+            self.status = Status::Unverified;
+        }
+        self.claim = Some(claim.into());
+        self
+    }
+
+    /// [`Check::resting_on`] where `claim` is some.
+    pub fn resting_on_any(self, claim: Option<String>) -> Check {
+        match claim {
+            Some(c) => self.resting_on(c),
+            None => self,
+        }
+    }
+
     /// What the check looks at ([`basis_of`] its rule).
     pub fn basis(&self) -> Basis {
         basis_of(self.rule).unwrap_or(Basis::Results)
@@ -136,6 +183,7 @@ fn verdict(
             rule,
             status: Status::Pass,
             detail: checked,
+            claim: None,
         }
     } else {
         let more = offences.len().saturating_sub(NAMED);
@@ -152,6 +200,7 @@ fn verdict(
             rule,
             status: Status::Fail,
             detail,
+            claim: None,
         }
     }
 }
@@ -162,6 +211,7 @@ fn na(clause: &'static str, rule: &'static str, why: &str) -> Check {
         rule,
         status: Status::NotApplicable,
         detail: why.to_string(),
+        claim: None,
     }
 }
 
@@ -326,7 +376,8 @@ pub fn audit(
         (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {} 's grid-parity price {limit} yuan/MWh", c.province)], String::new()),
         (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({})", peak_cap.unwrap_or(limit), c.province)),
         (None, Some(cap)) => match c.caps.peak_price_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(source) => na("二(二)", "peak cap ≤ the local grid-parity price", &format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(&c.province))),
+            Some(source) if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(&c.province))).resting_on(format!("caps.peak_price_yuan_per_mwh = {cap} from caps.peak_price_source = {source:?}")),
+            Some(_) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
             None if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("{}; cap {cap} is unsourced (caps.peak_price_source)", crate::rules::province::why_no_benchmark(&c.province))], String::new()),
             None => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
         },
@@ -458,11 +509,13 @@ pub fn audit(
             format!("{} ({}), coal_storage excluded", b.source, fr::describe(&b.params)),
         ),
         (true, None, None) => match c.fr.benchmark_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(source) => na(
+            Some(source) => verdict(
                 "三(四)",
                 rule,
-                &format!("no coal unit in units.csv has design parameters: the benchmark is [fr] benchmark, from {source}, and cannot be checked here"),
-            ),
+                vec![],
+                format!("no coal unit in units.csv has design parameters: the benchmark is [fr] benchmark, from {source}, and cannot be checked here"),
+            )
+            .resting_on(benchmark_claim(c).unwrap_or_default()),
             None => verdict(
                 "三(四)",
                 rule,
@@ -479,6 +532,7 @@ pub fn audit(
     });
     // K per unit and day from the inputs alone: measured parameters (else design) against the
     // audit's own benchmark. The results' own K columns are what is checked, never what is used.
+    let fleet_has_bench = fleet_bench.is_some();
     let bench = fleet_bench.or_else(|| fr::benchmark(scenario));
     let k_cap_used = if fr_runs {
         resolved_caps.performance_factor
@@ -546,7 +600,8 @@ pub fn audit(
                     .as_ref()
                     .map_or(String::new(), |b| format!(" ({})", b.source))
             ),
-        ));
+        )
+        .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten()));
     } else {
         checks.push(na(
             "三(四)",
@@ -666,6 +721,13 @@ pub fn audit(
             want,
             results,
         )
+        .resting_on_any(match scenario.mileage_source {
+            crate::scenario::MileageSource::FromAwards(f) => Some(format!(
+                "[fr] expected_mileage_per_mw = {f}: fees on assumed mileage (award × {f}), not metered"
+            )),
+            crate::scenario::MileageSource::Measured => None,
+        })
+        .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten())
     } else {
         na(
             "三(三)",
@@ -677,6 +739,16 @@ pub fn audit(
     // 四(五) and 四(六): reserve.
     let energy = caps::energy_cap(scenario);
     let energy_cap = energy.cap;
+    // Where the data give no energy-market cap, the scenario's stated one is its claim: the
+    // reserve checks measured against it rest on it too.
+    let energy_claim = (energy.problem.is_none()
+        && crate::rules::spot::energy_cap(&c.province, c.spot_market).is_none())
+    .then(|| {
+        format!(
+            "energy-market cap {energy_cap} yuan/MWh from caps.energy_cap_source = {:?}",
+            energy.source
+        )
+    });
     let energy_rule = "the energy-market cap is the local market's, or sourced";
     checks.push(
         if scenario.reserve_offers.is_empty() && scenario.energy_offers.is_empty() {
@@ -692,6 +764,7 @@ pub fn audit(
                 energy.problem.clone().into_iter().collect(),
                 format!("{energy_cap} yuan/MWh: {}", energy.source),
             )
+            .resting_on_any(energy_claim.clone())
         },
     );
     let reserve_cap = cap_of(c.caps.reserve_price_yuan_per_mwh, energy_cap);
@@ -728,7 +801,7 @@ pub fn audit(
             "no reserve market",
         )
     });
-    checks.push(verdict("四(六)", "reserve cap ≤ the energy-market cap", if reserve_cap > energy_cap { vec![format!("scenario.toml caps.reserve_price_yuan_per_mwh = {reserve_cap} exceeds the energy-market cap {energy_cap}")] } else { vec![] }, format!("{reserve_cap} ≤ {energy_cap} yuan/MWh")));
+    checks.push(verdict("四(六)", "reserve cap ≤ the energy-market cap", if reserve_cap > energy_cap { vec![format!("scenario.toml caps.reserve_price_yuan_per_mwh = {reserve_cap} exceeds the energy-market cap {energy_cap}")] } else { vec![] }, format!("{reserve_cap} ≤ {energy_cap} yuan/MWh")).resting_on_any(energy_claim.clone()));
     let reserve_limit = reserve_cap.min(energy_cap);
     checks.push(if reserve_runs {
         verdict(
@@ -740,6 +813,7 @@ pub fn audit(
                 prices("reserve").count()
             ),
         )
+        .resting_on_any(energy_claim.clone())
     } else {
         na(
             "四(六)",
@@ -919,6 +993,7 @@ pub fn audit(
                 }
             }
             verdict("五(八)", five_eight, offences, format!("{} allocation rows; user_share {}; {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string()), if split { "lost opportunity recomputed from awards.csv" } else { "no split (no joint clearing, or user_borne = all)" }))
+                .resting_on_any(allocation_claim(scenario))
         }
     });
 
@@ -999,7 +1074,13 @@ pub fn audit(
         [fr, peak, Some(reserve)]
     };
     let admitted: Vec<&crate::rules::market::Prepared> = admitted.iter().flatten().collect();
-    let absent = crate::rules::participation::absent(scenario, &admitted);
+    // The audit's own floor, not `[policy] participation_min_share` (a scenario may not lower
+    // the bar it is judged by).
+    let absent = crate::rules::participation::absent(
+        scenario,
+        &admitted,
+        crate::rules::participation::AUDIT_MIN_SHARE,
+    );
     let mut by_unit: BTreeMap<usize, Vec<chrono::NaiveDate>> = BTreeMap::new();
     for (u, d) in absent {
         by_unit.entry(u).or_default().push(d);
@@ -1077,6 +1158,41 @@ pub fn audit(
         }
     });
     Ok(checks)
+}
+
+/// The scenario's `[fr] benchmark`, where it stands in for the fleet's (no coal unit has
+/// design parameters): the yardstick of every K, and the scenario's claim (notice 196 §三(四)
+/// asks for the best local coal unit's design parameters, which the audit cannot see then).
+fn benchmark_claim(c: &crate::scenario::config::Config) -> Option<String> {
+    let b = c.fr.benchmark.as_ref()?;
+    Some(format!(
+        "[fr] benchmark (rate {} %/min, precision {} %, response {} s) from [fr] benchmark_source = {:?}",
+        b.rate_pct_per_min,
+        b.precision_pct,
+        b.response_s,
+        c.fr.benchmark_source.as_deref().unwrap_or("")
+    ))
+}
+
+/// notice 196 §五(八) under continuous spot: users bear only "电能量市场无法补偿的因提供辅助服务而
+/// 未能发电带来的损失" (the lost opportunity), the rest falls on market generators. Where the
+/// scenario replaces that reading, or gives the audit no energy clearing to compute the lost
+/// opportunity from, users' charges rest on the scenario's claim.
+fn allocation_claim(scenario: &Scenario) -> Option<String> {
+    use crate::scenario::config::UserBorne;
+    let c = &scenario.config;
+    if c.spot_market != SpotMarket::Continuous {
+        return None;
+    }
+    let mut claims = Vec::new();
+    if c.allocation.user_borne == UserBorne::All {
+        claims.push("[allocation] user_borne = \"all\": users bear the whole FR and reserve pool, not only the lost opportunity");
+    } else if scenario.energy_offers.is_empty() {
+        claims.push("no energy is cleared (no energy_offers.csv), so the lost opportunity cannot be computed and the whole FR and reserve pool is taken as user-borne");
+    } else if c.allocation.other_costs == OtherCosts::UsersAndNonMarket {
+        claims.push("[allocation] other_costs = \"users_and_non_market\": users and non-market generation bear the other costs too");
+    }
+    (!claims.is_empty()).then(|| claims.join("; "))
 }
 
 /// The price an award of `product` is paid at, by (interval, unit index), from clearing.csv:
@@ -1306,7 +1422,21 @@ fn fee_offences(
     )
 }
 
-/// `audit.csv`: `clause, rule, status, detail, basis`.
+/// A check's detail with the claim it rests on, as audit.csv and the table show it.
+fn detail_with_claim(c: &Check) -> String {
+    match &c.claim {
+        Some(claim) => format!("rests on the scenario's claim: {claim}; {}", c.detail),
+        None => c.detail.clone(),
+    }
+}
+
+/// The count of checks with `status`.
+fn count(checks: &[Check], status: Status) -> usize {
+    checks.iter().filter(|c| c.status == status).count()
+}
+
+/// `audit.csv`: `clause, rule, status, detail, basis`; an unverified check's detail starts
+/// with the claim it rests on.
 pub fn to_csv(checks: &[Check]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["clause", "rule", "status", "detail", "basis"])
@@ -1316,7 +1446,7 @@ pub fn to_csv(checks: &[Check]) -> Vec<u8> {
             c.clause,
             c.rule,
             c.status.as_str(),
-            &c.detail,
+            &detail_with_claim(c),
             c.basis().as_str(),
         ])
         .expect("memory");
@@ -1331,8 +1461,18 @@ pub fn to_json(scenario: &Scenario, checks: &[Check]) -> Vec<u8> {
         "rules": crate::output::RULES,
         "scenario": scenario.config.name,
         "input_digest": format!("sha256:{}", scenario.input_digest),
-        "failed": checks.iter().filter(|c| c.status == Status::Fail).count(),
-        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail, "basis": c.basis().as_str()})).collect::<Vec<_>>(),
+        "failed": count(checks, Status::Fail),
+        "summary": {
+            "checks": checks.len(),
+            "pass": count(checks, Status::Pass),
+            "fail": count(checks, Status::Fail),
+            "unverified": count(checks, Status::Unverified),
+            "n/a": count(checks, Status::NotApplicable),
+            "exit_status": exit_status(checks, false),
+            "exit_status_accepting_unverified": exit_status(checks, true),
+            "exit_meaning": EXIT_MEANING,
+        },
+        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail, "claim": c.claim, "basis": c.basis().as_str()})).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_vec_pretty(&v).expect("json");
     out.push(b'\n');
@@ -1355,24 +1495,22 @@ pub fn to_table(checks: &[Check]) -> String {
     let mut out = String::new();
     for c in checks {
         out += &format!(
-            "{}{}  {:<4}  {:<8}  {:<rule_width$}  {}\n",
+            "{}{}  {:<10}  {:<8}  {:<rule_width$}  {}\n",
             c.clause,
             " ".repeat(8usize.saturating_sub(width(c.clause))),
             c.status.as_str().to_uppercase(),
             c.basis().as_str(),
             c.rule,
-            c.detail
+            detail_with_claim(c)
         );
     }
-    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     out += &format!(
-        "{} checks: {} pass, {failed} fail, {} n/a\n",
+        "{} checks: {} pass, {} fail, {} unverified, {} n/a\n",
         checks.len(),
-        checks.iter().filter(|c| c.status == Status::Pass).count(),
-        checks
-            .iter()
-            .filter(|c| c.status == Status::NotApplicable)
-            .count()
+        count(checks, Status::Pass),
+        count(checks, Status::Fail),
+        count(checks, Status::Unverified),
+        count(checks, Status::NotApplicable),
     );
     out
 }
