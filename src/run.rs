@@ -220,10 +220,12 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     let resolved = caps::resolve(scenario)?;
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
-    if let Some(w) = crate::rules::spot::contradiction(
-        &scenario.config.province,
+    let h = &scenario.horizon;
+    if let Some((_, w)) = crate::rules::spot::contradiction(
+        scenario.grid,
         scenario.config.spot_market,
-        scenario.horizon.day(0),
+        h.day(0),
+        h.day(h.intervals.saturating_sub(1)),
     ) {
         warnings.push(format!("{w} (the audit fails it)"));
     }

@@ -712,48 +712,34 @@ fn every_check_says_what_it_looks_at() {
 
 #[test]
 fn a_province_without_a_benchmark_needs_a_sourced_cap() {
-    // peak-basic in provinces the table cannot price: two-grid provinces and Tibet, by their
-    // Chinese or English names, with a cap of 1000 yuan/MWh.
-    for (province, says) in [
-        ("内蒙古", "Mengxi (蒙西) or Mengdong (蒙东)"),
-        ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
-        ("西藏", "no coal benchmark price"),
-        (
-            "Atlantis",
-            "\"Atlantis\" is not a provincial grid in data/provinces.csv",
-        ),
-    ] {
-        let toml = |extra: &str| {
-            let extra = extra.to_string();
-            with_toml("peak-basic", move |t| {
-                t.replace(
-                    "province = \"Jiangsu\"",
-                    &format!("province = \"{province}\""),
-                )
+    // peak-basic in Tibet (西藏), the one grid without a benchmark, with a cap of 1000 yuan/MWh.
+    let toml = |extra: &str| {
+        let extra = extra.to_string();
+        with_toml("peak-basic", move |t| {
+            t.replace("province = \"Jiangsu\"", "province = \"西藏\"")
                 .replace(
                     "[peak]",
                     &format!("[caps]\npeak_price_yuan_per_mwh = 1000.0\n{extra}\n[peak]"),
                 )
-            })
-        };
-        // Unsourced: refused, naming the key and why.
-        let e = ancillary::run::run(&toml("")).unwrap_err();
-        assert_eq!(e.column.as_deref(), Some("peak_price_yuan_per_mwh"), "{e}");
-        assert!(
-            e.rule.contains(says) && e.rule.contains("caps.peak_price_source"),
-            "{e}"
-        );
-        // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
-        // the audit cannot check the cap and says whose it is: unverified, never a pass.
-        let s = toml("peak_price_source = \"provincial notice 2024-17\"");
-        let checks = audit_with(&s, |_| {});
-        let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
-        assert_eq!(st, Status::Unverified, "{province}: {detail}");
-        assert!(
-            detail.contains("from provincial notice 2024-17"),
-            "{detail}"
-        );
-    }
+        })
+    };
+    // Unsourced: refused, naming the key and why.
+    let e = ancillary::run::run(&toml("")).unwrap_err();
+    assert_eq!(e.column.as_deref(), Some("peak_price_yuan_per_mwh"), "{e}");
+    assert!(
+        e.rule.contains("no coal benchmark price") && e.rule.contains("caps.peak_price_source"),
+        "{e}"
+    );
+    // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
+    // the audit cannot check the cap and says whose it is: unverified, never a pass.
+    let s = toml("peak_price_source = \"provincial notice 2024-17\"");
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
+    assert_eq!(st, Status::Unverified, "{detail}");
+    assert!(
+        detail.contains("from provincial notice 2024-17"),
+        "{detail}"
+    );
     // A grid's own names and aliases find its benchmark: 冀北电网 is Hebei North, 0.372
     // yuan/kWh, so the 1000 cap exceeds its limit of 372 and fails.
     let s = with_toml("peak-basic", |t| {
@@ -762,24 +748,66 @@ fn a_province_without_a_benchmark_needs_a_sourced_cap() {
     });
     let (st, detail) = status(&audit_with(&s, |_| {}), "二(二)", "peak cap ≤");
     assert_eq!(st, Status::Fail);
-    assert!(detail.contains("exceeds"), "{detail}");
-    assert!(detail.contains("372"), "{detail}");
+    assert!(
+        detail.contains("exceeds Hebei North's grid-parity price 372"),
+        "{detail}"
+    );
+}
+
+/// peak-basic with its province replaced, loaded.
+fn in_province(province: &str, extra_caps: &str) -> Result<Scenario, ancillary::InputError> {
+    let dir = Path::new("scenarios").join("peak-basic");
+    let mut files = scenario::read_files(&dir).unwrap();
+    let text = String::from_utf8(files["scenario.toml"].clone())
+        .unwrap()
+        .replace(
+            "province = \"Jiangsu\"",
+            &format!("province = \"{province}\""),
+        )
+        .replace("[peak]", &format!("[caps]\n{extra_caps}\n[peak]"));
+    files.insert("scenario.toml".into(), text.into_bytes());
+    scenario::load_files(&files)
 }
 
 #[test]
-fn a_misspelt_province_warns_where_nothing_depends_on_it() {
-    // fr-basic has no peak market, so the province prices nothing: a near miss is a warning.
-    let s = with_toml("fr-basic", |t| {
-        t.replace("province = \"Jiangsu\"", "province = \"Jaingsu\"")
-    });
-    let r = ancillary::run::run(&s).unwrap();
-    assert!(
-        r.warnings.iter().any(|w| w.contains(
-            "\"Jaingsu\" is not a provincial grid in data/provinces.csv; did you mean Jiangsu?"
-        )),
-        "{:?}",
-        r.warnings
-    );
+fn a_province_resolves_to_exactly_one_grid_or_the_run_is_refused() {
+    // Before, a whole province with two grids (Hebei: 冀南 0.3644, 冀北 0.372 yuan/kWh) or a
+    // name the alias table lacked, with a "sourced" cap of 950, audited n/a on §二(二) while
+    // a peak market cleared at 950, above every grid's benchmark (at most 453). Now the
+    // scenario is refused at load, on scenario.toml's `province` key (line 5 of peak-basic),
+    // naming the grids.
+    for (province, says) in [
+        (
+            "Hebei",
+            "name the grid, Hebei South (冀南) or Hebei North (冀北)",
+        ),
+        ("内蒙古", "name the grid, Mengxi (蒙西) or Mengdong (蒙东)"),
+        ("Inner Mongolia", "Mengxi (蒙西) or Mengdong (蒙东)"),
+        ("Atlantis", "The grids are: Beijing (北京)"),
+        ("Jaingsu", "did you mean Jiangsu?"),
+    ] {
+        let e = in_province(
+            province,
+            "peak_price_yuan_per_mwh = 950.0\npeak_price_source = \"a letter\"",
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "scenario.toml", "{e}");
+        assert_eq!(e.column.as_deref(), Some("province"), "{e}");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.rule.contains(says), "{province}: {e}");
+    }
+    // Variants of a grid's name resolve to it: Shandong 0.3949 yuan/kWh = 394.9 yuan/MWh, so a
+    // cap of 950 fails §二(二) naming Shandong, whichever form names it.
+    for province in ["Shandong Province", "山东省", "SHANDONG", "山东"] {
+        let s = in_province(province, "peak_price_yuan_per_mwh = 950.0").unwrap();
+        assert_eq!(s.grid.unwrap().name(), "Shandong");
+        let (st, detail) = status(&audit_with(&s, |_| {}), "二(二)", "peak cap ≤");
+        assert_eq!(st, Status::Fail, "{province}");
+        assert!(
+            detail.contains("exceeds Shandong's grid-parity price 394.9"),
+            "{detail}"
+        );
+    }
 }
 
 #[test]
@@ -1131,5 +1159,64 @@ fn exit_status_tells_unverified_from_pass_and_audit_json_counts_them() {
     assert!(
         help.contains("--accept-unverified") && help.contains("3 nothing fails"),
         "{help}"
+    );
+}
+
+#[test]
+fn spot_status_is_checked_on_every_day_of_the_horizon() {
+    // peak-basic moved to Shandong and to 2021-11-30T23:30 .. 2021-12-01T00:30 (the same four
+    // 15-minute intervals, shifted): Shandong's continuous spot began 2021-12-01
+    // (data/spot_markets.csv), so spot_market = "none" is right on the start day and wrong
+    // from the third interval on. Checked on the start day only (before), §二(一) passed and
+    // the peak market kept clearing after spot began; now it fails, naming 2021-12-01.
+    let dir = Path::new("scenarios").join("peak-basic");
+    let mut files = scenario::read_files(&dir).unwrap();
+    let shift = [
+        ("2024-03-01T02:00", "2021-11-30T23:30"),
+        ("2024-03-01T02:15", "2021-11-30T23:45"),
+        ("2024-03-01T02:30", "2021-12-01T00:00"),
+        ("2024-03-01T02:45", "2021-12-01T00:15"),
+        ("2024-03-01T03:00", "2021-12-01T00:30"),
+        ("2024-03-01,", "2021-11-30,"),
+        ("province = \"Jiangsu\"", "province = \"Shandong\""),
+    ];
+    for bytes in files.values_mut() {
+        let mut text = String::from_utf8(bytes.clone()).unwrap();
+        for (from, to) in shift {
+            text = text.replace(from, to);
+        }
+        *bytes = text.into_bytes();
+    }
+    // Each day's metering (the same energy on both) pays that day's peak cost.
+    let metering = String::from_utf8(files["metering.csv"].clone()).unwrap();
+    let next: String = metering
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.replace("2021-11-30,", "2021-12-01,")))
+        .collect();
+    files.insert(
+        "metering.csv".into(),
+        format!("{metering}{next}").into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    assert_eq!(s.horizon.day(3).to_string(), "2021-12-01");
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("spot_market = \"none\" on 2021-12-01")),
+        "{:?}",
+        r.warnings
+    );
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(一)", "spot_market as");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("since 2021-12-01, but spot_market = \"none\" on 2021-12-01"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("peak awards in awards.csv on or after 2021-12-01"),
+        "{detail}"
     );
 }

@@ -513,8 +513,11 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
     for (province, says) in [
         (
             "Atlantis",
-            "\"Atlantis\" is not a provincial grid in data/provinces.csv; the grids are: Beijing,",
+            "\"Atlantis\" is not a provincial grid in data/provinces.csv. The grids are: Beijing (北京), Tianjin (天津), Hebei South (冀南), Hebei North (冀北),",
         ),
+        // Every grid is listed, Tibet among them as having no benchmark.
+        ("Atlantis", "Tibet (西藏, no benchmark), Shaanxi (陕西)"),
+        ("Atlantis", "Xinjiang (新疆); or \"none\""),
         (
             "Jiangsu\"x",
             "is not a provincial grid in data/provinces.csv; did you mean Jiangsu?",
@@ -526,6 +529,7 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
             "give --peak-cap and --peak-cap-source, or use --spot continuous",
         ),
         ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
+        ("内蒙古", "name the grid, Mengxi (蒙西) or Mengdong (蒙东)"),
     ] {
         let dir = at("refused");
         let (code, _, err) = ancillary(&["new", dir.to_str().unwrap(), "--province", province]);
@@ -589,13 +593,15 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
         err.contains("cannot be checked against a grid-parity price"),
         "{err}"
     );
-    // Where spot runs continuously there is no peak market, so no cap is needed.
-    let dir = at("hebei-spot");
+    // Where spot runs continuously there is no peak market, so Tibet needs no cap. (A whole
+    // province with two grids, Hebei, is refused above whatever the spot market: it names no
+    // grid.)
+    let dir = at("tibet-spot");
     let (code, _, err) = ancillary(&[
         "new",
         dir.to_str().unwrap(),
         "--province",
-        "Hebei",
+        "Tibet",
         "--spot",
         "continuous",
     ]);

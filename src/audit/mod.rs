@@ -313,27 +313,61 @@ pub fn audit(
         )
     });
     let spot_rule = "spot_market as the province's spot status (data/spot_markets.csv)";
-    checks.push(match crate::rules::spot::row(&c.province) {
-        None => na(
-            "二(一)",
-            spot_rule,
-            "the province has no row in data/spot_markets.csv",
-        ),
-        Some(row) => verdict(
-            "二(一)",
-            spot_rule,
-            crate::rules::spot::contradiction(&c.province, c.spot_market, h.day(0))
+    // Checked day by day over the horizon (the status changes on the day a province's
+    // continuous spot began), the first day contradicting named.
+    let peak_days_after = |from: chrono::NaiveDate| {
+        results
+            .awards
+            .iter()
+            .filter(|a| {
+                a.product == "peak" && a.cleared_mw > Decimal::ZERO && h.day(a.interval) >= from
+            })
+            .count()
+    };
+    checks.push(
+        match (scenario.grid, crate::rules::spot::row(scenario.grid)) {
+            (None, _) => verdict(
+                "二(一)",
+                spot_rule,
+                vec![],
+                "province = \"none\": no provincial spot status to check".into(),
+            )
+            .resting_on(format!(
+                "spot_market = {:?} outside China (province = \"none\")",
+                c.spot_market.as_str()
+            )),
+            (Some(_), None) => na(
+                "二(一)",
+                spot_rule,
+                "the province has no row in data/spot_markets.csv",
+            ),
+            (Some(_), Some(row)) => verdict(
+                "二(一)",
+                spot_rule,
+                crate::rules::spot::contradiction(
+                    scenario.grid,
+                    c.spot_market,
+                    h.day(0),
+                    h.day(h.intervals.saturating_sub(1)),
+                )
+                .map(|(day, why)| match peak_days_after(day) {
+                    0 => why,
+                    n => format!("{why}; {n} peak awards in awards.csv on or after {day}"),
+                })
                 .into_iter()
                 .collect(),
-            format!(
-                "{} runs continuously since {} ({})",
-                row.province,
-                row.continuous_since
-                    .map_or("(not given)".to_string(), |d| d.to_string()),
-                row.firmness
+                format!(
+                    "{} runs continuously since {} ({}); every day {} to {} checked",
+                    row.province,
+                    row.continuous_since
+                        .map_or("(not given)".to_string(), |d| d.to_string()),
+                    row.firmness,
+                    h.day(0),
+                    h.day(h.intervals.saturating_sub(1))
+                ),
             ),
-        ),
-    });
+        },
+    );
     if peak_runs {
         let mut offences = Vec::new();
         for a in results
@@ -370,15 +404,16 @@ pub fn audit(
     }
 
     // 二(二): the peak cap.
-    let peak_limit = caps::peak_price_limit(&c.province);
+    let peak_limit = caps::peak_price_limit(scenario.grid);
+    let grid_name = scenario.grid.map_or(c.province.as_str(), |g| g.name());
     let peak_cap = c.caps.peak_price_yuan_per_mwh.map(decimal).or(peak_limit);
     checks.push(match (peak_limit, c.caps.peak_price_yuan_per_mwh.map(decimal)) {
-        (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {} 's grid-parity price {limit} yuan/MWh", c.province)], String::new()),
-        (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({})", peak_cap.unwrap_or(limit), c.province)),
+        (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {grid_name}'s grid-parity price {limit} yuan/MWh")], String::new()),
+        (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({grid_name})", peak_cap.unwrap_or(limit))),
         (None, Some(cap)) => match c.caps.peak_price_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(source) if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(&c.province))).resting_on(format!("caps.peak_price_yuan_per_mwh = {cap} from caps.peak_price_source = {source:?}")),
+            Some(source) if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(scenario.grid))).resting_on(format!("caps.peak_price_yuan_per_mwh = {cap} from caps.peak_price_source = {source:?}")),
             Some(_) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
-            None if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("{}; cap {cap} is unsourced (caps.peak_price_source)", crate::rules::province::why_no_benchmark(&c.province))], String::new()),
+            None if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("{}; cap {cap} is unsourced (caps.peak_price_source)", crate::rules::province::why_no_benchmark(scenario.grid))], String::new()),
             None => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
         },
         (None, None) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak cap and no province price"),
@@ -742,7 +777,7 @@ pub fn audit(
     // Where the data give no energy-market cap, the scenario's stated one is its claim: the
     // reserve checks measured against it rest on it too.
     let energy_claim = (energy.problem.is_none()
-        && crate::rules::spot::energy_cap(&c.province, c.spot_market).is_none())
+        && crate::rules::spot::energy_cap(scenario.grid, c.spot_market).is_none())
     .then(|| {
         format!(
             "energy-market cap {energy_cap} yuan/MWh from caps.energy_cap_source = {:?}",

@@ -12,7 +12,8 @@ pub const FILE: &str = "scenario.toml";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub name: String,
-    /// Looks up the province's coal benchmark price in `data/provinces.csv`.
+    /// A grid of `data/provinces.csv` by any of its names, or `"none"` outside China; resolved
+    /// strictly at load into `Scenario::grid` (`rules::province::resolve`).
     pub province: String,
     pub spot_market: SpotMarket,
     pub interval_minutes: u32,

@@ -161,6 +161,9 @@ pub const MAX_INTERVALS: u32 = 10 * 366 * 288;
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub config: Config,
+    /// `config.province` resolved, once, at load: the grid whose benchmark, spot status and
+    /// caps the run and the audit read (`None` for `province = "none"`, outside China).
+    pub grid: Option<crate::rules::province::Grid>,
     /// `scenario.toml` as written, for positioned errors about settings found later.
     pub config_text: String,
     pub horizon: Horizon,
@@ -461,6 +464,8 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         .to_string();
     let (tables, input_digest) = rayon::join(|| Tables::parse(files), || digest(files));
     let config = config::parse(&text)?;
+    let grid = crate::rules::province::resolve(&config.province)
+        .map_err(|rule| key_error(&text, "province", ErrorKind::Invalid, rule))?;
     let horizon = validate_config(&config, &text)?;
 
     let w = &mut warnings;
@@ -626,6 +631,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     };
     Ok(Scenario {
         fr_mileage_per_mw,
+        grid,
         config,
         config_text: text,
         horizon,
