@@ -290,6 +290,7 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     peak::apply_pricing(scenario, &mut awards);
 
     let (mut fees, unpaid) = fr::fees(scenario, &awards);
+    warnings.extend(fr::unmetered_warnings(scenario, &fees, &rank));
     fees.extend(peak::fees(scenario, &awards));
     fees.extend(reserve::fees(scenario, &awards));
 

@@ -1220,3 +1220,49 @@ fn spot_status_is_checked_on_every_day_of_the_horizon() {
         "{detail}"
     );
 }
+
+#[test]
+fn an_fr_award_with_no_mileage_metered_is_no_silent_zero() {
+    // fr-basic without C1's four fr_mileage.csv rows. C1 is still awarded FR in every
+    // interval (30, 60, 60, 60 MW: its offer is the same), so it is paid 0 for want of a meter,
+    // not of movement. Before, it got no settlement row, no warning, and the audit passed
+    // 三(三). Now: a warning naming C1 and its intervals, a compensation row of 0.00 with basis
+    // notice-196+no-mileage-metered, and 三(三) unverified naming C1.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let mileage: String = String::from_utf8(files["fr_mileage.csv"].clone())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(",C1,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    files.insert("fr_mileage.csv".into(), mileage.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "unit C1 is awarded FR in 4 interval(s) with no mileage metered (no row in fr_mileage.csv or agc_setpoints.csv): 2024-03-01T00:00, 2024-03-01T00:15, 2024-03-01T00:30, and 1 more; it is paid 0"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C1,fr,compensation,0,MW mileage,0.00,notice-196+no-mileage-metered,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("every FR fee"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim.as_deref().unwrap().contains(
+            "unit C1 awarded FR with no mileage metered in 4 interval(s), first 2024-03-01T00:00"
+        ),
+        "{c:?}"
+    );
+}

@@ -145,12 +145,16 @@ pub struct Check {
 
 impl Check {
     /// The verdict resting on the scenario's `claim`: a pass becomes `Unverified` (a failure
-    /// stays a failure), the claim recorded either way.
+    /// stays a failure), the claim recorded either way (after any earlier one).
     pub fn resting_on(mut self, claim: impl Into<String>) -> Check {
         if self.status == Status::Pass {
             self.status = Status::Unverified;
         }
-        self.claim = Some(claim.into());
+        let claim = claim.into();
+        self.claim = Some(match self.claim.take() {
+            Some(earlier) => format!("{earlier}; {claim}"),
+            None => claim,
+        });
         self
     }
 
@@ -723,7 +727,14 @@ pub fn audit(
     checks.push(if fr_runs {
         let price = price_paid(scenario, results, "fr");
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        // Awards with no mileage metered: paid 0, which no meter backs (never a silent pass).
+        let mut unmetered: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (u, a) in awarded(scenario, results, "fr") {
+            if scenario.mileage_source == crate::scenario::MileageSource::Measured
+                && scenario.mileage.get(u, a.interval).is_none()
+            {
+                unmetered.entry(a.unit.as_str()).or_default().push(a.interval);
+            }
             // Without measured mileage, the scenario's assumption: awards.csv's award × [fr]
             // expected_mileage_per_mw, recomputed here from the setting itself.
             let mileage = match scenario.mileage_source {
@@ -763,6 +774,19 @@ pub fn audit(
             crate::scenario::MileageSource::Measured => None,
         })
         .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten())
+        .resting_on_any((!unmetered.is_empty()).then(|| {
+            unmetered
+                .iter()
+                .map(|(unit, intervals)| {
+                    format!(
+                        "unit {unit} awarded FR with no mileage metered in {} interval(s), first {} (paid 0: nothing to verify the fee against)",
+                        intervals.len(),
+                        label(intervals[0])
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }))
     } else {
         na(
             "三(三)",

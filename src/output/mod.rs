@@ -644,6 +644,7 @@ fn render_rest_csv(
         }
         crate::scenario::MileageSource::Measured => basis.to_string(),
     };
+    let unmetered_basis = format!("{fr_basis}{}", crate::scenario::NO_MILEAGE_METERED);
     for s in &result.settlement {
         c.text(&s.day.to_string())
             .text(&s.party)
@@ -652,7 +653,9 @@ fn render_rest_csv(
             .num(s.quantity)
             .text(s.quantity_unit)
             .text(&s.amount.to_string())
-            .text(if s.product == Product::Fr {
+            .text(if s.no_mileage_metered {
+                &unmetered_basis
+            } else if s.product == Product::Fr {
                 &fr_basis
             } else {
                 basis

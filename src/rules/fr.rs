@@ -417,7 +417,23 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usi
     {
         awarded[a.interval * units + a.unit] = true;
         let mileage = match scenario.mileage_source {
-            MileageSource::Measured => scenario.mileage.get(a.unit, a.interval).unwrap_or_default(),
+            MileageSource::Measured => match scenario.mileage.get(a.unit, a.interval) {
+                Some(m) => m,
+                None => {
+                    // Awarded, yet no mileage metered: no silent zero. A 0 fee line marks it,
+                    // so the day's settlement row exists and says why (see
+                    // [`unmetered_warnings`]).
+                    fees.push(FeeLine {
+                        interval: a.interval,
+                        unit: a.unit,
+                        product: Product::Fr,
+                        quantity: Decimal::ZERO,
+                        amount: Decimal::ZERO,
+                        unmetered: true,
+                    });
+                    continue;
+                }
+            },
             // No mileage given: the scenario's assumption of mileage per MW awarded.
             MileageSource::FromAwards(per_mw) => a.cleared_mw * per_mw,
         };
@@ -430,6 +446,7 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usi
             product: Product::Fr,
             quantity: mileage,
             amount: a.paid_price * mileage * a.performance_factor.unwrap_or_default(),
+            unmetered: false,
         });
     }
     let mut unpaid = vec![0usize; units];
@@ -444,6 +461,39 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usi
         .filter(|&(_, n)| n > 0)
         .collect();
     (fees, unpaid)
+}
+
+/// A warning per unit awarded FR in intervals with no mileage metered (the `unmetered` fee
+/// lines of [`fees`]), in unit id order, naming the first intervals and the count: such a unit
+/// is paid 0 there, and the settlement row says `no mileage metered`.
+pub fn unmetered_warnings(scenario: &Scenario, fees: &[FeeLine], id_rank: &[usize]) -> Vec<String> {
+    const NAMED: usize = 3;
+    let mut by_unit: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for f in fees.iter().filter(|f| f.unmetered) {
+        by_unit.entry(id_rank[f.unit]).or_default().push(f.interval);
+    }
+    let unit_of_rank: HashMap<usize, usize> =
+        id_rank.iter().enumerate().map(|(u, &r)| (r, u)).collect();
+    by_unit
+        .into_iter()
+        .map(|(rank, intervals)| {
+            let mut named: Vec<String> = intervals
+                .iter()
+                .take(NAMED)
+                .map(|&i| scenario.horizon.label(i))
+                .collect();
+            if intervals.len() > NAMED {
+                named.push(format!("and {} more", intervals.len() - NAMED));
+            }
+            format!(
+                "unit {} is awarded FR in {} interval(s) with no mileage metered (no row in fr_mileage.csv or agc_setpoints.csv): {}; it is paid 0 for them, marked {} in settlement.csv, and the audit cannot verify it (notice 196 §三(三): fee = price × mileage × K)",
+                scenario.fleet.units[unit_of_rank[&rank]].id,
+                intervals.len(),
+                named.join(", "),
+                crate::scenario::NO_MILEAGE_METERED
+            )
+        })
+        .collect()
 }
 
 /// A warning per unit with mileage but no award, in unit id order, with its count of

@@ -50,6 +50,7 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
                 product: Product::Reserve,
                 quantity: held * hours,
                 amount: a.paid_price * held * hours,
+                unmetered: false,
             }
         })
         .collect()

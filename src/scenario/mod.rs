@@ -249,6 +249,9 @@ pub enum MileageSource {
 
 /// Appended to the `basis` of settlement rows that rest on mileage synthesised from awards.
 pub const MILEAGE_FROM_AWARDS: &str = "+mileage-from-awards";
+/// Appended to the `basis` of an FR compensation row whose unit was awarded FR that day in an
+/// interval with no mileage metered (paid 0 there: no mileage metered, not no movement).
+pub const NO_MILEAGE_METERED: &str = "+no-mileage-metered";
 
 impl Scenario {
     /// FR mileage (MW) expected per MW of FR capacity per interval: `[fr]
