@@ -345,7 +345,9 @@ pub fn scaffold(dir: &Path, options: &Options) -> Result<(), Error> {
     });
     // FR: the offers hold 130 MW and C2 (20 MW) ranks last (5 / K 0.4688 = 10.67), so any
     // requirement above 110 MW awards every offer something and every unit's mileage is paid
-    // (mileage without an award is not, and warns: notice 196 §三(三)).
+    // (mileage without an award is not, and warns: notice 196 §三(三)). Each mileage is within
+    // what its unit can move (rules::fr::mileage_bound): C2, awarded 112 − 110 = 2 MW at
+    // 00:00, is paid for at most 2 × 15 = 30 MW there, so it meters 25.
     // Spot: C2 and G1 run above their minimum output (footroom for FR) and S1's 50 MWh at
     // 50 MW leaves it 50 MW of FR headroom; the load keeps C2's second segment marginal.
     for (i, t) in T[..4].iter().enumerate() {
@@ -372,7 +374,7 @@ pub fn scaffold(dir: &Path, options: &Options) -> Result<(), Error> {
     files.push(("fr_performance.csv", "unit,rate_pct_per_min,precision_pct,response_s\nC1,2.0,1.0,30\nC2,1.5,1.2,40\nG1,3.0,0.9,20\nS1,10.0,0.5,2\n".into()));
     let mut mileage = String::from("time,unit,mileage_mw\n");
     for t in &T[..4] {
-        for (u, m) in [("C1", 90), ("C2", 60), ("G1", 80), ("S1", 150)] {
+        for (u, m) in [("C1", 90), ("C2", 25), ("G1", 80), ("S1", 150)] {
             mileage += &format!("{t},{u},{m}\n");
         }
     }

@@ -1266,3 +1266,73 @@ fn an_fr_award_with_no_mileage_metered_is_no_silent_zero() {
         "{c:?}"
     );
 }
+
+#[test]
+fn fr_money_follows_the_metered_physics() {
+    // fr-basic with C2's 00:45 mileage 20 raised to 100 MW. C2 ramps 4.5 MW/min, so in 15
+    // minutes it can move at most 4.5 × 15 = 67.5 MW; its award then, 30 MW, bounds it at
+    // 30 × 15 = 450 (one full-range adjustment a minute): the bound is 67.5. Paid on the
+    // bound: 00:30 8.8889 × 18 × 0.45 = 72.00009, 00:45 15 × 67.5 × 0.45 = 455.625, the day
+    // 527.62509 → 527.63 on 18 + 67.5 = 85.5 MW, the row marked +mileage-capped, a warning
+    // naming C2. Before, C2 was paid on all 100: 72.00009 + 15 × 100 × 0.45 = 747.00.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let mileage = String::from_utf8(files["fr_mileage.csv"].clone())
+        .unwrap()
+        .replace("2024-03-01T00:45,C2,20", "2024-03-01T00:45,C2,100");
+    files.insert("fr_mileage.csv".into(), mileage.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "unit C2's metered mileage exceeds what it can move in 1 interval(s): 2024-03-01T00:45; paid on the bound"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C2,fr,compensation,85.5,MW mileage,527.63,notice-196+mileage-capped,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Pass);
+    // Results that pay the whole 100 MW fail 三(三), naming the audit's own figure.
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", "527.63", "747.00"));
+    let (st, detail) = status(&checks, "三(三)", "every FR fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("C2 on 2024-03-01: paid 747.00, the formula gives 527.63"),
+        "{detail}"
+    );
+
+    // Assumed mileage bounded the same way: fr-basic without fr_mileage.csv and [fr]
+    // expected_mileage_per_mw = 1000, so C1's awards 30, 60, 60, 60 MW would be paid for
+    // 30000 to 60000 MW of movement a quarter hour from a 12 MW/min ramp. Bound: 12 × 15 =
+    // 180 MW (the awards' 450 and 900 are looser). C1 (K 1) at prices 6, 6, 8.8889, 15:
+    // 180 × (6 + 6 + 8.8889 + 15) = 180 × 35.8889 = 6460.002 → 6460.00; and the fees on
+    // assumed mileage are unverified.
+    let mut files = scenario::read_files(dir).unwrap();
+    files.remove("fr_mileage.csv");
+    let text = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert(
+        "scenario.toml".into(),
+        text.replace("[fr]\n", "[fr]\nexpected_mileage_per_mw = 1000\n")
+            .into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C1,fr,compensation,720,MW mileage,6460.00,notice-196+mileage-from-awards+mileage-capped,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "三(三)", "every FR fee").0,
+        Status::Unverified
+    );
+}

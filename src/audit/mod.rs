@@ -729,6 +729,8 @@ pub fn audit(
         let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         // Awards with no mileage metered: paid 0, which no meter backs (never a silent pass).
         let mut unmetered: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut no_ramp: std::collections::BTreeSet<&str> = Default::default();
+        let mut beyond = 0usize;
         for (u, a) in awarded(scenario, results, "fr") {
             if scenario.mileage_source == crate::scenario::MileageSource::Measured
                 && scenario.mileage.get(u, a.interval).is_none()
@@ -752,6 +754,21 @@ pub fn audit(
             if mileage.is_zero() {
                 continue;
             }
+            // Paid mileage follows physics, recomputed here from units.csv and awards.csv:
+            // at most the unit's ramp × the interval's minutes, and the award swept once a
+            // minute (award × minutes; the convention of rules::fr::mileage_bound). A fee
+            // paid on more fails below; a unit without a ramp cannot be bounded by physics.
+            let minutes = Decimal::from(h.interval_minutes);
+            let by_award = a.cleared_mw.saturating_mul(minutes);
+            let ramp = scenario.fleet.units[u].ramp_mw_per_min;
+            if ramp.is_none() {
+                no_ramp.insert(a.unit.as_str());
+            }
+            let bound = ramp.map_or(by_award, |r| by_award.min(r.saturating_mul(minutes)));
+            if mileage > bound {
+                beyond += 1;
+            }
+            let mileage = mileage.min(bound);
             // K from the inputs, not from awards.csv (which the 三(四) check compares).
             let k = k_from_inputs(u, h.day(a.interval)).unwrap_or_default();
             let fee = price(a.interval, u) * mileage * k;
@@ -760,13 +777,25 @@ pub fn audit(
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
                 .or_default() += fee;
         }
-        fee_offences(
+        let mut check = fee_offences(
             "三(三)",
             "every FR fee = clearing price × mileage × K",
             "fr",
             want,
             results,
-        )
+        );
+        if beyond > 0 {
+            check.detail += &format!(
+                "; {beyond} award-interval(s) paid on mileage bounded by ramp × minutes and award × minutes"
+            );
+        }
+        check
+        .resting_on_any((!no_ramp.is_empty()).then(|| {
+            format!(
+                "units.csv gives no ramp_mw_per_min for {}: their mileage is bounded by the award alone, not by physics",
+                no_ramp.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        }))
         .resting_on_any(match scenario.mileage_source {
             crate::scenario::MileageSource::FromAwards(f) => Some(format!(
                 "[fr] expected_mileage_per_mw = {f}: fees on assumed mileage (award × {f}), not metered"

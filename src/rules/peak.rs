@@ -153,6 +153,7 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
             quantity: paid_mw * hours,
             amount: a.paid_price * paid_mw * hours,
             unmetered: false,
+            capped: false,
         });
     }
     fees

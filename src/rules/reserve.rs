@@ -51,6 +51,7 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
                 quantity: held * hours,
                 amount: a.paid_price * held * hours,
                 unmetered: false,
+                capped: false,
             }
         })
         .collect()

@@ -252,6 +252,9 @@ pub const MILEAGE_FROM_AWARDS: &str = "+mileage-from-awards";
 /// Appended to the `basis` of an FR compensation row whose unit was awarded FR that day in an
 /// interval with no mileage metered (paid 0 there: no mileage metered, not no movement).
 pub const NO_MILEAGE_METERED: &str = "+no-mileage-metered";
+/// Appended to the `basis` of an FR compensation row paid, in some interval of the day, on
+/// mileage capped at what the unit and its award can move (`rules::fr::mileage_bound`).
+pub const MILEAGE_CAPPED: &str = "+mileage-capped";
 
 impl Scenario {
     /// FR mileage (MW) expected per MW of FR capacity per interval: `[fr]

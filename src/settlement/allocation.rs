@@ -322,6 +322,7 @@ fn charge(
             role: Some(role),
             lost_opportunity: lost_shares.as_ref().map(|l| l[i]),
             no_mileage_metered: false,
+            mileage_capped: false,
         });
     }
     Ok(())

@@ -79,6 +79,7 @@ pub fn penalties(scenario: &Scenario, awards: &[AwardRow]) -> Vec<SettlementRow>
             role: None,
             lost_opportunity: None,
             no_mileage_metered: false,
+            mileage_capped: false,
         })
         .collect()
 }
