@@ -102,6 +102,17 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// The caps that apply in a provincial grid on a day, each with its clause and source.
+    #[command(
+        after_help = "Examples:\n  ancillary caps Hunan\n  ancillary caps 山东 --date 2021-11-30\n\nThe peak, FR mileage, K, energy-market and reserve caps of notice 196 in the grid, from\ndata/provinces.csv and data/spot_markets.csv (the tables the run and the audit read), with\nthe spot status on --date (default: today, UTC). docs/scenario-format.md has them for\nevery grid. Exit status: 0, or 2 for a name that is not exactly one grid."
+    )]
+    Caps {
+        /// A provincial grid of data/provinces.csv (English, Chinese or an alias).
+        province: String,
+        /// The day, YYYY-MM-DD (the spot status, and so the peak and energy caps, turn on it).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
         after_help = "Examples:\n  ancillary new my-study --province Guangdong\n  ancillary new spot-study --spot continuous\n  ancillary new tibet-study --province Tibet --peak-cap 300 --peak-cap-source \"DOCUMENT\"\n\nEvery file of the contract, with a README.md explaining each column and its unit. The\nscenario is named after its folder. It runs as is and passes the audit, without a\nwarning where the province has a coal benchmark: ancillary run my-study --out out/my-study"
@@ -438,6 +449,41 @@ fn audit(
     Ok(checks)
 }
 
+/// `ancillary caps`: prints the caps of the grid `province` names on `date`.
+fn caps(province: &str, date: Option<&str>) -> Result<bool, ancillary::Error> {
+    use ancillary::{ErrorKind, InputError};
+    let grid = match ancillary::rules::province::resolve(province) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return Err(InputError::new(
+                ErrorKind::Invalid,
+                "PROVINCE",
+                "\"none\" names no grid: give a provincial grid of data/provinces.csv",
+            )
+            .into());
+        }
+        Err(rule) => return Err(InputError::new(ErrorKind::Invalid, "PROVINCE", rule).into()),
+    };
+    let day = match date {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
+            InputError::new(
+                ErrorKind::Invalid,
+                "--date",
+                format!("{d:?} is not a day YYYY-MM-DD: {e}"),
+            )
+        })?,
+        // Today, UTC (chrono is built without its clock: the days since 1970-01-01).
+        None => {
+            let days = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() / 86_400);
+            chrono::NaiveDate::default() + chrono::Days::new(days)
+        }
+    };
+    print!("{}", ancillary::reference::render(grid, day));
+    Ok(false)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -561,6 +607,7 @@ fn main() -> ExitCode {
                 false
             }),
         ),
+        Command::Caps { province, date } => exit(caps(&province, date.as_deref())),
         Command::New {
             scenario,
             province,
