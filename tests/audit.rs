@@ -1336,3 +1336,55 @@ fn fr_money_follows_the_metered_physics() {
         Status::Unverified
     );
 }
+
+/// One 15-minute interval in Jiangsu: three coal units with the same design, each measured at
+/// it (so each K is 1: rate 2/2, precision 1/1, response 30/30), offering FR 60 MW at 6 (C1,
+/// 600 MW), 0.001 MW at 10 (C2, 300 MW) and 50 MW at 12 (C3, 300 MW), for 60.001 MW.
+fn token_case(policy: &str) -> Scenario {
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("scenario.toml", format!("name = \"t\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 15\nstart = \"2024-03-01T00:00\"\nintervals = 1\n{policy}")),
+        ("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s\nC1,A,coal,600,240,12,false,2.0,1.0,30\nC2,B,coal,300,120,6,false,2.0,1.0,30\nC3,C,coal,300,120,6,false,2.0,1.0,30\n".into()),
+        ("fr_performance.csv", "unit,rate_pct_per_min,precision_pct,response_s\nC1,2.0,1.0,30\nC2,2.0,1.0,30\nC3,2.0,1.0,30\n".into()),
+        ("fr_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T00:15,60,6\nC2,2024-03-01T00:00,2024-03-01T00:15,0.001,10\nC3,2024-03-01T00:00,2024-03-01T00:15,50,12\n".into()),
+        ("fr_mileage.csv", "time,unit,mileage_mw\n2024-03-01T00:00,C1,40\n2024-03-01T00:00,C2,0.01\n2024-03-01T00:00,C3,10\n".into()),
+        ("requirements.csv", "time,fr_mw\n2024-03-01T00:00,60.001\n".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.into_bytes()))
+    .collect();
+    scenario::load_files(&files).unwrap()
+}
+
+#[test]
+fn only_real_offers_set_prices() {
+    // Without a minimum: C1's 60 MW and C2's 0.001 MW meet the 60.001 MW, so C2's 1 kW sets
+    // the FR price at 10 (its ranking price 10 / K 1). The audit's floor is 1 % of capacity,
+    // 3 MW for C2: 六(十) fails, naming the offer. (Before, no check looked at it.)
+    let s = token_case("");
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.clearing[0].price.to_string(), "10");
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR price 10 set by unit C2's offer of 0.001 MW, below 1 % of its 300 MW capacity"),
+        "{detail}"
+    );
+    // With Guangdong's 3 % ([policy] min_offer_share = 0.03): C2's 0.001 MW < 0.03 × 300 = 9
+    // MW is refused (rejected_offers.csv names the rule); C1's 60 and 0.001 MW of C3 clear,
+    // and C3's real offer sets the price at 12. The check passes.
+    let s = token_case("[policy]\nmin_offer_share = 0.03\n");
+    let files = render(&s);
+    let rejected = String::from_utf8(files["rejected_offers.csv"].clone()).unwrap();
+    assert!(
+        rejected.contains("C2,fr,") && rejected.contains("below the minimum offer, [policy] min_offer_share = 0.03 of its 300 MW capacity = 9"),
+        "{rejected}"
+    );
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.clearing[0].price.to_string(), "12");
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "六(十)", "FR and reserve prices set only").0,
+        Status::Pass
+    );
+}

@@ -108,6 +108,7 @@ pub fn basis_of(rule: &str) -> Option<Basis> {
         | "every K ≤ 2 and as the inputs give it"
         | "units paid a capacity price submitted offers"
         | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
+        "FR and reserve prices set only by offers of at least 1 % of capacity" => Results,
         "no wind or PV peak providers; hydro only where enabled"
         | "peak market only while the spot market does not run"
         | "every peak price ≤ the cap"
@@ -1228,6 +1229,7 @@ pub fn audit(
         )
     });
 
+    checks.push(token_price_setters(scenario, results, &label));
     checks.push(zonal_minimums(scenario, results, &label));
 
     // 六(十一): joint clearing with energy where spot runs continuously.
@@ -1310,6 +1312,89 @@ fn price_paid<'a>(
             .copied()
             .unwrap_or_default()
     }
+}
+
+/// notice 196 §六(十) (fair participation; prices by competition, §三(三), §四(五)): an FR or
+/// reserve clearing price is set only by a real offer. Per system-wide clearing row, the
+/// offers that set it are the awards of the interval cleared at the price (FR: their
+/// `ranking_price`; reserve: their offer price); where every one of them offered less than
+/// [`participation::AUDIT_MIN_SHARE`](crate::rules::participation::AUDIT_MIN_SHARE) of its
+/// unit's capacity (units.csv), a token offer set the market's price: fail. The floor is the
+/// audit's own; `[policy] min_offer_share` is what keeps such offers out of a run.
+fn token_price_setters(
+    scenario: &Scenario,
+    results: &Results,
+    label: &dyn Fn(usize) -> String,
+) -> Check {
+    const RULE: &str = "FR and reserve prices set only by offers of at least 1 % of capacity";
+    let floor = crate::rules::participation::AUDIT_MIN_SHARE;
+    if scenario.fr_offers.is_empty() && scenario.reserve_offers.is_empty() {
+        return na("六(十)", RULE, "no FR or reserve market");
+    }
+    let mut setters: HashMap<(usize, &str), Vec<(&results::Award, Decimal)>> = HashMap::new();
+    for product in ["fr", "reserve"] {
+        for (_, a) in awarded(scenario, results, product) {
+            let price = if product == "fr" {
+                a.ranking_price.unwrap_or(a.offer_price)
+            } else {
+                a.offer_price
+            };
+            setters
+                .entry((a.interval, product))
+                .or_default()
+                .push((a, price));
+        }
+    }
+    let mut offences = Vec::new();
+    let mut checked = 0;
+    for r in results
+        .clearing
+        .iter()
+        .filter(|r| matches!(r.product.as_str(), "fr" | "reserve") && r.zone.is_empty())
+    {
+        let Some(awards) = setters.get(&(r.interval, r.product.as_str())) else {
+            continue;
+        };
+        let at_price: Vec<&results::Award> = awards
+            .iter()
+            .filter(|(_, p)| *p == r.price)
+            .map(|(a, _)| *a)
+            .collect();
+        if at_price.is_empty() {
+            continue; // a shortfall's price (the cap), or a price no single offer set
+        }
+        checked += 1;
+        let token = |a: &results::Award| {
+            scenario.fleet.get(&a.unit).is_some_and(|u| {
+                a.offered_mw < scenario.fleet.units[u].capacity_mw.saturating_mul(floor)
+            })
+        };
+        if at_price.iter().all(|a| token(a)) {
+            let a = at_price[0];
+            let capacity = scenario
+                .fleet
+                .get(&a.unit)
+                .map_or(Decimal::ZERO, |u| scenario.fleet.units[u].capacity_mw);
+            offences.push(format!(
+                "{} {} price {} set by unit {}'s offer of {} MW, below 1 % of its {capacity} MW capacity (awards.csv line {}, clearing.csv line {})",
+                label(r.interval),
+                if r.product == "fr" { "FR" } else { "reserve" },
+                r.price,
+                a.unit,
+                a.offered_mw,
+                a.line,
+                r.line
+            ));
+        }
+    }
+    verdict(
+        "六(十)",
+        RULE,
+        offences,
+        format!(
+            "{checked} FR and reserve prices set by offers of at least 1 % of their unit's capacity"
+        ),
+    )
 }
 
 /// Zonal minimums (`zone_requirements.csv`), checked from the inputs and the outputs alone:

@@ -321,6 +321,8 @@ pub fn prepare(
         cap,
         &format!("the mileage price cap {cap} yuan/MW (notice 196 三(四))"),
     );
+    let (priced, small) = market::reject_below_minimum(scenario, priced, Product::Fr);
+    rejected.extend(small);
     let mut offers = Vec::with_capacity(priced.len());
     for o in priced {
         let mut zero_on = None;

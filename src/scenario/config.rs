@@ -299,6 +299,12 @@ pub struct PolicyConfig {
     /// offer of a few kW does not count). See `rules::participation`.
     #[serde(default = "one_percent")]
     pub participation_min_share: f64,
+    /// The least FR or reserve offer admitted, as a share of the unit's capacity (a provincial
+    /// rule: Guangdong bounds capacity bids of thermal units to 3–7.5 % of rated capacity).
+    /// Opt-in: absent, no minimum; an offer below it is refused (`rejected_offers.csv`), so it
+    /// neither clears nor sets a price. See `rules::market::reject_below_minimum`.
+    #[serde(default)]
+    pub min_offer_share: Option<f64>,
 }
 
 fn one_percent() -> f64 {
@@ -314,6 +320,7 @@ impl Default for PolicyConfig {
         PolicyConfig {
             enforce_notice_limits: true,
             participation_min_share: one_percent(),
+            min_offer_share: None,
         }
     }
 }

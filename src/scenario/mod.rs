@@ -801,6 +801,17 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
             ),
         ));
     }
+    if let Some(share) = config.policy.min_offer_share
+        && (!(share.is_finite() && (0.0..=1.0).contains(&share)) || tiny(share))
+    {
+        return Err(bad(
+            "policy.min_offer_share",
+            format!(
+                "must be 0 or between {MIN_SETTING:e} and 1 (a share of capacity), got {}",
+                shown(share)
+            ),
+        ));
+    }
     let w = config.fr.weights;
     for (key, v) in [
         ("fr.weights.rate", w.rate),
