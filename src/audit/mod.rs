@@ -2,6 +2,7 @@
 //! The audit never clamps: a scenario whose caps exceed the notice fails even though `run`
 //! would clamp them. Every failure says what breaks the rule and where.
 
+pub mod recompute;
 pub mod results;
 
 use std::collections::{BTreeMap, HashMap};
@@ -579,13 +580,38 @@ pub fn audit(
     } else {
         k_cap
     };
+    let not_recomputed = std::cell::Cell::new(0usize);
     let k_from_inputs = |unit: usize, day: chrono::NaiveDate| -> Option<Decimal> {
         let b = bench.as_ref()?;
         let params = scenario
             .performance
             .get(unit, day)
             .or(scenario.fleet.units[unit].design)?;
-        Some(fr::performance_factor(params, b.params, c.fr.performance, c.fr.weights, k_cap_used).k)
+        // The audit's own K (recompute.rs), not the run's rules::fr::performance_factor;
+        // only where parts leave the decimal range (absurd parameters) does it take the run's
+        // f64 estimate, and says so (unverified).
+        Some(
+            match recompute::performance_factor(
+                params,
+                b.params,
+                c.fr.performance,
+                c.fr.weights,
+                k_cap_used,
+            ) {
+                Some(k) => k,
+                None => {
+                    not_recomputed.set(not_recomputed.get() + 1);
+                    fr::performance_factor(
+                        params,
+                        b.params,
+                        c.fr.performance,
+                        c.fr.weights,
+                        k_cap_used,
+                    )
+                    .k
+                }
+            },
+        )
     };
     if fr_runs {
         let mut offences = Vec::new();
@@ -641,7 +667,13 @@ pub fn audit(
                     .map_or(String::new(), |b| format!(" ({})", b.source))
             ),
         )
-        .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten()));
+        .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten())
+        .resting_on_any((not_recomputed.get() > 0).then(|| {
+            format!(
+                "{} K value(s) with a part outside the decimal range: the run's f64 estimate, not recomputed exactly",
+                not_recomputed.get()
+            )
+        })));
     } else {
         checks.push(na(
             "三(四)",
