@@ -139,7 +139,7 @@ enum Command {
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
-        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\n\nVerdicts: pass (checked against the notice, the project's data/ tables and the units'\nphysics), fail, unverified (nothing found, but the check rests on the scenario's own claim:\na *_source, [fr] benchmark, [fr] expected_mileage_per_mw, [allocation] user_borne or\nother_costs; the claim is named), n/a (the clause does not apply).\nExit status: 0 nothing fails and nothing is unverified, 1 a rule fails, 2 bad input,\n3 nothing fails but something is unverified (--accept-unverified turns 3 into 0)."
+        after_help = audit_help()
     )]
     Audit {
         /// Scenario folder.
@@ -233,6 +233,14 @@ enum Command {
 }
 
 /// The help of `run`: examples, and the files it writes, from the code's own list.
+/// `help audit`: examples, verdicts and exit status, then the rules from the audit's table.
+fn audit_help() -> String {
+    format!(
+        "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\n\nVerdicts: pass (checked against the notice, the project's data/ tables and the units'\nphysics), fail, unverified (nothing found, but the check rests on the scenario's own claim:\na *_source, [fr] benchmark, [fr] expected_mileage_per_mw, [allocation] user_borne or\nother_costs; the claim is named), n/a (the clause does not apply).\nExit status: 0 nothing fails and nothing is unverified, 1 a rule fails, 2 bad input,\n3 nothing fails but something is unverified (--accept-unverified turns 3 into 0).\n\n{}",
+        ancillary::audit::rules_help()
+    )
+}
+
 fn run_help() -> String {
     let width = ancillary::output::RUN_FILES
         .iter()

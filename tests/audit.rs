@@ -689,11 +689,14 @@ fn every_check_says_what_it_looks_at() {
         "joint-spot-day",
     ] {
         for c in audit_with(&load(name), |_| {}) {
+            // Each check's rule and clause are declared once, in audit::RULES.
+            let declared = audit::RULES.iter().find(|r| r.rule == c.rule);
             assert!(
-                audit::basis_of(c.rule).is_some(),
-                "{name}: {} has no basis",
+                declared.is_some(),
+                "{name}: {} is not in audit::RULES",
                 c.rule
             );
+            assert_eq!(declared.unwrap().clause, c.clause, "{name}: {}", c.rule);
             seen.insert((c.rule, c.basis().as_str()));
         }
     }
@@ -703,6 +706,11 @@ fn every_check_says_what_it_looks_at() {
     )));
     assert!(seen.contains(&("every K ≤ 2 and as the inputs give it", "inputs")));
     assert!(seen.contains(&("results reproduce from the inputs", "re-run")));
+    // The table names each rule once, and `help audit` lists every one of them.
+    let rules: std::collections::BTreeSet<_> = audit::RULES.iter().map(|r| r.rule).collect();
+    assert_eq!(rules.len(), audit::RULES.len());
+    let help = audit::rules_help();
+    assert!(audit::RULES.iter().all(|r| help.contains(r.rule)), "{help}");
     let csv = String::from_utf8(audit::to_csv(&audit_with(&load("fr-basic"), |_| {}))).unwrap();
     assert!(
         csv.starts_with("clause,rule,status,detail,basis\n"),

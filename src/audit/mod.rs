@@ -94,41 +94,159 @@ impl Basis {
     }
 }
 
-/// The basis of each rule, in one table (a test checks that every rule is in it).
-pub fn basis_of(rule: &str) -> Option<Basis> {
+/// One rule of the audit: the clause it checks, the rule as the audit states it, and what the
+/// check looks at. Declared once, in [`RULES`]: audit.csv and audit.json take each check's basis
+/// from it, and `ancillary help audit` lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// As the notice numbers it, ASCII parentheses: `三(四)`.
+    pub clause: &'static str,
+    pub rule: &'static str,
+    pub basis: Basis,
+}
+
+/// Every rule the audit checks, in the order it checks them (a test checks that every check's
+/// rule and clause are here).
+pub const RULES: &[Rule] = {
     use Basis::*;
-    Some(match rule {
-        "peak cap ≤ the local grid-parity price"
-        | "performance-factor cap ≤ 2"
-        | "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)"
-        | "reserve cap ≤ the energy-market cap"
-        | "the energy-market cap is the local market's, or sourced"
-        | "spot_market as the province's spot status (data/spot_markets.csv)" => Settings,
-        "no peak market where the spot market runs continuously"
-        | "K normalised to the best local coal unit's design parameters"
-        | "every K ≤ 2 and as the inputs give it"
-        | "units paid a capacity price submitted offers"
-        | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
-        "FR and reserve prices set only by offers of at least 1 % of capacity" => Results,
-        "no wind or PV peak providers; hydro only where enabled"
-        | "peak market only while the spot market does not run"
-        | "every peak price ≤ the cap"
-        | "every FR clearing price ≤ the cap"
-        | "every reserve price ≤ the cap"
-        | "no cost passed to users where spot does not run continuously"
-        | "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest"
-        | "items apart; Σ allocation = Σ compensation − penalties, daily"
-        | "storage takes part as generator (discharging) and load (charging)"
-        | "cleared jointly with energy where spot runs continuously"
-        | "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's" => {
-            Results
+    const fn r(clause: &'static str, rule: &'static str, basis: Basis) -> Rule {
+        Rule {
+            clause,
+            rule,
+            basis,
         }
-        "every FR fee = clearing price × mileage × K"
-        | "every reserve fee = price × capacity × time, on the actual where lower"
-        | "every peak fee = price × delivered reduction × time" => InputsAndPrices,
-        "results reproduce from the inputs" => Rerun,
-        _ => return None,
-    })
+    }
+    &[
+        r(
+            "二(一)",
+            "no peak market where the spot market runs continuously",
+            Inputs,
+        ),
+        r(
+            "二(一)",
+            "peak market only while the spot market does not run",
+            Results,
+        ),
+        r(
+            "二(一)",
+            "spot_market as the province's spot status (data/spot_markets.csv)",
+            Settings,
+        ),
+        r(
+            "二(一)",
+            "no wind or PV peak providers; hydro only where enabled",
+            Results,
+        ),
+        r("二(二)", "peak cap ≤ the local grid-parity price", Settings),
+        r("二(二)", "every peak price ≤ the cap", Results),
+        r(
+            "二(一)",
+            "every peak fee = price × delivered reduction × time",
+            InputsAndPrices,
+        ),
+        r("三(四)", "performance-factor cap ≤ 2", Settings),
+        r(
+            "三(四)",
+            "K normalised to the best local coal unit's design parameters",
+            Inputs,
+        ),
+        r("三(四)", "every K ≤ 2 and as the inputs give it", Inputs),
+        r(
+            "三(四)",
+            "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)",
+            Settings,
+        ),
+        r("三(四)", "every FR clearing price ≤ the cap", Results),
+        r(
+            "三(三)",
+            "every FR fee = clearing price × mileage × K",
+            InputsAndPrices,
+        ),
+        r(
+            "四(六)",
+            "the energy-market cap is the local market's, or sourced",
+            Settings,
+        ),
+        r(
+            "四(五)",
+            "every reserve fee = price × capacity × time, on the actual where lower",
+            InputsAndPrices,
+        ),
+        r("四(六)", "reserve cap ≤ the energy-market cap", Settings),
+        r("四(六)", "every reserve price ≤ the cap", Results),
+        r("五(七)", "results reproduce from the inputs", Rerun),
+        r(
+            "五(八)",
+            "no cost passed to users where spot does not run continuously",
+            Results,
+        ),
+        r(
+            "五(八)",
+            "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest",
+            Results,
+        ),
+        r(
+            "五(九)",
+            "items apart; Σ allocation = Σ compensation − penalties, daily",
+            Results,
+        ),
+        r(
+            "六(十)",
+            "units paid a capacity price submitted offers",
+            Inputs,
+        ),
+        r(
+            "六(十)",
+            "capacity-paid units take part every day (admitted offers, not token ones)",
+            Inputs,
+        ),
+        r(
+            "六(十)",
+            "storage takes part as generator (discharging) and load (charging)",
+            Results,
+        ),
+        r(
+            "六(十)",
+            "FR and reserve prices set only by offers of at least 1 % of capacity",
+            Results,
+        ),
+        r(
+            "六(十一)",
+            "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's",
+            Results,
+        ),
+        r(
+            "六(十一)",
+            "cleared jointly with energy where spot runs continuously",
+            Results,
+        ),
+    ]
+};
+
+/// The basis of a rule, from [`RULES`].
+pub fn basis_of(rule: &str) -> Option<Basis> {
+    RULES.iter().find(|r| r.rule == rule).map(|r| r.basis)
+}
+
+/// `ancillary help audit`'s list of rules, from [`RULES`]: clause, basis, rule.
+pub fn rules_help() -> String {
+    let mut out = String::from("Rules checked (clause, basis, rule):\n");
+    for r in RULES {
+        // Chinese characters take two columns in a terminal.
+        let width: usize = r
+            .clause
+            .chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum();
+        out += &format!(
+            "  {}{}  {:<13}  {}\n",
+            r.clause,
+            " ".repeat(8usize.saturating_sub(width)),
+            r.basis.as_str(),
+            r.rule
+        );
+    }
+    out
 }
 
 /// One rule checked.
