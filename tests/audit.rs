@@ -637,7 +637,7 @@ fn a_token_or_refused_offer_is_not_taking_part() {
     let (st, detail) = status(&audit_with(&s, |_| {}), "六(十)", rule);
     assert_eq!(st, Status::Fail);
     assert!(
-        detail.contains("unit G1 (units.csv line 6) has no admitted offer above 0 MW in some interval with a requirement on 1 day(s), first 2024-03-01"),
+        detail.contains("unit G1 (units.csv line 6) has no admitted offers of at least 1 % of its capacity (4.00 MW) in some interval with a requirement on 1 day(s), first 2024-03-01"),
         "{detail}"
     );
     let warnings = ancillary::run::run(&s).unwrap().warnings;
@@ -1395,4 +1395,45 @@ fn only_real_offers_set_prices() {
         status(&checks, "六(十)", "FR and reserve prices set only").0,
         Status::Pass
     );
+}
+
+#[test]
+fn a_token_offer_into_a_market_that_asks_for_nothing_is_not_taking_part() {
+    // fr-basic asking for 0 MW of FR in every interval, with G1 (gas, 400 MW) made
+    // capacity-paid and offering 1 kW at 10. No interval asks for FR, so the day-by-day test
+    // has nothing to look at and passed before; but G1's only offer, 0.001 MW, is below 1 % of
+    // its capacity (4 MW): it holds token offers only, and 六(十) fails naming it. C1, C2, CS1
+    // (capacity-paid, offering 60, 30, 40 MW ≥ 6, 3, 3.5) are not named.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, f: &str, from: &str, to: &str| {
+        let t = String::from_utf8(files[f].clone()).unwrap();
+        assert!(t.contains(from), "{f}: {from}");
+        files.insert(f.into(), t.replace(from, to).into_bytes());
+    };
+    edit(
+        &mut files,
+        "units.csv",
+        "G1,Huadian,gas,400,120,20,false",
+        "G1,Huadian,gas,400,120,20,true",
+    );
+    edit(
+        &mut files,
+        "fr_offers.csv",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,30,16",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,0.001,10",
+    );
+    files.insert(
+        "requirements.csv".into(),
+        b"time,fr_mw\n2024-03-01T00:00,0\n2024-03-01T00:15,0\n2024-03-01T00:30,0\n2024-03-01T00:45,0\n".to_vec(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("unit G1 (units.csv line 6) holds only token offers: its largest admitted offer is 0.001 MW, below 1 % of its capacity (4.00 MW)"),
+        "{detail}"
+    );
+    assert!(!detail.contains("unit C1"), "{detail}");
 }

@@ -1325,26 +1325,53 @@ pub fn audit(
         by_unit.entry(u).or_default().push(d);
     }
     let rule = "capacity-paid units take part every day (admitted offers, not token ones)";
+    let floor = crate::rules::participation::AUDIT_MIN_SHARE;
+    let least = |u: usize| scenario.fleet.units[u].capacity_mw.saturating_mul(floor);
+    let mut offences: Vec<String> = by_unit
+        .iter()
+        .map(|(&u, days)| {
+            format!(
+                "unit {} (units.csv line {}) has no admitted offers of at least 1 % of its capacity ({} MW) in some interval with a requirement on {} day(s), first {}",
+                scenario.fleet.units[u].id,
+                scenario.fleet.units[u].line,
+                least(u),
+                days.len(),
+                days[0]
+            )
+        })
+        .collect();
+    // Where no interval asks for its products, a capacity-paid unit's offers are still judged
+    // by their size: token offers alone (every admitted offer below the floor) are not taking
+    // part, whatever is asked.
+    for (u, unit) in scenario.fleet.units.iter().enumerate() {
+        if !unit.capacity_payment || by_unit.contains_key(&u) || !offered.contains(&u) {
+            continue;
+        }
+        let largest = admitted
+            .iter()
+            .flat_map(|p| p.offers.iter())
+            .filter(|o| o.unit == u)
+            .map(|o| o.mw)
+            .max();
+        if largest.is_none_or(|mw| mw < least(u)) {
+            offences.push(format!(
+                "unit {} (units.csv line {}) holds only token offers: its largest admitted offer is {} MW, below 1 % of its capacity ({} MW)",
+                unit.id,
+                unit.line,
+                largest.unwrap_or_default(),
+                least(u)
+            ));
+        }
+    }
     checks.push(if refused {
         na("六(十)", rule, "the run is refused: no market to take part in")
     } else {
         verdict(
-        "六(十)",
-        rule,
-        by_unit
-            .iter()
-            .map(|(&u, days)| {
-                format!(
-                    "unit {} (units.csv line {}) has no admitted offer above 0 MW in some interval with a requirement on {} day(s), first {}",
-                    scenario.fleet.units[u].id,
-                    scenario.fleet.units[u].line,
-                    days.len(),
-                    days[0]
-                )
-            })
-            .collect(),
-        "every capacity-paid unit held admitted offers in every interval with a requirement for a product it offers".into(),
-    )
+            "六(十)",
+            rule,
+            offences,
+            "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it offers".into(),
+        )
     });
     let storage_offers = scenario
         .fr_offers
