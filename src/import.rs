@@ -562,7 +562,7 @@ pub fn rts_gmlc(
              # `ancillary import rts-gmlc` (the mapping is in src/import.rs and the README).\n\
              # Data: NREL RTS-GMLC, under its data-use notice (LICENSE.md, copied with the data).\n\
              name = \"rts-gmlc-{day}\"\n\
-             province = \"RTS-GMLC\"\n\
+             province = \"none\"   # not a Chinese provincial grid: a US test system\n\
              spot_market = \"continuous\"\n\
              interval_minutes = 60\n\
              start = \"{}\"\n\

@@ -33,6 +33,7 @@ pub mod outcome;
 pub mod output;
 pub mod product;
 pub mod progress;
+pub mod reference;
 pub mod rules;
 pub mod run;
 pub mod scenario;

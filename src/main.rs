@@ -107,6 +107,17 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// The caps that apply in a provincial grid on a day, each with its clause and source.
+    #[command(
+        after_help = "Examples:\n  ancillary caps Hunan\n  ancillary caps 山东 --date 2021-11-30\n\nThe peak, FR mileage, K, energy-market and reserve caps of notice 196 in the grid, from\ndata/provinces.csv and data/spot_markets.csv (the tables the run and the audit read), with\nthe spot status on --date (default: today, UTC). docs/scenario-format.md has them for\nevery grid. Exit status: 0, or 2 for a name that is not exactly one grid."
+    )]
+    Caps {
+        /// A provincial grid of data/provinces.csv (English, Chinese or an alias).
+        province: String,
+        /// The day, YYYY-MM-DD (the spot status, and so the peak and energy caps, turn on it).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Scaffold a valid, commented scenario to edit in a spreadsheet.
     #[command(
         after_help = "Examples:\n  ancillary new my-study --province Guangdong\n  ancillary new spot-study --spot continuous\n  ancillary new tibet-study --province Tibet --peak-cap 300 --peak-cap-source \"DOCUMENT\"\n\nEvery file of the contract, with a README.md explaining each column and its unit. The\nscenario is named after its folder. It runs as is and passes the audit, without a\nwarning where the province has a coal benchmark: ancillary run my-study --out out/my-study"
@@ -133,7 +144,7 @@ enum Command {
     },
     /// Check a scenario's rules and results against notice 196, clause by clause.
     #[command(
-        after_help = "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\nExit status: 0 nothing fails, 1 a rule fails, 2 bad input."
+        after_help = audit_help()
     )]
     Audit {
         /// Scenario folder.
@@ -148,6 +159,10 @@ enum Command {
         /// Replace an audit.csv or audit.json there that we did not write.
         #[arg(long)]
         force: bool,
+        /// Exit 0, not 3, when nothing fails but some check rests on the scenario's own claim
+        /// (unverified): for those who accept the claims.
+        #[arg(long)]
+        accept_unverified: bool,
     },
     /// Compare two output folders row by row; exit 1 when they differ.
     #[command(
@@ -223,6 +238,14 @@ enum Command {
 }
 
 /// The help of `run`: examples, and the files it writes, from the code's own list.
+/// `help audit`: examples, verdicts and exit status, then the rules from the audit's table.
+fn audit_help() -> String {
+    format!(
+        "Examples:\n  ancillary audit scenarios/jiangsu-typical-day --out out/jiangsu-audit\n  ancillary audit scenarios/fr-basic --results out/fr-basic\n\nWithout --results the scenario is run first (in memory). The table is printed to stdout;\naudit.csv and audit.json are written to --out, or else into the --results folder. With\nneither, nothing is written.\n\nVerdicts: pass (checked against the notice, the project's data/ tables and the units'\nphysics), fail, unverified (nothing found, but the check rests on the scenario's own claim:\na *_source, [fr] benchmark, [fr] expected_mileage_per_mw, [allocation] user_borne or\nother_costs; the claim is named), n/a (the clause does not apply).\nExit status: 0 nothing fails and nothing is unverified, 1 a rule fails, 2 bad input,\n3 nothing fails but something is unverified (--accept-unverified turns 3 into 0).\n\n{}",
+        ancillary::audit::rules_help()
+    )
+}
+
 fn run_help() -> String {
     let width = ancillary::output::RUN_FILES
         .iter()
@@ -413,7 +436,7 @@ fn audit(
     results: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
     force: bool,
-) -> Result<bool, ancillary::Error> {
+) -> Result<Vec<ancillary::audit::Check>, ancillary::Error> {
     // Held from reading the results to writing the audit beside them.
     let lock = out
         .or(results)
@@ -436,9 +459,42 @@ fn audit(
     } else {
         eprintln!("audit.csv and audit.json not written: give --out DIR to keep them");
     }
-    Ok(checks
-        .iter()
-        .any(|c| c.status == ancillary::audit::Status::Fail))
+    Ok(checks)
+}
+
+/// `ancillary caps`: prints the caps of the grid `province` names on `date`.
+fn caps(province: &str, date: Option<&str>) -> Result<bool, ancillary::Error> {
+    use ancillary::{ErrorKind, InputError};
+    let grid = match ancillary::rules::province::resolve(province) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return Err(InputError::new(
+                ErrorKind::Invalid,
+                "PROVINCE",
+                "\"none\" names no grid: give a provincial grid of data/provinces.csv",
+            )
+            .into());
+        }
+        Err(rule) => return Err(InputError::new(ErrorKind::Invalid, "PROVINCE", rule).into()),
+    };
+    let day = match date {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
+            InputError::new(
+                ErrorKind::Invalid,
+                "--date",
+                format!("{d:?} is not a day YYYY-MM-DD: {e}"),
+            )
+        })?,
+        // Today, UTC (chrono is built without its clock: the days since 1970-01-01).
+        None => {
+            let days = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() / 86_400);
+            chrono::NaiveDate::default() + chrono::Days::new(days)
+        }
+    };
+    print!("{}", ancillary::reference::render(grid, day));
+    Ok(false)
 }
 
 fn main() -> ExitCode {
@@ -501,7 +557,14 @@ fn main() -> ExitCode {
             results,
             out,
             force,
-        } => exit(audit(&scenario, results.as_deref(), out.as_deref(), force)),
+            accept_unverified,
+        } => match audit(&scenario, results.as_deref(), out.as_deref(), force) {
+            Ok(checks) => ExitCode::from(ancillary::audit::exit_status(&checks, accept_unverified)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Report {
             out_dir,
             html,
@@ -566,6 +629,7 @@ fn main() -> ExitCode {
                 false
             }),
         ),
+        Command::Caps { province, date } => exit(caps(&province, date.as_deref())),
         Command::New {
             scenario,
             province,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind, InputError};
 use crate::rules::caps::{decimal, peak_price_limit};
-use crate::rules::province::{self, Lookup};
+use crate::rules::province;
 
 const T: [&str; 5] = [
     "2024-03-01T00:00",
@@ -35,7 +35,8 @@ pub fn spot_runs_continuously(province: &str) -> bool {
     let day = T[0]
         .get(..10)
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    match (crate::rules::spot::row(province), day) {
+    let grid = province::resolve(province).ok().flatten();
+    match (crate::rules::spot::row(grid), day) {
         (Some(row), Some(day)) => row.continuous_since.is_some_and(|since| since <= day),
         _ => false,
     }
@@ -54,23 +55,21 @@ fn arg_error(arg: &str, rule: String) -> Error {
 /// against the province table: a scaffold must run, so a province whose peak market would have
 /// no cap (notice 196 §二(二)) is refused here, not at the first run.
 fn province_lines(o: &Options) -> Result<(String, String), Error> {
-    let p = match province::lookup(&o.province) {
-        Lookup::Found(p) | Lookup::NoBenchmark(p) => p,
-        Lookup::Unknown { closest } => {
-            let hint = match closest {
-                Some(c) => format!("did you mean {c}?"),
-                None => format!("the grids are: {}", province::names().join(", ")),
-            };
+    let grid = match province::resolve(&o.province) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
             return Err(arg_error(
                 "--province",
                 format!(
-                    "{:?} is not a provincial grid in data/provinces.csv; {hint}",
-                    o.province
+                    "a scaffold is for a provincial grid; the grids are: {}",
+                    province::grid_list()
                 ),
             ));
         }
+        Err(rule) => return Err(arg_error("--province", rule)),
     };
-    let limit = peak_price_limit(&p.name);
+    let p = grid.row();
+    let limit = peak_price_limit(Some(grid));
     let mut line = format!("province = {}", quoted(&p.name));
     line += &match p.coal_benchmark_yuan_per_kwh {
         Some(b) => format!(
@@ -171,7 +170,8 @@ fn toml(name: &str, o: &Options) -> Result<String, Error> {
     };
     // notice 196 四(六): the reserve cap defaults to the energy-market cap, which defaults to
     // the province's data (rules::spot); without data the scenario must state it and its source.
-    let energy_caps = match crate::rules::spot::energy_cap(&o.province, market) {
+    let grid = province::resolve(&o.province).ok().flatten();
+    let energy_caps = match crate::rules::spot::energy_cap(grid, market) {
         Some((cap, from)) => format!(
             "# reserve_price_yuan_per_mwh = {cap}      # notice 196 四(六): ≤ the energy-market cap (the default)\n# energy_market_price_cap_yuan_per_mwh = {cap}   # default: {from}"
         ),
@@ -345,7 +345,9 @@ pub fn scaffold(dir: &Path, options: &Options) -> Result<(), Error> {
     });
     // FR: the offers hold 130 MW and C2 (20 MW) ranks last (5 / K 0.4688 = 10.67), so any
     // requirement above 110 MW awards every offer something and every unit's mileage is paid
-    // (mileage without an award is not, and warns: notice 196 §三(三)).
+    // (mileage without an award is not, and warns: notice 196 §三(三)). Each mileage is within
+    // what its unit can move (rules::fr::mileage_bound): C2, awarded 112 − 110 = 2 MW at
+    // 00:00, is paid for at most 2 × 15 = 30 MW there, so it meters 25.
     // Spot: C2 and G1 run above their minimum output (footroom for FR) and S1's 50 MWh at
     // 50 MW leaves it 50 MW of FR headroom; the load keeps C2's second segment marginal.
     for (i, t) in T[..4].iter().enumerate() {
@@ -372,7 +374,7 @@ pub fn scaffold(dir: &Path, options: &Options) -> Result<(), Error> {
     files.push(("fr_performance.csv", "unit,rate_pct_per_min,precision_pct,response_s\nC1,2.0,1.0,30\nC2,1.5,1.2,40\nG1,3.0,0.9,20\nS1,10.0,0.5,2\n".into()));
     let mut mileage = String::from("time,unit,mileage_mw\n");
     for t in &T[..4] {
-        for (u, m) in [("C1", 90), ("C2", 60), ("G1", 80), ("S1", 150)] {
+        for (u, m) in [("C1", 90), ("C2", 25), ("G1", 80), ("S1", 150)] {
             mileage += &format!("{t},{u},{m}\n");
         }
     }

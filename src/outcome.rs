@@ -49,6 +49,13 @@ pub struct FeeLine {
     pub quantity: Decimal,
     /// 元, exact.
     pub amount: Decimal,
+    /// FR only: the unit was awarded FR in this interval but no mileage was metered for it (no
+    /// row in `fr_mileage.csv` or `agc_setpoints.csv`): the fee is 0 for want of a meter, not
+    /// for want of movement, and says so (warning, settlement basis, audit unverified).
+    pub unmetered: bool,
+    /// FR only: the mileage was above what the unit and its award can move in the interval
+    /// (`rules::fr::mileage_bound`) and is paid on that bound instead.
+    pub capped: bool,
 }
 
 /// An offer row the rules refused (a row of `rejected_offers.csv`).

@@ -89,7 +89,12 @@ pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk
         mut result,
         unpaid,
         absent,
+        mut unmetered,
+        mut capped,
     } = run_days(&chunks.scenario(scenario, k))?;
+    for (_, i) in unmetered.iter_mut().chain(capped.iter_mut()) {
+        *i += offset;
+    }
     for r in &mut result.clearing {
         r.interval += offset;
     }
@@ -112,6 +117,8 @@ pub fn run_chunk(scenario: &Scenario, chunks: &Chunks, k: usize) -> Result<Chunk
         result,
         unpaid,
         absent,
+        unmetered,
+        capped,
     })
 }
 
@@ -122,6 +129,10 @@ pub struct Chunk {
     pub unpaid: Vec<(usize, usize)>,
     /// Days a capacity-paid unit did not take part (notice 196 §六(十), [`participation`]).
     pub absent: Vec<(usize, chrono::NaiveDate)>,
+    /// (unit, interval) awarded FR with no mileage metered (paid 0).
+    pub unmetered: Vec<(usize, usize)>,
+    /// (unit, interval) paid on mileage capped at `fr::mileage_bound`.
+    pub capped: Vec<(usize, usize)>,
 }
 
 /// Chunks put back together in order. With `keep_rows` false, clearing rows, awards and fee
@@ -132,6 +143,8 @@ pub struct Merge<'a> {
     merged: Option<RunResult>,
     unpaid: HashMap<usize, usize>,
     absent: std::collections::BTreeMap<usize, Vec<chrono::NaiveDate>>,
+    unmetered: Vec<(usize, usize)>,
+    capped: Vec<(usize, usize)>,
 }
 
 impl<'a> Merge<'a> {
@@ -142,6 +155,8 @@ impl<'a> Merge<'a> {
             merged: None,
             unpaid: HashMap::new(),
             absent: std::collections::BTreeMap::new(),
+            unmetered: Vec::new(),
+            capped: Vec::new(),
         }
     }
 
@@ -153,6 +168,8 @@ impl<'a> Merge<'a> {
         for (unit, day) in chunk.absent {
             self.absent.entry(unit).or_default().push(day);
         }
+        self.unmetered.extend(chunk.unmetered);
+        self.capped.extend(chunk.capped);
         if !self.keep_rows {
             r.clearing = Vec::new();
             r.awards = Vec::new();
@@ -203,6 +220,10 @@ impl<'a> Merge<'a> {
         r.warnings.splice(0..0, scenario.warnings.iter().cloned());
         r.warnings
             .extend(fr::unpaid_warnings(scenario, &self.unpaid, &rank));
+        r.warnings
+            .extend(fr::unmetered_warnings(scenario, &self.unmetered, &rank));
+        r.warnings
+            .extend(fr::capped_warnings(scenario, &self.capped, &rank));
         let mut absent: Vec<_> = self.absent.into_iter().collect();
         absent.sort_by_key(|(u, _)| rank[*u]);
         for (unit, days) in absent {
@@ -223,10 +244,12 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     let resolved = caps::resolve(scenario)?;
     let rank = id_rank(scenario);
     let mut warnings = resolved.warnings;
-    if let Some(w) = crate::rules::spot::contradiction(
-        &scenario.config.province,
+    let h = &scenario.horizon;
+    if let Some((_, w)) = crate::rules::spot::contradiction(
+        scenario.grid,
         scenario.config.spot_market,
-        scenario.horizon.day(0),
+        h.day(0),
+        h.day(h.intervals.saturating_sub(1)),
     ) {
         warnings.push(format!("{w} (the audit fails it)"));
     }
@@ -267,7 +290,11 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     }
     let (peak, peak_rejected) = peak::prepare(scenario, &resolved.caps)?;
     let (reserve, reserve_rejected) = reserve::prepare(scenario, &resolved.caps);
-    let absent = participation::absent(scenario, &[&fr.prepared, &peak, &reserve]);
+    let absent = participation::absent(
+        scenario,
+        &[&fr.prepared, &peak, &reserve],
+        caps::decimal(scenario.config.policy.participation_min_share),
+    );
     let prepared = [fr.prepared, peak, reserve];
 
     let (energy, energy_rejected) = engine::eligible_energy(scenario, &resolved.caps);
@@ -287,6 +314,14 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
     peak::apply_pricing(scenario, &mut awards);
 
     let (mut fees, unpaid) = fr::fees(scenario, &awards);
+    let marked = |f: fn(&FeeLine) -> bool| -> Vec<(usize, usize)> {
+        fees.iter()
+            .filter(|l| f(l))
+            .map(|l| (l.unit, l.interval))
+            .collect()
+    };
+    let unmetered = marked(|l| l.unmetered);
+    let capped = marked(|l| l.capped);
     fees.extend(peak::fees(scenario, &awards));
     fees.extend(reserve::fees(scenario, &awards));
 
@@ -345,6 +380,8 @@ fn run_days(scenario: &Scenario) -> Result<Chunk, InputError> {
         result,
         unpaid,
         absent,
+        unmetered,
+        capped,
     })
 }
 

@@ -588,7 +588,8 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
             .any(|w| w.contains("set [fr] benchmark_source")),
         "{warnings:?}"
     );
-    // Sourced: n/a, naming the source; K is recomputed against it.
+    // Sourced: the benchmark is the scenario's claim, unverified, naming the source; K is
+    // recomputed against it, and rests on it too.
     let toml = String::from_utf8(files["scenario.toml"].clone())
         .unwrap()
         .replace(
@@ -599,9 +600,9 @@ fn an_override_stands_where_the_fleet_has_no_coal_unit_to_measure_against() {
     let s = scenario::load_files(&files).unwrap();
     let checks = audit_with(&s, |_| {});
     let (st, detail) = status(&checks, "三(四)", "K normalised");
-    assert_eq!(st, Status::NotApplicable, "{detail}");
+    assert_eq!(st, Status::Unverified, "{detail}");
     assert!(detail.contains("from plant design sheet 2023"), "{detail}");
-    assert_eq!(status(&checks, "三(四)", "every K").0, Status::Pass);
+    assert_eq!(status(&checks, "三(四)", "every K").0, Status::Unverified);
 }
 
 #[test]
@@ -636,7 +637,7 @@ fn a_token_or_refused_offer_is_not_taking_part() {
     let (st, detail) = status(&audit_with(&s, |_| {}), "六(十)", rule);
     assert_eq!(st, Status::Fail);
     assert!(
-        detail.contains("unit G1 (units.csv line 6) has no admitted offer above 0 MW in some interval with a requirement on 1 day(s), first 2024-03-01"),
+        detail.contains("unit G1 (units.csv line 6) has no admitted offers of at least 1 % of its capacity (4.00 MW) in some interval with a requirement on 1 day(s), first 2024-03-01"),
         "{detail}"
     );
     let warnings = ancillary::run::run(&s).unwrap().warnings;
@@ -688,11 +689,14 @@ fn every_check_says_what_it_looks_at() {
         "joint-spot-day",
     ] {
         for c in audit_with(&load(name), |_| {}) {
+            // Each check's rule and clause are declared once, in audit::RULES.
+            let declared = audit::RULES.iter().find(|r| r.rule == c.rule);
             assert!(
-                audit::basis_of(c.rule).is_some(),
-                "{name}: {} has no basis",
+                declared.is_some(),
+                "{name}: {} is not in audit::RULES",
                 c.rule
             );
+            assert_eq!(declared.unwrap().clause, c.clause, "{name}: {}", c.rule);
             seen.insert((c.rule, c.basis().as_str()));
         }
     }
@@ -702,6 +706,11 @@ fn every_check_says_what_it_looks_at() {
     )));
     assert!(seen.contains(&("every K ≤ 2 and as the inputs give it", "inputs")));
     assert!(seen.contains(&("results reproduce from the inputs", "re-run")));
+    // The table names each rule once, and `help audit` lists every one of them.
+    let rules: std::collections::BTreeSet<_> = audit::RULES.iter().map(|r| r.rule).collect();
+    assert_eq!(rules.len(), audit::RULES.len());
+    let help = audit::rules_help();
+    assert!(audit::RULES.iter().all(|r| help.contains(r.rule)), "{help}");
     let csv = String::from_utf8(audit::to_csv(&audit_with(&load("fr-basic"), |_| {}))).unwrap();
     assert!(
         csv.starts_with("clause,rule,status,detail,basis\n"),
@@ -711,48 +720,34 @@ fn every_check_says_what_it_looks_at() {
 
 #[test]
 fn a_province_without_a_benchmark_needs_a_sourced_cap() {
-    // peak-basic in provinces the table cannot price: two-grid provinces and Tibet, by their
-    // Chinese or English names, with a cap of 1000 yuan/MWh.
-    for (province, says) in [
-        ("内蒙古", "Mengxi (蒙西) or Mengdong (蒙东)"),
-        ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
-        ("西藏", "no coal benchmark price"),
-        (
-            "Atlantis",
-            "\"Atlantis\" is not a provincial grid in data/provinces.csv",
-        ),
-    ] {
-        let toml = |extra: &str| {
-            let extra = extra.to_string();
-            with_toml("peak-basic", move |t| {
-                t.replace(
-                    "province = \"Jiangsu\"",
-                    &format!("province = \"{province}\""),
-                )
+    // peak-basic in Tibet (西藏), the one grid without a benchmark, with a cap of 1000 yuan/MWh.
+    let toml = |extra: &str| {
+        let extra = extra.to_string();
+        with_toml("peak-basic", move |t| {
+            t.replace("province = \"Jiangsu\"", "province = \"西藏\"")
                 .replace(
                     "[peak]",
                     &format!("[caps]\npeak_price_yuan_per_mwh = 1000.0\n{extra}\n[peak]"),
                 )
-            })
-        };
-        // Unsourced: refused, naming the key and why.
-        let e = ancillary::run::run(&toml("")).unwrap_err();
-        assert_eq!(e.column.as_deref(), Some("peak_price_yuan_per_mwh"), "{e}");
-        assert!(
-            e.rule.contains(says) && e.rule.contains("caps.peak_price_source"),
-            "{e}"
-        );
-        // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
-        // the audit cannot check the cap and says whose it is.
-        let s = toml("peak_price_source = \"provincial notice 2024-17\"");
-        let checks = audit_with(&s, |_| {});
-        let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
-        assert_eq!(st, Status::NotApplicable, "{province}: {detail}");
-        assert!(
-            detail.contains("from provincial notice 2024-17"),
-            "{detail}"
-        );
-    }
+        })
+    };
+    // Unsourced: refused, naming the key and why.
+    let e = ancillary::run::run(&toml("")).unwrap_err();
+    assert_eq!(e.column.as_deref(), Some("peak_price_yuan_per_mwh"), "{e}");
+    assert!(
+        e.rule.contains("no coal benchmark price") && e.rule.contains("caps.peak_price_source"),
+        "{e}"
+    );
+    // Sourced: it runs (peak clears at C1's 300 and the 1000 cap is the shortfall price);
+    // the audit cannot check the cap and says whose it is: unverified, never a pass.
+    let s = toml("peak_price_source = \"provincial notice 2024-17\"");
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(二)", "peak cap ≤");
+    assert_eq!(st, Status::Unverified, "{detail}");
+    assert!(
+        detail.contains("from provincial notice 2024-17"),
+        "{detail}"
+    );
     // A grid's own names and aliases find its benchmark: 冀北电网 is Hebei North, 0.372
     // yuan/kWh, so the 1000 cap exceeds its limit of 372 and fails.
     let s = with_toml("peak-basic", |t| {
@@ -761,24 +756,66 @@ fn a_province_without_a_benchmark_needs_a_sourced_cap() {
     });
     let (st, detail) = status(&audit_with(&s, |_| {}), "二(二)", "peak cap ≤");
     assert_eq!(st, Status::Fail);
-    assert!(detail.contains("exceeds"), "{detail}");
-    assert!(detail.contains("372"), "{detail}");
+    assert!(
+        detail.contains("exceeds Hebei North's grid-parity price 372"),
+        "{detail}"
+    );
+}
+
+/// peak-basic with its province replaced, loaded.
+fn in_province(province: &str, extra_caps: &str) -> Result<Scenario, ancillary::InputError> {
+    let dir = Path::new("scenarios").join("peak-basic");
+    let mut files = scenario::read_files(&dir).unwrap();
+    let text = String::from_utf8(files["scenario.toml"].clone())
+        .unwrap()
+        .replace(
+            "province = \"Jiangsu\"",
+            &format!("province = \"{province}\""),
+        )
+        .replace("[peak]", &format!("[caps]\n{extra_caps}\n[peak]"));
+    files.insert("scenario.toml".into(), text.into_bytes());
+    scenario::load_files(&files)
 }
 
 #[test]
-fn a_misspelt_province_warns_where_nothing_depends_on_it() {
-    // fr-basic has no peak market, so the province prices nothing: a near miss is a warning.
-    let s = with_toml("fr-basic", |t| {
-        t.replace("province = \"Jiangsu\"", "province = \"Jaingsu\"")
-    });
-    let r = ancillary::run::run(&s).unwrap();
-    assert!(
-        r.warnings.iter().any(|w| w.contains(
-            "\"Jaingsu\" is not a provincial grid in data/provinces.csv; did you mean Jiangsu?"
-        )),
-        "{:?}",
-        r.warnings
-    );
+fn a_province_resolves_to_exactly_one_grid_or_the_run_is_refused() {
+    // Before, a whole province with two grids (Hebei: 冀南 0.3644, 冀北 0.372 yuan/kWh) or a
+    // name the alias table lacked, with a "sourced" cap of 950, audited n/a on §二(二) while
+    // a peak market cleared at 950, above every grid's benchmark (at most 453). Now the
+    // scenario is refused at load, on scenario.toml's `province` key (line 5 of peak-basic),
+    // naming the grids.
+    for (province, says) in [
+        (
+            "Hebei",
+            "name the grid, Hebei South (冀南) or Hebei North (冀北)",
+        ),
+        ("内蒙古", "name the grid, Mengxi (蒙西) or Mengdong (蒙东)"),
+        ("Inner Mongolia", "Mengxi (蒙西) or Mengdong (蒙东)"),
+        ("Atlantis", "The grids are: Beijing (北京)"),
+        ("Jaingsu", "did you mean Jiangsu?"),
+    ] {
+        let e = in_province(
+            province,
+            "peak_price_yuan_per_mwh = 950.0\npeak_price_source = \"a letter\"",
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "scenario.toml", "{e}");
+        assert_eq!(e.column.as_deref(), Some("province"), "{e}");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.rule.contains(says), "{province}: {e}");
+    }
+    // Variants of a grid's name resolve to it: Shandong 0.3949 yuan/kWh = 394.9 yuan/MWh, so a
+    // cap of 950 fails §二(二) naming Shandong, whichever form names it.
+    for province in ["Shandong Province", "山东省", "SHANDONG", "山东"] {
+        let s = in_province(province, "peak_price_yuan_per_mwh = 950.0").unwrap();
+        assert_eq!(s.grid.unwrap().name(), "Shandong");
+        let (st, detail) = status(&audit_with(&s, |_| {}), "二(二)", "peak cap ≤");
+        assert_eq!(st, Status::Fail, "{province}");
+        assert!(
+            detail.contains("exceeds Shandong's grid-parity price 394.9"),
+            "{detail}"
+        );
+    }
 }
 
 #[test]
@@ -902,10 +939,22 @@ fn spot_status_and_energy_cap_are_checked_against_the_provinces_data() {
             "energy_market_price_cap_yuan_per_mwh = 1500.0\nenergy_cap_source = \"Zhejiang spot rules\"",
         )
     });
+    // Sourced, the cap is the scenario's claim: unverified, never a pass (and so are the
+    // reserve checks measured against it).
     let checks = audit_with(&s, |_| {});
-    let (st, detail) = status(&checks, "四(六)", "the energy-market cap");
-    assert_eq!(st, Status::Pass);
-    assert!(detail.contains("Zhejiang spot rules"), "{detail}");
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("the energy-market cap"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim.as_deref().unwrap().contains("Zhejiang spot rules"),
+        "{c:?}"
+    );
+    assert_eq!(
+        status(&checks, "四(六)", "reserve cap").0,
+        Status::Unverified
+    );
 }
 
 #[test]
@@ -929,8 +978,12 @@ fn fr_fees_on_mileage_synthesised_from_awards_are_recomputed() {
         settlement.contains("C1,fr,compensation,420,MW mileage,3946.67,"),
         "{settlement}"
     );
+    // Fees on assumed mileage are the scenario's claim: unverified, never a pass.
     let checks = audit_with(&s, |_| {});
-    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Pass);
+    assert_eq!(
+        status(&checks, "三(三)", "every FR fee").0,
+        Status::Unverified
+    );
     // awards.csv says C1 cleared 31 MW at 00:00 instead of 30: the audit takes mileage from
     // the award, 2 × 31 = 62, so its formula gives 6 × 62 = 372 for that interval, 12 more
     // than the 360 paid: 3958.67 against 3946.67.
@@ -948,4 +1001,439 @@ fn fr_fees_on_mileage_synthesised_from_awards_are_recomputed() {
         detail.contains("C1 on 2024-03-01: paid 3946.67, the formula gives 3958.67"),
         "{detail}"
     );
+}
+
+#[test]
+fn a_setting_that_replaces_the_audits_yardstick_is_unverified_never_pass() {
+    // The coal units' design parameters removed from fr-basic, and a weak benchmark "sourced"
+    // in its place: rate 0.5 %/min, precision 5 %, response 120 s. C1's measured 2.0 / 1.0 /
+    // 30 then gives k_rate 2.0/0.5 = 4, k_precision 5/1 = 5, k_response 120/30 = 4, product 80,
+    // capped at 2: every K is lifted to the cap. The audit cannot see the best coal unit's
+    // design (notice 196 §三(四)), so the benchmark, every K and every FR fee rest on the claim.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone())
+        .unwrap()
+        .replace(",2.0,1.0,30\n", ",,,\n")
+        .replace(",1.5,1.2,45\n", ",,,\n")
+        .replace(",4.0,0.5,10\n", ",,,\n");
+    files.insert("units.csv".into(), units.into_bytes());
+    let toml = String::from_utf8(files["scenario.toml"].clone())
+        .unwrap()
+        .replace(
+            "[fr]\n",
+            "[fr]\nbenchmark = { rate_pct_per_min = 0.5, precision_pct = 5.0, response_s = 120 }\nbenchmark_source = \"a letter\"\n",
+        );
+    files.insert("scenario.toml".into(), toml.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in ["K normalised", "every K", "every FR fee"] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(c.claim.as_deref().unwrap().contains("a letter"), "{c:?}");
+    }
+    assert_eq!(audit::exit_status(&checks, false), 3);
+    assert_eq!(audit::exit_status(&checks, true), 0);
+
+    // joint-spot-day (Shandong, continuous spot, energy cleared jointly) with user_borne =
+    // "all": users bear the whole pool, a reading of §五(八) the scenario claims, not the
+    // audit's (users bear only the lost opportunity).
+    let s = with_toml("joint-spot-day", |t| {
+        t.replace("[allocation]\n", "[allocation]\nuser_borne = \"all\"\n")
+    });
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "五(八)", "only FR and reserve");
+    assert_eq!(st, Status::Unverified, "{detail}");
+    // reserve-basic clears no energy: the lost opportunity cannot be computed, and users bear
+    // the whole pool: unverified too.
+    let checks = audit_with(&load("reserve-basic"), |_| {});
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("only FR and reserve"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(c.claim.as_deref().unwrap().contains("no energy is cleared"));
+}
+
+#[test]
+fn participation_is_judged_by_the_audits_floor_not_the_scenarios() {
+    // fr-basic's G1 (gas, 400 MW) made capacity-paid, its 30 MW FR offer at 16 (above the cap
+    // 15, refused) cut to 1 kW at 10 (admitted), and the scenario's floor set to 0: the run sees a unit taking part (0.001 MW > 0 and ≥ 0 × 400),
+    // the audit's floor is 1 % of 400 = 4 MW, which 0.001 MW is not: 六(十) fails.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, f: &str, from: &str, to: &str| {
+        let t = String::from_utf8(files[f].clone()).unwrap();
+        assert!(t.contains(from), "{f}: {from}");
+        files.insert(f.into(), t.replace(from, to).into_bytes());
+    };
+    edit(
+        &mut files,
+        "units.csv",
+        "G1,Huadian,gas,400,120,20,false",
+        "G1,Huadian,gas,400,120,20,true",
+    );
+    edit(
+        &mut files,
+        "fr_offers.csv",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,30,16",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,0.001,10",
+    );
+    edit(
+        &mut files,
+        "scenario.toml",
+        "[fr]\n",
+        "[policy]\nparticipation_min_share = 0.0\n\n[fr]\n",
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("did not take part")),
+        "{:?}",
+        r.warnings
+    );
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(detail.contains("unit G1"), "{detail}");
+}
+
+#[test]
+fn exit_status_tells_unverified_from_pass_and_audit_json_counts_them() {
+    // fr-basic without fr_mileage.csv, on assumed mileage ([fr] expected_mileage_per_mw = 2):
+    // nothing fails, 三(三) rests on the assumption: exit 3, 0 with --accept-unverified.
+    let bin = env!("CARGO_BIN_EXE_ancillary");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir("scenarios/fr-basic").unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "fr_mileage.csv" {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    let toml = std::fs::read_to_string(dir.join("scenario.toml"))
+        .unwrap()
+        .replace("[fr]\n", "[fr]\nexpected_mileage_per_mw = 2\n");
+    std::fs::write(dir.join("scenario.toml"), toml).unwrap();
+    let out = tmp.path().join("a");
+    let audit = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args([
+                "audit",
+                dir.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--force",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let a = audit(&[]);
+    assert_eq!(
+        a.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&a.stdout)
+    );
+    let table = String::from_utf8_lossy(&a.stdout);
+    assert!(table.contains("UNVERIFIED"), "{table}");
+    assert!(table.contains("1 unverified"), "{table}");
+    assert_eq!(audit(&["--accept-unverified"]).status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["summary"]["unverified"], 1);
+    assert_eq!(json["summary"]["fail"], 0);
+    assert_eq!(json["summary"]["exit_status"], 3);
+    let fee = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clause"] == "三(三)")
+        .unwrap();
+    assert_eq!(fee["status"], "unverified");
+    assert!(
+        fee["claim"]
+            .as_str()
+            .unwrap()
+            .contains("expected_mileage_per_mw = 2")
+    );
+    let help = std::process::Command::new(bin)
+        .args(["help", "audit"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--accept-unverified") && help.contains("3 nothing fails"),
+        "{help}"
+    );
+}
+
+#[test]
+fn spot_status_is_checked_on_every_day_of_the_horizon() {
+    // peak-basic moved to Shandong and to 2021-11-30T23:30 .. 2021-12-01T00:30 (the same four
+    // 15-minute intervals, shifted): Shandong's continuous spot began 2021-12-01
+    // (data/spot_markets.csv), so spot_market = "none" is right on the start day and wrong
+    // from the third interval on. Checked on the start day only (before), §二(一) passed and
+    // the peak market kept clearing after spot began; now it fails, naming 2021-12-01.
+    let dir = Path::new("scenarios").join("peak-basic");
+    let mut files = scenario::read_files(&dir).unwrap();
+    let shift = [
+        ("2024-03-01T02:00", "2021-11-30T23:30"),
+        ("2024-03-01T02:15", "2021-11-30T23:45"),
+        ("2024-03-01T02:30", "2021-12-01T00:00"),
+        ("2024-03-01T02:45", "2021-12-01T00:15"),
+        ("2024-03-01T03:00", "2021-12-01T00:30"),
+        ("2024-03-01,", "2021-11-30,"),
+        ("province = \"Jiangsu\"", "province = \"Shandong\""),
+    ];
+    for bytes in files.values_mut() {
+        let mut text = String::from_utf8(bytes.clone()).unwrap();
+        for (from, to) in shift {
+            text = text.replace(from, to);
+        }
+        *bytes = text.into_bytes();
+    }
+    // Each day's metering (the same energy on both) pays that day's peak cost.
+    let metering = String::from_utf8(files["metering.csv"].clone()).unwrap();
+    let next: String = metering
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.replace("2021-11-30,", "2021-12-01,")))
+        .collect();
+    files.insert(
+        "metering.csv".into(),
+        format!("{metering}{next}").into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    assert_eq!(s.horizon.day(3).to_string(), "2021-12-01");
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("spot_market = \"none\" on 2021-12-01")),
+        "{:?}",
+        r.warnings
+    );
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "二(一)", "spot_market as");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("since 2021-12-01, but spot_market = \"none\" on 2021-12-01"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("peak awards in awards.csv on or after 2021-12-01"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_fr_award_with_no_mileage_metered_is_no_silent_zero() {
+    // fr-basic without C1's four fr_mileage.csv rows. C1 is still awarded FR in every
+    // interval (30, 60, 60, 60 MW: its offer is the same), so it is paid 0 for want of a meter,
+    // not of movement. Before, it got no settlement row, no warning, and the audit passed
+    // 三(三). Now: a warning naming C1 and its intervals, a compensation row of 0.00 with basis
+    // notice-196+no-mileage-metered, and 三(三) unverified naming C1.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let mileage: String = String::from_utf8(files["fr_mileage.csv"].clone())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(",C1,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    files.insert("fr_mileage.csv".into(), mileage.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "unit C1 is awarded FR in 4 interval(s) with no mileage metered (no row in fr_mileage.csv or agc_setpoints.csv): 2024-03-01T00:00, 2024-03-01T00:15, 2024-03-01T00:30, and 1 more; it is paid 0"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C1,fr,compensation,0,MW mileage,0.00,notice-196+no-mileage-metered,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("every FR fee"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim.as_deref().unwrap().contains(
+            "unit C1 awarded FR with no mileage metered in 4 interval(s), first 2024-03-01T00:00"
+        ),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn fr_money_follows_the_metered_physics() {
+    // fr-basic with C2's 00:45 mileage 20 raised to 100 MW. C2 ramps 4.5 MW/min, so in 15
+    // minutes it can move at most 4.5 × 15 = 67.5 MW; its award then, 30 MW, bounds it at
+    // 30 × 15 = 450 (one full-range adjustment a minute): the bound is 67.5. Paid on the
+    // bound: 00:30 8.8889 × 18 × 0.45 = 72.00009, 00:45 15 × 67.5 × 0.45 = 455.625, the day
+    // 527.62509 → 527.63 on 18 + 67.5 = 85.5 MW, the row marked +mileage-capped, a warning
+    // naming C2. Before, C2 was paid on all 100: 72.00009 + 15 × 100 × 0.45 = 747.00.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let mileage = String::from_utf8(files["fr_mileage.csv"].clone())
+        .unwrap()
+        .replace("2024-03-01T00:45,C2,20", "2024-03-01T00:45,C2,100");
+    files.insert("fr_mileage.csv".into(), mileage.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "unit C2's metered mileage exceeds what it can move in 1 interval(s): 2024-03-01T00:45; paid on the bound"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C2,fr,compensation,85.5,MW mileage,527.63,notice-196+mileage-capped,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(status(&checks, "三(三)", "every FR fee").0, Status::Pass);
+    // Results that pay the whole 100 MW fail 三(三), naming the audit's own figure.
+    let checks = audit_with(&s, |f| replace(f, "settlement.csv", "527.63", "747.00"));
+    let (st, detail) = status(&checks, "三(三)", "every FR fee");
+    assert_eq!(st, Status::Fail);
+    assert!(
+        detail.contains("C2 on 2024-03-01: paid 747.00, the formula gives 527.63"),
+        "{detail}"
+    );
+
+    // Assumed mileage bounded the same way: fr-basic without fr_mileage.csv and [fr]
+    // expected_mileage_per_mw = 1000, so C1's awards 30, 60, 60, 60 MW would be paid for
+    // 30000 to 60000 MW of movement a quarter hour from a 12 MW/min ramp. Bound: 12 × 15 =
+    // 180 MW (the awards' 450 and 900 are looser). C1 (K 1) at prices 6, 6, 8.8889, 15:
+    // 180 × (6 + 6 + 8.8889 + 15) = 180 × 35.8889 = 6460.002 → 6460.00; and the fees on
+    // assumed mileage are unverified.
+    let mut files = scenario::read_files(dir).unwrap();
+    files.remove("fr_mileage.csv");
+    let text = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert(
+        "scenario.toml".into(),
+        text.replace("[fr]\n", "[fr]\nexpected_mileage_per_mw = 1000\n")
+            .into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let settlement = String::from_utf8(render(&s)["settlement.csv"].clone()).unwrap();
+    assert!(
+        settlement.contains(
+            "2024-03-01,C1,fr,compensation,720,MW mileage,6460.00,notice-196+mileage-from-awards+mileage-capped,,"
+        ),
+        "{settlement}"
+    );
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "三(三)", "every FR fee").0,
+        Status::Unverified
+    );
+}
+
+/// One 15-minute interval in Jiangsu: three coal units with the same design, each measured at
+/// it (so each K is 1: rate 2/2, precision 1/1, response 30/30), offering FR 60 MW at 6 (C1,
+/// 600 MW), 0.001 MW at 10 (C2, 300 MW) and 50 MW at 12 (C3, 300 MW), for 60.001 MW.
+fn token_case(policy: &str) -> Scenario {
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("scenario.toml", format!("name = \"t\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 15\nstart = \"2024-03-01T00:00\"\nintervals = 1\n{policy}")),
+        ("units.csv", "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s\nC1,A,coal,600,240,12,false,2.0,1.0,30\nC2,B,coal,300,120,6,false,2.0,1.0,30\nC3,C,coal,300,120,6,false,2.0,1.0,30\n".into()),
+        ("fr_performance.csv", "unit,rate_pct_per_min,precision_pct,response_s\nC1,2.0,1.0,30\nC2,2.0,1.0,30\nC3,2.0,1.0,30\n".into()),
+        ("fr_offers.csv", "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T00:15,60,6\nC2,2024-03-01T00:00,2024-03-01T00:15,0.001,10\nC3,2024-03-01T00:00,2024-03-01T00:15,50,12\n".into()),
+        ("fr_mileage.csv", "time,unit,mileage_mw\n2024-03-01T00:00,C1,40\n2024-03-01T00:00,C2,0.01\n2024-03-01T00:00,C3,10\n".into()),
+        ("requirements.csv", "time,fr_mw\n2024-03-01T00:00,60.001\n".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.into_bytes()))
+    .collect();
+    scenario::load_files(&files).unwrap()
+}
+
+#[test]
+fn only_real_offers_set_prices() {
+    // Without a minimum: C1's 60 MW and C2's 0.001 MW meet the 60.001 MW, so C2's 1 kW sets
+    // the FR price at 10 (its ranking price 10 / K 1). The audit's floor is 1 % of capacity,
+    // 3 MW for C2: 六(十) fails, naming the offer. (Before, no check looked at it.)
+    let s = token_case("");
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.clearing[0].price.to_string(), "10");
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR price 10 set by unit C2's offer of 0.001 MW, below 1 % of its 300 MW capacity"),
+        "{detail}"
+    );
+    // With Guangdong's 3 % ([policy] min_offer_share = 0.03): C2's 0.001 MW < 0.03 × 300 = 9
+    // MW is refused (rejected_offers.csv names the rule); C1's 60 and 0.001 MW of C3 clear,
+    // and C3's real offer sets the price at 12. The check passes.
+    let s = token_case("[policy]\nmin_offer_share = 0.03\n");
+    let files = render(&s);
+    let rejected = String::from_utf8(files["rejected_offers.csv"].clone()).unwrap();
+    assert!(
+        rejected.contains("C2,fr,") && rejected.contains("below the minimum offer, [policy] min_offer_share = 0.03 of its 300 MW capacity = 9"),
+        "{rejected}"
+    );
+    let r = ancillary::run::run(&s).unwrap();
+    assert_eq!(r.clearing[0].price.to_string(), "12");
+    let checks = audit_with(&s, |_| {});
+    assert_eq!(
+        status(&checks, "六(十)", "FR and reserve prices set only").0,
+        Status::Pass
+    );
+}
+
+#[test]
+fn a_token_offer_into_a_market_that_asks_for_nothing_is_not_taking_part() {
+    // fr-basic asking for 0 MW of FR in every interval, with G1 (gas, 400 MW) made
+    // capacity-paid and offering 1 kW at 10. No interval asks for FR, so the day-by-day test
+    // has nothing to look at and passed before; but G1's only offer, 0.001 MW, is below 1 % of
+    // its capacity (4 MW): it holds token offers only, and 六(十) fails naming it. C1, C2, CS1
+    // (capacity-paid, offering 60, 30, 40 MW ≥ 6, 3, 3.5) are not named.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, f: &str, from: &str, to: &str| {
+        let t = String::from_utf8(files[f].clone()).unwrap();
+        assert!(t.contains(from), "{f}: {from}");
+        files.insert(f.into(), t.replace(from, to).into_bytes());
+    };
+    edit(
+        &mut files,
+        "units.csv",
+        "G1,Huadian,gas,400,120,20,false",
+        "G1,Huadian,gas,400,120,20,true",
+    );
+    edit(
+        &mut files,
+        "fr_offers.csv",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,30,16",
+        "G1,2024-03-01T00:00,2024-03-01T01:00,0.001,10",
+    );
+    files.insert(
+        "requirements.csv".into(),
+        b"time,fr_mw\n2024-03-01T00:00,0\n2024-03-01T00:15,0\n2024-03-01T00:30,0\n2024-03-01T00:45,0\n".to_vec(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("unit G1 (units.csv line 6) holds only token offers: its largest admitted offer is 0.001 MW, below 1 % of its capacity (4.00 MW)"),
+        "{detail}"
+    );
+    assert!(!detail.contains("unit C1"), "{detail}");
 }

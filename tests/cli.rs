@@ -376,7 +376,7 @@ fn help_run_lists_exactly_the_files_runs_write() {
 #[test]
 fn every_subcommand_has_help_with_examples() {
     for cmd in [
-        "run", "audit", "diff", "batch", "sweep", "report", "new", "import", "generate",
+        "run", "audit", "diff", "batch", "sweep", "report", "new", "import", "generate", "caps",
     ] {
         let (code, out, err) = ancillary(&["help", cmd]);
         assert_eq!(code, 0, "{cmd}: {err}");
@@ -518,8 +518,11 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
     for (province, says) in [
         (
             "Atlantis",
-            "\"Atlantis\" is not a provincial grid in data/provinces.csv; the grids are: Beijing,",
+            "\"Atlantis\" is not a provincial grid in data/provinces.csv. The grids are: Beijing (北京), Tianjin (天津), Hebei South (冀南), Hebei North (冀北),",
         ),
+        // Every grid is listed, Tibet among them as having no benchmark.
+        ("Atlantis", "Tibet (西藏, no benchmark), Shaanxi (陕西)"),
+        ("Atlantis", "Xinjiang (新疆); or \"none\""),
         (
             "Jiangsu\"x",
             "is not a provincial grid in data/provinces.csv; did you mean Jiangsu?",
@@ -531,6 +534,7 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
             "give --peak-cap and --peak-cap-source, or use --spot continuous",
         ),
         ("Hebei", "Hebei South (冀南) or Hebei North (冀北)"),
+        ("内蒙古", "name the grid, Mengxi (蒙西) or Mengdong (蒙东)"),
     ] {
         let dir = at("refused");
         let (code, _, err) = ancillary(&["new", dir.to_str().unwrap(), "--province", province]);
@@ -594,13 +598,15 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
         err.contains("cannot be checked against a grid-parity price"),
         "{err}"
     );
-    // Where spot runs continuously there is no peak market, so no cap is needed.
-    let dir = at("hebei-spot");
+    // Where spot runs continuously there is no peak market, so Tibet needs no cap. (A whole
+    // province with two grids, Hebei, is refused above whatever the spot market: it names no
+    // grid.)
+    let dir = at("tibet-spot");
     let (code, _, err) = ancillary(&[
         "new",
         dir.to_str().unwrap(),
         "--province",
-        "Hebei",
+        "Tibet",
         "--spot",
         "continuous",
     ]);
@@ -613,4 +619,37 @@ fn new_refuses_a_province_whose_scaffold_would_not_run() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn caps_says_what_applies_in_a_grid_with_clause_and_source() {
+    // Hunan (湖南): benchmark 0.45 yuan/kWh → peak cap 450 yuan/MWh (二(二)); no spot row, so
+    // the energy cap is 0.45 × 1.2 × 1000 = 540 (四(六)), the reserve cap with it.
+    let (code, out, err) = ancillary(&["caps", "湖南省", "--date", "2024-03-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Hunan (湖南) on 2024-03-01"), "{out}");
+    for line in [
+        "peak price            450 yuan/MWh  二(二)",
+        "FR mileage price      15 yuan/MW    三(四)",
+        "performance factor K  2             三(四)",
+        "energy-market price   540 yuan/MWh  四(六)",
+        "reserve price         540 yuan/MWh  四(六)",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    assert!(out.contains("(data/provinces.csv)"), "{out}");
+    // Shandong on the day its continuous spot began: no peak market, the spot cap 1500.
+    let (_, out, _) = ancillary(&["caps", "Shandong", "--date", "2021-12-01"]);
+    assert!(out.contains("no peak market"), "{out}");
+    assert!(out.contains("1500 yuan/MWh"), "{out}");
+    // Not exactly one grid, or not a day: exit 2, naming why.
+    let (code, _, err) = ancillary(&["caps", "Hebei"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Hebei South (冀南) or Hebei North (冀北)"),
+        "{err}"
+    );
+    let (code, _, err) = ancillary(&["caps", "Hunan", "--date", "2024-13-01"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--date"), "{err}");
 }

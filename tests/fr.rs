@@ -313,8 +313,14 @@ fn fee_is_price_times_mileage_times_k_rounded_once_a_day() {
             .iter()
             .any(|w| w.contains("C2") && w.contains("without an FR award"))
     );
-    // Units with no mileage are not paid.
-    assert_eq!(paid(&r, Fr, "S1"), "none");
+    // S1 is awarded FR but has no mileage row: paid 0, never silently (issue 22): its row is
+    // there, 0.00, and a warning names it.
+    assert_eq!(paid(&r, Fr, "S1"), "0.00");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("unit S1 is awarded FR in") && w.contains("no mileage metered"))
+    );
 }
 
 #[test]

@@ -25,7 +25,9 @@ fn base() -> Case {
         )
         .file(
             "fr_mileage.csv",
-            &format!("time,unit,mileage_mw\n{T0},C1,5\n"),
+            // C1 is awarded FR in every interval, so it meters in every one (an award with
+            // no mileage metered warns, issue 22).
+            &format!("time,unit,mileage_mw\n{T0},C1,5\n{T1},C1,5\n{T2},C1,5\n{T3},C1,5\n"),
         )
         .file(
             "metering.csv",

@@ -84,5 +84,18 @@ fn jiangsu_day_clears_all_three_products() {
     }
     // Peak runs only in the night valley: 24 intervals 00:00–06:00.
     assert_eq!(r.clearing.iter().filter(|c| c.product == Peak).count(), 24);
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // The generated AGC setpoints ask more of two units than they can move (issue 22: paid
+    // mileage follows physics), and the run says so and pays the bound: C08 (ramp 7.29 MW/min)
+    // meters Σ|Δ setpoint| = 129.99 MW at 07:45 > 7.29 × 15 = 109.35, in 6 intervals; CS3 once,
+    // above its award × 15 at 23:45. Nothing else warns.
+    assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with(
+            "unit C08's metered mileage exceeds what it can move in 6 interval(s): 2024-03-01T07:45"
+        ) && r.warnings[1].starts_with(
+            "unit CS3's metered mileage exceeds what it can move in 1 interval(s): 2024-03-01T23:45"
+        ),
+        "{:?}",
+        r.warnings
+    );
 }

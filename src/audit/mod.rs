@@ -2,7 +2,13 @@
 //! The audit never clamps: a scenario whose caps exceed the notice fails even though `run`
 //! would clamp them. Every failure says what breaks the rule and where.
 
+mod five;
+mod four;
+pub mod recompute;
 pub mod results;
+mod six;
+mod three;
+mod two;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,9 +17,7 @@ use serde_json::json;
 
 use crate::error::InputError;
 use crate::product::Product;
-use crate::rules::caps::{
-    self, FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW, PERFORMANCE_FACTOR_LIMIT, decimal,
-};
+use crate::rules::caps::{self, decimal};
 use crate::rules::opportunity::{self, AwardView, Split};
 use crate::rules::{fr, peak};
 use crate::scenario::config::{OtherCosts, SpotMarket};
@@ -21,10 +25,19 @@ use crate::scenario::{Kind, Role, Scenario};
 use crate::settlement::money::Yuan;
 use results::Results;
 
+/// A check's verdict. "Cannot be checked" is never a pass: a check whose yardstick is the
+/// scenario's own claim (a `*_source`, an assumed mileage, a reading of §五(八) the scenario
+/// chooses) is `Unverified`, and so is the run's exit status (3) unless the caller accepts the
+/// claims (`--accept-unverified`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Checked against the notice, the project's own data (`data/`) and the units' physics.
     Pass,
     Fail,
+    /// Nothing found against the rule, but it rests on the scenario's claim (see
+    /// [`Check::claim`]), which the audit cannot check.
+    Unverified,
+    /// The clause does not apply (no peak market, say).
     NotApplicable,
 }
 
@@ -33,10 +46,27 @@ impl Status {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
+            Status::Unverified => "unverified",
             Status::NotApplicable => "n/a",
         }
     }
 }
+
+/// `ancillary audit`'s exit status: 0 nothing fails and nothing is unverified; 1 something
+/// fails; 3 nothing fails but something is unverified (0 with `accept_unverified`). 2 (bad
+/// input) is the CLI's.
+pub fn exit_status(checks: &[Check], accept_unverified: bool) -> u8 {
+    if checks.iter().any(|c| c.status == Status::Fail) {
+        1
+    } else if !accept_unverified && checks.iter().any(|c| c.status == Status::Unverified) {
+        3
+    } else {
+        0
+    }
+}
+
+/// What each exit status means, as `help audit`, the docs and audit.json say it.
+pub const EXIT_MEANING: &str = "0 nothing fails and nothing is unverified; 1 a rule fails; 2 bad input; 3 nothing fails but a check rests on the scenario's own claim (unverified); --accept-unverified turns 3 into 0";
 
 /// What a check looks at, so a regulator knows what it vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,40 +97,159 @@ impl Basis {
     }
 }
 
-/// The basis of each rule, in one table (a test checks that every rule is in it).
-pub fn basis_of(rule: &str) -> Option<Basis> {
+/// One rule of the audit: the clause it checks, the rule as the audit states it, and what the
+/// check looks at. Declared once, in [`RULES`]: audit.csv and audit.json take each check's basis
+/// from it, and `ancillary help audit` lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// As the notice numbers it, ASCII parentheses: `三(四)`.
+    pub clause: &'static str,
+    pub rule: &'static str,
+    pub basis: Basis,
+}
+
+/// Every rule the audit checks, in the order it checks them (a test checks that every check's
+/// rule and clause are here).
+pub const RULES: &[Rule] = {
     use Basis::*;
-    Some(match rule {
-        "peak cap ≤ the local grid-parity price"
-        | "performance-factor cap ≤ 2"
-        | "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)"
-        | "reserve cap ≤ the energy-market cap"
-        | "the energy-market cap is the local market's, or sourced"
-        | "spot_market as the province's spot status (data/spot_markets.csv)" => Settings,
-        "no peak market where the spot market runs continuously"
-        | "K normalised to the best local coal unit's design parameters"
-        | "every K ≤ 2 and as the inputs give it"
-        | "units paid a capacity price submitted offers"
-        | "capacity-paid units take part every day (admitted offers, not token ones)" => Inputs,
-        "no wind or PV peak providers; hydro only where enabled"
-        | "peak market only while the spot market does not run"
-        | "every peak price ≤ the cap"
-        | "every FR clearing price ≤ the cap"
-        | "every reserve price ≤ the cap"
-        | "no cost passed to users where spot does not run continuously"
-        | "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest"
-        | "items apart; Σ allocation = Σ compensation − penalties, daily"
-        | "storage takes part as generator (discharging) and load (charging)"
-        | "cleared jointly with energy where spot runs continuously"
-        | "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's" => {
-            Results
+    const fn r(clause: &'static str, rule: &'static str, basis: Basis) -> Rule {
+        Rule {
+            clause,
+            rule,
+            basis,
         }
-        "every FR fee = clearing price × mileage × K"
-        | "every reserve fee = price × capacity × time, on the actual where lower"
-        | "every peak fee = price × delivered reduction × time" => InputsAndPrices,
-        "results reproduce from the inputs" => Rerun,
-        _ => return None,
-    })
+    }
+    &[
+        r(
+            "二(一)",
+            "no peak market where the spot market runs continuously",
+            Inputs,
+        ),
+        r(
+            "二(一)",
+            "peak market only while the spot market does not run",
+            Results,
+        ),
+        r(
+            "二(一)",
+            "spot_market as the province's spot status (data/spot_markets.csv)",
+            Settings,
+        ),
+        r(
+            "二(一)",
+            "no wind or PV peak providers; hydro only where enabled",
+            Results,
+        ),
+        r("二(二)", "peak cap ≤ the local grid-parity price", Settings),
+        r("二(二)", "every peak price ≤ the cap", Results),
+        r(
+            "二(一)",
+            "every peak fee = price × delivered reduction × time",
+            InputsAndPrices,
+        ),
+        r("三(四)", "performance-factor cap ≤ 2", Settings),
+        r(
+            "三(四)",
+            "K normalised to the best local coal unit's design parameters",
+            Inputs,
+        ),
+        r("三(四)", "every K ≤ 2 and as the inputs give it", Inputs),
+        r(
+            "三(四)",
+            "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)",
+            Settings,
+        ),
+        r("三(四)", "every FR clearing price ≤ the cap", Results),
+        r(
+            "三(三)",
+            "every FR fee = clearing price × mileage × K",
+            InputsAndPrices,
+        ),
+        r(
+            "四(六)",
+            "the energy-market cap is the local market's, or sourced",
+            Settings,
+        ),
+        r(
+            "四(五)",
+            "every reserve fee = price × capacity × time, on the actual where lower",
+            InputsAndPrices,
+        ),
+        r("四(六)", "reserve cap ≤ the energy-market cap", Settings),
+        r("四(六)", "every reserve price ≤ the cap", Results),
+        r("五(七)", "results reproduce from the inputs", Rerun),
+        r(
+            "五(八)",
+            "no cost passed to users where spot does not run continuously",
+            Results,
+        ),
+        r(
+            "五(八)",
+            "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest",
+            Results,
+        ),
+        r(
+            "五(九)",
+            "items apart; Σ allocation = Σ compensation − penalties, daily",
+            Results,
+        ),
+        r(
+            "六(十)",
+            "units paid a capacity price submitted offers",
+            Inputs,
+        ),
+        r(
+            "六(十)",
+            "capacity-paid units take part every day (admitted offers, not token ones)",
+            Inputs,
+        ),
+        r(
+            "六(十)",
+            "storage takes part as generator (discharging) and load (charging)",
+            Results,
+        ),
+        r(
+            "六(十)",
+            "FR and reserve prices set only by offers of at least 1 % of capacity",
+            Results,
+        ),
+        r(
+            "六(十一)",
+            "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's",
+            Results,
+        ),
+        r(
+            "六(十一)",
+            "cleared jointly with energy where spot runs continuously",
+            Results,
+        ),
+    ]
+};
+
+/// The basis of a rule, from [`RULES`].
+pub fn basis_of(rule: &str) -> Option<Basis> {
+    RULES.iter().find(|r| r.rule == rule).map(|r| r.basis)
+}
+
+/// `ancillary help audit`'s list of rules, from [`RULES`]: clause, basis, rule.
+pub fn rules_help() -> String {
+    let mut out = String::from("Rules checked (clause, basis, rule):\n");
+    for r in RULES {
+        // Chinese characters take two columns in a terminal.
+        let width: usize = r
+            .clause
+            .chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum();
+        out += &format!(
+            "  {}{}  {:<13}  {}\n",
+            r.clause,
+            " ".repeat(8usize.saturating_sub(width)),
+            r.basis.as_str(),
+            r.rule
+        );
+    }
+    out
 }
 
 /// One rule checked.
@@ -112,9 +261,34 @@ pub struct Check {
     pub status: Status,
     /// What breaks the rule and where (for failures), or what was checked.
     pub detail: String,
+    /// The scenario's own claim the verdict rests on (a setting that replaces or relaxes the
+    /// audit's yardstick), where there is one: a check with a claim never passes.
+    pub claim: Option<String>,
 }
 
 impl Check {
+    /// The verdict resting on the scenario's `claim`: a pass becomes `Unverified` (a failure
+    /// stays a failure), the claim recorded either way (after any earlier one).
+    pub fn resting_on(mut self, claim: impl Into<String>) -> Check {
+        if self.status == Status::Pass {
+            self.status = Status::Unverified;
+        }
+        let claim = claim.into();
+        self.claim = Some(match self.claim.take() {
+            Some(earlier) => format!("{earlier}; {claim}"),
+            None => claim,
+        });
+        self
+    }
+
+    /// [`Check::resting_on`] where `claim` is some.
+    pub fn resting_on_any(self, claim: Option<String>) -> Check {
+        match claim {
+            Some(c) => self.resting_on(c),
+            None => self,
+        }
+    }
+
     /// What the check looks at ([`basis_of`] its rule).
     pub fn basis(&self) -> Basis {
         basis_of(self.rule).unwrap_or(Basis::Results)
@@ -136,6 +310,7 @@ fn verdict(
             rule,
             status: Status::Pass,
             detail: checked,
+            claim: None,
         }
     } else {
         let more = offences.len().saturating_sub(NAMED);
@@ -152,6 +327,7 @@ fn verdict(
             rule,
             status: Status::Fail,
             detail,
+            claim: None,
         }
     }
 }
@@ -162,452 +338,83 @@ fn na(clause: &'static str, rule: &'static str, why: &str) -> Check {
         rule,
         status: Status::NotApplicable,
         detail: why.to_string(),
+        claim: None,
     }
 }
 
-/// Runs every check. `rerun` is the output of running the scenario again now (for §五(七)).
-pub fn audit(
-    scenario: &Scenario,
-    results: &Results,
-    rerun: &BTreeMap<String, Vec<u8>>,
-) -> Result<Vec<Check>, InputError> {
-    let c = &scenario.config;
-    let h = &scenario.horizon;
-    let mut checks = Vec::new();
-    // The rules refused the run (a peak market under continuous spot): only the clause that
-    // refuses it fails; checks of what the run would have done do not pile on.
-    let refused = results.files.is_empty() && rerun.is_empty();
-    // The caps the run used (clamped to the notice where the scenario asks): K and admission
-    // are recomputed with them, while the checks of the caps themselves read the raw settings.
-    let resolved_caps = caps::resolve(scenario)?.caps;
-    let label = |i: usize| h.label(i);
-    let cap_of = |v: Option<f64>, default: Decimal| v.map(decimal).unwrap_or(default);
-    // The system-wide rows: a zone's row (`zone` set) is a minimum within the product's market.
-    let prices = |product: &'static str| {
-        results
+/// What every section's checks read: the scenario, its results read back, whether the rules
+/// refused the run, and the caps the run used.
+struct Context<'a> {
+    scenario: &'a Scenario,
+    results: &'a Results,
+    /// The rules refused the run (a peak market under continuous spot): only the clause that
+    /// refuses it fails.
+    refused: bool,
+    /// The caps the run used (clamped to the notice where the scenario asks).
+    resolved_caps: caps::Caps,
+}
+
+impl Context<'_> {
+    /// Interval `i`'s start as the contract writes it.
+    fn label(&self, i: usize) -> String {
+        self.scenario.horizon.label(i)
+    }
+
+    /// The system-wide clearing rows of `product` (a zone's row is a minimum within it).
+    fn prices<'b>(&'b self, product: &'b str) -> impl Iterator<Item = &'b results::Clearing> + 'b {
+        self.results
             .clearing
             .iter()
             .filter(move |r| r.product == product && r.zone.is_empty())
-    };
+    }
+}
 
-    // 二(一): where the peak market may run, and who may provide.
-    let peak_runs =
-        !scenario.peak_offers.is_empty() || results.clearing.iter().any(|r| r.product == "peak");
-    checks.push(if c.spot_market == SpotMarket::Continuous {
-        match peak::check_market_runs(scenario) {
-            Err(e) => verdict(
-                "二(一)",
-                "no peak market where the spot market runs continuously",
-                vec![e.rule],
-                String::new(),
-            ),
-            Ok(()) if peak_runs => verdict(
-                "二(一)",
-                "no peak market where the spot market runs continuously",
-                vec!["results hold peak clearing rows".into()],
-                String::new(),
-            ),
-            Ok(()) => verdict(
-                "二(一)",
-                "no peak market where the spot market runs continuously",
-                vec![],
-                "continuous spot, no peak offers or requirement".into(),
-            ),
+/// notice 196 §五(八): the lost-opportunity part of each FR and reserve fee, recomputed from the
+/// audit's own fees (the 三(三) and 四(五) checks add them) and the units' positions in
+/// awards.csv (energy, FR, reserve held, energy price); read by the 五(八) check.
+struct Lost<'a> {
+    scenario: &'a Scenario,
+    /// Whether the split applies (continuous spot, energy cleared jointly).
+    split: bool,
+    positions: HashMap<(usize, &'a str), opportunity::Position>,
+    /// (day, unit, product) → the exact lost-opportunity part.
+    want: BTreeMap<(String, String, &'static str), Decimal>,
+}
+
+impl<'a> Lost<'a> {
+    fn new(scenario: &'a Scenario, results: &'a Results) -> Lost<'a> {
+        Lost {
+            scenario,
+            split: opportunity::split(scenario) == Split::Joint,
+            positions: opportunity::positions(results.awards.iter().map(|a| AwardView {
+                interval: a.interval,
+                product: a.product.as_str(),
+                unit: a.unit.as_str(),
+                offered_mw: a.offered_mw,
+                cleared_mw: a.cleared_mw,
+                offer_price: a.offer_price,
+                paid_price: a.paid_price,
+            })),
+            want: BTreeMap::new(),
         }
-    } else if scenario
-        .requirements
-        .by_interval
-        .iter()
-        .any(|r| r.spot_running.is_some())
-    {
-        // Partial spot running: peak only in the intervals where the spot market does not run.
-        let mut offences: Vec<String> = peak::check_market_runs(scenario)
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect();
-        offences.extend(
-            results
-                .awards
-                .iter()
-                .filter(|a| {
-                    a.product == "peak"
-                        && a.cleared_mw > Decimal::ZERO
-                        && scenario
-                            .requirements
-                            .by_interval
-                            .get(a.interval)
-                            .is_some_and(|r| r.spot_running == Some(true))
-                })
-                .map(|a| {
-                    format!(
-                        "unit {} cleared {} MW of peak at {} while the spot market runs (awards.csv line {})",
-                        a.unit,
-                        a.cleared_mw,
-                        label(a.interval),
-                        a.line
-                    )
-                }),
-        );
-        verdict(
-            "二(一)",
-            "peak market only while the spot market does not run",
-            offences,
-            "spot_running per interval checked against peak requirements and clearing".into(),
-        )
-    } else {
-        na(
-            "二(一)",
-            "no peak market where the spot market runs continuously",
-            "the spot market does not run continuously",
-        )
-    });
-    let spot_rule = "spot_market as the province's spot status (data/spot_markets.csv)";
-    checks.push(match crate::rules::spot::row(&c.province) {
-        None => na(
-            "二(一)",
-            spot_rule,
-            "the province has no row in data/spot_markets.csv",
-        ),
-        Some(row) => verdict(
-            "二(一)",
-            spot_rule,
-            crate::rules::spot::contradiction(&c.province, c.spot_market, h.day(0))
-                .into_iter()
-                .collect(),
-            format!(
-                "{} runs continuously since {} ({})",
-                row.province,
-                row.continuous_since
-                    .map_or("(not given)".to_string(), |d| d.to_string()),
-                row.firmness
-            ),
-        ),
-    });
-    if peak_runs {
-        let mut offences = Vec::new();
-        for a in results
-            .awards
-            .iter()
-            .filter(|a| a.product == "peak" && a.cleared_mw > Decimal::ZERO)
-        {
-            if let Some(u) = scenario.fleet.get(&a.unit) {
-                let kind = scenario.fleet.units[u].kind;
-                if peak::ineligibility(kind, c.peak.hydro_paid).is_some() {
-                    offences.push(format!(
-                        "unit {} ({}) cleared {} MW of peak at {} (awards.csv line {})",
-                        a.unit,
-                        kind.as_str(),
-                        a.cleared_mw,
-                        label(a.interval),
-                        a.line
-                    ));
-                }
-            }
-        }
-        checks.push(verdict(
-            "二(一)",
-            "no wind or PV peak providers; hydro only where enabled",
-            offences,
-            format!("peak awards checked; hydro_paid = {}", c.peak.hydro_paid),
-        ));
-    } else {
-        checks.push(na(
-            "二(一)",
-            "no wind or PV peak providers; hydro only where enabled",
-            "no peak market",
-        ));
     }
 
-    // 二(二): the peak cap.
-    let peak_limit = caps::peak_price_limit(&c.province);
-    let peak_cap = c.caps.peak_price_yuan_per_mwh.map(decimal).or(peak_limit);
-    checks.push(match (peak_limit, c.caps.peak_price_yuan_per_mwh.map(decimal)) {
-        (Some(limit), Some(cap)) if cap > limit => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("scenario.toml caps.peak_price_yuan_per_mwh = {cap} exceeds {} 's grid-parity price {limit} yuan/MWh", c.province)], String::new()),
-        (Some(limit), _) => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![], format!("cap {} ≤ {limit} yuan/MWh ({})", peak_cap.unwrap_or(limit), c.province)),
-        (None, Some(cap)) => match c.caps.peak_price_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(source) => na("二(二)", "peak cap ≤ the local grid-parity price", &format!("{}; cap {cap} from {source}, not checkable against the table", crate::rules::province::why_no_benchmark(&c.province))),
-            None if peak_runs => verdict("二(二)", "peak cap ≤ the local grid-parity price", vec![format!("{}; cap {cap} is unsourced (caps.peak_price_source)", crate::rules::province::why_no_benchmark(&c.province))], String::new()),
-            None => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak market"),
-        },
-        (None, None) => na("二(二)", "peak cap ≤ the local grid-parity price", "no peak cap and no province price"),
-    });
-    checks.push(match peak_cap {
-        Some(cap) if peak_runs => {
-            let limit = peak_limit.map_or(cap, |l| l.min(cap));
-            verdict(
-                "二(二)",
-                "every peak price ≤ the cap",
-                prices_above(results, "peak", limit, "peak", &label),
-                format!(
-                    "{} intervals and every peak award's paid price ≤ {limit} yuan/MWh",
-                    prices("peak").count()
-                ),
-            )
-        }
-        _ => na("二(二)", "every peak price ≤ the cap", "no peak market"),
-    });
-
-    // 二(一): competition sets the price and the cleared output; the fee is ours to state:
-    // price × delivered reduction × time, the delivered reduction filling the unit's bands from
-    // the shallowest (rules::peak::fees). Recomputed from the inputs: the uniform price from
-    // clearing.csv, or under pay-as-bid the band's own offer in peak_offers.csv.
-    checks.push(if peak_runs {
-        let hours = h.interval_hours();
-        let price: HashMap<usize, Decimal> =
-            prices("peak").map(|r| (r.interval, r.price)).collect();
-        let mut awards: Vec<(usize, &results::Award)> =
-            awarded(scenario, results, "peak").collect();
-        awards.sort_by_key(|(_, a)| (a.interval, a.unit.clone(), a.band));
-        let mut delivered_left: HashMap<(usize, usize), Decimal> = HashMap::new();
-        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-        let mut offences = Vec::new();
-        for (u, a) in awards {
-            let p = match c.peak.pricing {
-                crate::scenario::config::PeakPricing::Uniform => {
-                    price.get(&a.interval).copied().unwrap_or_default()
-                }
-                crate::scenario::config::PeakPricing::PayAsBid => {
-                    let offer = scenario.peak_offers.iter().find(|o| {
-                        o.unit == u && Some(o.band) == a.band && o.intervals.contains(&a.interval)
-                    });
-                    match offer {
-                        Some(o) => o.price,
-                        None => {
-                            offences.push(format!(
-                                "unit {} at {}: no band {} offer in peak_offers.csv to pay (awards.csv line {})",
-                                a.unit,
-                                label(a.interval),
-                                a.band.map_or("?".into(), |b| b.to_string()),
-                                a.line
-                            ));
-                            continue;
-                        }
-                    }
-                }
-            };
-            let left = delivered_left.entry((u, a.interval)).or_insert_with(|| {
-                scenario
-                    .actuals
-                    .peak_delivered_mw
-                    .get(&(u, a.interval))
-                    .copied()
-                    .unwrap_or(Decimal::MAX)
-            });
-            let paid_mw = a.cleared_mw.min(*left);
-            *left -= paid_mw;
-            *want
-                .entry((h.day(a.interval).to_string(), a.unit.clone()))
-                .or_default() += p * paid_mw * hours;
-        }
-        let mut check = fee_offences(
-            "二(一)",
-            "every peak fee = price × delivered reduction × time",
-            "peak",
-            want,
-            results,
-        );
-        if !offences.is_empty() {
-            check = verdict(check.clause, check.rule, offences, String::new());
-        }
-        check
-    } else {
-        na(
-            "二(一)",
-            "every peak fee = price × delivered reduction × time",
-            "no peak market",
-        )
-    });
-
-    // 三(四): K and the mileage price.
-    let k_cap = cap_of(c.caps.performance_factor, PERFORMANCE_FACTOR_LIMIT);
-    checks.push(verdict(
-        "三(四)",
-        "performance-factor cap ≤ 2",
-        if k_cap > PERFORMANCE_FACTOR_LIMIT {
-            vec![format!(
-                "scenario.toml caps.performance_factor = {k_cap} exceeds 2"
-            )]
-        } else {
-            vec![]
-        },
-        format!("K cap {k_cap}"),
-    ));
-    let fr_runs = !scenario.fr_offers.is_empty();
-    // The benchmark is the notice's, computed here from the fleet: the best coal unit's design
-    // parameters. `[fr] benchmark` stands only where the fleet has no such unit.
-    let fleet_bench = fr::fleet_benchmark(&scenario.fleet);
-    let rule = "K normalised to the best local coal unit's design parameters";
-    checks.push(match (fr_runs, &fleet_bench, fr::benchmark_override_differs(scenario)) {
-        (false, _, _) => na("三(四)", rule, "no FR market"),
-        (true, _, Some((set, fleet))) => verdict(
-            "三(四)",
-            rule,
-            vec![format!(
-                "scenario.toml [fr] benchmark ({}) is not the best coal unit's design ({}: {}); a weaker benchmark raises every K",
-                fr::describe(&set.params),
-                fleet.source,
-                fr::describe(&fleet.params)
-            )],
-            String::new(),
-        ),
-        (true, Some(b), None) => verdict(
-            "三(四)",
-            rule,
-            vec![],
-            format!("{} ({}), coal_storage excluded", b.source, fr::describe(&b.params)),
-        ),
-        (true, None, None) => match c.fr.benchmark_source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(source) => na(
-                "三(四)",
-                rule,
-                &format!("no coal unit in units.csv has design parameters: the benchmark is [fr] benchmark, from {source}, and cannot be checked here"),
-            ),
-            None => verdict(
-                "三(四)",
-                rule,
-                vec![match &c.fr.benchmark {
-                    Some(b) => format!(
-                        "no coal unit in units.csv has design parameters, and [fr] benchmark (rate {} %/min, precision {} %, response {} s) is unsourced: set [fr] benchmark_source, or give the best coal unit its design parameters",
-                        b.rate_pct_per_min, b.precision_pct, b.response_s
-                    ),
-                    None => "no coal unit in units.csv has design parameters and no [fr] benchmark is set".into(),
-                }],
-                String::new(),
-            ),
-        },
-    });
-    // K per unit and day from the inputs alone: measured parameters (else design) against the
-    // audit's own benchmark. The results' own K columns are what is checked, never what is used.
-    let bench = fleet_bench.or_else(|| fr::benchmark(scenario));
-    let k_cap_used = if fr_runs {
-        resolved_caps.performance_factor
-    } else {
-        k_cap
-    };
-    let k_from_inputs = |unit: usize, day: chrono::NaiveDate| -> Option<Decimal> {
-        let b = bench.as_ref()?;
-        let params = scenario
-            .performance
-            .get(unit, day)
-            .or(scenario.fleet.units[unit].design)?;
-        Some(fr::performance_factor(params, b.params, c.fr.performance, c.fr.weights, k_cap_used).k)
-    };
-    if fr_runs {
-        let mut offences = Vec::new();
-        for f in &results.factors {
-            if f.k > PERFORMANCE_FACTOR_LIMIT {
-                offences.push(format!(
-                    "unit {} on {}: K {} > 2 (performance_factors.csv line {})",
-                    f.unit, f.day, f.k, f.line
-                ));
-                continue;
-            }
-            let (Some(u), Ok(day)) = (scenario.fleet.get(&f.unit), f.day.parse()) else {
-                continue;
-            };
-            if let Some(want) = k_from_inputs(u, day)
-                && want != f.k
-            {
-                offences.push(format!("unit {} on {}: K {} but the inputs give {want} (performance_factors.csv line {})", f.unit, f.day, f.k, f.line));
-            }
-        }
-        // The K each award is paid with, as awards.csv says it.
-        let mut awards_checked = 0;
-        for (u, a) in awarded(scenario, results, "fr") {
-            awards_checked += 1;
-            let want = k_from_inputs(u, h.day(a.interval));
-            match a.performance_factor {
-                Some(k) if k > PERFORMANCE_FACTOR_LIMIT => offences.push(format!(
-                    "unit {} at {}: K {k} > 2 (awards.csv line {})",
-                    a.unit,
-                    label(a.interval),
-                    a.line
-                )),
-                got if got != want => offences.push(format!(
-                    "unit {} at {}: K {} but the inputs give {} (awards.csv line {})",
-                    a.unit,
-                    label(a.interval),
-                    got.map_or("empty".into(), |k| k.to_string()),
-                    want.map_or("none".into(), |k| k.to_string()),
-                    a.line
-                )),
-                _ => {}
-            }
-        }
-        checks.push(verdict(
-            "三(四)",
-            "every K ≤ 2 and as the inputs give it",
-            offences,
-            format!(
-                "{} unit-days and {awards_checked} FR awards recomputed from rate, precision and response against the benchmark{}",
-                results.factors.len(),
-                bench
-                    .as_ref()
-                    .map_or(String::new(), |b| format!(" ({})", b.source))
-            ),
-        ));
-    } else {
-        checks.push(na(
-            "三(四)",
-            "every K ≤ 2 and as the inputs give it",
-            "no FR market",
-        ));
-    }
-    let fr_cap = cap_of(
-        c.caps.fr_mileage_price_yuan_per_mw,
-        FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW,
-    );
-    checks.push(verdict(
-        "三(四)",
-        "mileage price cap ≤ 15 yuan/MW (0.015 yuan/kW)",
-        if fr_cap > FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW {
-            vec![format!(
-                "scenario.toml caps.fr_mileage_price_yuan_per_mw = {fr_cap} exceeds 15"
-            )]
-        } else {
-            vec![]
-        },
-        format!("cap {fr_cap} yuan/MW"),
-    ));
-    let fr_limit = fr_cap.min(FR_MILEAGE_PRICE_LIMIT_YUAN_PER_MW);
-    checks.push(if fr_runs {
-        verdict(
-            "三(四)",
-            "every FR clearing price ≤ the cap",
-            prices_above(results, "fr", fr_limit, "FR", &label),
-            format!(
-                "{} intervals and every FR award's paid price ≤ {fr_limit} yuan/MW",
-                prices("fr").count()
-            ),
-        )
-    } else {
-        na(
-            "三(四)",
-            "every FR clearing price ≤ the cap",
-            "no FR market",
-        )
-    });
-
-    // 五(八): the lost-opportunity part of each FR and reserve fee, recomputed from the audit's
-    // own fees and the units' positions in awards.csv (energy, FR, reserve held, energy price).
-    let split = opportunity::split(scenario) == Split::Joint;
-    let positions = opportunity::positions(results.awards.iter().map(|a| AwardView {
-        interval: a.interval,
-        product: a.product.as_str(),
-        unit: a.unit.as_str(),
-        offered_mw: a.offered_mw,
-        cleared_mw: a.cleared_mw,
-        offer_price: a.offer_price,
-        paid_price: a.paid_price,
-    }));
-    let mut want_lost: BTreeMap<(String, String, &'static str), Decimal> = BTreeMap::new();
-    let mut add_lost = |u: usize, a: &results::Award, product: Product, quantity, fee| {
-        let unit = &scenario.fleet.units[u];
-        if !split || unit.kind == Kind::Storage {
+    /// Adds the lost-opportunity part of one award's fee (`quantity` settled, `fee` exact).
+    fn add(
+        &mut self,
+        u: usize,
+        a: &results::Award,
+        product: Product,
+        quantity: Decimal,
+        fee: Decimal,
+    ) {
+        let h = &self.scenario.horizon;
+        let unit = &self.scenario.fleet.units[u];
+        if !self.split || unit.kind == Kind::Storage {
             return;
         }
-        let loss = positions
+        let loss = self
+            .positions
             .get(&(a.interval, a.unit.as_str()))
             .map_or(Decimal::ZERO, |p| {
                 opportunity::loss_per_mwh(p, unit.capacity_mw)
@@ -620,463 +427,78 @@ pub fn audit(
             loss,
             h.interval_hours(),
         );
-        *want_lost
+        *self
+            .want
             .entry((
                 h.day(a.interval).to_string(),
                 a.unit.clone(),
                 product.as_str(),
             ))
             .or_default() += part;
+    }
+}
+
+/// Runs every check, section by section of the notice (二 two.rs, 三 three.rs, 四 four.rs,
+/// 五 five.rs, 六 six.rs) over one [`Context`]. `rerun` is the output of running the scenario
+/// again now (for §五(七)).
+pub fn audit(
+    scenario: &Scenario,
+    results: &Results,
+    rerun: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<Check>, InputError> {
+    let cx = Context {
+        scenario,
+        results,
+        // The rules refused the run (a peak market under continuous spot): only the clause
+        // that refuses it fails; checks of what the run would have done do not pile on.
+        refused: results.files.is_empty() && rerun.is_empty(),
+        // The caps the run used (clamped to the notice where the scenario asks): K and
+        // admission are recomputed with them, while the checks of the caps themselves read
+        // the raw settings.
+        resolved_caps: caps::resolve(scenario)?.caps,
     };
-
-    // 三(三): FR fee = clearing price × mileage × K, recomputed per day and unit.
-    checks.push(if fr_runs {
-        let price = price_paid(scenario, results, "fr");
-        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-        for (u, a) in awarded(scenario, results, "fr") {
-            // Without measured mileage, the scenario's assumption: awards.csv's award × [fr]
-            // expected_mileage_per_mw, recomputed here from the setting itself.
-            let mileage = match scenario.mileage_source {
-                crate::scenario::MileageSource::FromAwards(_) => {
-                    a.cleared_mw
-                        * c.fr
-                            .expected_mileage_per_mw
-                            .map(decimal)
-                            .unwrap_or_default()
-                }
-                crate::scenario::MileageSource::Measured => {
-                    scenario.mileage.get(u, a.interval).unwrap_or_default()
-                }
-            };
-            if mileage.is_zero() {
-                continue;
-            }
-            // K from the inputs, not from awards.csv (which the 三(四) check compares).
-            let k = k_from_inputs(u, h.day(a.interval)).unwrap_or_default();
-            let fee = price(a.interval, u) * mileage * k;
-            add_lost(u, a, Product::Fr, mileage, fee);
-            *want
-                .entry((h.day(a.interval).to_string(), a.unit.clone()))
-                .or_default() += fee;
-        }
-        fee_offences(
-            "三(三)",
-            "every FR fee = clearing price × mileage × K",
-            "fr",
-            want,
-            results,
-        )
-    } else {
-        na(
-            "三(三)",
-            "every FR fee = clearing price × mileage × K",
-            "no FR market",
-        )
-    });
-
-    // 四(五) and 四(六): reserve.
-    let energy = caps::energy_cap(scenario);
-    let energy_cap = energy.cap;
-    let energy_rule = "the energy-market cap is the local market's, or sourced";
-    checks.push(
-        if scenario.reserve_offers.is_empty() && scenario.energy_offers.is_empty() {
-            na(
-                "四(六)",
-                energy_rule,
-                "no reserve or energy market depends on it",
-            )
-        } else {
-            verdict(
-                "四(六)",
-                energy_rule,
-                energy.problem.clone().into_iter().collect(),
-                format!("{energy_cap} yuan/MWh: {}", energy.source),
-            )
-        },
-    );
-    let reserve_cap = cap_of(c.caps.reserve_price_yuan_per_mwh, energy_cap);
-    let reserve_runs = !scenario.reserve_offers.is_empty();
-    checks.push(if reserve_runs {
-        let hours = h.interval_hours();
-        // The uniform price of the interval (its zone's, see `price_paid`) from clearing.csv,
-        // not the award's own column.
-        let price = price_paid(scenario, results, "reserve");
-        let mut want: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-        for (u, a) in awarded(scenario, results, "reserve") {
-            let held = scenario
-                .actuals
-                .reserve_available_mw
-                .get(&(u, a.interval))
-                .map_or(a.cleared_mw, |&v| v.min(a.cleared_mw));
-            let p = price(a.interval, u);
-            add_lost(u, a, Product::Reserve, held * hours, p * held * hours);
-            *want
-                .entry((h.day(a.interval).to_string(), a.unit.clone()))
-                .or_default() += p * held * hours;
-        }
-        fee_offences(
-            "四(五)",
-            "every reserve fee = price × capacity × time, on the actual where lower",
-            "reserve",
-            want,
-            results,
-        )
-    } else {
-        na(
-            "四(五)",
-            "every reserve fee = price × capacity × time, on the actual where lower",
-            "no reserve market",
-        )
-    });
-    checks.push(verdict("四(六)", "reserve cap ≤ the energy-market cap", if reserve_cap > energy_cap { vec![format!("scenario.toml caps.reserve_price_yuan_per_mwh = {reserve_cap} exceeds the energy-market cap {energy_cap}")] } else { vec![] }, format!("{reserve_cap} ≤ {energy_cap} yuan/MWh")));
-    let reserve_limit = reserve_cap.min(energy_cap);
-    checks.push(if reserve_runs {
-        verdict(
-            "四(六)",
-            "every reserve price ≤ the cap",
-            prices_above(results, "reserve", reserve_limit, "reserve", &label),
-            format!(
-                "{} intervals and every reserve award's paid price ≤ {reserve_limit} yuan/MWh",
-                prices("reserve").count()
-            ),
-        )
-    } else {
-        na(
-            "四(六)",
-            "every reserve price ≤ the cap",
-            "no reserve market",
-        )
-    });
-
-    // 五(七): reproducible from the inputs. A refused run has nothing to reproduce: the clause
-    // that refused it fails on its own, and this one does not pile on.
-    let mut offences = Vec::new();
-    if !results.files.is_empty() && rerun.is_empty() {
-        offences.push(
-            "the rules refuse this scenario, yet the results folder holds an output".to_string(),
-        );
-    }
-    match &results.input_digest {
-        _ if results.files.is_empty() => {}
-        Some(d) if *d == scenario.input_digest => {}
-        Some(d) => offences.push(format!(
-            "summary.json input digest {d} is not the scenario's {}",
-            scenario.input_digest
-        )),
-        None => offences.push("summary.json has no input digest".into()),
-    }
-    for (name, bytes) in rerun {
-        match results.files.get(name) {
-            Some(b) if b == bytes => {}
-            Some(_) => offences.push(format!("{name} differs from a re-run")),
-            None => offences.push(format!("{name} is missing from the results")),
-        }
-    }
-    checks.push(if refused {
-        na(
-            "五(七)",
-            "results reproduce from the inputs",
-            "the run is refused (see the failing clause): no results to reproduce",
-        )
-    } else {
-        verdict(
-            "五(七)",
-            "results reproduce from the inputs",
-            offences,
-            format!(
-                "input digest matches; {} files identical on a re-run",
-                rerun.len()
-            ),
-        )
-    });
-
-    // 五(八): who pays. An allocation row's role is its `role` column, or where results lack
-    // it, the party's only role in metering.csv that day.
-    let mut roles: HashMap<(String, String), Vec<Role>> = HashMap::new();
-    for m in scenario.metering.iter().flatten() {
-        roles
-            .entry((m.day.to_string(), m.party.clone()))
-            .or_default()
-            .push(m.role);
-    }
-    let column_role = |s: &results::Settlement| -> Option<Role> {
-        match s.role.as_deref() {
-            Some("user") => Some(Role::User),
-            Some("generator") => Some(Role::Generator),
-            Some("non_market_generator") => Some(Role::NonMarketGenerator),
-            _ => None,
-        }
-    };
-    let metered_roles = |s: &results::Settlement| -> &[Role] {
-        roles
-            .get(&(s.day.clone(), s.party.clone()))
-            .map_or(&[], Vec::as_slice)
-    };
-    // metering.csv (the input) decides where it names one role; the column, where it names
-    // one of the party's metered roles or the party is not metered (cleared energy).
-    let role_of = |s: &results::Settlement| -> Option<Role> {
-        match (column_role(s), metered_roles(s)) {
-            (Some(r), m) if m.contains(&r) => Some(r),
-            (_, [r]) => Some(*r),
-            (c, _) => c,
-        }
-    };
-    let allocations: Vec<_> = results
-        .settlement
-        .iter()
-        .filter(|s| s.item == "allocation")
-        .collect();
-    let role_mismatch: Vec<String> = allocations
-        .iter()
-        .filter_map(|s| {
-            let r = column_role(s)?;
-            let m = metered_roles(s);
-            (!m.is_empty() && !m.contains(&r)).then(|| {
-                format!(
-                    "{} charged as {} on {} but metering.csv gives it as {} (settlement.csv line {})",
-                    s.party,
-                    r.as_str(),
-                    s.day,
-                    m.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and "),
-                    s.line
-                )
-            })
-        })
-        .collect();
-    let five_eight = "only FR and reserve passed through; users bear the lost opportunity at user_share, market generators the rest";
-    checks.push(match c.spot_market {
-        SpotMarket::None => verdict(
-            "五(八)",
-            "no cost passed to users where spot does not run continuously",
-            allocations.iter().filter(|s| role_of(s) == Some(Role::User) && s.amount < Decimal::ZERO).map(|s| format!("user {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line)).chain(role_mismatch.iter().cloned()).collect(),
-            format!("{} allocation rows, none to users", allocations.len()),
-        ),
-        SpotMarket::Continuous => {
-            let generators_pay = split && c.allocation.other_costs == OtherCosts::MarketGenerators;
-            let mut offences: Vec<String> = allocations
-                .iter()
-                .filter_map(|s| {
-                    if !matches!(s.product.as_str(), "fr" | "reserve") {
-                        Some(format!("{} cost passed through on {} to {} (settlement.csv line {}): only FR and reserve may be", s.product, s.day, s.party, s.line))
-                    } else if !generators_pay && role_of(s) == Some(Role::Generator) {
-                        Some(format!("market generator {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            offences.extend(role_mismatch.iter().cloned());
-            // Each compensation row's lost-opportunity part, as the audit computes it.
-            let mut lost_pool: BTreeMap<(String, String), Yuan> = BTreeMap::new();
-            for s in results.settlement.iter().filter(|s| split && s.item == "compensation" && matches!(s.product.as_str(), "fr" | "reserve")) {
-                let want = want_lost
-                    .get(&(s.day.clone(), s.party.clone(), if s.product == "fr" { "fr" } else { "reserve" }))
-                    .map_or(Yuan::ZERO, |d| Yuan::round_to_fen(*d));
-                *lost_pool.entry((s.day.clone(), s.product.clone())).or_default() += want;
-                match s.lost_opportunity {
-                    Some(got) if got == want.0 => {}
-                    got => offences.push(format!(
-                        "{} {} on {}: lost opportunity {} but the awards give {} (settlement.csv line {})",
-                        s.party,
-                        s.product,
-                        s.day,
-                        got.map_or("not given".to_string(), |g| Yuan(g).to_string()),
-                        want,
-                        s.line
-                    )),
-                }
-            }
-            if let Some(share) = c.allocation.user_share {
-                // (pool, users, generators) per (day, product).
-                let mut pool: BTreeMap<(String, String), (Decimal, Decimal, Decimal)> = BTreeMap::new();
-                for s in &results.settlement {
-                    let e = pool.entry((s.day.clone(), s.product.clone())).or_default();
-                    if s.item == "allocation" {
-                        match role_of(s) {
-                            Some(Role::User) => e.1 += s.amount,
-                            Some(Role::Generator) => e.2 += s.amount,
-                            _ => {}
-                        }
-                    } else {
-                        e.0 += s.amount;
-                    }
-                }
-                for ((day, product), (recover, users, generators)) in pool {
-                    if !matches!(product.as_str(), "fr" | "reserve") {
-                        continue;
-                    }
-                    let recover = Yuan(recover);
-                    let lost = lost_pool.get(&(day.clone(), product.clone())).copied().unwrap_or(Yuan::ZERO);
-                    let user_borne = if !split || recover < Yuan::ZERO { recover } else { lost.min(recover) };
-                    let to_users = if generators_pay { user_borne } else { recover };
-                    let want = -Yuan::round_to_fen(to_users.0 * decimal(share));
-                    if Yuan(users) != want {
-                        offences.push(format!("users paid {} of the {product} cost on {day}; user_share {share} of the user-borne {} is {}", Yuan(users), to_users, want));
-                    }
-                    if generators_pay && Yuan(generators) != -(recover - user_borne) {
-                        offences.push(format!("market generators paid {} of the {product} cost on {day}; the part users do not bear is {}", Yuan(generators), recover - user_borne));
-                    }
-                }
-            }
-            verdict("五(八)", five_eight, offences, format!("{} allocation rows; user_share {}; {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string()), if split { "lost opportunity recomputed from awards.csv" } else { "no split (no joint clearing, or user_borne = all)" }))
-        }
-    });
-
-    // 五(九): items apart, and the pool charged exactly, every day.
-    let mut offences: Vec<String> = results
-        .settlement
-        .iter()
-        .filter(|s| !matches!(s.item.as_str(), "compensation" | "allocation" | "penalty"))
-        .map(|s| {
-            format!(
-                "settlement.csv line {}: item {:?} is none of compensation, allocation, penalty",
-                s.line, s.item
-            )
-        })
-        .collect();
-    let mut balance: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-    for s in &results.settlement {
-        *balance
-            .entry((s.day.clone(), s.product.clone()))
-            .or_default() += s.amount;
-    }
-    for ((day, product), total) in &balance {
-        if !total.is_zero() {
-            offences.push(format!(
-                "{day} {product}: Σ allocation differs from Σ compensation − penalties by {} yuan",
-                Yuan(*total)
-            ));
-        }
-    }
-    checks.push(verdict(
-        "五(九)",
-        "items apart; Σ allocation = Σ compensation − penalties, daily",
-        offences,
-        format!("{} day-product pools balance to the fen", balance.len()),
-    ));
-
-    // 六(十): capacity-paid units bid; storage admitted on both sides.
-    let offered: std::collections::HashSet<usize> = scenario
-        .fr_offers
-        .iter()
-        .chain(&scenario.peak_offers)
-        .chain(&scenario.reserve_offers)
-        .map(|o| o.unit)
-        .collect();
-    checks.push(verdict(
-        "六(十)",
-        "units paid a capacity price submitted offers",
-        scenario
-            .fleet
-            .units
-            .iter()
-            .enumerate()
-            .filter(|(i, u)| u.capacity_payment && !offered.contains(i))
-            .map(|(_, u)| {
-                format!(
-                    "unit {} has capacity_payment = true and no offer (units.csv line {})",
-                    u.id, u.line
-                )
-            })
-            .collect(),
-        format!(
-            "{} capacity-paid units all offered",
-            scenario
-                .fleet
-                .units
-                .iter()
-                .filter(|u| u.capacity_payment)
-                .count()
-        ),
-    ));
-    // 六(十): ... and take part, day by day (rules::participation says what that means).
-    let admitted = {
-        let rank = crate::run::id_rank(scenario);
-        let caps = &resolved_caps;
-        let fr = fr::prepare(scenario, caps, &rank).map(|f| f.prepared).ok();
-        let peak = peak::prepare(scenario, caps).map(|p| p.0).ok();
-        let (reserve, _) = crate::rules::reserve::prepare(scenario, caps);
-        [fr, peak, Some(reserve)]
-    };
-    let admitted: Vec<&crate::rules::market::Prepared> = admitted.iter().flatten().collect();
-    let absent = crate::rules::participation::absent(scenario, &admitted);
-    let mut by_unit: BTreeMap<usize, Vec<chrono::NaiveDate>> = BTreeMap::new();
-    for (u, d) in absent {
-        by_unit.entry(u).or_default().push(d);
-    }
-    let rule = "capacity-paid units take part every day (admitted offers, not token ones)";
-    checks.push(if refused {
-        na("六(十)", rule, "the run is refused: no market to take part in")
-    } else {
-        verdict(
-        "六(十)",
-        rule,
-        by_unit
-            .iter()
-            .map(|(&u, days)| {
-                format!(
-                    "unit {} (units.csv line {}) has no admitted offer above 0 MW in some interval with a requirement on {} day(s), first {}",
-                    scenario.fleet.units[u].id,
-                    scenario.fleet.units[u].line,
-                    days.len(),
-                    days[0]
-                )
-            })
-            .collect(),
-        "every capacity-paid unit held admitted offers in every interval with a requirement for a product it offers".into(),
-    )
-    });
-    let storage_offers = scenario
-        .fr_offers
-        .iter()
-        .chain(&scenario.peak_offers)
-        .chain(&scenario.reserve_offers)
-        .any(|o| scenario.fleet.units[o.unit].kind == Kind::Storage);
-    checks.push(if storage_offers {
-        verdict(
-            "六(十)",
-            "storage takes part as generator (discharging) and load (charging)",
-            results
-                .rejected
-                .iter()
-                .filter(|(u, _, reason)| {
-                    scenario
-                        .fleet
-                        .get(u)
-                        .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
-                        && reason.contains("provider")
-                })
-                .map(|(u, p, r)| format!("storage {u}'s {p} offer refused: {r}"))
-                .collect(),
-            "storage offers admitted as generation (FR, reserve) and as load (peak charging)"
-                .into(),
-        )
-    } else {
-        na(
-            "六(十)",
-            "storage takes part as generator (discharging) and load (charging)",
-            "no storage offers",
-        )
-    });
-
-    checks.push(zonal_minimums(scenario, results, &label));
-
-    // 六(十一): joint clearing with energy where spot runs continuously.
-    let rule = "cleared jointly with energy where spot runs continuously";
-    checks.push(match c.spot_market {
-        SpotMarket::None => na("六(十一)", rule, "the spot market does not run continuously"),
-        SpotMarket::Continuous if scenario.energy_offers.is_empty() => na("六(十一)", rule, "the scenario holds no energy offers to clear jointly with"),
-        SpotMarket::Continuous => {
-            let engine = results.engine.clone().unwrap_or_default();
-            let energy_rows = results.clearing.iter().filter(|r| r.product == "energy").count();
-            if engine.starts_with("lp") && energy_rows > 0 {
-                verdict("六(十一)", rule, vec![], format!("{energy_rows} intervals of energy cleared with FR and reserve by {engine}"))
-            } else {
-                verdict("六(十一)", rule, vec![format!("energy offers present but the results were cleared by {:?} with {energy_rows} energy rows", engine)], String::new())
-            }
-        }
-    });
+    let mut checks = two::checks(&cx);
+    let mut lost = Lost::new(scenario, results);
+    checks.extend(three::checks(&cx, &mut lost));
+    checks.extend(four::checks(&cx, &mut lost));
+    checks.extend(five::checks(&cx, rerun, lost.split, &lost.want));
+    checks.extend(six::checks(&cx));
     Ok(checks)
+}
+
+/// The scenario's `[fr] benchmark`, where it stands in for the fleet's (no coal unit has
+/// design parameters): the yardstick of every K, and the scenario's claim (notice 196 §三(四)
+/// asks for the best local coal unit's design parameters, which the audit cannot see then).
+fn benchmark_claim(c: &crate::scenario::config::Config) -> Option<String> {
+    let b = c.fr.benchmark.as_ref()?;
+    Some(format!(
+        "[fr] benchmark (rate {} %/min, precision {} %, response {} s) from [fr] benchmark_source = {:?}",
+        b.rate_pct_per_min,
+        b.precision_pct,
+        b.response_s,
+        c.fr.benchmark_source.as_deref().unwrap_or("")
+    ))
+}
+
+/// notice 196 §五(八) under continuous spot: users bear only "电能量市场无法补偿的因提供辅助服务而
+/// 未能发电带来的损失" (the lost opportunity), the rest falls on market generators. Where the
+/// scenario replaces that reading, or gives the audit no energy clearing to compute the lost
+/// opportunity from, users' charges rest on the scenario's claim.
+fn allocation_claim(scenario: &Scenario) -> Option<String> {
+    use crate::scenario::config::UserBorne;
+    let c = &scenario.config;
+    if c.spot_market != SpotMarket::Continuous {
+        return None;
+    }
+    let mut claims = Vec::new();
+    if c.allocation.user_borne == UserBorne::All {
+        claims.push("[allocation] user_borne = \"all\": users bear the whole FR and reserve pool, not only the lost opportunity");
+    } else if scenario.energy_offers.is_empty() {
+        claims.push("no energy is cleared (no energy_offers.csv), so the lost opportunity cannot be computed and the whole FR and reserve pool is taken as user-borne");
+    } else if c.allocation.other_costs == OtherCosts::UsersAndNonMarket {
+        claims.push("[allocation] other_costs = \"users_and_non_market\": users and non-market generation bear the other costs too");
+    }
+    (!claims.is_empty()).then(|| claims.join("; "))
 }
 
 /// The price an award of `product` is paid at, by (interval, unit index), from clearing.csv:
@@ -1106,97 +528,6 @@ fn price_paid<'a>(
             .copied()
             .unwrap_or_default()
     }
-}
-
-/// Zonal minimums (`zone_requirements.csv`), checked from the inputs and the outputs alone:
-/// per zone, product and interval with a minimum, clearing.csv has the zone's row, the zone's
-/// units' awards (awards.csv) + the row's shortfall ≥ the minimum (to 0.01 MW: each award is
-/// rounded to 0.001 MW), and the zone's price ≥ the system-wide price (a zone's premium is
-/// never negative). Joint clearing over a network (notice 196 §六(十一) asks ancillary
-/// services to clear jointly with spot markets, which clear over the grid); the minimums
-/// themselves are the scenario's.
-fn zonal_minimums(
-    scenario: &Scenario,
-    results: &Results,
-    label: &dyn Fn(usize) -> String,
-) -> Check {
-    const RULE: &str =
-        "each zone's FR and reserve awards + shortfall ≥ its minimum, at a price ≥ the system's";
-    let Some(network) = scenario
-        .network
-        .as_ref()
-        .filter(|n| n.zone_requirements.any())
-    else {
-        return na(
-            "六(十一)",
-            RULE,
-            "no zonal minimums (zone_requirements.csv)",
-        );
-    };
-    let tolerance = Decimal::new(1, 2);
-    let mut held: HashMap<(&str, usize, usize), Decimal> = HashMap::new();
-    for product in ["fr", "reserve"] {
-        for (u, a) in awarded(scenario, results, product) {
-            *held
-                .entry((product, a.interval, network.unit_zone(u)))
-                .or_default() += a.cleared_mw;
-        }
-    }
-    let row = |product: &str, interval: usize, zone: &str| {
-        results
-            .clearing
-            .iter()
-            .find(|r| r.product == product && r.interval == interval && r.zone == zone)
-    };
-    let mut offences = Vec::new();
-    let mut checked = 0;
-    for i in 0..scenario.horizon.intervals {
-        for (z, name) in network.zones.iter().enumerate() {
-            let r = network.zone_requirements.get(i, z);
-            for (product, minimum) in [("fr", r.fr_mw), ("reserve", r.reserve_mw)] {
-                if minimum <= Decimal::ZERO {
-                    continue;
-                }
-                checked += 1;
-                let Some(zone_row) = row(product, i, name) else {
-                    offences.push(format!(
-                        "{} zone {name} asks for {minimum} MW of {product}, but clearing.csv has no row for it",
-                        label(i)
-                    ));
-                    continue;
-                };
-                let awards = held.get(&(product, i, z)).copied().unwrap_or_default();
-                let short = zone_row.shortfall_mw.unwrap_or_default();
-                if awards + short < minimum - tolerance {
-                    offences.push(format!(
-                        "{} zone {name} {product}: awards {awards} + shortfall {short} MW < its minimum {minimum} MW (clearing.csv line {})",
-                        label(i),
-                        zone_row.line
-                    ));
-                }
-                if let Some(system) = row(product, i, "")
-                    && zone_row.price < system.price
-                {
-                    offences.push(format!(
-                        "{} zone {name} {product} price {} < the system-wide {} (clearing.csv lines {} and {})",
-                        label(i),
-                        zone_row.price,
-                        system.price,
-                        zone_row.line,
-                        system.line
-                    ));
-                }
-            }
-        }
-    }
-    verdict(
-        "六(十一)",
-        RULE,
-        offences,
-        format!(
-            "{checked} zonal minimums met by awards.csv + shortfall, zone prices ≥ the system's"
-        ),
-    )
 }
 
 /// The results' awards of `product` with MW cleared, with their unit's index (an award of a
@@ -1306,7 +637,21 @@ fn fee_offences(
     )
 }
 
-/// `audit.csv`: `clause, rule, status, detail, basis`.
+/// A check's detail with the claim it rests on, as audit.csv and the table show it.
+fn detail_with_claim(c: &Check) -> String {
+    match &c.claim {
+        Some(claim) => format!("rests on the scenario's claim: {claim}; {}", c.detail),
+        None => c.detail.clone(),
+    }
+}
+
+/// The count of checks with `status`.
+fn count(checks: &[Check], status: Status) -> usize {
+    checks.iter().filter(|c| c.status == status).count()
+}
+
+/// `audit.csv`: `clause, rule, status, detail, basis`; an unverified check's detail starts
+/// with the claim it rests on.
 pub fn to_csv(checks: &[Check]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["clause", "rule", "status", "detail", "basis"])
@@ -1316,7 +661,7 @@ pub fn to_csv(checks: &[Check]) -> Vec<u8> {
             c.clause,
             c.rule,
             c.status.as_str(),
-            &c.detail,
+            &detail_with_claim(c),
             c.basis().as_str(),
         ])
         .expect("memory");
@@ -1331,8 +676,18 @@ pub fn to_json(scenario: &Scenario, checks: &[Check]) -> Vec<u8> {
         "rules": crate::output::RULES,
         "scenario": scenario.config.name,
         "input_digest": format!("sha256:{}", scenario.input_digest),
-        "failed": checks.iter().filter(|c| c.status == Status::Fail).count(),
-        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail, "basis": c.basis().as_str()})).collect::<Vec<_>>(),
+        "failed": count(checks, Status::Fail),
+        "summary": {
+            "checks": checks.len(),
+            "pass": count(checks, Status::Pass),
+            "fail": count(checks, Status::Fail),
+            "unverified": count(checks, Status::Unverified),
+            "n/a": count(checks, Status::NotApplicable),
+            "exit_status": exit_status(checks, false),
+            "exit_status_accepting_unverified": exit_status(checks, true),
+            "exit_meaning": EXIT_MEANING,
+        },
+        "checks": checks.iter().map(|c| json!({"clause": c.clause, "rule": c.rule, "status": c.status.as_str(), "detail": c.detail, "claim": c.claim, "basis": c.basis().as_str()})).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_vec_pretty(&v).expect("json");
     out.push(b'\n');
@@ -1355,24 +710,22 @@ pub fn to_table(checks: &[Check]) -> String {
     let mut out = String::new();
     for c in checks {
         out += &format!(
-            "{}{}  {:<4}  {:<8}  {:<rule_width$}  {}\n",
+            "{}{}  {:<10}  {:<8}  {:<rule_width$}  {}\n",
             c.clause,
             " ".repeat(8usize.saturating_sub(width(c.clause))),
             c.status.as_str().to_uppercase(),
             c.basis().as_str(),
             c.rule,
-            c.detail
+            detail_with_claim(c)
         );
     }
-    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     out += &format!(
-        "{} checks: {} pass, {failed} fail, {} n/a\n",
+        "{} checks: {} pass, {} fail, {} unverified, {} n/a\n",
         checks.len(),
-        checks.iter().filter(|c| c.status == Status::Pass).count(),
-        checks
-            .iter()
-            .filter(|c| c.status == Status::NotApplicable)
-            .count()
+        count(checks, Status::Pass),
+        count(checks, Status::Fail),
+        count(checks, Status::Unverified),
+        count(checks, Status::NotApplicable),
     );
     out
 }

@@ -32,6 +32,8 @@ pub struct Award {
     /// `offered_mw` and `offer_price` (0 where absent): which energy segments had room left.
     pub offered_mw: Decimal,
     pub offer_price: Decimal,
+    /// `ranking_price`, where given (FR: the offer over K, the price the marginal offer sets).
+    pub ranking_price: Option<Decimal>,
     pub performance_factor: Option<Decimal>,
     pub paid_price: Decimal,
     /// The depth band of a peak award (empty for other products).
@@ -154,6 +156,7 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
                 cleared_mw: row.decimal("cleared_mw")?,
                 offered_mw: row.optional_decimal("offered_mw")?.unwrap_or_default(),
                 offer_price: row.optional_decimal("offer_price")?.unwrap_or_default(),
+                ranking_price: row.optional_decimal("ranking_price")?,
                 performance_factor: row.optional_decimal("performance_factor")?,
                 paid_price: row.decimal("paid_price")?,
                 band: match row.optional("band") {

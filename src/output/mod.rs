@@ -645,6 +645,16 @@ fn render_rest_csv(
         }
         crate::scenario::MileageSource::Measured => basis.to_string(),
     };
+    let fr_row_basis = |s: &crate::settlement::SettlementRow| {
+        let mut b = fr_basis.clone();
+        if s.no_mileage_metered {
+            b += crate::scenario::NO_MILEAGE_METERED;
+        }
+        if s.mileage_capped {
+            b += crate::scenario::MILEAGE_CAPPED;
+        }
+        b
+    };
     for s in &result.settlement {
         c.text(&s.day.to_string())
             .text(&s.party)
@@ -653,10 +663,10 @@ fn render_rest_csv(
             .num(s.quantity)
             .text(s.quantity_unit)
             .text(&s.amount.to_string())
-            .text(if s.product == Product::Fr {
-                &fr_basis
+            .text(&if s.product == Product::Fr {
+                fr_row_basis(s)
             } else {
-                basis
+                basis.to_string()
             })
             .text(s.role.map_or("", |r| r.as_str()))
             .text(&s.lost_opportunity.map_or(String::new(), |y| y.to_string()))

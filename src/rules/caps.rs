@@ -49,8 +49,10 @@ pub fn decimal(v: f64) -> Decimal {
 
 /// The notice's limit for the peak price: the province's grid-parity new-energy price, which
 /// for grid-parity projects is its coal benchmark price (notice 196 §二(二)), in 元/MWh.
-pub fn peak_price_limit(province_name: &str) -> Option<Decimal> {
-    province::coal_benchmark_yuan_per_kwh(province_name).map(|p| (p * dec!(1000)).normalize())
+pub fn peak_price_limit(grid: Option<province::Grid>) -> Option<Decimal> {
+    grid?
+        .coal_benchmark_yuan_per_kwh()
+        .map(|p| (p * dec!(1000)).normalize())
 }
 
 pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
@@ -108,7 +110,7 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
     );
     // notice 196 §二(二): peak cap ≤ the local grid-parity price.
     let peak_runs = !scenario.peak_offers.is_empty() || scenario.requirements.asks_for_peak();
-    let peak = match peak_price_limit(&config.province) {
+    let peak = match peak_price_limit(scenario.grid) {
         Some(limit) => Some(apply(
             "caps.peak_price_yuan_per_mwh",
             caps_in.peak_price_yuan_per_mwh,
@@ -116,7 +118,7 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
             "二(二)",
         )),
         None => {
-            let why = province::why_no_benchmark(&config.province);
+            let why = province::why_no_benchmark(scenario.grid);
             let source = caps_in
                 .peak_price_source
                 .as_deref()
@@ -152,16 +154,7 @@ pub fn resolve(scenario: &Scenario) -> Result<Resolved, InputError> {
                         ),
                     ));
                 }
-                (cap, _) => {
-                    // No peak market: nothing depends on the province today, but a near miss
-                    // is most likely a typo.
-                    if let province::Lookup::Unknown { closest: Some(_) } =
-                        province::lookup(&config.province)
-                    {
-                        warnings.push(format!("{why} (no peak market here depends on it)"));
-                    }
-                    cap.map(decimal)
-                }
+                (cap, _) => cap.map(decimal),
             }
         }
     };
@@ -193,8 +186,7 @@ pub struct EnergyCap {
 /// give none.
 pub fn energy_cap(scenario: &Scenario) -> EnergyCap {
     let caps = &scenario.config.caps;
-    let data =
-        crate::rules::spot::energy_cap(&scenario.config.province, scenario.config.spot_market);
+    let data = crate::rules::spot::energy_cap(scenario.grid, scenario.config.spot_market);
     let stated = caps
         .energy_cap_source
         .as_deref()
@@ -260,6 +252,7 @@ mod tests {
     #[test]
     fn peak_limit_is_the_benchmark_in_yuan_per_mwh() {
         // Jiangsu 0.391 元/kWh × 1000 = 391 元/MWh.
-        assert_eq!(peak_price_limit("Jiangsu"), Some(dec!(391)));
+        let jiangsu = province::resolve("Jiangsu").unwrap();
+        assert_eq!(peak_price_limit(jiangsu), Some(dec!(391)));
     }
 }

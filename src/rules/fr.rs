@@ -321,6 +321,8 @@ pub fn prepare(
         cap,
         &format!("the mileage price cap {cap} yuan/MW (notice 196 三(四))"),
     );
+    let (priced, small) = market::reject_below_minimum(scenario, priced, Product::Fr);
+    rejected.extend(small);
     let mut offers = Vec::with_capacity(priced.len());
     for o in priced {
         let mut zero_on = None;
@@ -400,6 +402,28 @@ pub fn prepare(
     })
 }
 
+/// The most mileage an award of `award_mw` of FR can be paid for in one interval of
+/// `minutes`: the least of what the unit can physically move, its ramp × the interval's
+/// minutes (`ramp_mw_per_min` in units.csv; no limit where not given), and what the award can
+/// deliver, the awarded capacity swept end to end once a minute, `award_mw` × minutes.
+///
+/// Mileage is "the sum of the adjustments made in response to AGC commands in the period"
+/// (Chongqing, Xinjiang; REFERENCES, trade press): each adjustment stays inside the awarded
+/// range, and we take at most one full-range adjustment a minute, the convention here (no
+/// provincial text read fixes the command rate). A unit's award must also be deliverable
+/// within its ramp, so the physical bound is the one that binds for a unit awarded its full
+/// ramp; the award's binds for token awards (a 0.001 MW award is paid for at most 0.015 MW a
+/// 15-minute interval, not 30 MW).
+pub fn mileage_bound(ramp_mw_per_min: Option<Decimal>, award_mw: Decimal, minutes: u32) -> Decimal {
+    let minutes = Decimal::from(minutes);
+    // Saturating: a ramp or award near Decimal::MAX bounds nothing it could not already.
+    let by_award = award_mw.saturating_mul(minutes);
+    match ramp_mw_per_min {
+        Some(r) => by_award.min(r.saturating_mul(minutes)),
+        None => by_award,
+    }
+}
+
 /// notice 196 §三(三): fee = clearing price × mileage × K, for units with cleared capacity;
 /// the clearing price is the award's paid price (its zone's where its zone has a minimum).
 /// Mileage is the measured one, or the award × `[fr] expected_mileage_per_mw` where the
@@ -417,19 +441,47 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usi
     {
         awarded[a.interval * units + a.unit] = true;
         let mileage = match scenario.mileage_source {
-            MileageSource::Measured => scenario.mileage.get(a.unit, a.interval).unwrap_or_default(),
+            MileageSource::Measured => match scenario.mileage.get(a.unit, a.interval) {
+                Some(m) => m,
+                None => {
+                    // Awarded, yet no mileage metered: no silent zero. A 0 fee line marks it,
+                    // so the day's settlement row exists and says why (see
+                    // [`unmetered_warnings`]).
+                    fees.push(FeeLine {
+                        interval: a.interval,
+                        unit: a.unit,
+                        product: Product::Fr,
+                        quantity: Decimal::ZERO,
+                        amount: Decimal::ZERO,
+                        unmetered: true,
+                        capped: false,
+                    });
+                    continue;
+                }
+            },
             // No mileage given: the scenario's assumption of mileage per MW awarded.
             MileageSource::FromAwards(per_mw) => a.cleared_mw * per_mw,
         };
         if mileage.is_zero() {
             continue;
         }
+        // Paid mileage follows physics: at most what the unit and its award can move
+        // ([`mileage_bound`]); beyond it, capped, with a warning and the row marked.
+        let bound = mileage_bound(
+            scenario.fleet.units[a.unit].ramp_mw_per_min,
+            a.cleared_mw,
+            scenario.horizon.interval_minutes,
+        );
+        let capped = mileage > bound;
+        let mileage = mileage.min(bound);
         fees.push(FeeLine {
             interval: a.interval,
             unit: a.unit,
             product: Product::Fr,
             quantity: mileage,
             amount: a.paid_price * mileage * a.performance_factor.unwrap_or_default(),
+            unmetered: false,
+            capped,
         });
     }
     let mut unpaid = vec![0usize; units];
@@ -444,6 +496,88 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> (Vec<FeeLine>, Vec<(usi
         .filter(|&(_, n)| n > 0)
         .collect();
     (fees, unpaid)
+}
+
+/// A warning per unit awarded FR in intervals with no mileage metered ((unit, interval) of the
+/// `unmetered` fee lines of [`fees`], over the whole run), in unit id order, naming the first intervals and the count: such a unit
+/// is paid 0 there, and the settlement row says `no mileage metered`.
+pub fn unmetered_warnings(
+    scenario: &Scenario,
+    unmetered: &[(usize, usize)],
+    id_rank: &[usize],
+) -> Vec<String> {
+    const NAMED: usize = 3;
+    let mut by_unit: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for &(unit, interval) in unmetered {
+        by_unit.entry(id_rank[unit]).or_default().push(interval);
+    }
+    let unit_of_rank: HashMap<usize, usize> =
+        id_rank.iter().enumerate().map(|(u, &r)| (r, u)).collect();
+    by_unit
+        .into_iter()
+        .map(|(rank, intervals)| {
+            let mut named: Vec<String> = intervals
+                .iter()
+                .take(NAMED)
+                .map(|&i| scenario.horizon.label(i))
+                .collect();
+            if intervals.len() > NAMED {
+                named.push(format!("and {} more", intervals.len() - NAMED));
+            }
+            format!(
+                "unit {} is awarded FR in {} interval(s) with no mileage metered (no row in fr_mileage.csv or agc_setpoints.csv): {}; it is paid 0 for them, marked {} in settlement.csv, and the audit cannot verify it (notice 196 §三(三): fee = price × mileage × K)",
+                scenario.fleet.units[unit_of_rank[&rank]].id,
+                intervals.len(),
+                named.join(", "),
+                crate::scenario::NO_MILEAGE_METERED
+            )
+        })
+        .collect()
+}
+
+/// A warning per unit paid on mileage capped at [`mileage_bound`] ((unit, interval) of the
+/// `capped` fee lines of [`fees`], over the whole run), in unit id order, naming the first
+/// intervals and the count.
+pub fn capped_warnings(
+    scenario: &Scenario,
+    capped: &[(usize, usize)],
+    id_rank: &[usize],
+) -> Vec<String> {
+    const NAMED: usize = 3;
+    let mut by_unit: std::collections::BTreeMap<usize, (usize, Vec<usize>)> = Default::default();
+    for &(unit, interval) in capped {
+        let e = by_unit.entry(id_rank[unit]).or_insert((unit, Vec::new()));
+        e.1.push(interval);
+    }
+    by_unit
+        .into_values()
+        .map(|(unit, intervals)| {
+            let u = &scenario.fleet.units[unit];
+            let mut named: Vec<String> = intervals
+                .iter()
+                .take(NAMED)
+                .map(|&i| scenario.horizon.label(i))
+                .collect();
+            if intervals.len() > NAMED {
+                named.push(format!("and {} more", intervals.len() - NAMED));
+            }
+            let source = match scenario.mileage_source {
+                MileageSource::Measured => "metered mileage",
+                MileageSource::FromAwards(_) => "assumed mileage (award × [fr] expected_mileage_per_mw)",
+            };
+            format!(
+                "unit {}'s {source} exceeds what it can move in {} interval(s): {}; paid on the bound, the least of its ramp × {} min ({}) and its award × {} min (one full-range adjustment a minute), marked {} in settlement.csv (notice 196 §三(三); the audit fails a fee paid beyond it)",
+                u.id,
+                intervals.len(),
+                named.join(", "),
+                scenario.horizon.interval_minutes,
+                u.ramp_mw_per_min
+                    .map_or("no ramp_mw_per_min given".to_string(), |r| format!("ramp {r} MW/min")),
+                scenario.horizon.interval_minutes,
+                crate::scenario::MILEAGE_CAPPED
+            )
+        })
+        .collect()
 }
 
 /// A warning per unit with mileage but no award, in unit id order, with its count of

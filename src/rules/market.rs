@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::clearing::{Auction, Bid, EnergyBid, Engine, Problem, Solution, Zones};
 use crate::outcome::{AwardRow, ClearingRow, Rejection};
 use crate::product::Product;
-use crate::scenario::Offer;
+use crate::scenario::{Offer, Scenario};
 
 /// One eligible offer in one interval, with the price it ranks at.
 #[derive(Debug, Clone)]
@@ -115,6 +115,43 @@ pub fn reject_above_cap(
             });
         } else {
             eligible.push(o.clone());
+        }
+    }
+    (eligible, rejected)
+}
+
+/// Offers below `[policy] min_offer_share` of their unit's capacity are refused and listed
+/// (the rest go on): a token offer neither clears nor sets a price. Opt-in, a provincial rule
+/// (Guangdong bounds thermal units' capacity bids to 3–7.5 % of rated capacity; REFERENCES,
+/// trade press); without it every offer goes on, and the audit's 六(十) check fails a price set
+/// by an offer below 1 % of its unit's capacity.
+pub fn reject_below_minimum(
+    scenario: &Scenario,
+    offers: Vec<Offer>,
+    product: Product,
+) -> (Vec<Offer>, Vec<Rejection>) {
+    let Some(share) = scenario.config.policy.min_offer_share else {
+        return (offers, Vec::new());
+    };
+    let share = crate::rules::caps::decimal(share);
+    let mut eligible = Vec::with_capacity(offers.len());
+    let mut rejected = Vec::new();
+    for o in offers {
+        let capacity = scenario.fleet.units[o.unit].capacity_mw;
+        let least = capacity.saturating_mul(share);
+        if o.mw < least {
+            rejected.push(Rejection {
+                unit: o.unit,
+                product,
+                start: o.start.clone(),
+                end: o.end.clone(),
+                reason: format!(
+                    "offer of {} MW is below the minimum offer, [policy] min_offer_share = {share} of its {capacity} MW capacity = {least} MW (a provincial rule, e.g. Guangdong: thermal units 3–7.5 % of rated capacity): a token offer neither clears nor sets a price",
+                    o.mw
+                ),
+            });
+        } else {
+            eligible.push(o);
         }
     }
     (eligible, rejected)

@@ -17,9 +17,20 @@ use crate::product::Product;
 use crate::rules::market::Prepared;
 use crate::scenario::Scenario;
 
+/// The share of its capacity the audit asks a capacity-paid unit's admitted offers to hold,
+/// whatever `[policy] participation_min_share` says (the run warns with the scenario's own
+/// share; the audit does not let a scenario lower the bar it is judged by): 1 %, the default.
+pub const AUDIT_MIN_SHARE: Decimal = rust_decimal_macros::dec!(0.01);
+
 /// The (unit, day) pairs where a capacity-paid unit did not take part, in unit then day order.
-/// `admitted` holds each product's admitted offers (what the rules left after refusals).
-pub fn absent(scenario: &Scenario, admitted: &[&Prepared]) -> Vec<(usize, NaiveDate)> {
+/// `admitted` holds each product's admitted offers (what the rules left after refusals);
+/// `min_share` the share of capacity they must hold (the scenario's for the run's warnings,
+/// [`AUDIT_MIN_SHARE`] for the audit).
+pub fn absent(
+    scenario: &Scenario,
+    admitted: &[&Prepared],
+    min_share: Decimal,
+) -> Vec<(usize, NaiveDate)> {
     let h = &scenario.horizon;
     let required = |product: Product, i: usize| {
         let r = &scenario.requirements.by_interval[i];
@@ -40,7 +51,6 @@ pub fn absent(scenario: &Scenario, admitted: &[&Prepared]) -> Vec<(usize, NaiveD
         };
         offers.iter().any(|o| o.unit == unit)
     };
-    let min_share = crate::rules::caps::decimal(scenario.config.policy.participation_min_share);
     let mut out = Vec::new();
     for (unit, u) in scenario.fleet.units.iter().enumerate() {
         if !u.capacity_payment {

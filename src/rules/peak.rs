@@ -152,6 +152,8 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
             product: Product::Peak,
             quantity: paid_mw * hours,
             amount: a.paid_price * paid_mw * hours,
+            unmetered: false,
+            capped: false,
         });
     }
     fees

@@ -12,12 +12,14 @@ use crate::scenario::Scenario;
 /// notice 196 §四(六): offers above the cap (itself ≤ the energy-market cap) are refused.
 pub fn prepare(scenario: &Scenario, caps: &Caps) -> (Prepared, Vec<Rejection>) {
     let cap = caps.reserve_price_yuan_per_mwh;
-    let (offers, rejected) = market::reject_above_cap(
+    let (offers, mut rejected) = market::reject_above_cap(
         &scenario.reserve_offers,
         Product::Reserve,
         cap,
         &format!("the reserve price cap {cap} yuan/MWh (notice 196 四(六))"),
     );
+    let (offers, small) = market::reject_below_minimum(scenario, offers, Product::Reserve);
+    rejected.extend(small);
     // With no offers, a requirement still clears, short, at the cap.
     let prepared = Prepared::at_offer_prices(
         Product::Reserve,
@@ -50,6 +52,8 @@ pub fn fees(scenario: &Scenario, awards: &[AwardRow]) -> Vec<FeeLine> {
                 product: Product::Reserve,
                 quantity: held * hours,
                 amount: a.paid_price * held * hours,
+                unmetered: false,
+                capped: false,
             }
         })
         .collect()

@@ -12,7 +12,8 @@ pub const FILE: &str = "scenario.toml";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub name: String,
-    /// Looks up the province's coal benchmark price in `data/provinces.csv`.
+    /// A grid of `data/provinces.csv` by any of its names, or `"none"` outside China; resolved
+    /// strictly at load into `Scenario::grid` (`rules::province::resolve`).
     pub province: String,
     pub spot_market: SpotMarket,
     pub interval_minutes: u32,
@@ -302,6 +303,12 @@ pub struct PolicyConfig {
     /// offer of a few kW does not count). See `rules::participation`.
     #[serde(default = "one_percent")]
     pub participation_min_share: f64,
+    /// The least FR or reserve offer admitted, as a share of the unit's capacity (a provincial
+    /// rule: Guangdong bounds capacity bids of thermal units to 3–7.5 % of rated capacity).
+    /// Opt-in: absent, no minimum; an offer below it is refused (`rejected_offers.csv`), so it
+    /// neither clears nor sets a price. See `rules::market::reject_below_minimum`.
+    #[serde(default)]
+    pub min_offer_share: Option<f64>,
 }
 
 fn one_percent() -> f64 {
@@ -317,6 +324,7 @@ impl Default for PolicyConfig {
         PolicyConfig {
             enforce_notice_limits: true,
             participation_min_share: one_percent(),
+            min_offer_share: None,
         }
     }
 }

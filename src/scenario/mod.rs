@@ -161,6 +161,9 @@ pub const MAX_INTERVALS: u32 = 10 * 366 * 288;
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub config: Config,
+    /// `config.province` resolved, once, at load: the grid whose benchmark, spot status and
+    /// caps the run and the audit read (`None` for `province = "none"`, outside China).
+    pub grid: Option<crate::rules::province::Grid>,
     /// `scenario.toml` as written, for positioned errors about settings found later.
     pub config_text: String,
     pub horizon: Horizon,
@@ -246,6 +249,12 @@ pub enum MileageSource {
 
 /// Appended to the `basis` of settlement rows that rest on mileage synthesised from awards.
 pub const MILEAGE_FROM_AWARDS: &str = "+mileage-from-awards";
+/// Appended to the `basis` of an FR compensation row whose unit was awarded FR that day in an
+/// interval with no mileage metered (paid 0 there: no mileage metered, not no movement).
+pub const NO_MILEAGE_METERED: &str = "+no-mileage-metered";
+/// Appended to the `basis` of an FR compensation row paid, in some interval of the day, on
+/// mileage capped at what the unit and its award can move (`rules::fr::mileage_bound`).
+pub const MILEAGE_CAPPED: &str = "+mileage-capped";
 
 impl Scenario {
     /// FR mileage (MW) expected per MW of FR capacity per interval: `[fr]
@@ -461,6 +470,8 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
         .to_string();
     let (tables, input_digest) = rayon::join(|| Tables::parse(files), || digest(files));
     let config = config::parse(&text)?;
+    let grid = crate::rules::province::resolve(&config.province)
+        .map_err(|rule| key_error(&text, "province", ErrorKind::Invalid, rule))?;
     let horizon = validate_config(&config, &text)?;
 
     let w = &mut warnings;
@@ -626,6 +637,7 @@ pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Scenario, InputEr
     };
     Ok(Scenario {
         fr_mileage_per_mw,
+        grid,
         config,
         config_text: text,
         horizon,
@@ -783,6 +795,17 @@ fn validate_config(config: &Config, text: &str) -> Result<Horizon, InputError> {
     if !(share.is_finite() && (0.0..=1.0).contains(&share)) || tiny(share) {
         return Err(bad(
             "policy.participation_min_share",
+            format!(
+                "must be 0 or between {MIN_SETTING:e} and 1 (a share of capacity), got {}",
+                shown(share)
+            ),
+        ));
+    }
+    if let Some(share) = config.policy.min_offer_share
+        && (!(share.is_finite() && (0.0..=1.0).contains(&share)) || tiny(share))
+    {
+        return Err(bad(
+            "policy.min_offer_share",
             format!(
                 "must be 0 or between {MIN_SETTING:e} and 1 (a share of capacity), got {}",
                 shown(share)

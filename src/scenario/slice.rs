@@ -186,6 +186,7 @@ impl Chunks {
         }
         Scenario {
             fr_mileage_per_mw: scenario.fr_mileage_per_mw,
+            grid: scenario.grid,
             config: scenario.config.clone(),
             config_text: scenario.config_text.clone(),
             horizon,

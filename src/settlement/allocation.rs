@@ -321,6 +321,8 @@ fn charge(
             amount: share,
             role: Some(role),
             lost_opportunity: lost_shares.as_ref().map(|l| l[i]),
+            no_mileage_metered: false,
+            mileage_capped: false,
         });
     }
     Ok(())

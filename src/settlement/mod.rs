@@ -58,6 +58,12 @@ pub struct SettlementRow {
     /// that is lost energy opportunity, borne by users and non-market generation; the rest is
     /// other cost. `None` where no split is made.
     pub lost_opportunity: Option<Yuan>,
+    /// FR compensation: some interval of the day was awarded with no mileage metered (paid 0
+    /// there; the basis column says `…+no-mileage-metered`).
+    pub no_mileage_metered: bool,
+    /// FR compensation: some interval of the day was paid on mileage capped at what the unit
+    /// and its award can move (the basis column says `…+mileage-capped`).
+    pub mileage_capped: bool,
 }
 
 /// Sums exact fee lines per (day, unit, product) and rounds each sum once to the fen; with
@@ -69,7 +75,7 @@ pub fn compensation(
     lost: Option<&[Decimal]>,
 ) -> Vec<SettlementRow> {
     // Summed by unit index (fee lines are many), then ordered by the unit's id.
-    type Sums = (Decimal, Decimal, Decimal);
+    type Sums = (Decimal, Decimal, Decimal, bool, bool);
     let mut by_unit: std::collections::HashMap<(NaiveDate, usize, Product), Sums> =
         std::collections::HashMap::new();
     for (i, f) in fees.iter().enumerate() {
@@ -79,6 +85,8 @@ pub fn compensation(
         e.0 += f.quantity;
         e.1 += f.amount;
         e.2 += lost.map_or(Decimal::ZERO, |l| l[i]);
+        e.3 |= f.unmetered;
+        e.4 |= f.capped;
     }
     let sums: BTreeMap<(NaiveDate, &str, Product), Sums> = by_unit
         .into_iter()
@@ -88,18 +96,22 @@ pub fn compensation(
         .collect();
     sums.into_iter()
         .map(
-            |((day, party, product), (quantity, amount, lost_sum))| SettlementRow {
-                day,
-                party: party.to_string(),
-                product,
-                item: Item::Compensation,
-                quantity,
-                quantity_unit: product.quantity_unit(),
-                amount: Yuan::round_to_fen(amount),
-                role: None,
-                lost_opportunity: (lost.is_some()
-                    && matches!(product, Product::Fr | Product::Reserve))
-                .then(|| Yuan::round_to_fen(lost_sum)),
+            |((day, party, product), (quantity, amount, lost_sum, unmetered, capped))| {
+                SettlementRow {
+                    day,
+                    party: party.to_string(),
+                    product,
+                    item: Item::Compensation,
+                    quantity,
+                    quantity_unit: product.quantity_unit(),
+                    amount: Yuan::round_to_fen(amount),
+                    role: None,
+                    lost_opportunity: (lost.is_some()
+                        && matches!(product, Product::Fr | Product::Reserve))
+                    .then(|| Yuan::round_to_fen(lost_sum)),
+                    no_mileage_metered: unmetered,
+                    mileage_capped: capped,
+                }
             },
         )
         .collect()

@@ -78,6 +78,8 @@ pub fn penalties(scenario: &Scenario, awards: &[AwardRow]) -> Vec<SettlementRow>
             amount: -Yuan::round_to_fen(amount),
             role: None,
             lost_opportunity: None,
+            no_mileage_metered: false,
+            mileage_capped: false,
         })
         .collect()
 }
