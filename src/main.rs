@@ -275,7 +275,7 @@ enum ImportSource {
     /// NREL's RTS-GMLC: units, heat-rate energy offers, load, Reg_Up and Spin_Up, renewables.
     #[command(
         name = "rts-gmlc",
-        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --copper-plate --out /tmp/rts-day-no-grid\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage, network) is in the README."
+        after_help = "Examples:\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --out scenarios/my-rts-day\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-01-15 --days 7 --out /tmp/rts-week\n  ancillary import rts-gmlc data/rts-gmlc --day 2020-07-10 --copper-plate --out /tmp/rts-day-no-grid\n\nThe mapping (kinds, offers, FR and reserve offer rule, performance, mileage, network) is in docs/scenarios.md."
     )]
     RtsGmlc {
         /// The RTS-GMLC folder (SourceData/, timeseries_data_files/).

@@ -344,7 +344,7 @@ fn help_run_lists_exactly_the_files_runs_write() {
     assert!(files.contains("nodal_prices.csv") && files.contains("flows.csv"));
     seen.extend(files);
     assert_eq!(seen, listed);
-    // The help names each, and so does the README's table.
+    // The help names each, and so does the table of docs/outputs.md.
     for args in [&["help", "run"][..], &["run", "--help"]] {
         let (code, out, _) = ancillary(args);
         assert_eq!(code, 0);
@@ -355,7 +355,7 @@ fn help_run_lists_exactly_the_files_runs_write() {
             );
         }
     }
-    let readme = read(Path::new("README.md"));
+    let readme = read(Path::new("docs/outputs.md"));
     let section = readme.split("## What a run writes").nth(1).unwrap();
     let section = section.split("\n## ").next().unwrap();
     let in_readme: std::collections::BTreeSet<String> = section

@@ -287,8 +287,26 @@ fn the_report_reads_well_anywhere() {
         }
         if name == "month-nonspot" {
             assert!(!html.contains("lost opportunity, yuan"), "{name}");
-            // C1's March FR compensation, 1207561.35 in statement_monthly.csv.
-            assert!(html.contains("<td>1,207,561.35</td>"), "{name}");
+            // C1's March FR compensation as statement_monthly.csv has it, grouped by
+            // thousands (read from the file, so that the check does not hold a fee).
+            let monthly = String::from_utf8(files["statement_monthly.csv"].clone()).unwrap();
+            let c1 = monthly
+                .lines()
+                .find(|l| l.starts_with("2024-03,C1,fr,"))
+                .unwrap();
+            let fee = c1.split(',').nth(3).unwrap();
+            let (int, fen) = fee.split_once('.').unwrap();
+            assert!(int.len() > 6, "{fee}: a fee of millions");
+            let grouped = format!(
+                "{},{},{}.{fen}",
+                &int[..int.len() - 6],
+                &int[int.len() - 6..int.len() - 3],
+                &int[int.len() - 3..]
+            );
+            assert!(
+                html.contains(&format!("<td>{grouped}</td>")),
+                "{name}: {grouped}"
+            );
         }
     }
 }

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `B` is factored by Cholesky and inverted once (dense: fine up to a few thousand buses, see
-//! the README's Speed section); a line's row is then `b_l (B⁻¹[from] − B⁻¹[to])`, so the
+//! docs/performance.md); a line's row is then `b_l (B⁻¹[from] − B⁻¹[to])`, so the
 //! product with the sparse `A` is never formed. The factorisation runs on one thread, so the
 //! bits of every factor are the same at any thread count.
 

@@ -283,7 +283,7 @@ pub const ROW_FILES: [(&str, &[&str]); 7] = [
 
 /// Every file `ancillary run` can write into its output folder, with what it holds: the help
 /// of `run` is made from this list, and tests check that runs write nothing else and that the
-/// README lists the same files. `statements/` stands for the files under it.
+/// docs/outputs.md lists the same files. `statements/` stands for the files under it.
 pub const RUN_FILES: [(&str, &str); 14] = [
     (
         CLEARING.0,
