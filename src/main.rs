@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
     name = "ancillary",
     version,
     about = "Ancillary-service markets under notice 196 (发改价格〔2024〕196号): peak regulation (调峰), frequency regulation (调频) and reserve (备用), cleared, priced and billed.",
-    after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n  ancillary audit scenarios/jiangsu-typical-day\n\nExit status: 0 success, 1 audit failures or differences, 2 bad input or usage (message on stderr),\n4 the solver failed (not the input: a solver limit or a bug of ours; please report it)."
+    after_help = "Examples:\n  ancillary run scenarios/fr-basic --out /tmp/fr-basic\n  ancillary audit scenarios/jiangsu-typical-day\n\nExit status: 0 success, 1 audit failures or differences, 2 bad input or usage (message on stderr),\n3 audit: nothing fails but something rests on the scenario's claim (unverified),\n4 the solver failed (not the input: a solver limit or a bug of ours; please report it)."
 )]
 struct Cli {
     #[command(subcommand)]
