@@ -1,6 +1,7 @@
 //! Outputs: the run's rows rendered as the contract's CSV files and `summary.json`, in memory
 //! first, then written all at once (see [`dir`]).
 
+pub mod dictionary;
 pub mod dir;
 pub mod names;
 pub mod parquet;
