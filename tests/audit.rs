@@ -1437,3 +1437,42 @@ fn a_token_offer_into_a_market_that_asks_for_nothing_is_not_taking_part() {
     );
     assert!(!detail.contains("unit C1"), "{detail}");
 }
+
+/// Issue 26: the terminal table has a header, and its columns line up as a terminal shows
+/// them (Chinese characters two columns wide, `≤` one): the status, basis and rule columns
+/// start at the same display column on every line.
+#[test]
+fn the_audit_table_has_a_header_and_aligned_columns() {
+    use ancillary::audit::display_width;
+    let (_, checks) =
+        ancillary::audit::audit_dir(std::path::Path::new("scenarios/jiangsu-typical-day"), None)
+            .unwrap();
+    let table = ancillary::audit::to_table(&checks);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("clause  "), "{}", lines[0]);
+    let starts = |line: &str| -> Vec<usize> {
+        // The display column where each of the first four cells' successors begins: after
+        // a run of two or more spaces.
+        let mut out = Vec::new();
+        let mut col = 0;
+        let mut spaces = 0;
+        for ch in line.chars() {
+            if ch == ' ' {
+                spaces += 1;
+            } else {
+                if spaces >= 2 {
+                    out.push(col);
+                }
+                spaces = 0;
+            }
+            col += display_width(ch.encode_utf8(&mut [0; 4]));
+        }
+        out.truncate(3);
+        out
+    };
+    let header = starts(lines[0]);
+    assert_eq!(header.len(), 3);
+    for line in &lines[1..lines.len() - 1] {
+        assert_eq!(starts(line), header, "{line}");
+    }
+}

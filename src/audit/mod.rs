@@ -696,28 +696,35 @@ pub fn to_json(scenario: &Scenario, checks: &[Check]) -> Vec<u8> {
 
 /// The table printed on a terminal: one line a check, failures marked.
 pub fn to_table(checks: &[Check]) -> String {
-    // Chinese characters take two columns in a terminal.
-    let width = |s: &str| {
-        s.chars()
-            .map(|c| if c.is_ascii() { 1 } else { 2 })
-            .sum::<usize>()
-    };
-    let rule_width = checks
+    let rows: Vec<[String; 5]> = checks
         .iter()
-        .map(|c| c.rule.chars().count())
-        .max()
-        .unwrap_or(0);
+        .map(|c| {
+            [
+                c.clause.to_string(),
+                c.status.as_str().to_uppercase(),
+                c.basis().as_str().to_string(),
+                c.rule.to_string(),
+                detail_with_claim(c),
+            ]
+        })
+        .collect();
+    let header = ["clause", "status", "basis", "rule", "detail"].map(String::from);
+    // Each column as wide as its widest cell, as a terminal shows it (Chinese characters take
+    // two columns); the detail, last, is not padded.
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(display_width(cell));
+        }
+    }
     let mut out = String::new();
-    for c in checks {
-        out += &format!(
-            "{}{}  {:<10}  {:<8}  {:<rule_width$}  {}\n",
-            c.clause,
-            " ".repeat(8usize.saturating_sub(width(c.clause))),
-            c.status.as_str().to_uppercase(),
-            c.basis().as_str(),
-            c.rule,
-            detail_with_claim(c)
-        );
+    for row in std::iter::once(&header).chain(&rows) {
+        for (cell, w) in row.iter().zip(widths) {
+            out.push_str(cell);
+            out.push_str(&" ".repeat(w - display_width(cell) + 2));
+        }
+        out.push_str(&row[4]);
+        out.push('\n');
     }
     out += &format!(
         "{} checks: {} pass, {} fail, {} unverified, {} n/a\n",
@@ -728,6 +735,41 @@ pub fn to_table(checks: &[Check]) -> String {
         count(checks, Status::NotApplicable),
     );
     out
+}
+
+/// Columns a terminal gives `s`: two for East Asian wide characters (CJK ideographs, kana,
+/// hangul, full-width forms), one for the rest (`≤`, `×`, `§` are narrow).
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::display_width;
+
+    /// 二(一): 二 and 一 wide (2 each), the parentheses narrow: 6. `≤ 15` is 4 narrow columns.
+    #[test]
+    fn display_width_counts_wide_characters_twice() {
+        assert_eq!(display_width("二(一)"), 6);
+        assert_eq!(display_width("六(十一)"), 8);
+        assert_eq!(display_width("≤ 15"), 4);
+        assert_eq!(display_width("（"), 2);
+    }
 }
 
 /// What `ancillary audit` does: audits `scenario_dir` against the results in `results_dir`, or
