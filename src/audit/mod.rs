@@ -758,19 +758,6 @@ pub fn display_width(s: &str) -> usize {
         .sum()
 }
 
-#[cfg(test)]
-mod table_tests {
-    use super::display_width;
-
-    /// 二(一): 二 and 一 wide (2 each), the parentheses narrow: 6. `≤ 15` is 4 narrow columns.
-    #[test]
-    fn display_width_counts_wide_characters_twice() {
-        assert_eq!(display_width("二(一)"), 6);
-        assert_eq!(display_width("六(十一)"), 8);
-        assert_eq!(display_width("≤ 15"), 4);
-        assert_eq!(display_width("（"), 2);
-    }
-}
 
 /// What `ancillary audit` does: audits `scenario_dir` against the results in `results_dir`, or
 /// against a fresh run when none is given. A scenario the rules refuse (a peak market under
@@ -802,4 +789,18 @@ pub fn audit_dir(
     };
     let checks = audit(&scenario, &results, &rerun)?;
     Ok((scenario, checks))
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::display_width;
+
+    /// 二(一): 二 and 一 wide (2 each), the parentheses narrow: 6. `≤ 15` is 4 narrow columns.
+    #[test]
+    fn display_width_counts_wide_characters_twice() {
+        assert_eq!(display_width("二(一)"), 6);
+        assert_eq!(display_width("六(十一)"), 8);
+        assert_eq!(display_width("≤ 15"), 4);
+        assert_eq!(display_width("（"), 2);
+    }
 }
