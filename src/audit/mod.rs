@@ -758,7 +758,6 @@ pub fn display_width(s: &str) -> usize {
         .sum()
 }
 
-
 /// What `ancillary audit` does: audits `scenario_dir` against the results in `results_dir`, or
 /// against a fresh run when none is given. A scenario the rules refuse (a peak market under
 /// continuous spot) is audited with no results, and fails the rule that refuses it.
