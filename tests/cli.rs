@@ -653,3 +653,108 @@ fn caps_says_what_applies_in_a_grid_with_clause_and_source() {
     assert_eq!(code, 2);
     assert!(err.contains("--date"), "{err}");
 }
+
+/// Issue 26: the README's five-minute tutorial runs as written. Every `ancillary …` command of
+/// its section (in `sh` blocks and in inline code) runs in a fresh folder and exits 0; the
+/// `text` block's row replaces the row of the same unit in the file the step names; the run
+/// prints what the block's comments show (`…` standing for any text).
+#[test]
+fn the_readme_tutorial_runs_as_written() {
+    let readme = read(Path::new("README.md"));
+    let section = readme
+        .split("## Five minutes")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has its tutorial");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bin = env!("CARGO_BIN_EXE_ancillary");
+    let mut commands: Vec<(String, Vec<String>)> = Vec::new();
+    let mut block: Option<&str> = None;
+    let mut edit: Vec<String> = Vec::new();
+    for line in section.lines() {
+        let t = line.trim();
+        if let Some(kind) = t.strip_prefix("```") {
+            block = if block.is_some() { None } else { Some(kind) };
+            continue;
+        }
+        match block {
+            Some("sh") if t.starts_with("ancillary ") => commands.push((t.to_string(), vec![])),
+            Some("sh") if t.starts_with("# ") => {
+                if let Some((_, expect)) = commands.last_mut() {
+                    expect.push(t[2..].to_string());
+                }
+            }
+            Some("text") => edit.push(t.to_string()),
+            None => {
+                // Inline commands, e.g. `ancillary report out/my-study`.
+                for (i, code) in t.split('`').enumerate() {
+                    if i % 2 == 1
+                        && code.starts_with("ancillary ")
+                        && code.split_whitespace().count() > 2
+                        && !commands.iter().any(|(c, _)| c == code)
+                    {
+                        commands.push((code.to_string(), vec![]));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let names: Vec<&str> = commands.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ancillary new my-study --province Jiangsu",
+            "ancillary run my-study --out out/my-study",
+            "ancillary report out/my-study",
+            "ancillary audit my-study",
+            "ancillary caps Jiangsu"
+        ]
+    );
+    for (k, (command, expect)) in commands.iter().enumerate() {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let out = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{command}: {err}");
+        for e in expect {
+            let parts: Vec<&str> = e.split('…').collect();
+            let found = err.lines().any(|l| {
+                let mut rest = l;
+                parts.iter().enumerate().all(|(i, p)| match rest.find(p) {
+                    Some(at) if i > 0 || at == 0 => {
+                        rest = &rest[at + p.len()..];
+                        true
+                    }
+                    _ => false,
+                })
+            });
+            assert!(found, "{command}: no line like {e:?} in\n{err}");
+        }
+        if k == 0 {
+            // Step 2's edit, applied after `new`: the text block is the header and one row.
+            let file = dir.join("my-study/fr_offers.csv");
+            let text = read(&file);
+            assert_eq!(text.lines().next(), Some(edit[0].as_str()));
+            let unit = edit[1].split(',').next().unwrap();
+            let edited: Vec<String> = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with(&format!("{unit},")) {
+                        edit[1].clone()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            assert_ne!(edited.join("\n"), text.trim_end(), "the edit changes a row");
+            std::fs::write(&file, edited.join("\n") + "\n").unwrap();
+        }
+    }
+    assert!(dir.join("out/my-study/report.html").is_file());
+    assert!(dir.join("out/my-study/settlement.csv").is_file());
+}
