@@ -9,6 +9,10 @@
 //! - HHI of cleared MW: Σ (100 × owner's share of cleared MW)², 0–10,000;
 //! - whether a pivotal (or failing) owner's offer set the price.
 //!
+//! Each zonal minimum (a `clearing.csv` row with a zone) is screened as a market of its own:
+//! the zone's units' offers against the zone's minimum, so that an owner pivotal in its zone
+//! (and setting the zone's price) is flagged even where it is not system-wide.
+//!
 //! Intervals with no requirement are not screened. The RSI is a ratio to the requirement, so a
 //! tiny requirement (1e-28 MW is a valid input) can make it larger than a decimal holds: then
 //! `rsi` is left empty and the owner is, exactly, not pivotal (a ratio that large is ≥ 1).
@@ -24,6 +28,8 @@ use crate::scenario::Scenario;
 pub struct OwnerScreen {
     pub interval: usize,
     pub product: Product,
+    /// The zone whose minimum is screened; `None`: the system-wide market.
+    pub zone: Option<usize>,
     pub owner: String,
     pub offered_mw: Decimal,
     pub cleared_mw: Decimal,
@@ -86,12 +92,11 @@ pub fn screens(
     let mut sums: Vec<(Decimal, Decimal)> = vec![(Decimal::ZERO, Decimal::ZERO); names.len()];
     let mut present: Vec<bool> = vec![false; names.len()];
     let mut out = Vec::new();
+    // The zone of each unit, where the scenario has a network.
+    let zone_of = |unit: usize| scenario.network.as_ref().map(|n| n.unit_zone(unit));
     for row in clearing
         .iter()
-        // System-wide markets only: a zone's row is a minimum within one of them.
-        .filter(|r| {
-            r.product != Product::Energy && r.requirement_mw > Decimal::ZERO && r.zone.is_none()
-        })
+        .filter(|r| r.product != Product::Energy && r.requirement_mw > Decimal::ZERO)
     {
         let Some(range) = groups.get(&(row.interval, row.product)) else {
             continue;
@@ -99,6 +104,10 @@ pub fn screens(
         sums.fill((Decimal::ZERO, Decimal::ZERO));
         present.fill(false);
         for &k in &index[range.clone()] {
+            // A zone's market holds its own units' offers only.
+            if row.zone.is_some() && zone_of(awards[k].unit) != row.zone {
+                continue;
+            }
             let o = owner_of[awards[k].unit];
             present[o] = true;
             sums[o].0 += awards[k].offered_mw;
@@ -147,6 +156,7 @@ pub fn screens(
             out.push(OwnerScreen {
                 interval: row.interval,
                 product: row.product,
+                zone: row.zone,
                 owner: name.to_string(),
                 offered_mw: offered,
                 cleared_mw: cleared,

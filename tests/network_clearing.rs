@@ -954,3 +954,63 @@ fn write_lp_writes_every_solve_as_mps() {
     assert!(err.contains("exists and is not empty"), "{err}");
     assert!(!dir.path().join("out2").exists());
 }
+
+/// Market-power screens per zone (issue 23): in the two-zone reserve case at T1 (00:15),
+/// north's minimum of 40 MW can only be met by N1 (owner A, 50 MW offered, the zone's only
+/// unit), which sets north's price, 20 (2.5 × the system's 8; see the case above).
+///
+/// - North's market: offered 50, all A's: RSI = (50 − 50) / 40 = 0 < 1, pivotal; the rest
+///   after A and the two largest others (none) is 0 < 40, so the three-pivotal test fails; A
+///   holds all 40 cleared, HHI = 100² = 10000; N1 is north's marginal unit: A sets the price,
+///   pivotal and setting it.
+/// - System-wide at T1: offered 50 + 100 + 100 = 250 against 180; A's RSI = (250 − 50) / 180
+///   = 1.1111, not pivotal: without the zone's row A would not be flagged. (B's and C's RSI
+///   = 150 / 180 = 0.8333: each is pivotal system-wide; C's S2 sets the system price 8.)
+#[test]
+fn an_owner_pivotal_in_its_zone_is_flagged_there() {
+    let s = two_zones().load().unwrap();
+    let r = ancillary::run::run(&s).unwrap();
+    let screens = ancillary::market_power::screens(&s, &r.clearing, &r.awards);
+    let north = s.network.as_ref().unwrap().zone("north");
+    let at = |zone: Option<usize>, owner: &str| {
+        screens
+            .iter()
+            .find(|x| x.interval == 1 && x.zone == zone && x.owner == owner)
+            .unwrap_or_else(|| panic!("no row for {owner} in {zone:?}"))
+            .clone()
+    };
+    let a = at(north, "A");
+    assert_eq!(
+        (
+            a.offered_mw,
+            a.cleared_mw,
+            a.rsi,
+            a.pivotal,
+            a.three_pivotal_fail
+        ),
+        (d("50"), d("40"), Some(d("0")), true, true)
+    );
+    assert_eq!(a.hhi, d("10000"));
+    assert!(a.sets_price && a.pivotal_sets_price());
+    // Only north's own units are in its market.
+    assert!(
+        !screens
+            .iter()
+            .any(|x| x.interval == 1 && x.zone == north && x.owner != "A")
+    );
+    let system = at(None, "A");
+    assert_eq!((system.rsi, system.pivotal), (Some(d("1.1111")), false));
+    let c = at(None, "C");
+    assert_eq!(
+        (c.rsi, c.pivotal, c.sets_price),
+        (Some(d("0.8333")), true, true)
+    );
+    // market_power.csv names the zone on the zone's rows, empty on the system's.
+    let files = ancillary::output::render(&s, &r);
+    let text = String::from_utf8(files["market_power.csv"].clone()).unwrap();
+    assert!(text.starts_with("time,product,zone,owner,"), "{text}");
+    assert!(
+        text.contains("\n2024-03-01T00:15,reserve,north,A,50,40,0,true,true,10000,true,true\n"),
+        "{text}"
+    );
+}

@@ -287,6 +287,12 @@ pub const COLUMNS: &[Column] = &[
     ),
     c(MP, "time", "", "the interval's start"),
     c(MP, "product", "", "fr, peak or reserve"),
+    c(
+        MP,
+        "zone",
+        "",
+        "the zone whose minimum is screened (its own units against it); empty for the system-wide market",
+    ),
     c(MP, "owner", "", "the owner (a group of units)"),
     c(MP, "offered_mw", "MW", "the owner's eligible offers"),
     c(MP, "cleared_mw", "MW", "the owner's awards"),

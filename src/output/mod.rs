@@ -217,6 +217,7 @@ pub const MARKET_POWER: (&str, &[&str]) = (
     &[
         "time",
         "product",
+        "zone",
         "owner",
         "offered_mw",
         "cleared_mw",
@@ -412,8 +413,13 @@ pub fn render_rows(scenario: &Scenario, result: &RunResult, labels: &[String]) -
 
     let mut c = Csv::headless();
     for s in crate::market_power::screens(scenario, &result.clearing, &result.awards) {
+        let zone = match (s.zone, &scenario.network) {
+            (Some(z), Some(n)) => n.zones[z].as_str(),
+            _ => "",
+        };
         c.text(&labels[s.interval])
             .text(s.product.as_str())
+            .text(zone)
             .text(&s.owner)
             .num(s.offered_mw)
             .num(s.cleared_mw)

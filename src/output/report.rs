@@ -1333,6 +1333,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
             &[
                 "time",
                 "product",
+                "zone",
                 "owner",
                 "offered MW",
                 "cleared MW",
@@ -1343,7 +1344,7 @@ pub fn render(files: &BTreeMap<String, Vec<u8>>, at: Option<&str>) -> Result<Str
             ],
             flagged.iter().map(|r| {
                 // market_power.csv's columns up to the HHI, as the run wrote them.
-                super::MARKET_POWER.1[..9]
+                super::MARKET_POWER.1[..10]
                     .iter()
                     .map(|c| r[*c].clone())
                     .collect()
