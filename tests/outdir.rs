@@ -788,3 +788,35 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     want.sort();
     assert_eq!(kept, want);
 }
+
+#[test]
+fn a_swap_shaped_folder_that_is_not_our_output_is_never_put_in_place() {
+    // OUT_DIR absent, and beside it a folder of the `-swap` shape holding the user's own
+    // file: not an earlier output of ours (no manifest), so it must not become OUT_DIR (where
+    // --force would then overwrite the file) but be kept in sight whole.
+    for force in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let swap = tmp.path().join(".out.ancillary-tmp-ZZZZZZ-swap");
+        std::fs::create_dir(&swap).unwrap();
+        std::fs::write(swap.join("awards.csv"), "my hand-made awards").unwrap();
+        let mut args = vec!["run", "scenarios/fr-basic", "--out", s(&out)];
+        if force {
+            args.push("--force");
+        }
+        let o = ancillary(&args);
+        assert!(o.status.success(), "force {force}: {}", stderr(&o));
+        let left = names(tmp.path());
+        assert_eq!(left.len(), 2, "force {force}: {left:?}");
+        assert_eq!(left[0], "out");
+        assert!(left[1].starts_with("out.ancillary-kept-"), "{left:?}");
+        assert_eq!(
+            snapshot(&tmp.path().join(&left[1])),
+            BTreeMap::from([("awards.csv".into(), b"my hand-made awards".to_vec())])
+        );
+        // OUT_DIR is the new output alone: its awards.csv is ours.
+        let awards = std::fs::read(out.join("awards.csv")).unwrap();
+        assert_ne!(awards, b"my hand-made awards");
+        assert!(snapshot(&out).contains_key("ancillary.sha256"));
+    }
+}

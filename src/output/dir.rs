@@ -391,7 +391,13 @@ impl Lock {
         // did not finish, it goes back into place before anything is deleted.
         stale.sort_by_key(|(_, swapped)| !swapped);
         for (path, swapped) in stale {
-            if swapped && fs::symlink_metadata(&self.place.path).is_err() {
+            // Only an intact earlier output of ours (as the replace rule recognises one) is
+            // put back; a folder of that shape holding anything else is somebody's, and goes
+            // the way of any other stale folder below (kept in sight, nothing unvouched deleted).
+            if swapped
+                && fs::symlink_metadata(&self.place.path).is_err()
+                && matches!(scan(&path), Ok(Earlier::Ours(_)))
+            {
                 fs::rename(&path, &self.place.path).map_err(|e| {
                     self.place.error(format!(
                         "cannot put back the earlier output a killed run moved aside: {e}"
