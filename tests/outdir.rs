@@ -820,3 +820,80 @@ fn a_swap_shaped_folder_that_is_not_our_output_is_never_put_in_place() {
         assert!(snapshot(&out).contains_key("ancillary.sha256"));
     }
 }
+
+/// `sha256sum NAMES > ancillary.sha256` in `dir`, as a user who read the manifest's format
+/// would write it.
+fn sha256sum_manifest(dir: &Path, names: &[&str]) {
+    let o = Command::new("sha256sum")
+        .args(names)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    std::fs::write(dir.join("ancillary.sha256"), o.stdout).unwrap();
+}
+
+#[test]
+fn a_manifest_written_by_sha256sum_does_not_make_a_folder_ours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(
+        out.join("budget.csv"),
+        "month,budget_yuan\n2024-03,120000\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("notes.json"), r#"{"owner": "me"}"#).unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no summary.json"), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), before);
+    // A summary.json that claims to be ours but lists other files than the manifest does.
+    std::fs::write(
+        out.join("summary.json"),
+        r#"{"program":"ancillary","files":["budget.csv","summary.json"]}"#,
+    )
+    .unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json", "summary.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ancillary.sha256 lists notes.json, which summary.json does not"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+    // One that does not say it was written by ancillary, listing exactly the manifest's names.
+    std::fs::write(
+        out.join("summary.json"),
+        r#"{"files":["budget.csv","notes.json","summary.json"]}"#,
+    )
+    .unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json", "summary.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(r#""program": "ancillary""#),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+    // Our own output, with the report and the audit added, is still replaced without --force.
+    let ours = tmp.path().join("ours");
+    run_ok("scenarios/fr-basic", &ours);
+    for args in [
+        vec!["report", s(&ours)],
+        vec!["audit", "scenarios/fr-basic", "--results", s(&ours)],
+    ] {
+        let o = ancillary(&args);
+        assert!(o.status.code() != Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let manifest = std::fs::read_to_string(ours.join("ancillary.sha256")).unwrap();
+    assert!(manifest.contains("  report.html\n") && manifest.contains("  audit.csv\n"));
+    run_ok("scenarios/peak-basic", &ours);
+    assert!(!ours.join("report.html").exists());
+}

@@ -703,6 +703,49 @@ fn digest_file(path: &Path) -> io::Result<String> {
     }
 }
 
+/// The files `report` and `audit` add to an output after its `summary.json` was written.
+const ADDED_LATER: [&str; 3] = ["report.html", "audit.csv", "audit.json"];
+
+/// The most bytes a `summary.json` of ours may have when a folder is checked.
+const SUMMARY_LIMIT: u64 = 64 << 20;
+
+/// A manifest alone proves little (`sha256sum` writes the same lines): an output of ours also
+/// has a `summary.json` that parses, says `"program": "ancillary"`, and whose `files` list is
+/// exactly the manifest's names, but for the files `report` and `audit` add later
+/// ([`ADDED_LATER`]).
+fn summary_agrees(dir: &Path, manifest: &BTreeMap<String, String>) -> Result<(), String> {
+    const SUMMARY: &str = "summary.json";
+    let path = dir.join(SUMMARY);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() && m.len() <= SUMMARY_LIMIT => {}
+        Ok(_) => return Err(format!("{SUMMARY} is not a summary of ours")),
+        Err(_) => return Err(format!("it has no {SUMMARY}")),
+    }
+    let text = fs::read(&path).map_err(|e| format!("{SUMMARY} is unreadable: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|_| format!("{SUMMARY} is not JSON written by ancillary"))?;
+    if value.get("program").and_then(|p| p.as_str()) != Some("ancillary") {
+        return Err(format!("{SUMMARY} does not say \"program\": \"ancillary\""));
+    }
+    let files: Option<BTreeSet<&str>> = value
+        .get("files")
+        .and_then(|f| f.as_array())
+        .and_then(|f| f.iter().map(|n| n.as_str()).collect());
+    let Some(files) = files else {
+        return Err(format!("{SUMMARY} has no \"files\" list of names"));
+    };
+    let listed: BTreeSet<&str> = manifest.keys().map(String::as_str).collect();
+    let missing = files.iter().find(|n| !listed.contains(*n));
+    let extra = listed
+        .iter()
+        .find(|n| !files.contains(*n) && !ADDED_LATER.contains(n));
+    match (missing, extra) {
+        (Some(n), _) => Err(format!("{SUMMARY} lists {n}, which {MANIFEST} does not")),
+        (_, Some(n)) => Err(format!("{MANIFEST} lists {n}, which {SUMMARY} does not")),
+        _ => Ok(()),
+    }
+}
+
 /// What `dir` holds: nothing, an intact output of ours, or something else.
 fn scan(dir: &Path) -> Result<Earlier, String> {
     Ok(match listed(dir)? {
@@ -731,6 +774,11 @@ fn listed(dir: &Path) -> Result<Option<Listing>, String> {
         reasons.insert(0, r);
         BTreeMap::new()
     });
+    if !manifest.is_empty()
+        && let Err(r) = summary_agrees(dir, &manifest)
+    {
+        reasons.insert(0, r);
+    }
     for (name, stamp) in &entries {
         let listed = manifest.contains_key(name) || name == MANIFEST;
         let a_folder_of_ours = stamp.dir && name == "statements";
