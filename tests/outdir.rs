@@ -475,15 +475,23 @@ fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
     let zero = tmp.path().join("zero");
     std::fs::create_dir(&zero).unwrap();
     std::os::unix::fs::symlink("/dev/zero", zero.join("clearing.csv")).unwrap();
-    for (args, file) in [
+    // (A link is refused before anything is opened through it: see
+    // a_reader_never_follows_a_link_inside_the_folder.)
+    for (args, file, why) in [
         (
             vec!["report", s(&out), "--html", "/dev/null", "--force"],
             "notes.csv",
+            "is not a regular file",
         ),
-        (vec!["diff", s(&out), s(&out)], "notes.csv"),
+        (
+            vec!["diff", s(&out), s(&out)],
+            "notes.csv",
+            "is not a regular file",
+        ),
         (
             vec!["audit", "scenarios/fr-basic", "--results", s(&zero)],
             "clearing.csv",
+            "is a symbolic link",
         ),
     ] {
         let mut child = bin()
@@ -503,10 +511,7 @@ fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
-        assert!(
-            err.contains(file) && err.contains("is not a regular file"),
-            "{args:?}: {err}"
-        );
+        assert!(err.contains(file) && err.contains(why), "{args:?}: {err}");
     }
 }
 
@@ -896,4 +901,42 @@ fn a_manifest_written_by_sha256sum_does_not_make_a_folder_ours() {
     assert!(manifest.contains("  report.html\n") && manifest.contains("  audit.csv\n"));
     run_ok("scenarios/peak-basic", &ours);
     assert!(!ours.join("report.html").exists());
+}
+
+#[test]
+fn a_reader_never_follows_a_link_inside_the_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_ok("scenarios/fr-basic", &a);
+    run_ok("scenarios/fr-basic", &b);
+    // b's clearing.csv moved outside and linked back: the same bytes, so a reader that
+    // followed the link would find no differences.
+    let outside = tmp.path().join("outside-clearing.csv");
+    std::fs::rename(b.join("clearing.csv"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, b.join("clearing.csv")).unwrap();
+    // A statement linked the same way, in a subfolder.
+    let c = tmp.path().join("c");
+    run_ok("scenarios/fr-basic", &c);
+    let statement = tmp.path().join("outside-C1.csv");
+    std::fs::rename(c.join("statements/C1.csv"), &statement).unwrap();
+    std::os::unix::fs::symlink(&statement, c.join("statements/C1.csv")).unwrap();
+    let html = tmp.path().join("r.html");
+    for (args, link) in [
+        (vec!["diff", s(&a), s(&b)], "clearing.csv"),
+        (vec!["report", s(&b), "--html", s(&html)], "clearing.csv"),
+        (
+            vec!["audit", "scenarios/fr-basic", "--results", s(&b)],
+            "clearing.csv",
+        ),
+        (vec!["diff", s(&a), s(&c)], "statements/C1.csv"),
+    ] {
+        let o = ancillary(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(link) && err.contains("is a symbolic link"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!html.exists());
 }

@@ -312,6 +312,81 @@ fn matches_manifest(files: &BTreeMap<String, Vec<u8>>) -> bool {
         && listed.keys().all(|n| files.contains_key(n))
 }
 
+fn link_refused(path: &std::path::Path) -> InputError {
+    InputError::new(
+        ErrorKind::Unreadable,
+        path.display().to_string(),
+        "is a symbolic link: a reader of an output folder never follows a link inside it (ancillary never writes one); replace it with the file itself",
+    )
+}
+
+/// Reads the regular file at `path` of at most `limit` bytes, never through a symbolic link
+/// (`O_NOFOLLOW`: a link put in its place after the folder was listed fails to open) and never
+/// blocking on a FIFO (`O_NONBLOCK`); `Ok(None)` when it is gone.
+fn read_no_follow(path: &std::path::Path, limit: u64) -> Result<Option<Vec<u8>>, InputError> {
+    use std::io::Read;
+    let shown = || path.display().to_string();
+    let cannot = |e: std::io::Error| {
+        InputError::new(ErrorKind::Unreadable, shown(), format!("cannot read: {e}"))
+    };
+    let not_regular = || {
+        InputError::new(
+            ErrorKind::Unreadable,
+            shown(),
+            "is not a regular file (a folder, FIFO or device is never read as output): replace it with the file itself",
+        )
+    };
+    let too_large = || {
+        InputError::new(
+            ErrorKind::Unreadable,
+            shown(),
+            format!("is larger than {limit} bytes, the most an output file is read with"),
+        )
+    };
+    // Checked before opening, without following: opening a device may have effects.
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Err(link_refused(path)),
+        Ok(m) if !m.is_file() => return Err(not_regular()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => link_refused(path),
+                _ => cannot(e),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    // Through `take`: a file that grows while being read still stops at the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(Some(bytes))
+}
+
 fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
     let cannot = |e: std::io::Error| {
         InputError::new(
@@ -332,7 +407,11 @@ fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputEr
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let path = e.path();
-            if e.file_type().map_err(cannot)?.is_dir() {
+            let kind = e.file_type().map_err(cannot)?;
+            if kind.is_symlink() {
+                return Err(link_refused(&path));
+            }
+            if kind.is_dir() {
                 stack.push(path);
                 continue;
             }
@@ -342,7 +421,7 @@ fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputEr
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            if let Some(bytes) = crate::scenario::folder::read_input(&path, &name)? {
+            if let Some(bytes) = read_no_follow(&path, crate::scenario::folder::MAX_FILE_BYTES)? {
                 out.insert(name, bytes);
             }
         }
