@@ -940,3 +940,34 @@ fn a_reader_never_follows_a_link_inside_the_folder() {
     }
     assert!(!html.exists());
 }
+
+#[test]
+fn report_html_into_the_output_folder_is_refused_and_the_folder_stays_ours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    run_ok("scenarios/fr-basic", &out);
+    let before = snapshot(&out);
+    // The page itself, a new subfolder of OUT_DIR, and OUT_DIR reached through `..`.
+    let via_dots = tmp.path().join("o/statements/../page.html");
+    for html in [
+        out.join("report.html"),
+        out.join("plots/page.html"),
+        via_dots,
+    ] {
+        let o = ancillary(&["report", s(&out), "--html", s(&html)]);
+        assert_eq!(o.status.code(), Some(2), "{html:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("use `ancillary report {}`", s(&out))),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(snapshot(&out), before, "{html:?}");
+    }
+    // Still ours: the next run replaces it without --force.
+    run_ok("scenarios/peak-basic", &out);
+    // A path beside OUT_DIR whose name starts the same is outside it.
+    let beside = tmp.path().join("o-report.html");
+    let o = ancillary(&["report", s(&out), "--html", s(&beside)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(beside.exists());
+}
