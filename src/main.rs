@@ -539,6 +539,13 @@ fn caps(province: &str, date: Option<&str>) -> Result<bool, ancillary::Error> {
 }
 
 fn main() -> ExitCode {
+    // A file size limit (`ulimit -f`) then fails the write with EFBIG, and the run exits 2 as
+    // on a full disk, its staging removed, instead of being killed by SIGXFSZ mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN at startup, before any thread runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

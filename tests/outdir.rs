@@ -349,13 +349,14 @@ fn report_and_audit_join_the_output_and_never_overwrite_silently() {
     );
 }
 
-/// Runs the binary with a file size limit of `kb` KiB, as a full disk would stop it (writes
-/// fail with EFBIG instead of killing the process: SIGXFSZ is ignored).
+/// Runs the binary with a file size limit of `kb` KiB, as a full disk would stop it. SIGXFSZ
+/// is left at its default (killing the process), as a user's shell leaves it: the binary
+/// ignores it itself, so the write fails with EFBIG.
 fn with_file_limit(kb: u32, args: &[&str]) -> Output {
     let mut c = Command::new("bash");
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f {kb}; exec \"$0\" \"$@\""))
+        .arg(format!("trap - XFSZ; ulimit -f {kb}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_ancillary"))
         .args(args);
     c.output().unwrap()
