@@ -972,3 +972,78 @@ fn report_html_into_the_output_folder_is_refused_and_the_folder_stays_ours() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(beside.exists());
 }
+
+/// Runs `args`, killed if still running after 60 s (a failure).
+fn within_a_minute(args: &[&str]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{args:?} still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn readers_read_only_our_files_and_a_bounded_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good");
+    run_ok("scenarios/fr-basic", &good);
+    // Beside an output of ours, a sparse 1 GiB file the manifest does not list: a few bytes
+    // on disk, 1 GiB to read. Refused by name from the listing, before anything is read.
+    let junk = tmp.path().join("junk");
+    run_ok("scenarios/fr-basic", &junk);
+    std::fs::File::create(junk.join("zeros.bin"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    // A folder made by hand (no manifest): files whose names run could not have written are
+    // left unread, and a sparse 5 GiB clearing.csv is over the 4 GiB a reader reads from a
+    // folder (twice the 2 GiB of one input file), refused before it is opened.
+    let hand = tmp.path().join("hand");
+    std::fs::create_dir(&hand).unwrap();
+    std::fs::File::create(hand.join("clearing.csv"))
+        .unwrap()
+        .set_len(5 << 30)
+        .unwrap();
+    let html = tmp.path().join("r.html");
+    for (args, why) in [
+        (
+            vec!["diff", s(&good), s(&junk)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["report", s(&junk), "--html", s(&html)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["audit", "scenarios/fr-basic", "--results", s(&junk)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["diff", s(&good), s(&hand)],
+            "holds 5368709120 bytes of output files, more than the 4294967296",
+        ),
+    ] {
+        let o = within_a_minute(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
+    // Without the big file, the hand-made folder's other files are not read: a notes.txt
+    // that is not UTF-8 is no error, and diff finds the tables alone differ.
+    std::fs::remove_file(hand.join("clearing.csv")).unwrap();
+    std::fs::copy(good.join("clearing.csv"), hand.join("clearing.csv")).unwrap();
+    std::fs::write(hand.join("notes.txt"), [0xff, 0xfe]).unwrap();
+    let o = within_a_minute(&["diff", s(&good), s(&hand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!out.contains("notes.txt"), "{out}");
+}

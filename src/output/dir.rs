@@ -51,7 +51,7 @@ pub fn is_safe_relative(path: &str) -> bool {
 
 /// A name we could have written: a top-level `.csv`, `.parquet`, `.json` or `.html` file, or a statement
 /// under `statements/`. A forged manifest can never make us delete anything else.
-fn could_be_ours(name: &str) -> bool {
+pub fn could_be_ours(name: &str) -> bool {
     if !is_safe_relative(name) || name.contains('\\') {
         return false;
     }
