@@ -437,9 +437,9 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     std::fs::write(
         half.join(".ancillary-staging"),
         format!(
-            "{}\n{} awards.csv\n",
+            "{}\n{}\n",
             dir_line(&half),
-            inode(&half.join("awards.csv"))
+            created_line(&half, "awards.csv")
         ),
     )
     .unwrap();
@@ -620,12 +620,13 @@ fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned()
             .is_symlink()
     );
     // What a killed writer of r.html left (its temporary file, its lock file naming the
-    // process and the temporary file's inode) goes with the next write of r.html.
+    // process and the temporary file's inode and birth time) goes with the next write of
+    // r.html.
     let temp = tmp.path().join(".r.html.ancillary-tmp-Zx9Yw8");
     std::fs::write(&temp, "half a page").unwrap();
     std::fs::write(
         tmp.path().join(".r.html.ancillary-lock"),
-        format!("99999 {}", inode(&temp)),
+        format!("99999 {} {}", inode(&temp), born(&temp)),
     )
     .unwrap();
     let o = ancillary(&["report", s(&out), "--html", s(&tmp.path().join("r.html"))]);
@@ -718,6 +719,19 @@ fn inode(path: &Path) -> u64 {
     std::os::unix::fs::MetadataExt::ino(&std::fs::symlink_metadata(path).unwrap())
 }
 
+/// A file's birth time in nanoseconds since 1970, as the journal records it.
+fn born(path: &Path) -> u128 {
+    let m = std::fs::symlink_metadata(path).unwrap();
+    let t = m.created().expect("a file system that keeps birth times");
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+/// The journal line a run writes when it creates `dir/name`: `new INODE BIRTH NAME`.
+fn created_line(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    format!("new {} {} {name}", inode(&path), born(&path))
+}
+
 #[test]
 fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole() {
     let tmp = tempfile::tempdir().unwrap();
@@ -737,9 +751,9 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     std::fs::write(
         copied.join(".ancillary-staging"),
         format!(
-            "{}\n{} awards.csv\n",
+            "{}\n{}\n",
             dir_line(&plain),
-            inode(&copied.join("awards.csv"))
+            created_line(&copied, "awards.csv")
         ),
     )
     .unwrap();
@@ -752,9 +766,9 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     std::fs::write(
         mixed.join(".ancillary-staging"),
         format!(
-            "{}\n{} clearing.csv\n",
+            "{}\n{}\n",
             dir_line(&mixed),
-            inode(&mixed.join("clearing.csv"))
+            created_line(&mixed, "clearing.csv")
         ),
     )
     .unwrap();
@@ -1046,4 +1060,86 @@ fn readers_read_only_our_files_and_a_bounded_total() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(!out.contains("notes.txt"), "{out}");
+}
+
+#[test]
+fn a_users_file_in_a_killed_runs_staging_folder_is_kept_even_on_a_reused_inode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // A real run killed while it writes its row files: its staging folder holds clearing.csv
+    // and awards.csv, each noted in its journal by inode and birth time.
+    let mut staging = None;
+    for _ in 0..20 {
+        let mut child = spawn(&["run", "scenarios/month-spot", "--out", s(&out)]);
+        let start = std::time::Instant::now();
+        while staging.is_none() && start.elapsed() < Duration::from_secs(30) {
+            for e in std::fs::read_dir(tmp.path()).unwrap() {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if name.starts_with(".out.ancillary-tmp-")
+                    && path.join("awards.csv").exists()
+                    && path.join("clearing.csv").exists()
+                {
+                    let _ = child.kill();
+                    staging = Some(path);
+                }
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if staging.as_ref().is_some_and(|p| p.exists()) && !out.exists() {
+            break;
+        }
+        // Finished or swapped in before the kill: start again from nothing.
+        staging = None;
+        for e in std::fs::read_dir(tmp.path()).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    let staging = staging.expect("a run killed while writing its staging folder");
+    // The user removes awards.csv and writes a file of that name: ext4 and tmpfs hand the
+    // freed inode straight back, so the inode alone would vouch for it; its birth time does not.
+    let awards = staging.join("awards.csv");
+    std::fs::remove_file(&awards).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(&awards, "MY notes B (new file)").unwrap();
+    // And a whole file, noted `done` with its size and time, then rewritten in place.
+    let notes = staging.join("summary.json");
+    std::fs::write(&notes, "{}").unwrap();
+    let m = std::fs::symlink_metadata(&notes).unwrap();
+    let modified = m
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let journal = staging.join(".ancillary-staging");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str(&format!(
+        "{}\ndone {} 2 {modified} summary.json\n",
+        created_line(&staging, "summary.json"),
+        inode(&notes)
+    ));
+    std::fs::write(&journal, text).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(&notes, "MY notes A (in place)").unwrap();
+    assert_eq!(std::fs::symlink_metadata(&notes).unwrap().len(), 21);
+    // The next run cleans up: the killed run's own files go, the user's two are kept in sight.
+    run_ok("scenarios/fr-basic", &out);
+    let left = names(tmp.path());
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left[1].starts_with("out.ancillary-kept-"), "{left:?}");
+    let kept = snapshot(&tmp.path().join(&left[1]));
+    assert_eq!(kept["awards.csv"], b"MY notes B (new file)");
+    assert_eq!(kept["summary.json"], b"MY notes A (in place)");
+    // clearing.csv, the killed run's own, is not among them.
+    assert!(!kept.contains_key("clearing.csv"), "{:?}", kept.keys());
 }

@@ -122,8 +122,12 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error>
         .tempfile_in(&place.parent)
         .map_err(|e| place.error(format!("cannot create a temporary file beside it: {e}")))?;
     // So that the next writer, if this one is killed, knows the temporary file for ours.
-    if let Ok(meta) = tmp.as_file().metadata() {
-        let _ = write!(&lock.file, " {}", inode(&meta));
+    // By inode and birth time: a file that later reuses the inode is born later. (Where the
+    // file system keeps no birth time nothing is noted, and a leftover is kept in sight.)
+    if let Ok(meta) = tmp.as_file().metadata()
+        && let Some(born) = meta.created().ok().and_then(nanos)
+    {
+        let _ = write!(&lock.file, " {} {born}", inode(&meta));
     }
     let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
     written.map_err(|e| place.error(format!("cannot write it: {e}")))?;
@@ -265,18 +269,21 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
             // lock file left with an inode after the process id names the temporary file its
             // killed `write_file` made.
             let left = String::from_utf8_lossy(&left).into_owned();
-            let temp_inode = left
-                .split_once(' ')
-                .and_then(|(_, ino)| ino.trim().parse::<u64>().ok());
-            lock.clean_stale(temp_inode)?;
+            let fields: Vec<&str> = left.split_whitespace().collect();
+            let temp_file = match fields[..] {
+                [_, ino, born] => ino.parse::<u64>().ok().zip(born.parse::<u128>().ok()),
+                _ => None,
+            };
+            lock.clean_stale(temp_file)?;
             return Ok(lock);
         }
     }
     Err(place.error("cannot lock it: its lock file keeps changing"))
 }
 
-/// The most bytes a lock file of ours holds (a process id and an inode).
-const LOCK_LIMIT: u64 = 42;
+/// The most bytes a lock file of ours holds (a process id, and a temporary file's inode and
+/// birth time in nanoseconds: 10 + 1 + 20 + 1 + 20 digits and spaces, rounded up).
+const LOCK_LIMIT: u64 = 64;
 
 /// Opens (or creates) the lock file at `path`, never through a symbolic link and never a
 /// file that is not a lock file of ours: a link, a folder, a FIFO, a file with other hard
@@ -363,7 +370,7 @@ impl Lock {
     /// Removes what killed runs left beside OUT_DIR. Only the lock holder creates staging
     /// folders, so while we hold it every one there is stale. Nothing is deleted that a
     /// manifest or a staging journal does not vouch for; the rest is kept in sight.
-    fn clean_stale(&self, temp_inode: Option<u64>) -> Result<(), Error> {
+    fn clean_stale(&self, temp_file: Option<(u64, u128)>) -> Result<(), Error> {
         let Ok(entries) = fs::read_dir(&self.place.parent) else {
             return Ok(());
         };
@@ -378,7 +385,10 @@ impl Lock {
                 // lock file; any other file of that name is not ours.
                 Ok(m) if m.is_file() && !swapped => {
                     // (Where files have no inode, nothing vouches for one: it is kept.)
-                    if cfg!(unix) && temp_inode.is_some_and(|i| i == inode(&m)) {
+                    let born = m.created().ok().and_then(nanos);
+                    if cfg!(unix)
+                        && temp_file.is_some_and(|(i, b)| i == inode(&m) && Some(b) == born)
+                    {
                         let _ = fs::remove_file(e.path());
                     } else {
                         keep_in_sight(&self.place, &e.path());
@@ -419,9 +429,9 @@ impl Lock {
                 // journal names with their inodes; anything else is somebody's, kept.
                 let journal = read_journal(&path);
                 remove_vouched(&self.place, &path, |name, stamp| {
-                    journal
-                        .as_ref()
-                        .is_some_and(|j| name == JOURNAL || j.get(name) == Some(&stamp.inode))
+                    journal.as_ref().is_some_and(|j| {
+                        name == JOURNAL || j.get(name).is_some_and(|e| e.vouches(stamp))
+                    })
                 });
             }
         }
@@ -522,7 +532,13 @@ impl Lock {
                 let meta = fs::symlink_metadata(&to)
                     .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
                 if let Some(journal) = &mut staged.journal {
-                    writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| {
+                    writeln!(
+                        journal,
+                        "{}\n{}",
+                        created_line(&meta, name),
+                        done_line(&meta, name)
+                    )
+                    .map_err(|e| {
                         staged
                             .lock
                             .place
@@ -556,6 +572,8 @@ struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
     inode: u64,
+    /// When the file was created (`statx` birth time), where the file system keeps it.
+    born: Option<SystemTime>,
 }
 
 impl Stamp {
@@ -569,6 +587,7 @@ impl Stamp {
             len: if meta.is_dir() { 0 } else { meta.len() },
             modified: meta.modified().ok(),
             inode,
+            born: meta.created().ok(),
         }
     }
 }
@@ -885,10 +904,65 @@ fn keep_in_sight(place: &Place, path: &Path) {
 }
 
 /// The journal of a staging folder: its first line `dir DEVICE INODE` names the folder it
-/// was made in (so a copy of a staging folder vouches for nothing), then one `INODE NAME`
-/// line per file the run created there. The files of a run killed before its manifest are
-/// recognised by it: same name, same inode.
+/// was made in (so a copy of a staging folder vouches for nothing), then per file the run
+/// created there a line `new INODE BIRTH NAME` when it is created and `done INODE SIZE MTIME
+/// NAME` when it is whole (times in nanoseconds since 1970, BIRTH `-` where the file system
+/// keeps no birth time). The files of a run killed before its manifest are recognised by it:
+/// a whole file by name, inode, size and modification time all matching its `done` line; a
+/// file the kill caught being written (no `done` line) by name, inode and birth time (a new
+/// file that reuses a freed inode is born later). Anything else is kept in sight.
 const JOURNAL: &str = ".ancillary-staging";
+
+/// Nanoseconds since 1970 (what the journal records of a time).
+fn nanos(t: SystemTime) -> Option<u128> {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos())
+}
+
+fn created_line(meta: &fs::Metadata, name: &str) -> String {
+    let born = meta
+        .created()
+        .ok()
+        .and_then(nanos)
+        .map_or_else(|| "-".to_string(), |n| n.to_string());
+    format!("new {} {born} {name}", inode(meta))
+}
+
+fn done_line(meta: &fs::Metadata, name: &str) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(nanos)
+        .map_or_else(|| "-".to_string(), |n| n.to_string());
+    format!("done {} {} {modified} {name}", inode(meta), meta.len())
+}
+
+/// What a journal says of one file (its last `new` line and any `done` line after it).
+#[derive(Debug, Default)]
+struct JournalEntry {
+    /// Inode and birth time, from `new`.
+    created: Option<(u64, Option<u128>)>,
+    /// Inode, size and modification time, from `done`.
+    done: Option<(u64, u64, Option<u128>)>,
+}
+
+impl JournalEntry {
+    fn vouches(&self, stamp: &Stamp) -> bool {
+        let modified = stamp.modified.and_then(nanos);
+        let born = stamp.born.and_then(nanos);
+        match (self.done, self.created) {
+            // Whole: only an exact match (a file rewritten in place has another size or time).
+            (Some((ino, len, Some(m))), _) => {
+                ino == stamp.inode && len == stamp.len && Some(m) == modified
+            }
+            (Some(_), _) => false,
+            // Caught being written: the same file, born when it was.
+            (None, Some((ino, Some(b)))) => ino == stamp.inode && Some(b) == born,
+            _ => false,
+        }
+    }
+}
 
 /// The most bytes a journal may have (one short line per file).
 const JOURNAL_LIMIT: u64 = 64 << 20;
@@ -924,8 +998,8 @@ fn start_journal(dir: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
-/// A journal's files (name → inode), or `None` where `dir` has no journal of its own.
-fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
+/// A journal's files by name, or `None` where `dir` has no journal of its own.
+fn read_journal(dir: &Path) -> Option<BTreeMap<String, JournalEntry>> {
     // Where files have no inode the journal cannot tell our files from others: it vouches for
     // nothing, and a killed run's staging folder is kept in sight.
     if !cfg!(unix) {
@@ -941,16 +1015,38 @@ fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
     if text.lines().next()? != format!("dir {} {}", device(&here), inode(&here)) {
         return None;
     }
-    let mut files = BTreeMap::new();
-    // Whole lines only: a line torn by a crash vouches for nothing.
+    let mut files: BTreeMap<String, JournalEntry> = BTreeMap::new();
+    let time = |t: &str| -> Option<Option<u128>> {
+        if t == "-" {
+            Some(None)
+        } else {
+            t.parse().ok().map(Some)
+        }
+    };
+    // Whole lines only: a kill mid-line leaves a partial last line, which vouches for nothing.
     let whole = text.rfind('\n').map_or(0, |i| i + 1);
     for line in text[..whole].lines().skip(1) {
-        // A kill mid-line leaves a partial last line: it vouches for nothing.
-        let Some((ino, name)) = line.split_once(' ') else {
-            continue;
-        };
-        if let Ok(ino) = ino.parse() {
-            files.insert(name.to_string(), ino);
+        let fields: Vec<&str> = line.splitn(5, ' ').collect();
+        match fields[..] {
+            ["new", ino, born, ..] => {
+                let name = line.splitn(4, ' ').nth(3).unwrap_or("");
+                if let (Ok(ino), Some(born)) = (ino.parse(), time(born)) {
+                    // A file created again starts over.
+                    files.insert(
+                        name.to_string(),
+                        JournalEntry {
+                            created: Some((ino, born)),
+                            done: None,
+                        },
+                    );
+                }
+            }
+            ["done", ino, len, modified, name] => {
+                if let (Ok(ino), Ok(len), Some(m)) = (ino.parse(), len.parse(), time(modified)) {
+                    files.entry(name.to_string()).or_default().done = Some((ino, len, m));
+                }
+            }
+            _ => {}
         }
     }
     Some(files)
@@ -1052,7 +1148,17 @@ impl Staged {
     fn note(&mut self, name: &str, file: &fs::File) -> Result<(), Error> {
         let meta = file.metadata().map_err(|e| self.error(name, e))?;
         if let Some(journal) = &mut self.journal {
-            writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| self.error(JOURNAL, e))?;
+            writeln!(journal, "{}", created_line(&meta, name))
+                .map_err(|e| self.error(JOURNAL, e))?;
+        }
+        Ok(())
+    }
+
+    /// Records in the journal that the staged file `name` is whole, as it is on disk now.
+    fn note_done(&mut self, name: &str) -> Result<(), Error> {
+        let meta = fs::symlink_metadata(self.tmp.join(name)).map_err(|e| self.error(name, e))?;
+        if let Some(journal) = &mut self.journal {
+            writeln!(journal, "{}", done_line(&meta, name)).map_err(|e| self.error(JOURNAL, e))?;
         }
         Ok(())
     }
@@ -1066,6 +1172,8 @@ impl Staged {
         self.note(name, &file)?;
         let written = (&file).write_all(bytes);
         written.map_err(|e| self.error(name, e))?;
+        drop(file);
+        self.note_done(name)?;
         self.digests.insert(name.to_string(), sha256_hex(bytes));
         self.names.insert(name.to_string());
         Ok(())
@@ -1125,10 +1233,12 @@ impl Staged {
             writer
                 .into_inner()
                 .map_err(|e| self.error(&name, e.into_error()))?;
+            self.note_done(&name)?;
             self.digests.insert(name, hex(&hasher.finalize()));
         }
         for name in std::mem::take(&mut self.created) {
             let digest = digest_file(&self.tmp.join(&name)).map_err(|e| self.error(&name, e))?;
+            self.note_done(&name)?;
             self.digests.insert(name, digest);
         }
         // On disk before the swap, so a machine that stops at any instant has the whole new
