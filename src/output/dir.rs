@@ -10,14 +10,16 @@
 //! - **Only what we wrote is replaced.** An earlier output is recognised only by its manifest,
 //!   `ancillary.sha256` (one `digest  name` line per file, as `sha256sum -c` reads it), and
 //!   only when every file in the folder is listed there with a matching digest, no entry is a
-//!   symbolic link, and every listed name is one we could have written. Anything else is not
+//!   symbolic link, every listed name is one we could have written, and its `summary.json`
+//!   says `"program": "ancillary"` and lists the same names. Anything else is not
 //!   ours: refused without `--force`, and with it our files are written in one by one and
 //!   nothing else is touched. No file whose digest does not match is ever deleted.
 //! - **Stale staging is cleaned.** Whoever holds the lock removes the hidden folders a killed
 //!   run left beside OUT_DIR, deleting only files that match their manifest or, in a folder
 //!   killed before its manifest, that its journal (`.ancillary-staging`, which names the folder
-//!   itself and each file created in it by inode) names; anything else is renamed into sight
-//!   as `NAME.ancillary-kept-…`. The lock file itself is never followed through a link, and
+//!   itself and each file created in it by inode and birth time, and once whole by inode, size
+//!   and modification time) names; anything else is renamed into sight as
+//!   `NAME.ancillary-kept-…`. A `-swap` folder is put back only when it is an intact output. The lock file itself is never followed through a link, and
 //!   one that is not a lock file of ours is refused untouched.
 //! - **No symbolic link inside OUT_DIR is followed.** (OUT_DIR itself may be one: the user named
 //!   it, and it is resolved first.)
