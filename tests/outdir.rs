@@ -1143,3 +1143,74 @@ fn a_users_file_in_a_killed_runs_staging_folder_is_kept_even_on_a_reused_inode()
     // clearing.csv, the killed run's own, is not among them.
     assert!(!kept.contains_key("clearing.csv"), "{:?}", kept.keys());
 }
+
+#[test]
+fn deleting_the_earlier_output_never_follows_a_folder_swapped_for_a_link() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::os::unix::fs::MetadataExt;
+    // The earlier output, once swapped out to the staging name, has its files deleted. A
+    // process that exchanges its statements/ with a link to a folder of the user's (one
+    // atomic renameat2 EXCHANGE) between the scan and the deletes must not make ancillary
+    // delete the user's files there. The exchange is made as soon as the old output shows at
+    // the staging name, before or during its deletes (before the fix the first try lost the
+    // user's files here); 30 tries.
+    let names7 = ["C1", "C2", "CS1", "G1", "S1", "W1", "index"];
+    let mut hits = 0;
+    for _ in 0..30 {
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path().join("p");
+        let victim = tmp.path().join("victim");
+        std::fs::create_dir_all(&parent).unwrap();
+        std::fs::create_dir_all(&victim).unwrap();
+        for q in names7 {
+            std::fs::write(victim.join(format!("{q}.csv")), format!("precious {q}")).unwrap();
+        }
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let out = parent.join("out");
+        run_ok("scenarios/fr-basic", &out);
+        let ino = std::fs::metadata(&out).unwrap().ino();
+        let sniper = {
+            let (parent, link) = (parent.clone(), link.clone());
+            std::thread::spawn(move || {
+                let end = std::time::Instant::now() + Duration::from_secs(5);
+                while std::time::Instant::now() < end {
+                    for e in std::fs::read_dir(&parent).unwrap().flatten() {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        if name.starts_with(".out.ancillary-tmp-")
+                            && e.metadata().is_ok_and(|m| m.ino() == ino)
+                            && renameat_with(
+                                CWD,
+                                e.path().join("statements"),
+                                CWD,
+                                &link,
+                                RenameFlags::EXCHANGE,
+                            )
+                            .is_ok()
+                        {
+                            return true;
+                        }
+                    }
+                }
+                false
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        run_ok("scenarios/fr-basic", &out);
+        if sniper.join().unwrap() {
+            hits += 1;
+        }
+        // Whatever the timing, the user's folder is whole.
+        let kept: Vec<String> = names(&victim);
+        assert_eq!(
+            kept.len(),
+            7,
+            "files deleted outside OUT_DIR: {kept:?} left"
+        );
+        for q in names7 {
+            let text = std::fs::read_to_string(victim.join(format!("{q}.csv"))).unwrap();
+            assert_eq!(text, format!("precious {q}"));
+        }
+    }
+    eprintln!("30 tries, the exchange made in {hits}");
+}

@@ -876,7 +876,7 @@ fn remove_vouched(place: &Place, dir: &Path, vouched: impl Fn(&str, &Stamp) -> b
         if stamp.dir {
             continue;
         }
-        if !vouched(name, stamp) || fs::remove_file(dir.join(name)).is_err() {
+        if !vouched(name, stamp) || remove_file_at(dir, &now, name, stamp).is_err() {
             left = true;
         }
     }
@@ -887,6 +887,57 @@ fn remove_vouched(place: &Place, dir: &Path, vouched: impl Fn(&str, &Stamp) -> b
     if fs::remove_dir(dir).is_err() && (left || dir.exists()) {
         keep_in_sight(place, dir);
     }
+}
+
+/// Deletes the file `name` under `dir` that was scanned as `stamp` (with the folders on its
+/// way in `scanned`). On Unix no path component is resolved twice: `dir` and each folder on the
+/// way are opened without following a link (`O_NOFOLLOW | O_DIRECTORY`), each checked to be
+/// the folder scanned (same inode), and the file is checked on that handle (`fstatat`, same
+/// inode and size, a regular file) and removed from it (`unlinkat`). A folder swapped for a
+/// link after the scan fails to open, so nothing outside `dir` can be deleted.
+#[cfg(unix)]
+fn remove_file_at(
+    dir: &Path,
+    scanned: &BTreeMap<String, Stamp>,
+    name: &str,
+    stamp: &Stamp,
+) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, fstat, openat, statat, unlinkat};
+    let folder = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut fd = openat(CWD, dir, folder, Mode::empty())?;
+    let parts: Vec<&str> = name.split('/').collect();
+    let (file, folders) = parts
+        .split_last()
+        .ok_or_else(|| io::Error::other("empty name"))?;
+    let mut rel = String::new();
+    for part in folders {
+        if !rel.is_empty() {
+            rel.push('/');
+        }
+        rel.push_str(part);
+        let next = openat(&fd, *part, folder, Mode::empty())?;
+        let seen = scanned.get(&rel).map(|s| s.inode);
+        if seen != Some(fstat(&next)?.st_ino as u64) {
+            return Err(io::Error::other("a folder changed since it was scanned"));
+        }
+        fd = next;
+    }
+    let st = statat(&fd, *file, AtFlags::SYMLINK_NOFOLLOW)?;
+    let regular = FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile;
+    if !regular || st.st_ino as u64 != stamp.inode || st.st_size as u64 != stamp.len {
+        return Err(io::Error::other("the file changed since it was scanned"));
+    }
+    unlinkat(&fd, *file, AtFlags::empty()).map_err(io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn remove_file_at(
+    dir: &Path,
+    _scanned: &BTreeMap<String, Stamp>,
+    name: &str,
+    _stamp: &Stamp,
+) -> io::Result<()> {
+    fs::remove_file(dir.join(name))
 }
 
 /// Renames `path` (a folder or file beside OUT_DIR that is not ours to delete) to
@@ -1362,8 +1413,8 @@ impl Staged {
                 // A file of our earlier output that the new one lacks, unchanged since scanned.
                 let path = place.path.join(name);
                 let now = fs::symlink_metadata(&path).ok().map(|m| Stamp::of(&m));
-                if now.is_some() && now.as_ref() == ours.entries.get(name) {
-                    let _ = fs::remove_file(&path);
+                if let Some(stamp) = now.filter(|n| Some(n) == ours.entries.get(name)) {
+                    let _ = remove_file_at(&place.path, &ours.entries, name, &stamp);
                 }
             }
         }
