@@ -1214,3 +1214,50 @@ fn deleting_the_earlier_output_never_follows_a_folder_swapped_for_a_link() {
     }
     eprintln!("30 tries, the exchange made in {hits}");
 }
+
+#[test]
+fn run_force_never_writes_through_a_folder_swapped_for_a_link() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A folder not ours (so --force writes file by file) whose statements/ another process
+    // keeps exchanging with a link to the user's folder, as fast as it can: each statement
+    // must land in OUT_DIR/statements or the run fail, never replace a file through the link.
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let names7 = ["C1", "C2", "CS1", "G1", "S1", "W1", "index"];
+    for q in names7 {
+        std::fs::write(victim.join(format!("{q}.csv")), format!("precious {q}")).unwrap();
+    }
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("statements")).unwrap();
+    std::os::unix::fs::symlink("../victim", out.join(".alt")).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let (stop, out) = (stop.clone(), out.clone());
+        std::thread::spawn(move || {
+            let (a, b) = (out.join("statements"), out.join(".alt"));
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                if renameat_with(CWD, &a, CWD, &b, RenameFlags::EXCHANGE).is_ok() {
+                    flips += 1;
+                }
+            }
+            flips
+        })
+    };
+    let mut ok = 0;
+    for _ in 0..20 {
+        let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out), "--force"]);
+        ok += o.status.success() as u32;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flips = flipper.join().unwrap();
+    eprintln!("20 runs with --force ({ok} succeeded) against {flips} exchanges");
+    assert!(flips > 0);
+    assert_eq!(names(&victim).len(), 7, "{:?}", names(&victim));
+    for q in names7 {
+        let text = std::fs::read_to_string(victim.join(format!("{q}.csv"))).unwrap();
+        assert_eq!(text, format!("precious {q}"), "victim/{q}.csv replaced");
+    }
+}

@@ -1396,12 +1396,7 @@ impl Staged {
         let place = &self.lock.place;
         let mut digests = self.digests.clone();
         for name in self.digests.keys() {
-            let to = real_path_inside(place, name)?;
-            if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
-                return Err(place.error(format!("{name} is a folder there")));
-            }
-            move_in(&self.tmp.join(name), &to)
-                .map_err(|e| place.error(format!("cannot move {name} in: {e}")))?;
+            move_into(place, &self.tmp.join(name), name)?;
         }
         for (name, digest) in &ours.manifest {
             if digests.contains_key(name) {
@@ -1424,15 +1419,102 @@ impl Staged {
             .collect();
         let staged = self.tmp.join(MANIFEST);
         fs::write(&staged, manifest).map_err(|e| self.error(MANIFEST, e))?;
-        let to = real_path_inside(place, MANIFEST)?;
-        move_in(&staged, &to)
-            .map_err(|e| place.error(format!("cannot move {MANIFEST} in: {e}")))?;
+        move_into(place, &staged, MANIFEST)?;
         let _ = fs::remove_dir_all(&self.tmp);
         sync_dir(&place.path);
         Ok(())
     }
 }
 
+/// Moves the staged file `from` to `OUT_DIR/name` (see [`move_in`]). On Unix no path component
+/// inside OUT_DIR is resolved twice: OUT_DIR and each folder on the way are opened without
+/// following a link (`O_NOFOLLOW | O_DIRECTORY`, created where missing), and the file is
+/// renamed into the last one's handle (`renameat`). A folder swapped for a link at any
+/// instant fails to open, so nothing is written outside OUT_DIR.
+#[cfg(unix)]
+fn move_into(place: &Place, from: &Path, name: &str) -> Result<(), Error> {
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, mkdirat, openat, renameat, statat};
+    use rustix::io::Errno;
+    let folder = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let parts: Vec<&str> = name.split('/').collect();
+    let Some((file, folders)) = parts.split_last() else {
+        return Err(place.error(format!("refusing to write {name:?}")));
+    };
+    let refuse = |i: usize, e: Errno| -> Error {
+        let rel = parts[..=i].join("/");
+        if e == Errno::LOOP || e == Errno::NOTDIR {
+            match fs::symlink_metadata(place.path.join(&rel)) {
+                Ok(m) if m.file_type().is_symlink() => place.error(format!(
+                    "{rel} is a symbolic link there; ancillary never writes through one"
+                )),
+                _ => place.error(format!("{rel} is a file there where a folder is needed")),
+            }
+        } else {
+            place.error(format!("cannot move {name} in: {rel}: {e}"))
+        }
+    };
+    if fs::symlink_metadata(&place.path).is_err() {
+        fs::create_dir(&place.path).map_err(|e| Error::io(&place.shown, e))?;
+    }
+    let mut fd = openat(CWD, &place.path, folder, Mode::empty())
+        .map_err(|e| place.error(format!("cannot open it without following a link: {e}")))?;
+    for (i, part) in folders.iter().enumerate() {
+        fd = match openat(&fd, *part, folder, Mode::empty()) {
+            Ok(next) => next,
+            Err(Errno::NOENT) => {
+                match mkdirat(&fd, *part, Mode::from_bits_truncate(0o777)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(refuse(i, e)),
+                }
+                openat(&fd, *part, folder, Mode::empty()).map_err(|e| refuse(i, e))?
+            }
+            Err(e) => return Err(refuse(i, e)),
+        };
+    }
+    if let Ok(st) = statat(&fd, *file, AtFlags::SYMLINK_NOFOLLOW)
+        && FileType::from_raw_mode(st.st_mode as _) == FileType::Directory
+    {
+        return Err(place.error(format!("{name} is a folder there")));
+    }
+    let cannot = |e: io::Error| place.error(format!("cannot move {name} in: {e}"));
+    match renameat(CWD, from, &fd, *file) {
+        Ok(()) => Ok(()),
+        Err(Errno::XDEV) => {
+            // OUT_DIR a mount point: copied into a temporary file in the same handle, synced,
+            // and renamed there: still whole or nothing.
+            let part = format!("{file}.ancillary-part");
+            let create = OFlags::WRONLY
+                | OFlags::CREATE
+                | OFlags::TRUNC
+                | OFlags::NOFOLLOW
+                | OFlags::CLOEXEC;
+            let out = openat(&fd, part.as_str(), create, Mode::from_bits_truncate(0o666))
+                .map_err(|e| cannot(e.into()))?;
+            let mut out = fs::File::from(out);
+            let copied = fs::File::open(from)
+                .and_then(|mut src| io::copy(&mut src, &mut out))
+                .and_then(|_| out.sync_all())
+                .and_then(|()| renameat(&fd, part.as_str(), &fd, *file).map_err(io::Error::from));
+            if let Err(e) = copied {
+                let _ = rustix::fs::unlinkat(&fd, part.as_str(), AtFlags::empty());
+                return Err(cannot(e));
+            }
+            fs::remove_file(from).map_err(cannot)
+        }
+        Err(e) => Err(cannot(e.into())),
+    }
+}
+
+#[cfg(not(unix))]
+fn move_into(place: &Place, from: &Path, name: &str) -> Result<(), Error> {
+    let to = real_path_inside(place, name)?;
+    if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+        return Err(place.error(format!("{name} is a folder there")));
+    }
+    move_in(from, &to).map_err(|e| place.error(format!("cannot move {name} in: {e}")))
+}
+
+#[cfg(not(unix))]
 /// Renames `from` to `to`; where they are on different file systems (OUT_DIR a mount point),
 /// copies into a temporary file beside `to`, synced, and renames that: still whole or nothing.
 fn move_in(from: &Path, to: &Path) -> io::Result<()> {
@@ -1455,7 +1537,8 @@ fn move_in(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// `OUT_DIR/name`, after checking that no folder on the way is a symbolic link (and creating
-/// the folders that are missing).
+/// the folders that are missing). (Where folders cannot be opened as handles.)
+#[cfg(not(unix))]
 fn real_path_inside(place: &Place, name: &str) -> Result<PathBuf, Error> {
     let mut path = place.path.clone();
     match fs::symlink_metadata(&path) {
@@ -1564,7 +1647,13 @@ mod tests {
         let disk = tempfile::tempdir().unwrap();
         let (from, to) = (shm.path().join("a.csv"), disk.path().join("a.csv"));
         fs::write(&from, "x,y\n1,2\n").unwrap();
-        move_in(&from, &to).unwrap();
+        let place = Place {
+            shown: disk.path().to_path_buf(),
+            path: disk.path().to_path_buf(),
+            parent: disk.path().parent().unwrap().to_path_buf(),
+            name: disk.path().file_name().unwrap().to_os_string(),
+        };
+        move_into(&place, &from, "a.csv").unwrap();
         assert_eq!(fs::read_to_string(&to).unwrap(), "x,y\n1,2\n");
         assert!(!from.exists());
         let left: Vec<_> = fs::read_dir(disk.path()).unwrap().collect();
