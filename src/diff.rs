@@ -217,6 +217,27 @@ fn diff_csv(
     Ok(())
 }
 
+/// A summary's `files` list with each top-level table `NAME.parquet` named `NAME.csv`, as the
+/// readers read it ([`crate::audit::results::read_dir`]): a CSV output and a Parquet output of
+/// the same run list the same files.
+fn files_as_read(files: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match files {
+        Value::Array(names) => Value::Array(
+            names
+                .iter()
+                .map(|n| match n.as_str() {
+                    Some(s) if !s.contains('/') && s.ends_with(".parquet") => {
+                        Value::String(format!("{}.csv", s.trim_end_matches(".parquet")))
+                    }
+                    _ => n.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn diff_json(
     path: &str,
     a: &serde_json::Value,
@@ -229,8 +250,9 @@ fn diff_json(
         (Value::Object(x), Value::Object(y)) => {
             let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             for k in keys {
-                // The program version and the file list may change without the results changing.
-                if path.is_empty() && (k == "version" || k == "files") {
+                // The program version may change without the results changing; nothing else
+                // is skipped (the file list included: a file missing from it is a difference).
+                if path.is_empty() && k == "version" {
                     continue;
                 }
                 let p = if path.is_empty() {
@@ -238,13 +260,16 @@ fn diff_json(
                 } else {
                     format!("{path}.{k}")
                 };
-                diff_json(
-                    &p,
+                let (xa, ya) = (
                     x.get(k).unwrap_or(&Value::Null),
                     y.get(k).unwrap_or(&Value::Null),
-                    tol,
-                    out,
                 );
+                if path.is_empty() && k == "files" {
+                    // Tables are compared as read, whichever format they were written in.
+                    diff_json(&p, &files_as_read(xa), &files_as_read(ya), tol, out);
+                } else {
+                    diff_json(&p, xa, ya, tol, out);
+                }
             }
         }
         (Value::String(x), Value::String(y)) if same(path, x, y, tol) => {}

@@ -60,7 +60,7 @@ enum Command {
     Report {
         /// An output folder of `ancillary run`.
         out_dir: PathBuf,
-        /// Where to write the HTML (default OUT_DIR/report.html).
+        /// Where to write the HTML instead, outside OUT_DIR (without it: OUT_DIR/report.html, added to the manifest).
         #[arg(long)]
         html: Option<PathBuf>,
         /// The interval of the offer stacks, e.g. 2024-03-01T18:00.
@@ -329,6 +329,37 @@ fn threads(jobs: Option<usize>) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Whether the `--html` path `html` lies inside `out_dir`: its nearest existing ancestor,
+/// resolved, is `out_dir` resolved or below it (a missing folder on the way would be created
+/// there).
+fn html_inside(out_dir: &std::path::Path, html: &std::path::Path) -> bool {
+    let Ok(out) = std::fs::canonicalize(out_dir) else {
+        return false;
+    };
+    let mut at = html;
+    loop {
+        let probe = if at.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            at
+        };
+        if std::fs::symlink_metadata(probe).is_ok() {
+            // An existing file at `html` itself is judged by the folder it is in.
+            let folder = if probe == html && !probe.is_dir() {
+                probe.parent().filter(|p| !p.as_os_str().is_empty())
+            } else {
+                Some(probe)
+            };
+            let folder = folder.unwrap_or(std::path::Path::new("."));
+            return std::fs::canonicalize(folder).is_ok_and(|f| f.starts_with(&out));
+        }
+        match at.parent() {
+            Some(p) => at = p,
+            None => return false,
+        }
+    }
+}
+
 fn report(
     out_dir: &std::path::Path,
     html: Option<&std::path::Path>,
@@ -339,6 +370,16 @@ fn report(
     let shown = html.map_or_else(|| out_dir.join("report.html"), PathBuf::from);
     match html {
         Some(path) => {
+            if html_inside(out_dir, path) {
+                return Err(ancillary::Error::Output(
+                    path.to_path_buf(),
+                    format!(
+                        "is inside the output folder {}, whose manifest would not list it (the next run would refuse the folder as not ours): use `ancillary report {}`, which adds report.html to the folder and its manifest, or give --html a path outside it",
+                        out_dir.display(),
+                        out_dir.display()
+                    ),
+                ));
+            }
             let files = ancillary::audit::results::read_dir(out_dir)?;
             let page = ancillary::output::report::render(&files, at)?;
             dir::write_file(path, page.as_bytes(), force)?;
@@ -498,6 +539,13 @@ fn caps(province: &str, date: Option<&str>) -> Result<bool, ancillary::Error> {
 }
 
 fn main() -> ExitCode {
+    // A file size limit (`ulimit -f`) then fails the write with EFBIG, and the run exits 2 as
+    // on a full disk, its staging removed, instead of being killed by SIGXFSZ mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN at startup, before any thread runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -184,3 +184,25 @@ fn many_unique_rows_are_matched_by_key() {
     assert_eq!(d[0].key, "2024-03-01T00:00+12345, fr");
     assert_eq!((d[0].expected.as_str(), d[0].actual.as_str()), ("6", "7"));
 }
+
+#[test]
+fn summary_file_lists_are_compared_and_only_the_version_is_skipped() {
+    let a = outputs();
+    // fr-basic's summary.json lists "awards.csv" first (files are listed in name order).
+    let b = edit(&a, "summary.json", "\"awards.csv\"", "\"nothing.csv\"");
+    let d = diff(&a, &b, Tolerances::default()).unwrap();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].file, "summary.json");
+    assert_eq!(d[0].column, "files");
+    // The program version alone differs: no difference.
+    let text = String::from_utf8(a["summary.json"].clone()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let version = v["version"].as_str().unwrap().to_string();
+    let b = edit(
+        &a,
+        "summary.json",
+        &format!("\"version\": \"{version}\""),
+        "\"version\": \"0.0.0-other\"",
+    );
+    assert!(diff(&a, &b, Tolerances::default()).unwrap().is_empty());
+}

@@ -349,13 +349,14 @@ fn report_and_audit_join_the_output_and_never_overwrite_silently() {
     );
 }
 
-/// Runs the binary with a file size limit of `kb` KiB, as a full disk would stop it (writes
-/// fail with EFBIG instead of killing the process: SIGXFSZ is ignored).
+/// Runs the binary with a file size limit of `kb` KiB, as a full disk would stop it. SIGXFSZ
+/// is left at its default (killing the process), as a user's shell leaves it: the binary
+/// ignores it itself, so the write fails with EFBIG.
 fn with_file_limit(kb: u32, args: &[&str]) -> Output {
     let mut c = Command::new("bash");
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f {kb}; exec \"$0\" \"$@\""))
+        .arg(format!("trap - XFSZ; ulimit -f {kb}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_ancillary"))
         .args(args);
     c.output().unwrap()
@@ -436,9 +437,9 @@ fn what_killed_runs_left_beside_is_cleaned_and_only_what_we_wrote_is_deleted() {
     std::fs::write(
         half.join(".ancillary-staging"),
         format!(
-            "{}\n{} awards.csv\n",
+            "{}\n{}\n",
             dir_line(&half),
-            inode(&half.join("awards.csv"))
+            created_line(&half, "awards.csv")
         ),
     )
     .unwrap();
@@ -475,15 +476,23 @@ fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
     let zero = tmp.path().join("zero");
     std::fs::create_dir(&zero).unwrap();
     std::os::unix::fs::symlink("/dev/zero", zero.join("clearing.csv")).unwrap();
-    for (args, file) in [
+    // (A link is refused before anything is opened through it: see
+    // a_reader_never_follows_a_link_inside_the_folder.)
+    for (args, file, why) in [
         (
             vec!["report", s(&out), "--html", "/dev/null", "--force"],
             "notes.csv",
+            "is not a regular file",
         ),
-        (vec!["diff", s(&out), s(&out)], "notes.csv"),
+        (
+            vec!["diff", s(&out), s(&out)],
+            "notes.csv",
+            "is not a regular file",
+        ),
         (
             vec!["audit", "scenarios/fr-basic", "--results", s(&zero)],
             "clearing.csv",
+            "is a symbolic link",
         ),
     ] {
         let mut child = bin()
@@ -503,10 +512,7 @@ fn reading_an_output_folder_never_blocks_on_a_fifo_or_a_device() {
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
-        assert!(
-            err.contains(file) && err.contains("is not a regular file"),
-            "{args:?}: {err}"
-        );
+        assert!(err.contains(file) && err.contains(why), "{args:?}: {err}");
     }
 }
 
@@ -614,12 +620,13 @@ fn a_single_file_is_never_written_through_a_link_and_its_leftovers_are_cleaned()
             .is_symlink()
     );
     // What a killed writer of r.html left (its temporary file, its lock file naming the
-    // process and the temporary file's inode) goes with the next write of r.html.
+    // process and the temporary file's inode and birth time) goes with the next write of
+    // r.html.
     let temp = tmp.path().join(".r.html.ancillary-tmp-Zx9Yw8");
     std::fs::write(&temp, "half a page").unwrap();
     std::fs::write(
         tmp.path().join(".r.html.ancillary-lock"),
-        format!("99999 {}", inode(&temp)),
+        format!("99999 {} {}", inode(&temp), born(&temp)),
     )
     .unwrap();
     let o = ancillary(&["report", s(&out), "--html", s(&tmp.path().join("r.html"))]);
@@ -712,6 +719,19 @@ fn inode(path: &Path) -> u64 {
     std::os::unix::fs::MetadataExt::ino(&std::fs::symlink_metadata(path).unwrap())
 }
 
+/// A file's birth time in nanoseconds since 1970, as the journal records it.
+fn born(path: &Path) -> u128 {
+    let m = std::fs::symlink_metadata(path).unwrap();
+    let t = m.created().expect("a file system that keeps birth times");
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+/// The journal line a run writes when it creates `dir/name`: `new INODE BIRTH NAME`.
+fn created_line(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    format!("new {} {} {name}", inode(&path), born(&path))
+}
+
 #[test]
 fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole() {
     let tmp = tempfile::tempdir().unwrap();
@@ -731,9 +751,9 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     std::fs::write(
         copied.join(".ancillary-staging"),
         format!(
-            "{}\n{} awards.csv\n",
+            "{}\n{}\n",
             dir_line(&plain),
-            inode(&copied.join("awards.csv"))
+            created_line(&copied, "awards.csv")
         ),
     )
     .unwrap();
@@ -746,9 +766,9 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     std::fs::write(
         mixed.join(".ancillary-staging"),
         format!(
-            "{}\n{} clearing.csv\n",
+            "{}\n{}\n",
             dir_line(&mixed),
-            inode(&mixed.join("clearing.csv"))
+            created_line(&mixed, "clearing.csv")
         ),
     )
     .unwrap();
@@ -787,4 +807,457 @@ fn a_folder_of_the_staging_shape_that_nothing_vouches_for_is_kept_in_sight_whole
     kept.sort();
     want.sort();
     assert_eq!(kept, want);
+}
+
+#[test]
+fn a_swap_shaped_folder_that_is_not_our_output_is_never_put_in_place() {
+    // OUT_DIR absent, and beside it a folder of the `-swap` shape holding the user's own
+    // file: not an earlier output of ours (no manifest), so it must not become OUT_DIR (where
+    // --force would then overwrite the file) but be kept in sight whole.
+    for force in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let swap = tmp.path().join(".out.ancillary-tmp-ZZZZZZ-swap");
+        std::fs::create_dir(&swap).unwrap();
+        std::fs::write(swap.join("awards.csv"), "my hand-made awards").unwrap();
+        let mut args = vec!["run", "scenarios/fr-basic", "--out", s(&out)];
+        if force {
+            args.push("--force");
+        }
+        let o = ancillary(&args);
+        assert!(o.status.success(), "force {force}: {}", stderr(&o));
+        let left = names(tmp.path());
+        assert_eq!(left.len(), 2, "force {force}: {left:?}");
+        assert_eq!(left[0], "out");
+        assert!(left[1].starts_with("out.ancillary-kept-"), "{left:?}");
+        assert_eq!(
+            snapshot(&tmp.path().join(&left[1])),
+            BTreeMap::from([("awards.csv".into(), b"my hand-made awards".to_vec())])
+        );
+        // OUT_DIR is the new output alone: its awards.csv is ours.
+        let awards = std::fs::read(out.join("awards.csv")).unwrap();
+        assert_ne!(awards, b"my hand-made awards");
+        assert!(snapshot(&out).contains_key("ancillary.sha256"));
+    }
+}
+
+/// `sha256sum NAMES > ancillary.sha256` in `dir`, as a user who read the manifest's format
+/// would write it.
+fn sha256sum_manifest(dir: &Path, names: &[&str]) {
+    let o = Command::new("sha256sum")
+        .args(names)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    std::fs::write(dir.join("ancillary.sha256"), o.stdout).unwrap();
+}
+
+#[test]
+fn a_manifest_written_by_sha256sum_does_not_make_a_folder_ours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(
+        out.join("budget.csv"),
+        "month,budget_yuan\n2024-03,120000\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("notes.json"), r#"{"owner": "me"}"#).unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no summary.json"), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), before);
+    // A summary.json that claims to be ours but lists other files than the manifest does.
+    std::fs::write(
+        out.join("summary.json"),
+        r#"{"program":"ancillary","files":["budget.csv","summary.json"]}"#,
+    )
+    .unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json", "summary.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ancillary.sha256 lists notes.json, which summary.json does not"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+    // One that does not say it was written by ancillary, listing exactly the manifest's names.
+    std::fs::write(
+        out.join("summary.json"),
+        r#"{"files":["budget.csv","notes.json","summary.json"]}"#,
+    )
+    .unwrap();
+    sha256sum_manifest(&out, &["budget.csv", "notes.json", "summary.json"]);
+    let before = snapshot(&out);
+    let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(r#""program": "ancillary""#),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+    // Our own output, with the report and the audit added, is still replaced without --force.
+    let ours = tmp.path().join("ours");
+    run_ok("scenarios/fr-basic", &ours);
+    for args in [
+        vec!["report", s(&ours)],
+        vec!["audit", "scenarios/fr-basic", "--results", s(&ours)],
+    ] {
+        let o = ancillary(&args);
+        assert!(o.status.code() != Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let manifest = std::fs::read_to_string(ours.join("ancillary.sha256")).unwrap();
+    assert!(manifest.contains("  report.html\n") && manifest.contains("  audit.csv\n"));
+    run_ok("scenarios/peak-basic", &ours);
+    assert!(!ours.join("report.html").exists());
+}
+
+#[test]
+fn a_reader_never_follows_a_link_inside_the_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_ok("scenarios/fr-basic", &a);
+    run_ok("scenarios/fr-basic", &b);
+    // b's clearing.csv moved outside and linked back: the same bytes, so a reader that
+    // followed the link would find no differences.
+    let outside = tmp.path().join("outside-clearing.csv");
+    std::fs::rename(b.join("clearing.csv"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, b.join("clearing.csv")).unwrap();
+    // A statement linked the same way, in a subfolder.
+    let c = tmp.path().join("c");
+    run_ok("scenarios/fr-basic", &c);
+    let statement = tmp.path().join("outside-C1.csv");
+    std::fs::rename(c.join("statements/C1.csv"), &statement).unwrap();
+    std::os::unix::fs::symlink(&statement, c.join("statements/C1.csv")).unwrap();
+    let html = tmp.path().join("r.html");
+    for (args, link) in [
+        (vec!["diff", s(&a), s(&b)], "clearing.csv"),
+        (vec!["report", s(&b), "--html", s(&html)], "clearing.csv"),
+        (
+            vec!["audit", "scenarios/fr-basic", "--results", s(&b)],
+            "clearing.csv",
+        ),
+        (vec!["diff", s(&a), s(&c)], "statements/C1.csv"),
+    ] {
+        let o = ancillary(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(link) && err.contains("is a symbolic link"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!html.exists());
+}
+
+#[test]
+fn report_html_into_the_output_folder_is_refused_and_the_folder_stays_ours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    run_ok("scenarios/fr-basic", &out);
+    let before = snapshot(&out);
+    // The page itself, a new subfolder of OUT_DIR, and OUT_DIR reached through `..`.
+    let via_dots = tmp.path().join("o/statements/../page.html");
+    for html in [
+        out.join("report.html"),
+        out.join("plots/page.html"),
+        via_dots,
+    ] {
+        let o = ancillary(&["report", s(&out), "--html", s(&html)]);
+        assert_eq!(o.status.code(), Some(2), "{html:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("use `ancillary report {}`", s(&out))),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(snapshot(&out), before, "{html:?}");
+    }
+    // Still ours: the next run replaces it without --force.
+    run_ok("scenarios/peak-basic", &out);
+    // A path beside OUT_DIR whose name starts the same is outside it.
+    let beside = tmp.path().join("o-report.html");
+    let o = ancillary(&["report", s(&out), "--html", s(&beside)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(beside.exists());
+}
+
+/// Runs `args`, killed if still running after 60 s (a failure).
+fn within_a_minute(args: &[&str]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{args:?} still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn readers_read_only_our_files_and_a_bounded_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good");
+    run_ok("scenarios/fr-basic", &good);
+    // Beside an output of ours, a sparse 1 GiB file the manifest does not list: a few bytes
+    // on disk, 1 GiB to read. Refused by name from the listing, before anything is read.
+    let junk = tmp.path().join("junk");
+    run_ok("scenarios/fr-basic", &junk);
+    std::fs::File::create(junk.join("zeros.bin"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    // A folder made by hand (no manifest): files whose names run could not have written are
+    // left unread, and a sparse 5 GiB clearing.csv is over the 4 GiB a reader reads from a
+    // folder (twice the 2 GiB of one input file), refused before it is opened.
+    let hand = tmp.path().join("hand");
+    std::fs::create_dir(&hand).unwrap();
+    std::fs::File::create(hand.join("clearing.csv"))
+        .unwrap()
+        .set_len(5 << 30)
+        .unwrap();
+    let html = tmp.path().join("r.html");
+    for (args, why) in [
+        (
+            vec!["diff", s(&good), s(&junk)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["report", s(&junk), "--html", s(&html)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["audit", "scenarios/fr-basic", "--results", s(&junk)],
+            "zeros.bin: is not listed in ancillary.sha256",
+        ),
+        (
+            vec!["diff", s(&good), s(&hand)],
+            "holds 5368709120 bytes of output files, more than the 4294967296",
+        ),
+    ] {
+        let o = within_a_minute(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
+    // Without the big file, the hand-made folder's other files are not read: a notes.txt
+    // that is not UTF-8 is no error, and diff finds the tables alone differ.
+    std::fs::remove_file(hand.join("clearing.csv")).unwrap();
+    std::fs::copy(good.join("clearing.csv"), hand.join("clearing.csv")).unwrap();
+    std::fs::write(hand.join("notes.txt"), [0xff, 0xfe]).unwrap();
+    let o = within_a_minute(&["diff", s(&good), s(&hand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!out.contains("notes.txt"), "{out}");
+}
+
+#[test]
+fn a_users_file_in_a_killed_runs_staging_folder_is_kept_even_on_a_reused_inode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // A real run killed while it writes its row files: its staging folder holds clearing.csv
+    // and awards.csv, each noted in its journal by inode and birth time.
+    let mut staging = None;
+    for _ in 0..20 {
+        let mut child = spawn(&["run", "scenarios/month-spot", "--out", s(&out)]);
+        let start = std::time::Instant::now();
+        while staging.is_none() && start.elapsed() < Duration::from_secs(30) {
+            for e in std::fs::read_dir(tmp.path()).unwrap() {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if name.starts_with(".out.ancillary-tmp-")
+                    && path.join("awards.csv").exists()
+                    && path.join("clearing.csv").exists()
+                {
+                    let _ = child.kill();
+                    staging = Some(path);
+                }
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if staging.as_ref().is_some_and(|p| p.exists()) && !out.exists() {
+            break;
+        }
+        // Finished or swapped in before the kill: start again from nothing.
+        staging = None;
+        for e in std::fs::read_dir(tmp.path()).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    let staging = staging.expect("a run killed while writing its staging folder");
+    // The user removes awards.csv and writes a file of that name: ext4 and tmpfs hand the
+    // freed inode straight back, so the inode alone would vouch for it; its birth time does not.
+    let awards = staging.join("awards.csv");
+    std::fs::remove_file(&awards).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(&awards, "MY notes B (new file)").unwrap();
+    // And a whole file, noted `done` with its size and time, then rewritten in place.
+    let notes = staging.join("summary.json");
+    std::fs::write(&notes, "{}").unwrap();
+    let m = std::fs::symlink_metadata(&notes).unwrap();
+    let modified = m
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let journal = staging.join(".ancillary-staging");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str(&format!(
+        "{}\ndone {} 2 {modified} summary.json\n",
+        created_line(&staging, "summary.json"),
+        inode(&notes)
+    ));
+    std::fs::write(&journal, text).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(&notes, "MY notes A (in place)").unwrap();
+    assert_eq!(std::fs::symlink_metadata(&notes).unwrap().len(), 21);
+    // The next run cleans up: the killed run's own files go, the user's two are kept in sight.
+    run_ok("scenarios/fr-basic", &out);
+    let left = names(tmp.path());
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left[1].starts_with("out.ancillary-kept-"), "{left:?}");
+    let kept = snapshot(&tmp.path().join(&left[1]));
+    assert_eq!(kept["awards.csv"], b"MY notes B (new file)");
+    assert_eq!(kept["summary.json"], b"MY notes A (in place)");
+    // clearing.csv, the killed run's own, is not among them.
+    assert!(!kept.contains_key("clearing.csv"), "{:?}", kept.keys());
+}
+
+#[test]
+fn deleting_the_earlier_output_never_follows_a_folder_swapped_for_a_link() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::os::unix::fs::MetadataExt;
+    // The earlier output, once swapped out to the staging name, has its files deleted. A
+    // process that exchanges its statements/ with a link to a folder of the user's (one
+    // atomic renameat2 EXCHANGE) between the scan and the deletes must not make ancillary
+    // delete the user's files there. The exchange is made as soon as the old output shows at
+    // the staging name, before or during its deletes (before the fix the first try lost the
+    // user's files here); 30 tries.
+    let names7 = ["C1", "C2", "CS1", "G1", "S1", "W1", "index"];
+    let mut hits = 0;
+    for _ in 0..30 {
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path().join("p");
+        let victim = tmp.path().join("victim");
+        std::fs::create_dir_all(&parent).unwrap();
+        std::fs::create_dir_all(&victim).unwrap();
+        for q in names7 {
+            std::fs::write(victim.join(format!("{q}.csv")), format!("precious {q}")).unwrap();
+        }
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let out = parent.join("out");
+        run_ok("scenarios/fr-basic", &out);
+        let ino = std::fs::metadata(&out).unwrap().ino();
+        let sniper = {
+            let (parent, link) = (parent.clone(), link.clone());
+            std::thread::spawn(move || {
+                let end = std::time::Instant::now() + Duration::from_secs(5);
+                while std::time::Instant::now() < end {
+                    for e in std::fs::read_dir(&parent).unwrap().flatten() {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        if name.starts_with(".out.ancillary-tmp-")
+                            && e.metadata().is_ok_and(|m| m.ino() == ino)
+                            && renameat_with(
+                                CWD,
+                                e.path().join("statements"),
+                                CWD,
+                                &link,
+                                RenameFlags::EXCHANGE,
+                            )
+                            .is_ok()
+                        {
+                            return true;
+                        }
+                    }
+                }
+                false
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        run_ok("scenarios/fr-basic", &out);
+        if sniper.join().unwrap() {
+            hits += 1;
+        }
+        // Whatever the timing, the user's folder is whole.
+        let kept: Vec<String> = names(&victim);
+        assert_eq!(
+            kept.len(),
+            7,
+            "files deleted outside OUT_DIR: {kept:?} left"
+        );
+        for q in names7 {
+            let text = std::fs::read_to_string(victim.join(format!("{q}.csv"))).unwrap();
+            assert_eq!(text, format!("precious {q}"));
+        }
+    }
+    eprintln!("30 tries, the exchange made in {hits}");
+}
+
+#[test]
+fn run_force_never_writes_through_a_folder_swapped_for_a_link() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A folder not ours (so --force writes file by file) whose statements/ another process
+    // keeps exchanging with a link to the user's folder, as fast as it can: each statement
+    // must land in OUT_DIR/statements or the run fail, never replace a file through the link.
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let names7 = ["C1", "C2", "CS1", "G1", "S1", "W1", "index"];
+    for q in names7 {
+        std::fs::write(victim.join(format!("{q}.csv")), format!("precious {q}")).unwrap();
+    }
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("statements")).unwrap();
+    std::os::unix::fs::symlink("../victim", out.join(".alt")).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let (stop, out) = (stop.clone(), out.clone());
+        std::thread::spawn(move || {
+            let (a, b) = (out.join("statements"), out.join(".alt"));
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                if renameat_with(CWD, &a, CWD, &b, RenameFlags::EXCHANGE).is_ok() {
+                    flips += 1;
+                }
+            }
+            flips
+        })
+    };
+    let mut ok = 0;
+    for _ in 0..20 {
+        let o = ancillary(&["run", "scenarios/fr-basic", "--out", s(&out), "--force"]);
+        ok += o.status.success() as u32;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flips = flipper.join().unwrap();
+    eprintln!("20 runs with --force ({ok} succeeded) against {flips} exchanges");
+    assert!(flips > 0);
+    assert_eq!(names(&victim).len(), 7, "{:?}", names(&victim));
+    for q in names7 {
+        let text = std::fs::read_to_string(victim.join(format!("{q}.csv"))).unwrap();
+        assert_eq!(text, format!("precious {q}"), "victim/{q}.csv replaced");
+    }
 }

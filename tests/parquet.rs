@@ -204,7 +204,8 @@ fn a_folder_with_a_table_in_both_formats_or_none_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p");
     run(Path::new("scenarios/fr-basic"), &p, Format::Parquet, false);
-    std::fs::write(p.join("ancillary.sha256"), "").unwrap();
+    // Without its manifest (which would refuse the unlisted clearing.csv first).
+    std::fs::remove_file(p.join("ancillary.sha256")).unwrap();
     std::fs::write(p.join("clearing.csv"), "time\n").unwrap();
     let e = ancillary::audit::results::read_dir(&p).unwrap_err();
     assert!(e.to_string().contains("clearing.parquet"), "{e}");

@@ -216,27 +216,42 @@ pub fn parse(files: BTreeMap<String, Vec<u8>>, horizon: &Horizon) -> Result<Resu
     Ok(r)
 }
 
-/// Reads every file under `dir` (recursively) into name → bytes.
+/// Reads an output folder's files into name → bytes.
 ///
-/// A folder of ours is read whole, never half before and half after a run swapped a new output
-/// in: the files must match the manifest (`ancillary.sha256`) read with them, else the folder
-/// is read again. A folder that differs from its manifest the same way twice (edited by hand,
-/// or made elsewhere) is taken as it is: checking it is the audit's job.
+/// - Only files of ours are read: where the folder has a manifest (`ancillary.sha256`), the
+///   files it lists, and a file it does not list is refused by name; where it has none (made by
+///   hand), the files whose names `run` could have written (top-level `.csv`, `.parquet`,
+///   `.json`, `.html`, `statements/*.csv`), the rest left unread.
+/// - A symbolic link, FIFO or device inside the folder is refused by name, never opened.
+/// - At most [`FOLDER_LIMIT`] bytes in all (each file at most
+///   [`crate::scenario::folder::MAX_FILE_BYTES`]), checked from the listing before any file
+///   is read, and one copy of the files held at a time.
+/// - A folder of ours is read whole, never half before and half after a run swapped a new
+///   output in: the files must match the manifest read with them, else the folder is read
+///   again. A folder that differs from its manifest the same way twice (edited by hand, or
+///   made elsewhere) is taken as it is: checking it is the audit's job.
 pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
     read_dir_as_csv(dir).map(|(files, _)| files)
 }
+
+/// The most bytes [`read_dir`] reads from one folder, all files together (twice the most one
+/// input file may hold).
+pub const FOLDER_LIMIT: u64 = 2 * crate::scenario::folder::MAX_FILE_BYTES;
 
 /// [`read_dir`], also saying which format the folder's tables were written in.
 pub fn read_dir_as_csv(
     dir: &std::path::Path,
 ) -> Result<(BTreeMap<String, Vec<u8>>, crate::output::Format), InputError> {
-    let mut previous: Option<BTreeMap<String, Vec<u8>>> = None;
+    // Of the earlier read only the digests are kept: one copy of the files at a time.
+    let mut previous: Option<BTreeMap<String, String>> = None;
     for _ in 0..8 {
         let files = read_once(dir)?;
-        if matches_manifest(&files) || previous.as_ref() == Some(&files) {
+        let digests = digests(&files);
+        if matches_manifest(&files, &digests) || previous.as_ref() == Some(&digests) {
             return tables_as_csv(dir, files);
         }
-        previous = Some(files);
+        drop(files);
+        previous = Some(digests);
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     Err(InputError::new(
@@ -291,11 +306,19 @@ fn tables_as_csv(
     Ok((files, format))
 }
 
-/// True when `files` has no manifest, or every file but the manifest is listed in it with the
-/// digest of the bytes read.
-fn matches_manifest(files: &BTreeMap<String, Vec<u8>>) -> bool {
-    use crate::output::dir::{MANIFEST, parse_manifest, sha256_hex};
+/// Each file's SHA-256, as the manifest writes it.
+fn digests(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
     use rayon::prelude::*;
+    files
+        .par_iter()
+        .map(|(name, bytes)| (name.clone(), crate::output::dir::sha256_hex(bytes)))
+        .collect()
+}
+
+/// True when `files` has no manifest, or every file but the manifest is listed in it with the
+/// digest of the bytes read, and every listed file was read.
+fn matches_manifest(files: &BTreeMap<String, Vec<u8>>, digests: &BTreeMap<String, String>) -> bool {
+    use crate::output::dir::{MANIFEST, parse_manifest};
     let Some(manifest) = files.get(MANIFEST) else {
         return true;
     };
@@ -305,14 +328,94 @@ fn matches_manifest(files: &BTreeMap<String, Vec<u8>>) -> bool {
     else {
         return false;
     };
-    files
-        .par_iter()
+    digests
+        .iter()
         .filter(|(name, _)| name.as_str() != MANIFEST)
-        .all(|(name, bytes)| listed.get(name) == Some(&sha256_hex(bytes)))
+        .all(|(name, digest)| listed.get(name) == Some(digest))
         && listed.keys().all(|n| files.contains_key(n))
 }
 
+fn link_refused(path: &std::path::Path) -> InputError {
+    InputError::new(
+        ErrorKind::Unreadable,
+        path.display().to_string(),
+        "is a symbolic link: a reader of an output folder never follows a link inside it (ancillary never writes one); replace it with the file itself",
+    )
+}
+
+/// Reads the regular file at `path` of at most `limit` bytes, never through a symbolic link
+/// (`O_NOFOLLOW`: a link put in its place after the folder was listed fails to open) and never
+/// blocking on a FIFO (`O_NONBLOCK`); `Ok(None)` when it is gone.
+fn read_no_follow(path: &std::path::Path, limit: u64) -> Result<Option<Vec<u8>>, InputError> {
+    use std::io::Read;
+    let shown = || path.display().to_string();
+    let cannot = |e: std::io::Error| {
+        InputError::new(ErrorKind::Unreadable, shown(), format!("cannot read: {e}"))
+    };
+    let not_regular = || {
+        InputError::new(
+            ErrorKind::Unreadable,
+            shown(),
+            "is not a regular file (a folder, FIFO or device is never read as output): replace it with the file itself",
+        )
+    };
+    let too_large = || {
+        InputError::new(
+            ErrorKind::Unreadable,
+            shown(),
+            format!("is larger than {limit} bytes, the most an output file is read with"),
+        )
+    };
+    // Checked before opening, without following: opening a device may have effects.
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Err(link_refused(path)),
+        Ok(m) if !m.is_file() => return Err(not_regular()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => link_refused(path),
+                _ => cannot(e),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    // Through `take`: a file that grows while being read still stops at the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(Some(bytes))
+}
+
+/// The most bytes a manifest is read with (as the writer's check of an earlier output).
+const MANIFEST_LIMIT: u64 = 64 << 20;
+
 fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputError> {
+    use crate::output::dir::{MANIFEST, could_be_ours, parse_manifest};
+    let shown = |name: &str| dir.join(name).display().to_string();
     let cannot = |e: std::io::Error| {
         InputError::new(
             ErrorKind::Unreadable,
@@ -320,9 +423,28 @@ fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputEr
             format!("cannot read the folder: {e}"),
         )
     };
-    // Folders are walked without following links; files are read only when regular (a FIFO
-    // would block, a link to /dev/zero fill memory) and of bounded size, as scenario inputs.
-    let mut out = BTreeMap::new();
+    // The manifest first: it says which files to read.
+    let manifest = read_no_follow(&dir.join(MANIFEST), MANIFEST_LIMIT)?;
+    let listed = match &manifest {
+        None => None,
+        Some(bytes) => {
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                InputError::new(ErrorKind::Unreadable, shown(MANIFEST), "is not UTF-8 text")
+            })?;
+            let listed = parse_manifest(text).map_err(|why| {
+                InputError::new(
+                    ErrorKind::Unreadable,
+                    shown(MANIFEST),
+                    format!("{why}: not a manifest of ancillary's (remove it to read a folder made by hand)"),
+                )
+            })?;
+            Some(listed)
+        }
+    };
+    // Then the listing, without following links and without opening anything: which files to
+    // read and how many bytes they hold.
+    let mut wanted: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut total: u64 = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&folder)
@@ -332,9 +454,20 @@ fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputEr
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let path = e.path();
-            if e.file_type().map_err(cannot)?.is_dir() {
+            let kind = e.file_type().map_err(cannot)?;
+            if kind.is_symlink() {
+                return Err(link_refused(&path));
+            }
+            if kind.is_dir() {
                 stack.push(path);
                 continue;
+            }
+            if !kind.is_file() {
+                return Err(InputError::new(
+                    ErrorKind::Unreadable,
+                    path.display().to_string(),
+                    "is not a regular file (a folder, FIFO or device is never read as output): replace it with the file itself",
+                ));
             }
             let rel = path.strip_prefix(dir).unwrap_or(&path);
             let name = rel
@@ -342,9 +475,48 @@ fn read_once(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, InputEr
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            if let Some(bytes) = crate::scenario::folder::read_input(&path, &name)? {
-                out.insert(name, bytes);
+            if name == MANIFEST {
+                continue;
             }
+            match &listed {
+                Some(l) if !l.contains_key(&name) => {
+                    return Err(InputError::new(
+                        ErrorKind::Invalid,
+                        path.display().to_string(),
+                        format!(
+                            "is not listed in {MANIFEST}: not a file ancillary wrote; move it out of the folder"
+                        ),
+                    ));
+                }
+                None if !could_be_ours(&name) => continue,
+                _ => {}
+            }
+            total = total.saturating_add(e.metadata().map_err(cannot)?.len());
+            wanted.push((name, path));
+        }
+    }
+    if total > FOLDER_LIMIT {
+        return Err(InputError::new(
+            ErrorKind::Unreadable,
+            dir.display().to_string(),
+            format!(
+                "holds {total} bytes of output files, more than the {FOLDER_LIMIT} ({} GiB) a reader reads from one folder",
+                FOLDER_LIMIT >> 30
+            ),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    if let Some(bytes) = manifest {
+        out.insert(MANIFEST.to_string(), bytes);
+    }
+    let mut left = FOLDER_LIMIT;
+    for (name, path) in wanted {
+        // Each file within what is left of the bound: one that grew since the listing still
+        // stops there.
+        let limit = left.min(crate::scenario::folder::MAX_FILE_BYTES);
+        if let Some(bytes) = read_no_follow(&path, limit)? {
+            left -= bytes.len() as u64;
+            out.insert(name, bytes);
         }
     }
     Ok(out)

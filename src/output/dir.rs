@@ -10,14 +10,16 @@
 //! - **Only what we wrote is replaced.** An earlier output is recognised only by its manifest,
 //!   `ancillary.sha256` (one `digest  name` line per file, as `sha256sum -c` reads it), and
 //!   only when every file in the folder is listed there with a matching digest, no entry is a
-//!   symbolic link, and every listed name is one we could have written. Anything else is not
+//!   symbolic link, every listed name is one we could have written, and its `summary.json`
+//!   says `"program": "ancillary"` and lists the same names. Anything else is not
 //!   ours: refused without `--force`, and with it our files are written in one by one and
 //!   nothing else is touched. No file whose digest does not match is ever deleted.
 //! - **Stale staging is cleaned.** Whoever holds the lock removes the hidden folders a killed
 //!   run left beside OUT_DIR, deleting only files that match their manifest or, in a folder
 //!   killed before its manifest, that its journal (`.ancillary-staging`, which names the folder
-//!   itself and each file created in it by inode) names; anything else is renamed into sight
-//!   as `NAME.ancillary-kept-…`. The lock file itself is never followed through a link, and
+//!   itself and each file created in it by inode and birth time, and once whole by inode, size
+//!   and modification time) names; anything else is renamed into sight as
+//!   `NAME.ancillary-kept-…`. A `-swap` folder is put back only when it is an intact output. The lock file itself is never followed through a link, and
 //!   one that is not a lock file of ours is refused untouched.
 //! - **No symbolic link inside OUT_DIR is followed.** (OUT_DIR itself may be one: the user named
 //!   it, and it is resolved first.)
@@ -51,7 +53,7 @@ pub fn is_safe_relative(path: &str) -> bool {
 
 /// A name we could have written: a top-level `.csv`, `.parquet`, `.json` or `.html` file, or a statement
 /// under `statements/`. A forged manifest can never make us delete anything else.
-fn could_be_ours(name: &str) -> bool {
+pub fn could_be_ours(name: &str) -> bool {
     if !is_safe_relative(name) || name.contains('\\') {
         return false;
     }
@@ -122,8 +124,12 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Error>
         .tempfile_in(&place.parent)
         .map_err(|e| place.error(format!("cannot create a temporary file beside it: {e}")))?;
     // So that the next writer, if this one is killed, knows the temporary file for ours.
-    if let Ok(meta) = tmp.as_file().metadata() {
-        let _ = write!(&lock.file, " {}", inode(&meta));
+    // By inode and birth time: a file that later reuses the inode is born later. (Where the
+    // file system keeps no birth time nothing is noted, and a leftover is kept in sight.)
+    if let Ok(meta) = tmp.as_file().metadata()
+        && let Some(born) = meta.created().ok().and_then(nanos)
+    {
+        let _ = write!(&lock.file, " {} {born}", inode(&meta));
     }
     let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
     written.map_err(|e| place.error(format!("cannot write it: {e}")))?;
@@ -265,18 +271,21 @@ pub fn lock(out: &Path) -> Result<Lock, Error> {
             // lock file left with an inode after the process id names the temporary file its
             // killed `write_file` made.
             let left = String::from_utf8_lossy(&left).into_owned();
-            let temp_inode = left
-                .split_once(' ')
-                .and_then(|(_, ino)| ino.trim().parse::<u64>().ok());
-            lock.clean_stale(temp_inode)?;
+            let fields: Vec<&str> = left.split_whitespace().collect();
+            let temp_file = match fields[..] {
+                [_, ino, born] => ino.parse::<u64>().ok().zip(born.parse::<u128>().ok()),
+                _ => None,
+            };
+            lock.clean_stale(temp_file)?;
             return Ok(lock);
         }
     }
     Err(place.error("cannot lock it: its lock file keeps changing"))
 }
 
-/// The most bytes a lock file of ours holds (a process id and an inode).
-const LOCK_LIMIT: u64 = 42;
+/// The most bytes a lock file of ours holds (a process id, and a temporary file's inode and
+/// birth time in nanoseconds: 10 + 1 + 20 + 1 + 20 digits and spaces, rounded up).
+const LOCK_LIMIT: u64 = 64;
 
 /// Opens (or creates) the lock file at `path`, never through a symbolic link and never a
 /// file that is not a lock file of ours: a link, a folder, a FIFO, a file with other hard
@@ -363,7 +372,7 @@ impl Lock {
     /// Removes what killed runs left beside OUT_DIR. Only the lock holder creates staging
     /// folders, so while we hold it every one there is stale. Nothing is deleted that a
     /// manifest or a staging journal does not vouch for; the rest is kept in sight.
-    fn clean_stale(&self, temp_inode: Option<u64>) -> Result<(), Error> {
+    fn clean_stale(&self, temp_file: Option<(u64, u128)>) -> Result<(), Error> {
         let Ok(entries) = fs::read_dir(&self.place.parent) else {
             return Ok(());
         };
@@ -378,7 +387,10 @@ impl Lock {
                 // lock file; any other file of that name is not ours.
                 Ok(m) if m.is_file() && !swapped => {
                     // (Where files have no inode, nothing vouches for one: it is kept.)
-                    if cfg!(unix) && temp_inode.is_some_and(|i| i == inode(&m)) {
+                    let born = m.created().ok().and_then(nanos);
+                    if cfg!(unix)
+                        && temp_file.is_some_and(|(i, b)| i == inode(&m) && Some(b) == born)
+                    {
                         let _ = fs::remove_file(e.path());
                     } else {
                         keep_in_sight(&self.place, &e.path());
@@ -391,7 +403,13 @@ impl Lock {
         // did not finish, it goes back into place before anything is deleted.
         stale.sort_by_key(|(_, swapped)| !swapped);
         for (path, swapped) in stale {
-            if swapped && fs::symlink_metadata(&self.place.path).is_err() {
+            // Only an intact earlier output of ours (as the replace rule recognises one) is
+            // put back; a folder of that shape holding anything else is somebody's, and goes
+            // the way of any other stale folder below (kept in sight, nothing unvouched deleted).
+            if swapped
+                && fs::symlink_metadata(&self.place.path).is_err()
+                && matches!(scan(&path), Ok(Earlier::Ours(_)))
+            {
                 fs::rename(&path, &self.place.path).map_err(|e| {
                     self.place.error(format!(
                         "cannot put back the earlier output a killed run moved aside: {e}"
@@ -413,9 +431,9 @@ impl Lock {
                 // journal names with their inodes; anything else is somebody's, kept.
                 let journal = read_journal(&path);
                 remove_vouched(&self.place, &path, |name, stamp| {
-                    journal
-                        .as_ref()
-                        .is_some_and(|j| name == JOURNAL || j.get(name) == Some(&stamp.inode))
+                    journal.as_ref().is_some_and(|j| {
+                        name == JOURNAL || j.get(name).is_some_and(|e| e.vouches(stamp))
+                    })
                 });
             }
         }
@@ -516,7 +534,13 @@ impl Lock {
                 let meta = fs::symlink_metadata(&to)
                     .map_err(|e| staged.lock.place.error(format!("cannot copy {name}: {e}")))?;
                 if let Some(journal) = &mut staged.journal {
-                    writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| {
+                    writeln!(
+                        journal,
+                        "{}\n{}",
+                        created_line(&meta, name),
+                        done_line(&meta, name)
+                    )
+                    .map_err(|e| {
                         staged
                             .lock
                             .place
@@ -550,6 +574,8 @@ struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
     inode: u64,
+    /// When the file was created (`statx` birth time), where the file system keeps it.
+    born: Option<SystemTime>,
 }
 
 impl Stamp {
@@ -563,6 +589,7 @@ impl Stamp {
             len: if meta.is_dir() { 0 } else { meta.len() },
             modified: meta.modified().ok(),
             inode,
+            born: meta.created().ok(),
         }
     }
 }
@@ -697,6 +724,49 @@ fn digest_file(path: &Path) -> io::Result<String> {
     }
 }
 
+/// The files `report` and `audit` add to an output after its `summary.json` was written.
+const ADDED_LATER: [&str; 3] = ["report.html", "audit.csv", "audit.json"];
+
+/// The most bytes a `summary.json` of ours may have when a folder is checked.
+const SUMMARY_LIMIT: u64 = 64 << 20;
+
+/// A manifest alone proves little (`sha256sum` writes the same lines): an output of ours also
+/// has a `summary.json` that parses, says `"program": "ancillary"`, and whose `files` list is
+/// exactly the manifest's names, but for the files `report` and `audit` add later
+/// ([`ADDED_LATER`]).
+fn summary_agrees(dir: &Path, manifest: &BTreeMap<String, String>) -> Result<(), String> {
+    const SUMMARY: &str = "summary.json";
+    let path = dir.join(SUMMARY);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() && m.len() <= SUMMARY_LIMIT => {}
+        Ok(_) => return Err(format!("{SUMMARY} is not a summary of ours")),
+        Err(_) => return Err(format!("it has no {SUMMARY}")),
+    }
+    let text = fs::read(&path).map_err(|e| format!("{SUMMARY} is unreadable: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|_| format!("{SUMMARY} is not JSON written by ancillary"))?;
+    if value.get("program").and_then(|p| p.as_str()) != Some("ancillary") {
+        return Err(format!("{SUMMARY} does not say \"program\": \"ancillary\""));
+    }
+    let files: Option<BTreeSet<&str>> = value
+        .get("files")
+        .and_then(|f| f.as_array())
+        .and_then(|f| f.iter().map(|n| n.as_str()).collect());
+    let Some(files) = files else {
+        return Err(format!("{SUMMARY} has no \"files\" list of names"));
+    };
+    let listed: BTreeSet<&str> = manifest.keys().map(String::as_str).collect();
+    let missing = files.iter().find(|n| !listed.contains(*n));
+    let extra = listed
+        .iter()
+        .find(|n| !files.contains(*n) && !ADDED_LATER.contains(n));
+    match (missing, extra) {
+        (Some(n), _) => Err(format!("{SUMMARY} lists {n}, which {MANIFEST} does not")),
+        (_, Some(n)) => Err(format!("{MANIFEST} lists {n}, which {SUMMARY} does not")),
+        _ => Ok(()),
+    }
+}
+
 /// What `dir` holds: nothing, an intact output of ours, or something else.
 fn scan(dir: &Path) -> Result<Earlier, String> {
     Ok(match listed(dir)? {
@@ -725,6 +795,11 @@ fn listed(dir: &Path) -> Result<Option<Listing>, String> {
         reasons.insert(0, r);
         BTreeMap::new()
     });
+    if !manifest.is_empty()
+        && let Err(r) = summary_agrees(dir, &manifest)
+    {
+        reasons.insert(0, r);
+    }
     for (name, stamp) in &entries {
         let listed = manifest.contains_key(name) || name == MANIFEST;
         let a_folder_of_ours = stamp.dir && name == "statements";
@@ -801,7 +876,7 @@ fn remove_vouched(place: &Place, dir: &Path, vouched: impl Fn(&str, &Stamp) -> b
         if stamp.dir {
             continue;
         }
-        if !vouched(name, stamp) || fs::remove_file(dir.join(name)).is_err() {
+        if !vouched(name, stamp) || remove_file_at(dir, &now, name, stamp).is_err() {
             left = true;
         }
     }
@@ -812,6 +887,57 @@ fn remove_vouched(place: &Place, dir: &Path, vouched: impl Fn(&str, &Stamp) -> b
     if fs::remove_dir(dir).is_err() && (left || dir.exists()) {
         keep_in_sight(place, dir);
     }
+}
+
+/// Deletes the file `name` under `dir` that was scanned as `stamp` (with the folders on its
+/// way in `scanned`). On Unix no path component is resolved twice: `dir` and each folder on the
+/// way are opened without following a link (`O_NOFOLLOW | O_DIRECTORY`), each checked to be
+/// the folder scanned (same inode), and the file is checked on that handle (`fstatat`, same
+/// inode and size, a regular file) and removed from it (`unlinkat`). A folder swapped for a
+/// link after the scan fails to open, so nothing outside `dir` can be deleted.
+#[cfg(unix)]
+fn remove_file_at(
+    dir: &Path,
+    scanned: &BTreeMap<String, Stamp>,
+    name: &str,
+    stamp: &Stamp,
+) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, fstat, openat, statat, unlinkat};
+    let folder = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut fd = openat(CWD, dir, folder, Mode::empty())?;
+    let parts: Vec<&str> = name.split('/').collect();
+    let (file, folders) = parts
+        .split_last()
+        .ok_or_else(|| io::Error::other("empty name"))?;
+    let mut rel = String::new();
+    for part in folders {
+        if !rel.is_empty() {
+            rel.push('/');
+        }
+        rel.push_str(part);
+        let next = openat(&fd, *part, folder, Mode::empty())?;
+        let seen = scanned.get(&rel).map(|s| s.inode);
+        if seen != Some(fstat(&next)?.st_ino as u64) {
+            return Err(io::Error::other("a folder changed since it was scanned"));
+        }
+        fd = next;
+    }
+    let st = statat(&fd, *file, AtFlags::SYMLINK_NOFOLLOW)?;
+    let regular = FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile;
+    if !regular || st.st_ino as u64 != stamp.inode || st.st_size as u64 != stamp.len {
+        return Err(io::Error::other("the file changed since it was scanned"));
+    }
+    unlinkat(&fd, *file, AtFlags::empty()).map_err(io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn remove_file_at(
+    dir: &Path,
+    _scanned: &BTreeMap<String, Stamp>,
+    name: &str,
+    _stamp: &Stamp,
+) -> io::Result<()> {
+    fs::remove_file(dir.join(name))
 }
 
 /// Renames `path` (a folder or file beside OUT_DIR that is not ours to delete) to
@@ -831,10 +957,65 @@ fn keep_in_sight(place: &Place, path: &Path) {
 }
 
 /// The journal of a staging folder: its first line `dir DEVICE INODE` names the folder it
-/// was made in (so a copy of a staging folder vouches for nothing), then one `INODE NAME`
-/// line per file the run created there. The files of a run killed before its manifest are
-/// recognised by it: same name, same inode.
+/// was made in (so a copy of a staging folder vouches for nothing), then per file the run
+/// created there a line `new INODE BIRTH NAME` when it is created and `done INODE SIZE MTIME
+/// NAME` when it is whole (times in nanoseconds since 1970, BIRTH `-` where the file system
+/// keeps no birth time). The files of a run killed before its manifest are recognised by it:
+/// a whole file by name, inode, size and modification time all matching its `done` line; a
+/// file the kill caught being written (no `done` line) by name, inode and birth time (a new
+/// file that reuses a freed inode is born later). Anything else is kept in sight.
 const JOURNAL: &str = ".ancillary-staging";
+
+/// Nanoseconds since 1970 (what the journal records of a time).
+fn nanos(t: SystemTime) -> Option<u128> {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos())
+}
+
+fn created_line(meta: &fs::Metadata, name: &str) -> String {
+    let born = meta
+        .created()
+        .ok()
+        .and_then(nanos)
+        .map_or_else(|| "-".to_string(), |n| n.to_string());
+    format!("new {} {born} {name}", inode(meta))
+}
+
+fn done_line(meta: &fs::Metadata, name: &str) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(nanos)
+        .map_or_else(|| "-".to_string(), |n| n.to_string());
+    format!("done {} {} {modified} {name}", inode(meta), meta.len())
+}
+
+/// What a journal says of one file (its last `new` line and any `done` line after it).
+#[derive(Debug, Default)]
+struct JournalEntry {
+    /// Inode and birth time, from `new`.
+    created: Option<(u64, Option<u128>)>,
+    /// Inode, size and modification time, from `done`.
+    done: Option<(u64, u64, Option<u128>)>,
+}
+
+impl JournalEntry {
+    fn vouches(&self, stamp: &Stamp) -> bool {
+        let modified = stamp.modified.and_then(nanos);
+        let born = stamp.born.and_then(nanos);
+        match (self.done, self.created) {
+            // Whole: only an exact match (a file rewritten in place has another size or time).
+            (Some((ino, len, Some(m))), _) => {
+                ino == stamp.inode && len == stamp.len && Some(m) == modified
+            }
+            (Some(_), _) => false,
+            // Caught being written: the same file, born when it was.
+            (None, Some((ino, Some(b)))) => ino == stamp.inode && Some(b) == born,
+            _ => false,
+        }
+    }
+}
 
 /// The most bytes a journal may have (one short line per file).
 const JOURNAL_LIMIT: u64 = 64 << 20;
@@ -870,8 +1051,8 @@ fn start_journal(dir: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
-/// A journal's files (name → inode), or `None` where `dir` has no journal of its own.
-fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
+/// A journal's files by name, or `None` where `dir` has no journal of its own.
+fn read_journal(dir: &Path) -> Option<BTreeMap<String, JournalEntry>> {
     // Where files have no inode the journal cannot tell our files from others: it vouches for
     // nothing, and a killed run's staging folder is kept in sight.
     if !cfg!(unix) {
@@ -887,16 +1068,38 @@ fn read_journal(dir: &Path) -> Option<BTreeMap<String, u64>> {
     if text.lines().next()? != format!("dir {} {}", device(&here), inode(&here)) {
         return None;
     }
-    let mut files = BTreeMap::new();
-    // Whole lines only: a line torn by a crash vouches for nothing.
+    let mut files: BTreeMap<String, JournalEntry> = BTreeMap::new();
+    let time = |t: &str| -> Option<Option<u128>> {
+        if t == "-" {
+            Some(None)
+        } else {
+            t.parse().ok().map(Some)
+        }
+    };
+    // Whole lines only: a kill mid-line leaves a partial last line, which vouches for nothing.
     let whole = text.rfind('\n').map_or(0, |i| i + 1);
     for line in text[..whole].lines().skip(1) {
-        // A kill mid-line leaves a partial last line: it vouches for nothing.
-        let Some((ino, name)) = line.split_once(' ') else {
-            continue;
-        };
-        if let Ok(ino) = ino.parse() {
-            files.insert(name.to_string(), ino);
+        let fields: Vec<&str> = line.splitn(5, ' ').collect();
+        match fields[..] {
+            ["new", ino, born, ..] => {
+                let name = line.splitn(4, ' ').nth(3).unwrap_or("");
+                if let (Ok(ino), Some(born)) = (ino.parse(), time(born)) {
+                    // A file created again starts over.
+                    files.insert(
+                        name.to_string(),
+                        JournalEntry {
+                            created: Some((ino, born)),
+                            done: None,
+                        },
+                    );
+                }
+            }
+            ["done", ino, len, modified, name] => {
+                if let (Ok(ino), Ok(len), Some(m)) = (ino.parse(), len.parse(), time(modified)) {
+                    files.entry(name.to_string()).or_default().done = Some((ino, len, m));
+                }
+            }
+            _ => {}
         }
     }
     Some(files)
@@ -998,7 +1201,17 @@ impl Staged {
     fn note(&mut self, name: &str, file: &fs::File) -> Result<(), Error> {
         let meta = file.metadata().map_err(|e| self.error(name, e))?;
         if let Some(journal) = &mut self.journal {
-            writeln!(journal, "{} {name}", inode(&meta)).map_err(|e| self.error(JOURNAL, e))?;
+            writeln!(journal, "{}", created_line(&meta, name))
+                .map_err(|e| self.error(JOURNAL, e))?;
+        }
+        Ok(())
+    }
+
+    /// Records in the journal that the staged file `name` is whole, as it is on disk now.
+    fn note_done(&mut self, name: &str) -> Result<(), Error> {
+        let meta = fs::symlink_metadata(self.tmp.join(name)).map_err(|e| self.error(name, e))?;
+        if let Some(journal) = &mut self.journal {
+            writeln!(journal, "{}", done_line(&meta, name)).map_err(|e| self.error(JOURNAL, e))?;
         }
         Ok(())
     }
@@ -1012,6 +1225,8 @@ impl Staged {
         self.note(name, &file)?;
         let written = (&file).write_all(bytes);
         written.map_err(|e| self.error(name, e))?;
+        drop(file);
+        self.note_done(name)?;
         self.digests.insert(name.to_string(), sha256_hex(bytes));
         self.names.insert(name.to_string());
         Ok(())
@@ -1071,10 +1286,12 @@ impl Staged {
             writer
                 .into_inner()
                 .map_err(|e| self.error(&name, e.into_error()))?;
+            self.note_done(&name)?;
             self.digests.insert(name, hex(&hasher.finalize()));
         }
         for name in std::mem::take(&mut self.created) {
             let digest = digest_file(&self.tmp.join(&name)).map_err(|e| self.error(&name, e))?;
+            self.note_done(&name)?;
             self.digests.insert(name, digest);
         }
         // On disk before the swap, so a machine that stops at any instant has the whole new
@@ -1179,12 +1396,7 @@ impl Staged {
         let place = &self.lock.place;
         let mut digests = self.digests.clone();
         for name in self.digests.keys() {
-            let to = real_path_inside(place, name)?;
-            if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
-                return Err(place.error(format!("{name} is a folder there")));
-            }
-            move_in(&self.tmp.join(name), &to)
-                .map_err(|e| place.error(format!("cannot move {name} in: {e}")))?;
+            move_into(place, &self.tmp.join(name), name)?;
         }
         for (name, digest) in &ours.manifest {
             if digests.contains_key(name) {
@@ -1196,8 +1408,8 @@ impl Staged {
                 // A file of our earlier output that the new one lacks, unchanged since scanned.
                 let path = place.path.join(name);
                 let now = fs::symlink_metadata(&path).ok().map(|m| Stamp::of(&m));
-                if now.is_some() && now.as_ref() == ours.entries.get(name) {
-                    let _ = fs::remove_file(&path);
+                if let Some(stamp) = now.filter(|n| Some(n) == ours.entries.get(name)) {
+                    let _ = remove_file_at(&place.path, &ours.entries, name, &stamp);
                 }
             }
         }
@@ -1207,15 +1419,102 @@ impl Staged {
             .collect();
         let staged = self.tmp.join(MANIFEST);
         fs::write(&staged, manifest).map_err(|e| self.error(MANIFEST, e))?;
-        let to = real_path_inside(place, MANIFEST)?;
-        move_in(&staged, &to)
-            .map_err(|e| place.error(format!("cannot move {MANIFEST} in: {e}")))?;
+        move_into(place, &staged, MANIFEST)?;
         let _ = fs::remove_dir_all(&self.tmp);
         sync_dir(&place.path);
         Ok(())
     }
 }
 
+/// Moves the staged file `from` to `OUT_DIR/name` (see [`move_in`]). On Unix no path component
+/// inside OUT_DIR is resolved twice: OUT_DIR and each folder on the way are opened without
+/// following a link (`O_NOFOLLOW | O_DIRECTORY`, created where missing), and the file is
+/// renamed into the last one's handle (`renameat`). A folder swapped for a link at any
+/// instant fails to open, so nothing is written outside OUT_DIR.
+#[cfg(unix)]
+fn move_into(place: &Place, from: &Path, name: &str) -> Result<(), Error> {
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, mkdirat, openat, renameat, statat};
+    use rustix::io::Errno;
+    let folder = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let parts: Vec<&str> = name.split('/').collect();
+    let Some((file, folders)) = parts.split_last() else {
+        return Err(place.error(format!("refusing to write {name:?}")));
+    };
+    let refuse = |i: usize, e: Errno| -> Error {
+        let rel = parts[..=i].join("/");
+        if e == Errno::LOOP || e == Errno::NOTDIR {
+            match fs::symlink_metadata(place.path.join(&rel)) {
+                Ok(m) if m.file_type().is_symlink() => place.error(format!(
+                    "{rel} is a symbolic link there; ancillary never writes through one"
+                )),
+                _ => place.error(format!("{rel} is a file there where a folder is needed")),
+            }
+        } else {
+            place.error(format!("cannot move {name} in: {rel}: {e}"))
+        }
+    };
+    if fs::symlink_metadata(&place.path).is_err() {
+        fs::create_dir(&place.path).map_err(|e| Error::io(&place.shown, e))?;
+    }
+    let mut fd = openat(CWD, &place.path, folder, Mode::empty())
+        .map_err(|e| place.error(format!("cannot open it without following a link: {e}")))?;
+    for (i, part) in folders.iter().enumerate() {
+        fd = match openat(&fd, *part, folder, Mode::empty()) {
+            Ok(next) => next,
+            Err(Errno::NOENT) => {
+                match mkdirat(&fd, *part, Mode::from_bits_truncate(0o777)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(refuse(i, e)),
+                }
+                openat(&fd, *part, folder, Mode::empty()).map_err(|e| refuse(i, e))?
+            }
+            Err(e) => return Err(refuse(i, e)),
+        };
+    }
+    if let Ok(st) = statat(&fd, *file, AtFlags::SYMLINK_NOFOLLOW)
+        && FileType::from_raw_mode(st.st_mode as _) == FileType::Directory
+    {
+        return Err(place.error(format!("{name} is a folder there")));
+    }
+    let cannot = |e: io::Error| place.error(format!("cannot move {name} in: {e}"));
+    match renameat(CWD, from, &fd, *file) {
+        Ok(()) => Ok(()),
+        Err(Errno::XDEV) => {
+            // OUT_DIR a mount point: copied into a temporary file in the same handle, synced,
+            // and renamed there: still whole or nothing.
+            let part = format!("{file}.ancillary-part");
+            let create = OFlags::WRONLY
+                | OFlags::CREATE
+                | OFlags::TRUNC
+                | OFlags::NOFOLLOW
+                | OFlags::CLOEXEC;
+            let out = openat(&fd, part.as_str(), create, Mode::from_bits_truncate(0o666))
+                .map_err(|e| cannot(e.into()))?;
+            let mut out = fs::File::from(out);
+            let copied = fs::File::open(from)
+                .and_then(|mut src| io::copy(&mut src, &mut out))
+                .and_then(|_| out.sync_all())
+                .and_then(|()| renameat(&fd, part.as_str(), &fd, *file).map_err(io::Error::from));
+            if let Err(e) = copied {
+                let _ = rustix::fs::unlinkat(&fd, part.as_str(), AtFlags::empty());
+                return Err(cannot(e));
+            }
+            fs::remove_file(from).map_err(cannot)
+        }
+        Err(e) => Err(cannot(e.into())),
+    }
+}
+
+#[cfg(not(unix))]
+fn move_into(place: &Place, from: &Path, name: &str) -> Result<(), Error> {
+    let to = real_path_inside(place, name)?;
+    if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+        return Err(place.error(format!("{name} is a folder there")));
+    }
+    move_in(from, &to).map_err(|e| place.error(format!("cannot move {name} in: {e}")))
+}
+
+#[cfg(not(unix))]
 /// Renames `from` to `to`; where they are on different file systems (OUT_DIR a mount point),
 /// copies into a temporary file beside `to`, synced, and renames that: still whole or nothing.
 fn move_in(from: &Path, to: &Path) -> io::Result<()> {
@@ -1238,7 +1537,8 @@ fn move_in(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// `OUT_DIR/name`, after checking that no folder on the way is a symbolic link (and creating
-/// the folders that are missing).
+/// the folders that are missing). (Where folders cannot be opened as handles.)
+#[cfg(not(unix))]
 fn real_path_inside(place: &Place, name: &str) -> Result<PathBuf, Error> {
     let mut path = place.path.clone();
     match fs::symlink_metadata(&path) {
@@ -1347,7 +1647,13 @@ mod tests {
         let disk = tempfile::tempdir().unwrap();
         let (from, to) = (shm.path().join("a.csv"), disk.path().join("a.csv"));
         fs::write(&from, "x,y\n1,2\n").unwrap();
-        move_in(&from, &to).unwrap();
+        let place = Place {
+            shown: disk.path().to_path_buf(),
+            path: disk.path().to_path_buf(),
+            parent: disk.path().parent().unwrap().to_path_buf(),
+            name: disk.path().file_name().unwrap().to_os_string(),
+        };
+        move_into(&place, &from, "a.csv").unwrap();
         assert_eq!(fs::read_to_string(&to).unwrap(), "x,y\n1,2\n");
         assert!(!from.exists());
         let left: Vec<_> = fs::read_dir(disk.path()).unwrap().collect();
