@@ -1476,3 +1476,112 @@ fn the_audit_table_has_a_header_and_aligned_columns() {
         assert_eq!(starts(line), header, "{line}");
     }
 }
+
+/// A scenario from its files, in memory.
+fn from_files(files: &[(&str, &str)]) -> Scenario {
+    let files: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    scenario::load_files(&files).unwrap()
+}
+
+const JIANGSU_4: &str = "name = \"t\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 15\nstart = \"2024-03-01T00:00\"\nintervals = 4\n";
+const UNITS_HEAD: &str = "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s";
+
+#[test]
+fn a_token_offer_sets_the_price_even_where_the_price_is_held_at_the_cap() {
+    // Issue 22, finding 13. C1 (600 MW coal, design rate 2) offers 100 MW at 1; T1 (600 MW,
+    // design rate 1, so K = 1/2 × 1 × 1 = 0.5 against C1's benchmark) offers 0.001 MW at 14.9.
+    // The requirement is 100.001 MW: C1's 100 MW (ranking 1 / 1 = 1) and T1's 0.001 MW
+    // (ranking 14.9 / 0.5 = 29.8) clear; T1 is marginal and its 29.8 is held at Jiangsu's cap
+    // of 15. T1's 0.001 MW < 1 % × 600 = 6 MW: a token offer set the price, whatever the
+    // price. Before, the check looked only for an award whose ranking price equals the price
+    // (29.8 ≠ 15), found none and passed.
+    let s = from_files(&[
+        ("scenario.toml", JIANGSU_4),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD}\nC1,A,coal,600,300,12,false,2.0,1.0,30\nT1,A,coal,600,300,12,false,1.0,1.0,30\n"
+            ),
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw\n2024-03-01T00:00,100.001\n2024-03-01T00:15,100.001\n2024-03-01T00:30,100.001\n2024-03-01T00:45,100.001\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T01:00,100,1\nT1,2024-03-01T00:00,2024-03-01T01:00,0.001,14.9\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C1,150\n2024-03-01T00:15,C1,150\n2024-03-01T00:30,C1,150\n2024-03-01T00:45,C1,150\n2024-03-01T00:00,T1,0.01\n2024-03-01T00:15,T1,0.01\n2024-03-01T00:30,T1,0.01\n2024-03-01T00:45,T1,0.01\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,G2,generator,900\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR price 15 set by unit T1's offer of 0.001 MW, below 1 % of its 600 MW capacity"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_token_offer_that_sets_a_zones_price_fails() {
+    // Issue 22, finding 17. LP engine, zones north (b1: C1) and south (b2: C2, T1), all three
+    // 600 MW coal with the same design (K = 1). The system asks 100 MW; south's minimum is
+    // 50.5 MW. C1 100 MW at 1, C2 50 MW at 1, T1 1 MW at 14.9: south needs 0.5 MW of T1 beyond
+    // C2's 50, so T1 is the zone's marginal unit and south's price is 14.9. T1's 1 MW < 1 % ×
+    // 600 = 6 MW: a token offer set a zone's price. Before, only rows without a zone were
+    // looked at and the check passed.
+    let s = from_files(&[
+        (
+            "scenario.toml",
+            &format!("{JIANGSU_4}\n[clearing]\nengine = \"lp\"\n"),
+        ),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD},bus\nC1,A,coal,600,300,12,false,2.0,1.0,30,b1\nC2,B,coal,600,300,12,false,2.0,1.0,30,b2\nT1,B,coal,600,300,12,false,2.0,1.0,30,b2\n"
+            ),
+        ),
+        ("buses.csv", "bus,zone\nb1,north\nb2,south\n"),
+        (
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL12,b1,b2,0.1,\n",
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw\n2024-03-01T00:00,100\n2024-03-01T00:15,100\n2024-03-01T00:30,100\n2024-03-01T00:45,100\n",
+        ),
+        (
+            "zone_requirements.csv",
+            "time,zone,fr_mw\n2024-03-01T00:00,south,50.5\n2024-03-01T00:15,south,50.5\n2024-03-01T00:30,south,50.5\n2024-03-01T00:45,south,50.5\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T01:00,100,1\nC2,2024-03-01T00:00,2024-03-01T01:00,50,1\nT1,2024-03-01T00:00,2024-03-01T01:00,1,14.9\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C1,100\n2024-03-01T00:15,C1,100\n2024-03-01T00:30,C1,100\n2024-03-01T00:45,C1,100\n2024-03-01T00:00,C2,100\n2024-03-01T00:15,C2,100\n2024-03-01T00:30,C2,100\n2024-03-01T00:45,C2,100\n2024-03-01T00:00,T1,1\n2024-03-01T00:15,T1,1\n2024-03-01T00:30,T1,1\n2024-03-01T00:45,T1,1\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,G9,generator,1000\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR zone south price 14.9 set by unit T1's offer of 1 MW, below 1 % of its 600 MW capacity"),
+        "{detail}"
+    );
+}

@@ -168,12 +168,15 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
 }
 
 /// notice 196 §六(十) (fair participation; prices by competition, §三(三), §四(五)): an FR or
-/// reserve clearing price is set only by a real offer. Per system-wide clearing row, the
-/// offers that set it are the awards of the interval cleared at the price (FR: their
-/// `ranking_price`; reserve: their offer price); where every one of them offered less than
-/// [`participation::AUDIT_MIN_SHARE`](crate::rules::participation::AUDIT_MIN_SHARE) of its
-/// unit's capacity (units.csv), a token offer set the market's price: fail. The floor is the
-/// audit's own; `[policy] min_offer_share` is what keeps such offers out of a run.
+/// reserve clearing price is set only by a real offer. Per clearing row, system-wide and zonal
+/// alike (a zone's price is a price too), the offers that set it are the awards of the
+/// interval of the units clearing.csv names in `marginal_unit`, whatever the price (an FR
+/// price held at the cap is still set by its marginal offer); where every one of them offered
+/// less than [`participation::AUDIT_MIN_SHARE`](crate::rules::participation::AUDIT_MIN_SHARE)
+/// of its unit's capacity (units.csv), a token offer set the market's price: fail. Outputs
+/// without a `marginal_unit` column are judged by the awards cleared at the price (FR: their
+/// `ranking_price`). The floor is the audit's own; `[policy] min_offer_share` is what keeps
+/// such offers out of a run.
 fn token_price_setters(
     scenario: &Scenario,
     results: &Results,
@@ -184,6 +187,23 @@ fn token_price_setters(
     if scenario.fr_offers.is_empty() && scenario.reserve_offers.is_empty() {
         return na("六(十)", RULE, "no FR or reserve market");
     }
+    // clearing.csv's `marginal_unit` by line (`;` between tied units), where the column is.
+    let marginal: Option<HashMap<u64, Vec<String>>> = results
+        .files
+        .get("clearing.csv")
+        .and_then(|b| crate::scenario::table::Table::parse("clearing.csv", b).ok())
+        .filter(|t| t.has("marginal_unit"))
+        .map(|t| {
+            t.rows()
+                .map(|row| {
+                    let units = row
+                        .optional("marginal_unit")
+                        .map(|m| m.split(';').map(|u| u.trim().to_string()).collect())
+                        .unwrap_or_default();
+                    (row.line, units)
+                })
+                .collect()
+        });
     let mut setters: HashMap<(usize, &str), Vec<(&results::Award, Decimal)>> = HashMap::new();
     for product in ["fr", "reserve"] {
         for (_, a) in awarded(scenario, results, product) {
@@ -203,18 +223,28 @@ fn token_price_setters(
     for r in results
         .clearing
         .iter()
-        .filter(|r| matches!(r.product.as_str(), "fr" | "reserve") && r.zone.is_empty())
+        .filter(|r| matches!(r.product.as_str(), "fr" | "reserve"))
     {
         let Some(awards) = setters.get(&(r.interval, r.product.as_str())) else {
             continue;
         };
-        let at_price: Vec<&results::Award> = awards
-            .iter()
-            .filter(|(_, p)| *p == r.price)
-            .map(|(a, _)| *a)
-            .collect();
-        if at_price.is_empty() {
-            continue; // a shortfall's price (the cap), or a price no single offer set
+        let set_by: Vec<&results::Award> = match &marginal {
+            Some(m) => {
+                let named = m.get(&r.line).map(Vec::as_slice).unwrap_or_default();
+                awards
+                    .iter()
+                    .filter(|(a, _)| named.contains(&a.unit))
+                    .map(|(a, _)| *a)
+                    .collect()
+            }
+            None => awards
+                .iter()
+                .filter(|(_, p)| *p == r.price)
+                .map(|(a, _)| *a)
+                .collect(),
+        };
+        if set_by.is_empty() {
+            continue; // no offer set it: a shortfall's price (the cap)
         }
         checked += 1;
         let token = |a: &results::Award| {
@@ -222,16 +252,21 @@ fn token_price_setters(
                 a.offered_mw < scenario.fleet.units[u].capacity_mw.saturating_mul(floor)
             })
         };
-        if at_price.iter().all(|a| token(a)) {
-            let a = at_price[0];
+        if set_by.iter().all(|a| token(a)) {
+            let a = set_by[0];
             let capacity = scenario
                 .fleet
                 .get(&a.unit)
                 .map_or(Decimal::ZERO, |u| scenario.fleet.units[u].capacity_mw);
             offences.push(format!(
-                "{} {} price {} set by unit {}'s offer of {} MW, below 1 % of its {capacity} MW capacity (awards.csv line {}, clearing.csv line {})",
+                "{} {}{} price {} set by unit {}'s offer of {} MW, below 1 % of its {capacity} MW capacity (awards.csv line {}, clearing.csv line {})",
                 label(r.interval),
                 if r.product == "fr" { "FR" } else { "reserve" },
+                if r.zone.is_empty() {
+                    String::new()
+                } else {
+                    format!(" zone {}", r.zone)
+                },
                 r.price,
                 a.unit,
                 a.offered_mw,
@@ -245,7 +280,7 @@ fn token_price_setters(
         RULE,
         offences,
         format!(
-            "{checked} FR and reserve prices set by offers of at least 1 % of their unit's capacity"
+            "{checked} FR and reserve prices (system and zonal) set by offers of at least 1 % of their unit's capacity"
         ),
     )
 }
