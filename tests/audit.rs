@@ -1585,3 +1585,44 @@ fn a_token_offer_that_sets_a_zones_price_fails() {
         "{detail}"
     );
 }
+
+#[test]
+fn settings_that_change_who_pays_are_the_scenarios_claim() {
+    // Issue 22, finding 03. jiangsu-typical-day (non-spot) with every kind but wind and PV
+    // exempt and PV weighted 1000×: the coal, gas and storage units' own compensation falls
+    // on the wind and PV plants. Who pays is then a provincial rule the audit cannot see
+    // (notice 196 §五(八) "按程序报批"): 五(八) rests on the scenario's claim, unverified,
+    // naming both settings; the pools still balance, so 五(九) passes. Before, 五(八) passed.
+    let s = with_toml("jiangsu-typical-day", |t| {
+        format!(
+            "{t}\n[allocation]\nexempt_kinds = [\"coal\", \"coal_storage\", \"gas\", \"hydro\", \"nuclear\", \"storage\", \"demand_response\", \"aggregator\"]\nkind_weights = {{ pv = 1000.0 }}\n"
+        )
+    });
+    let checks = audit_with(&s, |_| {});
+    let c = checks.iter().find(|c| c.clause == "五(八)").unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    let claim = c.claim.as_deref().unwrap();
+    assert!(
+        claim.contains("[allocation] exempt_kinds = [\"coal\""),
+        "{claim}"
+    );
+    assert!(
+        claim.contains("[allocation] kind_weights = { pv = 1000 }"),
+        "{claim}"
+    );
+    assert_eq!(status(&checks, "五(九)", "items apart").0, Status::Pass);
+    // non_bidder_weight alone (Hunan's 1.5) is a claim too.
+    let s = with_toml("jiangsu-typical-day", |t| {
+        format!("{t}\n[allocation]\nnon_bidder_weight = 1.5\n")
+    });
+    let checks = audit_with(&s, |_| {});
+    let c = checks.iter().find(|c| c.clause == "五(八)").unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim
+            .as_deref()
+            .unwrap()
+            .contains("non_bidder_weight = 1.5"),
+        "{c:?}"
+    );
+}
