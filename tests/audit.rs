@@ -1626,3 +1626,51 @@ fn settings_that_change_who_pays_are_the_scenarios_claim() {
         "{c:?}"
     );
 }
+
+#[test]
+fn k_from_fewer_than_three_parts_fails() {
+    // Issue 22, finding 06. fr-basic with performance = "weighted" and weights rate 0,
+    // precision 0, response 1 (they sum to 1, so the run takes them). C2 measured at rate
+    // 0.1 %/min, precision 5 %, response 10 s against C1's design (2, 1, 30): parts 0.1/2 =
+    // 0.05, 1/5 = 0.2, 30/10 = 3; K = 0 × 0.05 + 0 × 0.2 + 1 × 3 = 3, capped at 2, for a unit
+    // 20× slower than the benchmark. Notice 196 §三(四) sets K from all three parts: 三(四)
+    // fails naming the two zero weights. Before, every 三(四) check passed.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let toml = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    assert!(toml.contains("performance = \"product\""));
+    files.insert(
+        "scenario.toml".into(),
+        toml.replace(
+            "performance = \"product\"",
+            "performance = \"weighted\"\nweights = { rate = 0.0, precision = 0.0, response = 1.0 }",
+        )
+        .into_bytes(),
+    );
+    let perf = String::from_utf8(files["fr_performance.csv"].clone()).unwrap();
+    let perf: String = perf
+        .lines()
+        .map(|l| {
+            if l.starts_with("C2,") {
+                "C2,0.1,5.0,10".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    files.insert("fr_performance.csv".into(), perf.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "三(四)", "K from all three parts");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(detail.contains("[fr] weights.rate = 0"), "{detail}");
+    assert!(detail.contains("[fr] weights.precision = 0"), "{detail}");
+    assert!(!detail.contains("weights.response"), "{detail}");
+    // The product form (fr-basic as shipped) uses no weights: the check passes.
+    let checks = audit_with(&load("fr-basic"), |_| {});
+    assert_eq!(
+        status(&checks, "三(四)", "K from all three parts").0,
+        Status::Pass
+    );
+}

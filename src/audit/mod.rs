@@ -20,7 +20,7 @@ use crate::product::Product;
 use crate::rules::caps::{self, decimal};
 use crate::rules::opportunity::{self, AwardView, Split};
 use crate::rules::{fr, peak};
-use crate::scenario::config::{OtherCosts, SpotMarket};
+use crate::scenario::config::{OtherCosts, PerformanceForm, SpotMarket};
 use crate::scenario::{Kind, Role, Scenario};
 use crate::settlement::money::Yuan;
 use results::Results;
@@ -148,6 +148,11 @@ pub const RULES: &[Rule] = {
             InputsAndPrices,
         ),
         r("三(四)", "performance-factor cap ≤ 2", Settings),
+        r(
+            "三(四)",
+            "K from all three parts: rate, precision and response",
+            Settings,
+        ),
         r(
             "三(四)",
             "K normalised to the best local coal unit's design parameters",

@@ -29,6 +29,39 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
         format!("K cap {k_cap}"),
     ));
     let fr_runs = !scenario.fr_offers.is_empty();
+    // notice 196 §三(四): "调频性能系数由调节速率、调节精度、响应时间三个分项参数乘积或加权平均确定":
+    // a weighted average of the three, each weight > 0. A weight of 0 (or less) drops a part,
+    // and K is then set by fewer than the three. Under the product the weights are unused.
+    let rule = "K from all three parts: rate, precision and response";
+    checks.push(if !fr_runs {
+        na("三(四)", rule, "no FR market")
+    } else if c.fr.performance == PerformanceForm::Weighted {
+        let w = c.fr.weights;
+        verdict(
+            "三(四)",
+            rule,
+            [("rate", w.rate), ("precision", w.precision), ("response", w.response)]
+                .into_iter()
+                .filter(|(_, v)| v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+                .map(|(part, v)| {
+                    format!(
+                        "scenario.toml [fr] weights.{part} = {v}: with performance = \"weighted\" every part needs a weight > 0, or K is set without the {part} part"
+                    )
+                })
+                .collect(),
+            format!(
+                "weighted average, weights rate {}, precision {}, response {}",
+                w.rate, w.precision, w.response
+            ),
+        )
+    } else {
+        verdict(
+            "三(四)",
+            rule,
+            vec![],
+            "product of the three parts".into(),
+        )
+    });
     // The benchmark is the notice's, computed here from the fleet: the best coal unit's design
     // parameters. `[fr] benchmark` stands only where the fleet has no such unit.
     let fleet_bench = fr::fleet_benchmark(&scenario.fleet);
