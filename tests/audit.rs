@@ -1390,10 +1390,19 @@ fn only_real_offers_set_prices() {
     );
     let r = ancillary::run::run(&s).unwrap();
     assert_eq!(r.clearing[0].price.to_string(), "12");
+    // The price is set by a real offer now, but the admission rule is the scenario's
+    // (issue 22, finding 12): unverified, not pass.
     let checks = audit_with(&s, |_| {});
-    assert_eq!(
-        status(&checks, "六(十)", "FR and reserve prices set only").0,
-        Status::Pass
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("FR and reserve prices set only"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim
+            .as_deref()
+            .unwrap()
+            .contains("[policy] min_offer_share = 0.03")
     );
 }
 
@@ -1673,4 +1682,51 @@ fn k_from_fewer_than_three_parts_fails() {
         status(&checks, "三(四)", "K from all three parts").0,
         Status::Pass
     );
+}
+
+#[test]
+fn an_admission_rule_of_the_scenarios_is_its_claim() {
+    // Issue 22, finding 12. jiangsu-typical-day with [policy] min_offer_share = 0.9 and no
+    // capacity-paid unit: the storage units S1–S4 (100, 150, 200, 100 MW) offer FR and reserve
+    // below 90 % of their capacity (S1's 79 MW < 90 MW, say), so each of their 16 FR and 4
+    // reserve offer rows is refused (peak is not subject to it: 4 of 4 stand). Whether a 90 %
+    // floor is fair admission (notice 196 §六(十) "公平准入") is the scenario's claim: the
+    // 六(十) checks of admitted offers are unverified, naming it, and the storage check no
+    // longer says storage was admitted as generation (it says FR 0 of 16, reserve 0 of 4).
+    // Before, every 六(十) check passed and said "storage offers admitted as generation".
+    let dir = Path::new("scenarios/jiangsu-typical-day");
+    let mut files = scenario::read_files(dir).unwrap();
+    let toml = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert(
+        "scenario.toml".into(),
+        format!("{toml}\n[policy]\nmin_offer_share = 0.9\n").into_bytes(),
+    );
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap();
+    files.insert(
+        "units.csv".into(),
+        units.replace(",true,", ",false,").into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in [
+        "capacity-paid units take part",
+        "storage takes part",
+        "FR and reserve prices set only",
+    ] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim
+                .as_deref()
+                .unwrap()
+                .contains("[policy] min_offer_share = 0.9"),
+            "{c:?}"
+        );
+    }
+    let (_, detail) = status(&checks, "六(十)", "storage takes part");
+    assert!(
+        detail.contains("FR 0 of 16, reserve 0 of 4, peak 4 of 4"),
+        "{detail}"
+    );
+    assert!(!detail.contains("admitted as generation"), "{detail}");
 }

@@ -103,6 +103,15 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
             ));
         }
     }
+    // notice 196 §六(十) ("确定参与辅助服务市场的准入条件时，应当实行公平准入"): an admission rule of
+    // the scenario's (`[policy] min_offer_share`) decides which offers stand; whether it is
+    // the province's approved, fair one the audit cannot see: the checks that judge admitted
+    // offers rest on it.
+    let admission_claim = c.policy.min_offer_share.map(|share| {
+        format!(
+            "[policy] min_offer_share = {share}: offers below {share} of their unit's capacity are refused, an admission rule of the scenario's"
+        )
+    });
     checks.push(if refused {
         na("六(十)", rule, "the run is refused: no market to take part in")
     } else {
@@ -112,6 +121,7 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
             offences,
             "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it offers".into(),
         )
+        .resting_on_any(admission_claim.clone())
     });
     let storage_offers = scenario
         .fr_offers
@@ -120,24 +130,53 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
         .chain(&scenario.reserve_offers)
         .any(|o| scenario.fleet.units[o.unit].kind == Kind::Storage);
     checks.push(if storage_offers {
+        let is_storage = |u: &str| {
+            scenario
+                .fleet
+                .get(u)
+                .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
+        };
+        // Per product, the storage offer rows and how many rejected_offers.csv refuses: the
+        // detail says what was admitted, never more.
+        let sides: Vec<String> = [
+            ("fr", "FR", &scenario.fr_offers),
+            ("reserve", "reserve", &scenario.reserve_offers),
+            ("peak", "peak", &scenario.peak_offers),
+        ]
+        .into_iter()
+        .filter_map(|(product, name, offers)| {
+            let offered = offers
+                .iter()
+                .filter(|o| scenario.fleet.units[o.unit].kind == Kind::Storage)
+                .count();
+            let refused = results
+                .rejected
+                .iter()
+                .filter(|(u, p, _)| p == product && is_storage(u))
+                .count();
+            (offered > 0).then(|| {
+                format!(
+                    "{name} {} of {offered}",
+                    offered.saturating_sub(refused)
+                )
+            })
+        })
+        .collect();
         verdict(
             "六(十)",
             "storage takes part as generator (discharging) and load (charging)",
             results
                 .rejected
                 .iter()
-                .filter(|(u, _, reason)| {
-                    scenario
-                        .fleet
-                        .get(u)
-                        .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
-                        && reason.contains("provider")
-                })
+                .filter(|(u, _, reason)| is_storage(u) && reason.contains("provider"))
                 .map(|(u, p, r)| format!("storage {u}'s {p} offer refused: {r}"))
                 .collect(),
-            "storage offers admitted as generation (FR, reserve) and as load (peak charging)"
-                .into(),
+            format!(
+                "no storage offer refused for its kind; storage offer rows admitted (of those offered): {}",
+                sides.join(", ")
+            ),
         )
+        .resting_on_any(admission_claim.clone())
     } else {
         na(
             "六(十)",
@@ -146,7 +185,7 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
         )
     });
 
-    checks.push(token_price_setters(scenario, results, &label));
+    checks.push(token_price_setters(scenario, results, &label).resting_on_any(admission_claim));
     checks.push(zonal_minimums(scenario, results, &label));
 
     // 六(十一): joint clearing with energy where spot runs continuously.
