@@ -1730,3 +1730,38 @@ fn an_admission_rule_of_the_scenarios_is_its_claim() {
     );
     assert!(!detail.contains("admitted as generation"), "{detail}");
 }
+
+#[test]
+fn no_actuals_metered_is_no_pass() {
+    // Issue 22, finding 16. jiangsu-typical-day without actuals.csv: the shipped file meters
+    // G2 holding 60 MW of reserve at 18:00 and C05 delivering 40 MW of peak at 03:00; without
+    // it every reserve and peak award is settled as held or delivered in full, and nothing
+    // shows it was. 四(五) and the peak fee check rest on that (unverified, "no actuals
+    // metered"), as FR without mileage does. Before, both passed. With the file (as shipped)
+    // both pass.
+    let dir = Path::new("scenarios/jiangsu-typical-day");
+    let mut files = scenario::read_files(dir).unwrap();
+    files.remove("actuals.csv").unwrap();
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for (clause, rule, product) in [
+        ("四(五)", "every reserve fee", "reserve"),
+        ("二(一)", "every peak fee", "peak"),
+    ] {
+        let c = checks
+            .iter()
+            .find(|c| c.clause == clause && c.rule.starts_with(rule))
+            .unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim.as_deref().unwrap().contains(&format!("no actuals metered (no actuals.csv, or one with no value): {product} delivery taken as awarded")),
+            "{c:?}"
+        );
+    }
+    let checks = audit_with(&load("jiangsu-typical-day"), |_| {});
+    assert_eq!(
+        status(&checks, "四(五)", "every reserve fee").0,
+        Status::Pass
+    );
+    assert_eq!(status(&checks, "二(一)", "every peak fee").0, Status::Pass);
+}

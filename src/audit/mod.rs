@@ -535,6 +535,23 @@ fn price_paid<'a>(
     }
 }
 
+/// Where `product` is awarded but no actual is metered at all (no actuals.csv, or one with no
+/// value in it), every award is settled as if held or delivered in full: the claim a fee check
+/// then rests on (notice 196 §四(五) settles reserve on the actual where lower; a peak fee is
+/// paid on the delivered reduction). An actuals.csv with values lists where delivery fell
+/// short, and a unit and interval it leaves out delivered as awarded.
+fn no_actuals_claim(scenario: &Scenario, results: &Results, product: &str) -> Option<String> {
+    let a = &scenario.actuals;
+    (a.reserve_available_mw.is_empty()
+        && a.peak_delivered_mw.is_empty()
+        && awarded(scenario, results, product).next().is_some())
+    .then(|| {
+        format!(
+            "no actuals metered (no actuals.csv, or one with no value): {product} delivery taken as awarded"
+        )
+    })
+}
+
 /// The results' awards of `product` with MW cleared, with their unit's index (an award of a
 /// unit the scenario does not know is left out here).
 fn awarded<'a>(
