@@ -1765,3 +1765,39 @@ fn no_actuals_metered_is_no_pass() {
     );
     assert_eq!(status(&checks, "二(一)", "every peak fee").0, Status::Pass);
 }
+
+#[test]
+fn a_coal_unit_in_the_fr_market_without_design_parameters_leaves_the_benchmark_unverified() {
+    // Issue 22, finding 09. fr-basic with C1's design parameters (2.0 %/min, 1.0 %, 30 s, the
+    // best coal unit's) left blank; C1 still offers FR. The fleet's best design is then C2's
+    // (1.5, 1.2, 45), and C1's K rises from 1 to 2 (uncapped 2.0/1.5 × 1.2/1.0 × 45/30 = 2.4).
+    // Whether C1 is the best local coal unit cannot be told: the benchmark check (and every
+    // K and FR fee on it) is unverified, naming C1 (units.csv line 2). Before, all passed.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap();
+    let from = "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30";
+    assert!(units.contains(from));
+    files.insert(
+        "units.csv".into(),
+        units
+            .replace(from, "C1,Huaneng,coal,600,300,12,true,,,")
+            .into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in ["K normalised", "every K", "every FR fee"] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim
+                .as_deref()
+                .unwrap()
+                .contains("coal unit(s) C1 (units.csv line 2) offer FR without design parameters"),
+            "{c:?}"
+        );
+    }
+    // As shipped (every coal unit with its design), the benchmark check passes.
+    let checks = audit_with(&load("fr-basic"), |_| {});
+    assert_eq!(status(&checks, "三(四)", "K normalised").0, Status::Pass);
+}
