@@ -1801,3 +1801,49 @@ fn a_coal_unit_in_the_fr_market_without_design_parameters_leaves_the_benchmark_u
     let checks = audit_with(&load("fr-basic"), |_| {});
     assert_eq!(status(&checks, "三(四)", "K normalised").0, Status::Pass);
 }
+
+#[test]
+fn a_capacity_paid_unit_offering_only_a_product_nobody_asks_for_is_not_taking_part() {
+    // Issue 22, finding 02. C1 (600 MW coal) is paid a capacity price. FR is asked for, 50 MW
+    // in each of the 4 intervals; reserve 0 MW. C1 offers no FR, only 6 MW of reserve in the
+    // first interval (6 MW = 1 % of 600, so not a token). Coal may provide FR, and FR is asked
+    // for in every interval of 2024-03-01 while C1 holds no admitted FR offer: it did not take
+    // part that day, and 六(十) fails naming it. Before, only products it offered (reserve,
+    // never asked for) were looked at, and the check passed.
+    let s = from_files(&[
+        ("scenario.toml", JIANGSU_4),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD}\nC1,A,coal,600,300,12,true,2.0,1.0,30\nC2,B,coal,600,300,12,false,2.0,1.0,30\n"
+            ),
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw,reserve_mw\n2024-03-01T00:00,50,0\n2024-03-01T00:15,50,0\n2024-03-01T00:30,50,0\n2024-03-01T00:45,50,0\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC2,2024-03-01T00:00,2024-03-01T01:00,100,10\n",
+        ),
+        (
+            "reserve_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mwh\nC1,2024-03-01T00:00,2024-03-01T00:15,6,469\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C2,40\n2024-03-01T00:15,C2,40\n2024-03-01T00:30,C2,40\n2024-03-01T00:45,C2,40\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,G2,generator,900\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("unit C1 (units.csv line 2) has no admitted offers of at least 1 % of its capacity (6.00 MW) in some interval with a requirement on 1 day(s), first 2024-03-01"),
+        "{detail}"
+    );
+}

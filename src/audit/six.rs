@@ -119,7 +119,7 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
             "六(十)",
             rule,
             offences,
-            "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it offers".into(),
+            "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it is eligible for (by its kind)".into(),
         )
         .resting_on_any(admission_claim.clone())
     });
