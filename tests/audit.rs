@@ -1390,10 +1390,19 @@ fn only_real_offers_set_prices() {
     );
     let r = ancillary::run::run(&s).unwrap();
     assert_eq!(r.clearing[0].price.to_string(), "12");
+    // The price is set by a real offer now, but the admission rule is the scenario's
+    // (issue 22, finding 12): unverified, not pass.
     let checks = audit_with(&s, |_| {});
-    assert_eq!(
-        status(&checks, "六(十)", "FR and reserve prices set only").0,
-        Status::Pass
+    let c = checks
+        .iter()
+        .find(|c| c.rule.starts_with("FR and reserve prices set only"))
+        .unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim
+            .as_deref()
+            .unwrap()
+            .contains("[policy] min_offer_share = 0.03")
     );
 }
 
@@ -1475,4 +1484,366 @@ fn the_audit_table_has_a_header_and_aligned_columns() {
     for line in &lines[1..lines.len() - 1] {
         assert_eq!(starts(line), header, "{line}");
     }
+}
+
+/// A scenario from its files, in memory.
+fn from_files(files: &[(&str, &str)]) -> Scenario {
+    let files: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    scenario::load_files(&files).unwrap()
+}
+
+const JIANGSU_4: &str = "name = \"t\"\nprovince = \"Jiangsu\"\nspot_market = \"none\"\ninterval_minutes = 15\nstart = \"2024-03-01T00:00\"\nintervals = 4\n";
+const UNITS_HEAD: &str = "unit,owner,kind,capacity_mw,min_output_mw,ramp_mw_per_min,capacity_payment,design_rate_pct_per_min,design_precision_pct,design_response_s";
+
+#[test]
+fn a_token_offer_sets_the_price_even_where_the_price_is_held_at_the_cap() {
+    // Issue 22, finding 13. C1 (600 MW coal, design rate 2) offers 100 MW at 1; T1 (600 MW,
+    // design rate 1, so K = 1/2 × 1 × 1 = 0.5 against C1's benchmark) offers 0.001 MW at 14.9.
+    // The requirement is 100.001 MW: C1's 100 MW (ranking 1 / 1 = 1) and T1's 0.001 MW
+    // (ranking 14.9 / 0.5 = 29.8) clear; T1 is marginal and its 29.8 is held at Jiangsu's cap
+    // of 15. T1's 0.001 MW < 1 % × 600 = 6 MW: a token offer set the price, whatever the
+    // price. Before, the check looked only for an award whose ranking price equals the price
+    // (29.8 ≠ 15), found none and passed.
+    let s = from_files(&[
+        ("scenario.toml", JIANGSU_4),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD}\nC1,A,coal,600,300,12,false,2.0,1.0,30\nT1,A,coal,600,300,12,false,1.0,1.0,30\n"
+            ),
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw\n2024-03-01T00:00,100.001\n2024-03-01T00:15,100.001\n2024-03-01T00:30,100.001\n2024-03-01T00:45,100.001\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T01:00,100,1\nT1,2024-03-01T00:00,2024-03-01T01:00,0.001,14.9\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C1,150\n2024-03-01T00:15,C1,150\n2024-03-01T00:30,C1,150\n2024-03-01T00:45,C1,150\n2024-03-01T00:00,T1,0.01\n2024-03-01T00:15,T1,0.01\n2024-03-01T00:30,T1,0.01\n2024-03-01T00:45,T1,0.01\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,G2,generator,900\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR price 15 set by unit T1's offer of 0.001 MW, below 1 % of its 600 MW capacity"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_token_offer_that_sets_a_zones_price_fails() {
+    // Issue 22, finding 17. LP engine, zones north (b1: C1) and south (b2: C2, T1), all three
+    // 600 MW coal with the same design (K = 1). The system asks 100 MW; south's minimum is
+    // 50.5 MW. C1 100 MW at 1, C2 50 MW at 1, T1 1 MW at 14.9: south needs 0.5 MW of T1 beyond
+    // C2's 50, so T1 is the zone's marginal unit and south's price is 14.9. T1's 1 MW < 1 % ×
+    // 600 = 6 MW: a token offer set a zone's price. Before, only rows without a zone were
+    // looked at and the check passed.
+    let s = from_files(&[
+        (
+            "scenario.toml",
+            &format!("{JIANGSU_4}\n[clearing]\nengine = \"lp\"\n"),
+        ),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD},bus\nC1,A,coal,600,300,12,false,2.0,1.0,30,b1\nC2,B,coal,600,300,12,false,2.0,1.0,30,b2\nT1,B,coal,600,300,12,false,2.0,1.0,30,b2\n"
+            ),
+        ),
+        ("buses.csv", "bus,zone\nb1,north\nb2,south\n"),
+        (
+            "lines.csv",
+            "line,from_bus,to_bus,reactance_pu,limit_mw\nL12,b1,b2,0.1,\n",
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw\n2024-03-01T00:00,100\n2024-03-01T00:15,100\n2024-03-01T00:30,100\n2024-03-01T00:45,100\n",
+        ),
+        (
+            "zone_requirements.csv",
+            "time,zone,fr_mw\n2024-03-01T00:00,south,50.5\n2024-03-01T00:15,south,50.5\n2024-03-01T00:30,south,50.5\n2024-03-01T00:45,south,50.5\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC1,2024-03-01T00:00,2024-03-01T01:00,100,1\nC2,2024-03-01T00:00,2024-03-01T01:00,50,1\nT1,2024-03-01T00:00,2024-03-01T01:00,1,14.9\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C1,100\n2024-03-01T00:15,C1,100\n2024-03-01T00:30,C1,100\n2024-03-01T00:45,C1,100\n2024-03-01T00:00,C2,100\n2024-03-01T00:15,C2,100\n2024-03-01T00:30,C2,100\n2024-03-01T00:45,C2,100\n2024-03-01T00:00,T1,1\n2024-03-01T00:15,T1,1\n2024-03-01T00:30,T1,1\n2024-03-01T00:45,T1,1\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,G9,generator,1000\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "FR and reserve prices set only");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("2024-03-01T00:00 FR zone south price 14.9 set by unit T1's offer of 1 MW, below 1 % of its 600 MW capacity"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn settings_that_change_who_pays_are_the_scenarios_claim() {
+    // Issue 22, finding 03. jiangsu-typical-day (non-spot) with every kind but wind and PV
+    // exempt and PV weighted 1000×: the coal, gas and storage units' own compensation falls
+    // on the wind and PV plants. Who pays is then a provincial rule the audit cannot see
+    // (notice 196 §五(八) "按程序报批"): 五(八) rests on the scenario's claim, unverified,
+    // naming both settings; the pools still balance, so 五(九) passes. Before, 五(八) passed.
+    let s = with_toml("jiangsu-typical-day", |t| {
+        format!(
+            "{t}\n[allocation]\nexempt_kinds = [\"coal\", \"coal_storage\", \"gas\", \"hydro\", \"nuclear\", \"storage\", \"demand_response\", \"aggregator\"]\nkind_weights = {{ pv = 1000.0 }}\n"
+        )
+    });
+    let checks = audit_with(&s, |_| {});
+    let c = checks.iter().find(|c| c.clause == "五(八)").unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    let claim = c.claim.as_deref().unwrap();
+    assert!(
+        claim.contains("[allocation] exempt_kinds = [\"coal\""),
+        "{claim}"
+    );
+    assert!(
+        claim.contains("[allocation] kind_weights = { pv = 1000 }"),
+        "{claim}"
+    );
+    assert_eq!(status(&checks, "五(九)", "items apart").0, Status::Pass);
+    // non_bidder_weight alone (Hunan's 1.5) is a claim too.
+    let s = with_toml("jiangsu-typical-day", |t| {
+        format!("{t}\n[allocation]\nnon_bidder_weight = 1.5\n")
+    });
+    let checks = audit_with(&s, |_| {});
+    let c = checks.iter().find(|c| c.clause == "五(八)").unwrap();
+    assert_eq!(c.status, Status::Unverified, "{c:?}");
+    assert!(
+        c.claim
+            .as_deref()
+            .unwrap()
+            .contains("non_bidder_weight = 1.5"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn k_from_fewer_than_three_parts_fails() {
+    // Issue 22, finding 06. fr-basic with performance = "weighted" and weights rate 0,
+    // precision 0, response 1 (they sum to 1, so the run takes them). C2 measured at rate
+    // 0.1 %/min, precision 5 %, response 10 s against C1's design (2, 1, 30): parts 0.1/2 =
+    // 0.05, 1/5 = 0.2, 30/10 = 3; K = 0 × 0.05 + 0 × 0.2 + 1 × 3 = 3, capped at 2, for a unit
+    // 20× slower than the benchmark. Notice 196 §三(四) sets K from all three parts: 三(四)
+    // fails naming the two zero weights. Before, every 三(四) check passed.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let toml = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    assert!(toml.contains("performance = \"product\""));
+    files.insert(
+        "scenario.toml".into(),
+        toml.replace(
+            "performance = \"product\"",
+            "performance = \"weighted\"\nweights = { rate = 0.0, precision = 0.0, response = 1.0 }",
+        )
+        .into_bytes(),
+    );
+    let perf = String::from_utf8(files["fr_performance.csv"].clone()).unwrap();
+    let perf: String = perf
+        .lines()
+        .map(|l| {
+            if l.starts_with("C2,") {
+                "C2,0.1,5.0,10".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    files.insert("fr_performance.csv".into(), perf.into_bytes());
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "三(四)", "K from all three parts");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(detail.contains("[fr] weights.rate = 0"), "{detail}");
+    assert!(detail.contains("[fr] weights.precision = 0"), "{detail}");
+    assert!(!detail.contains("weights.response"), "{detail}");
+    // The product form (fr-basic as shipped) uses no weights: the check passes.
+    let checks = audit_with(&load("fr-basic"), |_| {});
+    assert_eq!(
+        status(&checks, "三(四)", "K from all three parts").0,
+        Status::Pass
+    );
+}
+
+#[test]
+fn an_admission_rule_of_the_scenarios_is_its_claim() {
+    // Issue 22, finding 12. jiangsu-typical-day with [policy] min_offer_share = 0.9 and no
+    // capacity-paid unit: the storage units S1–S4 (100, 150, 200, 100 MW) offer FR and reserve
+    // below 90 % of their capacity (S1's 79 MW < 90 MW, say), so each of their 16 FR and 4
+    // reserve offer rows is refused (peak is not subject to it: 4 of 4 stand). Whether a 90 %
+    // floor is fair admission (notice 196 §六(十) "公平准入") is the scenario's claim: the
+    // 六(十) checks of admitted offers are unverified, naming it, and the storage check no
+    // longer says storage was admitted as generation (it says FR 0 of 16, reserve 0 of 4).
+    // Before, every 六(十) check passed and said "storage offers admitted as generation".
+    let dir = Path::new("scenarios/jiangsu-typical-day");
+    let mut files = scenario::read_files(dir).unwrap();
+    let toml = String::from_utf8(files["scenario.toml"].clone()).unwrap();
+    files.insert(
+        "scenario.toml".into(),
+        format!("{toml}\n[policy]\nmin_offer_share = 0.9\n").into_bytes(),
+    );
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap();
+    files.insert(
+        "units.csv".into(),
+        units.replace(",true,", ",false,").into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in [
+        "capacity-paid units take part",
+        "storage takes part",
+        "FR and reserve prices set only",
+    ] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim
+                .as_deref()
+                .unwrap()
+                .contains("[policy] min_offer_share = 0.9"),
+            "{c:?}"
+        );
+    }
+    let (_, detail) = status(&checks, "六(十)", "storage takes part");
+    assert!(
+        detail.contains("FR 0 of 16, reserve 0 of 4, peak 4 of 4"),
+        "{detail}"
+    );
+    assert!(!detail.contains("admitted as generation"), "{detail}");
+}
+
+#[test]
+fn no_actuals_metered_is_no_pass() {
+    // Issue 22, finding 16. jiangsu-typical-day without actuals.csv: the shipped file meters
+    // G2 holding 60 MW of reserve at 18:00 and C05 delivering 40 MW of peak at 03:00; without
+    // it every reserve and peak award is settled as held or delivered in full, and nothing
+    // shows it was. 四(五) and the peak fee check rest on that (unverified, "no actuals
+    // metered"), as FR without mileage does. Before, both passed. With the file (as shipped)
+    // both pass.
+    let dir = Path::new("scenarios/jiangsu-typical-day");
+    let mut files = scenario::read_files(dir).unwrap();
+    files.remove("actuals.csv").unwrap();
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for (clause, rule, product) in [
+        ("四(五)", "every reserve fee", "reserve"),
+        ("二(一)", "every peak fee", "peak"),
+    ] {
+        let c = checks
+            .iter()
+            .find(|c| c.clause == clause && c.rule.starts_with(rule))
+            .unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim.as_deref().unwrap().contains(&format!("no actuals metered (no actuals.csv, or one with no value): {product} delivery taken as awarded")),
+            "{c:?}"
+        );
+    }
+    let checks = audit_with(&load("jiangsu-typical-day"), |_| {});
+    assert_eq!(
+        status(&checks, "四(五)", "every reserve fee").0,
+        Status::Pass
+    );
+    assert_eq!(status(&checks, "二(一)", "every peak fee").0, Status::Pass);
+}
+
+#[test]
+fn a_coal_unit_in_the_fr_market_without_design_parameters_leaves_the_benchmark_unverified() {
+    // Issue 22, finding 09. fr-basic with C1's design parameters (2.0 %/min, 1.0 %, 30 s, the
+    // best coal unit's) left blank; C1 still offers FR. The fleet's best design is then C2's
+    // (1.5, 1.2, 45), and C1's K rises from 1 to 2 (uncapped 2.0/1.5 × 1.2/1.0 × 45/30 = 2.4).
+    // Whether C1 is the best local coal unit cannot be told: the benchmark check (and every
+    // K and FR fee on it) is unverified, naming C1 (units.csv line 2). Before, all passed.
+    let dir = Path::new("scenarios/fr-basic");
+    let mut files = scenario::read_files(dir).unwrap();
+    let units = String::from_utf8(files["units.csv"].clone()).unwrap();
+    let from = "C1,Huaneng,coal,600,300,12,true,2.0,1.0,30";
+    assert!(units.contains(from));
+    files.insert(
+        "units.csv".into(),
+        units
+            .replace(from, "C1,Huaneng,coal,600,300,12,true,,,")
+            .into_bytes(),
+    );
+    let s = scenario::load_files(&files).unwrap();
+    let checks = audit_with(&s, |_| {});
+    for rule in ["K normalised", "every K", "every FR fee"] {
+        let c = checks.iter().find(|c| c.rule.starts_with(rule)).unwrap();
+        assert_eq!(c.status, Status::Unverified, "{c:?}");
+        assert!(
+            c.claim
+                .as_deref()
+                .unwrap()
+                .contains("coal unit(s) C1 (units.csv line 2) offer FR without design parameters"),
+            "{c:?}"
+        );
+    }
+    // As shipped (every coal unit with its design), the benchmark check passes.
+    let checks = audit_with(&load("fr-basic"), |_| {});
+    assert_eq!(status(&checks, "三(四)", "K normalised").0, Status::Pass);
+}
+
+#[test]
+fn a_capacity_paid_unit_offering_only_a_product_nobody_asks_for_is_not_taking_part() {
+    // Issue 22, finding 02. C1 (600 MW coal) is paid a capacity price. FR is asked for, 50 MW
+    // in each of the 4 intervals; reserve 0 MW. C1 offers no FR, only 6 MW of reserve in the
+    // first interval (6 MW = 1 % of 600, so not a token). Coal may provide FR, and FR is asked
+    // for in every interval of 2024-03-01 while C1 holds no admitted FR offer: it did not take
+    // part that day, and 六(十) fails naming it. Before, only products it offered (reserve,
+    // never asked for) were looked at, and the check passed.
+    let s = from_files(&[
+        ("scenario.toml", JIANGSU_4),
+        (
+            "units.csv",
+            &format!(
+                "{UNITS_HEAD}\nC1,A,coal,600,300,12,true,2.0,1.0,30\nC2,B,coal,600,300,12,false,2.0,1.0,30\n"
+            ),
+        ),
+        (
+            "requirements.csv",
+            "time,fr_mw,reserve_mw\n2024-03-01T00:00,50,0\n2024-03-01T00:15,50,0\n2024-03-01T00:30,50,0\n2024-03-01T00:45,50,0\n",
+        ),
+        (
+            "fr_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mw\nC2,2024-03-01T00:00,2024-03-01T01:00,100,10\n",
+        ),
+        (
+            "reserve_offers.csv",
+            "unit,start,end,capacity_mw,price_yuan_per_mwh\nC1,2024-03-01T00:00,2024-03-01T00:15,6,469\n",
+        ),
+        (
+            "fr_mileage.csv",
+            "time,unit,mileage_mw\n2024-03-01T00:00,C2,40\n2024-03-01T00:15,C2,40\n2024-03-01T00:30,C2,40\n2024-03-01T00:45,C2,40\n",
+        ),
+        (
+            "metering.csv",
+            "day,party,role,energy_mwh\n2024-03-01,C1,generator,100\n2024-03-01,G2,generator,900\n",
+        ),
+    ]);
+    let checks = audit_with(&s, |_| {});
+    let (st, detail) = status(&checks, "六(十)", "capacity-paid units take part");
+    assert_eq!(st, Status::Fail, "{detail}");
+    assert!(
+        detail.contains("unit C1 (units.csv line 2) has no admitted offers of at least 1 % of its capacity (6.00 MW) in some interval with a requirement on 1 day(s), first 2024-03-01"),
+        "{detail}"
+    );
 }

@@ -117,7 +117,8 @@ pub(super) fn checks(
             "no cost passed to users where spot does not run continuously",
             allocations.iter().filter(|s| role_of(s) == Some(Role::User) && s.amount < Decimal::ZERO).map(|s| format!("user {} charged {} for {} on {} (settlement.csv line {})", s.party, Yuan(s.amount), s.product, s.day, s.line)).chain(role_mismatch.iter().cloned()).collect(),
             format!("{} allocation rows, none to users", allocations.len()),
-        ),
+        )
+        .resting_on_any(payer_settings_claim(c)),
         SpotMarket::Continuous => {
             let generators_pay = split && c.allocation.other_costs == OtherCosts::MarketGenerators;
             let mut offences: Vec<String> = allocations
@@ -187,6 +188,7 @@ pub(super) fn checks(
             }
             verdict("五(八)", five_eight, offences, format!("{} allocation rows; user_share {}; {}", allocations.len(), c.allocation.user_share.map_or("not set".to_string(), |v| v.to_string()), if split { "lost opportunity recomputed from awards.csv" } else { "no split (no joint clearing, or user_borne = all)" }))
                 .resting_on_any(allocation_claim(scenario))
+                .resting_on_any(payer_settings_claim(c))
         }
     });
 
@@ -224,4 +226,38 @@ pub(super) fn checks(
     ));
 
     checks
+}
+
+/// notice 196 §五(八) ("其他需由经营主体承担的辅助服务费用，按程序报批") and §六(十) ("不得…对特定主体
+/// 作出歧视性规定"): the settings that change who among the market's parties pays, and how
+/// much (`[allocation] exempt_kinds`, `kind_weights`, `non_bidder_weight`), are a province's
+/// approved rule the audit cannot see: the scenario's claim, named, so 五(八) is unverified
+/// where any is set. The audit checks the money is charged (五(九)), not that the split is
+/// the approved one.
+fn payer_settings_claim(c: &crate::scenario::config::Config) -> Option<String> {
+    let a = &c.allocation;
+    let mut claims = Vec::new();
+    if !a.exempt_kinds.is_empty() {
+        claims.push(format!(
+            "[allocation] exempt_kinds = {:?}: these kinds pay nothing",
+            a.exempt_kinds
+        ));
+    }
+    if !a.kind_weights.is_empty() {
+        let weights: Vec<String> = a
+            .kind_weights
+            .iter()
+            .map(|(k, w)| format!("{k} = {w}"))
+            .collect();
+        claims.push(format!(
+            "[allocation] kind_weights = {{ {} }}: payers' energy weighted by kind",
+            weights.join(", ")
+        ));
+    }
+    if let Some(w) = a.non_bidder_weight {
+        claims.push(format!(
+            "[allocation] non_bidder_weight = {w}: FR-capable units that did not offer FR pay {w}×"
+        ));
+    }
+    (!claims.is_empty()).then(|| claims.join("; "))
 }

@@ -63,6 +63,8 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
                 .entry((h.day(a.interval).to_string(), a.unit.clone()))
                 .or_default() += p * held * hours;
         }
+        // notice 196 §四(五) "实际备用容量低于中标容量的，按实际备用容量结算": with no actual metered,
+        // the award is taken as held, the scenario's claim.
         fee_offences(
             "四(五)",
             "every reserve fee = price × capacity × time, on the actual where lower",
@@ -70,6 +72,7 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
             want,
             results,
         )
+        .resting_on_any(no_actuals_claim(scenario, results, "reserve"))
     } else {
         na(
             "四(五)",

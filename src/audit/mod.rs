@@ -20,7 +20,7 @@ use crate::product::Product;
 use crate::rules::caps::{self, decimal};
 use crate::rules::opportunity::{self, AwardView, Split};
 use crate::rules::{fr, peak};
-use crate::scenario::config::{OtherCosts, SpotMarket};
+use crate::scenario::config::{OtherCosts, PerformanceForm, SpotMarket};
 use crate::scenario::{Kind, Role, Scenario};
 use crate::settlement::money::Yuan;
 use results::Results;
@@ -148,6 +148,11 @@ pub const RULES: &[Rule] = {
             InputsAndPrices,
         ),
         r("三(四)", "performance-factor cap ≤ 2", Settings),
+        r(
+            "三(四)",
+            "K from all three parts: rate, precision and response",
+            Settings,
+        ),
         r(
             "三(四)",
             "K normalised to the best local coal unit's design parameters",
@@ -528,6 +533,23 @@ fn price_paid<'a>(
             .copied()
             .unwrap_or_default()
     }
+}
+
+/// Where `product` is awarded but no actual is metered at all (no actuals.csv, or one with no
+/// value in it), every award is settled as if held or delivered in full: the claim a fee check
+/// then rests on (notice 196 §四(五) settles reserve on the actual where lower; a peak fee is
+/// paid on the delivered reduction). An actuals.csv with values lists where delivery fell
+/// short, and a unit and interval it leaves out delivered as awarded.
+fn no_actuals_claim(scenario: &Scenario, results: &Results, product: &str) -> Option<String> {
+    let a = &scenario.actuals;
+    (a.reserve_available_mw.is_empty()
+        && a.peak_delivered_mw.is_empty()
+        && awarded(scenario, results, product).next().is_some())
+    .then(|| {
+        format!(
+            "no actuals metered (no actuals.csv, or one with no value): {product} delivery taken as awarded"
+        )
+    })
 }
 
 /// The results' awards of `product` with MW cleared, with their unit's index (an award of a

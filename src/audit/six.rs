@@ -103,6 +103,15 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
             ));
         }
     }
+    // notice 196 §六(十) ("确定参与辅助服务市场的准入条件时，应当实行公平准入"): an admission rule of
+    // the scenario's (`[policy] min_offer_share`) decides which offers stand; whether it is
+    // the province's approved, fair one the audit cannot see: the checks that judge admitted
+    // offers rest on it.
+    let admission_claim = c.policy.min_offer_share.map(|share| {
+        format!(
+            "[policy] min_offer_share = {share}: offers below {share} of their unit's capacity are refused, an admission rule of the scenario's"
+        )
+    });
     checks.push(if refused {
         na("六(十)", rule, "the run is refused: no market to take part in")
     } else {
@@ -110,8 +119,9 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
             "六(十)",
             rule,
             offences,
-            "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it offers".into(),
+            "every capacity-paid unit held admitted offers of at least 1 % of its capacity in every interval with a requirement for a product it is eligible for (by its kind)".into(),
         )
+        .resting_on_any(admission_claim.clone())
     });
     let storage_offers = scenario
         .fr_offers
@@ -120,24 +130,53 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
         .chain(&scenario.reserve_offers)
         .any(|o| scenario.fleet.units[o.unit].kind == Kind::Storage);
     checks.push(if storage_offers {
+        let is_storage = |u: &str| {
+            scenario
+                .fleet
+                .get(u)
+                .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
+        };
+        // Per product, the storage offer rows and how many rejected_offers.csv refuses: the
+        // detail says what was admitted, never more.
+        let sides: Vec<String> = [
+            ("fr", "FR", &scenario.fr_offers),
+            ("reserve", "reserve", &scenario.reserve_offers),
+            ("peak", "peak", &scenario.peak_offers),
+        ]
+        .into_iter()
+        .filter_map(|(product, name, offers)| {
+            let offered = offers
+                .iter()
+                .filter(|o| scenario.fleet.units[o.unit].kind == Kind::Storage)
+                .count();
+            let refused = results
+                .rejected
+                .iter()
+                .filter(|(u, p, _)| p == product && is_storage(u))
+                .count();
+            (offered > 0).then(|| {
+                format!(
+                    "{name} {} of {offered}",
+                    offered.saturating_sub(refused)
+                )
+            })
+        })
+        .collect();
         verdict(
             "六(十)",
             "storage takes part as generator (discharging) and load (charging)",
             results
                 .rejected
                 .iter()
-                .filter(|(u, _, reason)| {
-                    scenario
-                        .fleet
-                        .get(u)
-                        .is_some_and(|i| scenario.fleet.units[i].kind == Kind::Storage)
-                        && reason.contains("provider")
-                })
+                .filter(|(u, _, reason)| is_storage(u) && reason.contains("provider"))
                 .map(|(u, p, r)| format!("storage {u}'s {p} offer refused: {r}"))
                 .collect(),
-            "storage offers admitted as generation (FR, reserve) and as load (peak charging)"
-                .into(),
+            format!(
+                "no storage offer refused for its kind; storage offer rows admitted (of those offered): {}",
+                sides.join(", ")
+            ),
         )
+        .resting_on_any(admission_claim.clone())
     } else {
         na(
             "六(十)",
@@ -146,7 +185,7 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
         )
     });
 
-    checks.push(token_price_setters(scenario, results, &label));
+    checks.push(token_price_setters(scenario, results, &label).resting_on_any(admission_claim));
     checks.push(zonal_minimums(scenario, results, &label));
 
     // 六(十一): joint clearing with energy where spot runs continuously.
@@ -168,12 +207,15 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
 }
 
 /// notice 196 §六(十) (fair participation; prices by competition, §三(三), §四(五)): an FR or
-/// reserve clearing price is set only by a real offer. Per system-wide clearing row, the
-/// offers that set it are the awards of the interval cleared at the price (FR: their
-/// `ranking_price`; reserve: their offer price); where every one of them offered less than
-/// [`participation::AUDIT_MIN_SHARE`](crate::rules::participation::AUDIT_MIN_SHARE) of its
-/// unit's capacity (units.csv), a token offer set the market's price: fail. The floor is the
-/// audit's own; `[policy] min_offer_share` is what keeps such offers out of a run.
+/// reserve clearing price is set only by a real offer. Per clearing row, system-wide and zonal
+/// alike (a zone's price is a price too), the offers that set it are the awards of the
+/// interval of the units clearing.csv names in `marginal_unit`, whatever the price (an FR
+/// price held at the cap is still set by its marginal offer); where every one of them offered
+/// less than [`participation::AUDIT_MIN_SHARE`](crate::rules::participation::AUDIT_MIN_SHARE)
+/// of its unit's capacity (units.csv), a token offer set the market's price: fail. Outputs
+/// without a `marginal_unit` column are judged by the awards cleared at the price (FR: their
+/// `ranking_price`). The floor is the audit's own; `[policy] min_offer_share` is what keeps
+/// such offers out of a run.
 fn token_price_setters(
     scenario: &Scenario,
     results: &Results,
@@ -184,6 +226,23 @@ fn token_price_setters(
     if scenario.fr_offers.is_empty() && scenario.reserve_offers.is_empty() {
         return na("六(十)", RULE, "no FR or reserve market");
     }
+    // clearing.csv's `marginal_unit` by line (`;` between tied units), where the column is.
+    let marginal: Option<HashMap<u64, Vec<String>>> = results
+        .files
+        .get("clearing.csv")
+        .and_then(|b| crate::scenario::table::Table::parse("clearing.csv", b).ok())
+        .filter(|t| t.has("marginal_unit"))
+        .map(|t| {
+            t.rows()
+                .map(|row| {
+                    let units = row
+                        .optional("marginal_unit")
+                        .map(|m| m.split(';').map(|u| u.trim().to_string()).collect())
+                        .unwrap_or_default();
+                    (row.line, units)
+                })
+                .collect()
+        });
     let mut setters: HashMap<(usize, &str), Vec<(&results::Award, Decimal)>> = HashMap::new();
     for product in ["fr", "reserve"] {
         for (_, a) in awarded(scenario, results, product) {
@@ -203,18 +262,28 @@ fn token_price_setters(
     for r in results
         .clearing
         .iter()
-        .filter(|r| matches!(r.product.as_str(), "fr" | "reserve") && r.zone.is_empty())
+        .filter(|r| matches!(r.product.as_str(), "fr" | "reserve"))
     {
         let Some(awards) = setters.get(&(r.interval, r.product.as_str())) else {
             continue;
         };
-        let at_price: Vec<&results::Award> = awards
-            .iter()
-            .filter(|(_, p)| *p == r.price)
-            .map(|(a, _)| *a)
-            .collect();
-        if at_price.is_empty() {
-            continue; // a shortfall's price (the cap), or a price no single offer set
+        let set_by: Vec<&results::Award> = match &marginal {
+            Some(m) => {
+                let named = m.get(&r.line).map(Vec::as_slice).unwrap_or_default();
+                awards
+                    .iter()
+                    .filter(|(a, _)| named.contains(&a.unit))
+                    .map(|(a, _)| *a)
+                    .collect()
+            }
+            None => awards
+                .iter()
+                .filter(|(_, p)| *p == r.price)
+                .map(|(a, _)| *a)
+                .collect(),
+        };
+        if set_by.is_empty() {
+            continue; // no offer set it: a shortfall's price (the cap)
         }
         checked += 1;
         let token = |a: &results::Award| {
@@ -222,16 +291,21 @@ fn token_price_setters(
                 a.offered_mw < scenario.fleet.units[u].capacity_mw.saturating_mul(floor)
             })
         };
-        if at_price.iter().all(|a| token(a)) {
-            let a = at_price[0];
+        if set_by.iter().all(|a| token(a)) {
+            let a = set_by[0];
             let capacity = scenario
                 .fleet
                 .get(&a.unit)
                 .map_or(Decimal::ZERO, |u| scenario.fleet.units[u].capacity_mw);
             offences.push(format!(
-                "{} {} price {} set by unit {}'s offer of {} MW, below 1 % of its {capacity} MW capacity (awards.csv line {}, clearing.csv line {})",
+                "{} {}{} price {} set by unit {}'s offer of {} MW, below 1 % of its {capacity} MW capacity (awards.csv line {}, clearing.csv line {})",
                 label(r.interval),
                 if r.product == "fr" { "FR" } else { "reserve" },
+                if r.zone.is_empty() {
+                    String::new()
+                } else {
+                    format!(" zone {}", r.zone)
+                },
                 r.price,
                 a.unit,
                 a.offered_mw,
@@ -245,7 +319,7 @@ fn token_price_setters(
         RULE,
         offences,
         format!(
-            "{checked} FR and reserve prices set by offers of at least 1 % of their unit's capacity"
+            "{checked} FR and reserve prices (system and zonal) set by offers of at least 1 % of their unit's capacity"
         ),
     )
 }

@@ -29,9 +29,61 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
         format!("K cap {k_cap}"),
     ));
     let fr_runs = !scenario.fr_offers.is_empty();
+    // notice 196 §三(四): "调频性能系数由调节速率、调节精度、响应时间三个分项参数乘积或加权平均确定":
+    // a weighted average of the three, each weight > 0. A weight of 0 (or less) drops a part,
+    // and K is then set by fewer than the three. Under the product the weights are unused.
+    let rule = "K from all three parts: rate, precision and response";
+    checks.push(if !fr_runs {
+        na("三(四)", rule, "no FR market")
+    } else if c.fr.performance == PerformanceForm::Weighted {
+        let w = c.fr.weights;
+        verdict(
+            "三(四)",
+            rule,
+            [("rate", w.rate), ("precision", w.precision), ("response", w.response)]
+                .into_iter()
+                .filter(|(_, v)| v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+                .map(|(part, v)| {
+                    format!(
+                        "scenario.toml [fr] weights.{part} = {v}: with performance = \"weighted\" every part needs a weight > 0, or K is set without the {part} part"
+                    )
+                })
+                .collect(),
+            format!(
+                "weighted average, weights rate {}, precision {}, response {}",
+                w.rate, w.precision, w.response
+            ),
+        )
+    } else {
+        verdict(
+            "三(四)",
+            rule,
+            vec![],
+            "product of the three parts".into(),
+        )
+    });
     // The benchmark is the notice's, computed here from the fleet: the best coal unit's design
     // parameters. `[fr] benchmark` stands only where the fleet has no such unit.
     let fleet_bench = fr::fleet_benchmark(&scenario.fleet);
+    // notice 196 §三(四) "以当地性能最优煤电机组主机（不含火储联合机组）对应的设计参数为基准": a coal
+    // unit in the market without design parameters may be the best one, so the benchmark
+    // taken from the others (or from `[fr] benchmark`) is not shown to be the notice's.
+    let undesigned: Vec<String> = {
+        let offering: std::collections::BTreeSet<usize> =
+            scenario.fr_offers.iter().map(|o| o.unit).collect();
+        offering
+            .into_iter()
+            .map(|u| &scenario.fleet.units[u])
+            .filter(|u| u.kind == Kind::Coal && u.design.is_none())
+            .map(|u| format!("{} (units.csv line {})", u.id, u.line))
+            .collect()
+    };
+    let undesigned_claim = (!undesigned.is_empty()).then(|| {
+        format!(
+            "coal unit(s) {} offer FR without design parameters in units.csv: the best local coal unit cannot be established, and the benchmark is the best of the others'",
+            undesigned.join(", ")
+        )
+    });
     let rule = "K normalised to the best local coal unit's design parameters";
     checks.push(match (fr_runs, &fleet_bench, fr::benchmark_override_differs(scenario)) {
         (false, _, _) => na("三(四)", rule, "no FR market"),
@@ -73,7 +125,8 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
                 String::new(),
             ),
         },
-    });
+    }
+    .resting_on_any(undesigned_claim.clone()));
     // K per unit and day from the inputs alone: measured parameters (else design) against the
     // audit's own benchmark. The results' own K columns are what is checked, never what is used.
     let fleet_has_bench = fleet_bench.is_some();
@@ -171,6 +224,7 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
             ),
         )
         .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten())
+        .resting_on_any(undesigned_claim.clone())
         .resting_on_any((not_recomputed.get() > 0).then(|| {
             format!(
                 "{} K value(s) with a part outside the decimal range: the run's f64 estimate, not recomputed exactly",
@@ -299,6 +353,7 @@ pub(super) fn checks(cx: &Context, lost: &mut Lost) -> Vec<Check> {
             crate::scenario::MileageSource::Measured => None,
         })
         .resting_on_any((!fleet_has_bench).then(|| benchmark_claim(c)).flatten())
+        .resting_on_any(undesigned_claim.clone())
         .resting_on_any((!unmetered.is_empty()).then(|| {
             unmetered
                 .iter()

@@ -266,7 +266,13 @@ pub(super) fn checks(cx: &Context) -> Vec<Check> {
         if !offences.is_empty() {
             check = verdict(check.clause, check.rule, offences, String::new());
         }
-        check
+        // Without any delivery metered, "delivered" is the award: a claim, never a pass (as an
+        // FR award with no mileage metered, 三(三)).
+        check.resting_on_any(no_actuals_claim(
+            scenario,
+            results,
+            "peak",
+        ))
     } else {
         na(
             "二(一)",

@@ -3,10 +3,13 @@
 //!
 //! The notice does not say what taking part is; this is our reading, stated once here. A unit
 //! with `capacity_payment = true` takes part on a day when, in **every** interval of that day
-//! where a product it offers (FR, peak or reserve) has a requirement, its admitted offers for
+//! where a product it is eligible for (FR, peak or reserve, by its kind as the rules admit
+//! kinds: FR and reserve any kind; peak not wind or PV, hydro only where `[peak] hydro_paid`,
+//! none where the spot market runs continuously) has a requirement, its admitted offers for
 //! such products hold more than 0 MW and at least `[policy] participation_min_share` of its
 //! capacity (default 1 %): admitted meaning not refused (eligible for the product, at or below
-//! the cap). A token offer — a few kW, one interval of the day, or only offers the rules refuse
+//! the cap). Offering only a product nobody asks for, while one it could provide is asked
+//! for, is not taking part. A token offer — a few kW, one interval of the day, or only offers the rules refuse
 //! — does not count. A province that asks otherwise (a share of the day) would change this one
 //! function.
 
@@ -42,28 +45,38 @@ pub fn absent(
         };
         mw > Decimal::ZERO
     };
-    let offered = |unit: usize, product: Product| {
-        let offers = match product {
-            Product::Fr => &scenario.fr_offers,
-            Product::Peak => &scenario.peak_offers,
-            Product::Reserve => &scenario.reserve_offers,
-            Product::Energy => return false,
-        };
-        offers.iter().any(|o| o.unit == unit)
+    let offered = |unit: usize| {
+        scenario
+            .fr_offers
+            .iter()
+            .chain(&scenario.peak_offers)
+            .chain(&scenario.reserve_offers)
+            .any(|o| o.unit == unit)
+    };
+    // The products a unit of `kind` may provide, as the rules admit kinds (one place each:
+    // rules::peak::ineligibility; FR and reserve admit every kind).
+    let eligible = |kind: crate::scenario::Kind, product: Product| match product {
+        Product::Fr | Product::Reserve => true,
+        Product::Peak => {
+            scenario.config.spot_market != crate::scenario::config::SpotMarket::Continuous
+                && crate::rules::peak::ineligibility(kind, scenario.config.peak.hydro_paid)
+                    .is_none()
+        }
+        Product::Energy => false,
     };
     let mut out = Vec::new();
     for (unit, u) in scenario.fleet.units.iter().enumerate() {
         if !u.capacity_payment {
             continue;
         }
-        let products: Vec<Product> = [Product::Fr, Product::Peak, Product::Reserve]
-            .into_iter()
-            .filter(|&p| offered(unit, p))
-            .collect();
         // A unit with no offer at all is the audit's other 六(十) check.
-        if products.is_empty() {
+        if !offered(unit) {
             continue;
         }
+        let products: Vec<Product> = [Product::Fr, Product::Peak, Product::Reserve]
+            .into_iter()
+            .filter(|&p| eligible(u.kind, p))
+            .collect();
         // Admitted MW per interval, over the products asked for in it.
         let mut held = vec![Decimal::ZERO; h.intervals];
         for p in admitted.iter().filter(|p| products.contains(&p.product)) {
@@ -95,7 +108,7 @@ pub fn warning(scenario: &Scenario, unit: usize, days: &[NaiveDate]) -> String {
         named.push(format!("and {} more", days.len() - NAMED));
     }
     format!(
-        "unit {} is paid a capacity price but did not take part on {} day(s): {} (notice 196 §六(十); taking part = admitted offers of at least [policy] participation_min_share of its capacity in every interval where a product it offers has a requirement)",
+        "unit {} is paid a capacity price but did not take part on {} day(s): {} (notice 196 §六(十); taking part = admitted offers of at least [policy] participation_min_share of its capacity in every interval where a product it is eligible for has a requirement)",
         scenario.fleet.units[unit].id,
         days.len(),
         named.join(", ")
