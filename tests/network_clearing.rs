@@ -492,7 +492,17 @@ fn the_audit_checks_zonal_prices_and_minimums() {
     let (st, detail) = check(&clean, ZONES);
     assert_eq!(st, Status::Pass);
     assert!(detail.starts_with("4 zonal minimums"), "{detail}");
-    assert_eq!(check(&clean, FEE).0, Status::Pass);
+    // The case meters no actuals, so the fees rest on delivery taken as awarded (issue 22:
+    // unverified, never pass); recomputed from the zone prices they agree, and an edited
+    // price below still fails them.
+    let (st, detail) = check(&clean, FEE);
+    assert_eq!(st, Status::Unverified, "{detail}");
+    let claim = clean
+        .iter()
+        .find(|c| c.rule.starts_with(FEE))
+        .and_then(|c| c.claim.clone())
+        .unwrap_or_default();
+    assert!(claim.contains("no actuals metered"), "{claim}");
 
     let cheap = audit(
         "2024-03-01T00:15,reserve,north,40,40,0,20,",
