@@ -807,8 +807,8 @@ fn totals(summary: &serde_json::Value) -> Vec<String> {
             let refused = p["rejected_offers"].as_u64().unwrap_or(0);
             let mut line = format!(
                 "{product}: {} of {} MW cleared on average over {} intervals",
-                thousands(&text(&p["mean_cleared_mw"])),
-                thousands(&text(&p["mean_requirement_mw"])),
+                ancillary::output::report::thousands(&text(&p["mean_cleared_mw"])),
+                ancillary::output::report::thousands(&text(&p["mean_requirement_mw"])),
                 text(&p["intervals"]),
             );
             if short > 0 {
@@ -823,7 +823,7 @@ fn totals(summary: &serde_json::Value) -> Vec<String> {
             if product != "energy" {
                 line.push_str(&format!(
                     ", paid {} yuan",
-                    thousands(&text(&p["compensation_yuan"]))
+                    ancillary::output::report::thousands(&text(&p["compensation_yuan"]))
                 ));
             }
             if refused > 0 {
@@ -835,28 +835,6 @@ fn totals(summary: &serde_json::Value) -> Vec<String> {
             line
         })
         .collect()
-}
-
-/// A decimal number with a comma between thousands: `578892.13` → `578,892.13`.
-fn thousands(number: &str) -> String {
-    let (sign, rest) = match number.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", number),
-    };
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
 }
 
 /// A tolerance: a number ≥ 0, plain or scientific (`1e-6`).
@@ -887,10 +865,12 @@ mod tests {
                 "fr: 118.75 of 121.25 MW cleared on average over 4 intervals (short in 1), price up to 15 yuan/MW, paid 5,976.90 yuan; 1 offer refused (reasons in rejected_offers.csv)"
             ]
         );
+        use ancillary::output::report::thousands;
         assert_eq!(thousands("578892.13"), "578,892.13");
         assert_eq!(thousands("-1234567"), "-1,234,567");
         assert_eq!(thousands("999.5"), "999.5");
         assert_eq!(thousands("0.00"), "0.00");
+        assert_eq!(thousands("n/a"), "n/a");
     }
 
     #[test]

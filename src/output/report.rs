@@ -737,8 +737,8 @@ fn table(out: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<Strin
 }
 
 /// A decimal number as written in the CSV files, with a comma between thousands
-/// (`-2521798.23` → `-2,521,798.23`); anything else as it is.
-fn thousands(number: &str) -> String {
+/// (`-2521798.23` → `-2,521,798.23`); anything else as it is. The CLI's totals use it too.
+pub fn thousands(number: &str) -> String {
     let (sign, rest) = match number.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", number),
