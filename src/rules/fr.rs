@@ -516,14 +516,7 @@ pub fn unmetered_warnings(
     by_unit
         .into_iter()
         .map(|(rank, intervals)| {
-            let mut named: Vec<String> = intervals
-                .iter()
-                .take(NAMED)
-                .map(|&i| scenario.horizon.label(i))
-                .collect();
-            if intervals.len() > NAMED {
-                named.push(format!("and {} more", intervals.len() - NAMED));
-            }
+            let named = first_intervals(scenario, &intervals, NAMED);
             format!(
                 "unit {} is awarded FR in {} interval(s) with no mileage metered (no row in fr_mileage.csv or agc_setpoints.csv): {}; it is paid 0 for them, marked {} in settlement.csv, and the audit cannot verify it (notice 196 §三(三): fee = price × mileage × K)",
                 scenario.fleet.units[unit_of_rank[&rank]].id,
@@ -533,6 +526,19 @@ pub fn unmetered_warnings(
             )
         })
         .collect()
+}
+
+/// The first `shown` of `intervals` by their times, then "and N more" where there are more.
+fn first_intervals(scenario: &Scenario, intervals: &[usize], shown: usize) -> Vec<String> {
+    let mut named: Vec<String> = intervals
+        .iter()
+        .take(shown)
+        .map(|&i| scenario.horizon.label(i))
+        .collect();
+    if intervals.len() > shown {
+        named.push(format!("and {} more", intervals.len() - shown));
+    }
+    named
 }
 
 /// A warning per unit paid on mileage capped at [`mileage_bound`] ((unit, interval) of the
@@ -553,14 +559,7 @@ pub fn capped_warnings(
         .into_values()
         .map(|(unit, intervals)| {
             let u = &scenario.fleet.units[unit];
-            let mut named: Vec<String> = intervals
-                .iter()
-                .take(NAMED)
-                .map(|&i| scenario.horizon.label(i))
-                .collect();
-            if intervals.len() > NAMED {
-                named.push(format!("and {} more", intervals.len() - NAMED));
-            }
+            let named = first_intervals(scenario, &intervals, NAMED);
             let source = match scenario.mileage_source {
                 MileageSource::Measured => "metered mileage",
                 MileageSource::FromAwards(_) => "assumed mileage (award × [fr] expected_mileage_per_mw)",
